@@ -1,0 +1,441 @@
+"""The ``kit-app`` command line. Sub-commands are headless; with ``--json`` they print
+machine-readable JSON on stdout. Exit codes: 0 ok, 1 failure, 2 usage error, 3 partial success.
+
+Without a sub-command the launcher (``ui.launcher``) starts the desktop application.
+
+The command line is the kit's local administration channel: it runs with the rights of whoever
+can open the data dir. Commands that act for an officer take ``--officer ID_OR_CERT_NO`` and are
+then held to that officer's roles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
+from typing import Any, NoReturn
+
+from kit_app import __version__
+from kit_app.config import resolve_data_dir, setup_logging
+from kit_app.db import Store, open_store
+from kit_app.dto import OfficerInfo, to_json
+from kit_app.errors import KitError, UsageError
+from kit_app.i18n import _, set_language
+
+log = logging.getLogger("kit_app.cli")
+
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_USAGE, _("{prog}: error: {message}\n").format(prog=self.prog, message=message))
+
+
+def _json_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--json", action="store_true", help=_("print machine-readable JSON on stdout"))
+
+
+def _officer_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--officer",
+        metavar="ID_OR_CERT_NO",
+        help=_("act as this officer (their roles apply)"),
+    )
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(
+        prog="kit-app",
+        description=_("Enforcement Evidence Kit — environmental enforcement evidence workstation."),
+    )
+    p.add_argument("--version", action="version", version=f"kit-app {__version__}")
+    p.add_argument("--data-dir", metavar="DIR", help=_("data directory (default: $KIT_DATA_DIR or the user data dir)"))
+    p.add_argument("--lang", choices=("zh_CN", "en"), help=_("language of messages (default zh_CN)"))
+    p.add_argument("--demo", action="store_true", help=_("use the demo data directory with generated base data"))
+    p.add_argument("-v", "--verbose", action="store_true", help=_("log details to stderr"))
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+
+    s = sub.add_parser("import-sources", help=_("import pollution sources from CSV or XLSX"))
+    s.add_argument("file", type=Path)
+    _officer_flag(s)
+    _json_flag(s)
+
+    s = sub.add_parser("import-projects", help=_("import construction projects from CSV or XLSX"))
+    s.add_argument("file", type=Path)
+    _officer_flag(s)
+    _json_flag(s)
+
+    s = sub.add_parser("search", help=_("find pollution sources"))
+    s.add_argument("query")
+    s.add_argument("--limit", type=int, default=20)
+    _json_flag(s)
+
+    s = sub.add_parser("demo-data", help=_("generate realistic synthetic base data"))
+    s.add_argument("--sources", type=int, default=23000)
+    s.add_argument("--projects", type=int, default=3000)
+    s.add_argument("--seed", type=int, default=1)
+    s.add_argument("--no-officers", action="store_true", help=_("do not create the demo officers"))
+    _json_flag(s)
+
+    s = sub.add_parser("officer", help=_("officer accounts"))
+    osub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    a = osub.add_parser("add", help=_("add an officer (password read from stdin)"))
+    a.add_argument("--name", required=True)
+    a.add_argument("--cert", required=True, help=_("enforcement certificate number (执法证号)"))
+    a.add_argument("--role", required=True, action="append",
+                   help=_("officer, reviewer or admin (repeat or separate with commas)"))
+    a.add_argument("--agency", metavar="CODE", help=_("administrative division code of the agency"))
+    a.add_argument("--password-stdin", action="store_true", required=True,
+                   help=_("read the password from standard input"))
+    _officer_flag(a)
+    _json_flag(a)
+    a = osub.add_parser("list", help=_("list officers"))
+    _json_flag(a)
+    a = osub.add_parser("unlock", help=_("clear a lockout after failed logins"))
+    a.add_argument("ref", metavar="ID_OR_CERT_NO")
+    _officer_flag(a)
+    _json_flag(a)
+
+    s = sub.add_parser("case", help=_("cases"))
+    csub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    a = csub.add_parser("new", help=_("open a case"))
+    a.add_argument("--party", required=True, metavar="SOURCE_ID_OR_NAME",
+                   help=_("a source id, credit code or exact name; any other text is an unlisted party"))
+    a.add_argument("--title", required=True)
+    a.add_argument("--party-credit-code", help=_("credit code of an unlisted party"))
+    a.add_argument("--party-address", help=_("address of an unlisted party"))
+    a.add_argument("--with", dest="with_officers", action="append", default=[], metavar="ID_OR_CERT_NO",
+                   help=_("another officer working the case (repeatable)"))
+    _officer_flag(a)
+    _json_flag(a)
+    a = csub.add_parser("show", help=_("show a case"))
+    a.add_argument("id", metavar="ID_OR_NUMBER")
+    _json_flag(a)
+    a = csub.add_parser("list", help=_("list cases"))
+    a.add_argument("--limit", type=int, default=100)
+    _json_flag(a)
+
+    s = sub.add_parser("source", help=_("pollution sources"))
+    ssub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    a = ssub.add_parser("show", help=_("show a pollution source"))
+    a.add_argument("id")
+    _json_flag(a)
+
+    s = sub.add_parser("project", help=_("construction projects"))
+    psub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    a = psub.add_parser("list", help=_("list construction projects"))
+    a.add_argument("--status", choices=("approved", "under_construction", "trial_operation", "accepted"))
+    a.add_argument("--limit", type=int, default=100)
+    _json_flag(a)
+    a = psub.add_parser("accept", help=_("record a completion acceptance (竣工环保验收)"))
+    a.add_argument("id")
+    a.add_argument("--date", required=True, type=date.fromisoformat, metavar="YYYY-MM-DD")
+    _officer_flag(a)
+    _json_flag(a)
+    a = psub.add_parser("history", help=_("a project's lifecycle history"))
+    a.add_argument("id")
+    _json_flag(a)
+
+    s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
+    _json_flag(s)
+    return p
+
+
+# ------------------------------------------------------------------ output helpers
+def _emit(args: argparse.Namespace, payload: Any, human: Callable[[], None]) -> None:
+    if getattr(args, "json", False):
+        json.dump(to_json(payload), sys.stdout, ensure_ascii=False, indent=None)
+        sys.stdout.write("\n")
+    else:
+        human()
+
+
+def _actor(store: Store, args: argparse.Namespace) -> OfficerInfo | None:
+    from kit_app.services.officers import OfficerService
+
+    ref = getattr(args, "officer", None)
+    return OfficerService(store).get(ref) if ref else None
+
+
+def _read_password(confirm: bool = False) -> str:
+    if sys.stdin.isatty():
+        pw = getpass.getpass(_("Password: "))
+        if confirm and getpass.getpass(_("Repeat the password: ")) != pw:
+            raise UsageError(_("The two passwords differ."))
+        return pw
+    line = sys.stdin.readline()
+    return line.rstrip("\r\n")
+
+
+# ------------------------------------------------------------------ commands
+def cmd_import(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.importer import ImportService
+
+    svc = ImportService(store)
+    fn = svc.import_sources if args.command == "import-sources" else svc.import_projects
+    res = fn(args.file, actor=_actor(store, args))
+
+    def human() -> None:
+        print(
+            _("{file} ({encoding}): {imported} imported, {updated} updated, {unchanged} unchanged, "
+              "{rejected} rows rejected.").format(
+                file=args.file, encoding=res.encoding, imported=res.imported, updated=res.updated,
+                unchanged=res.unchanged, rejected=len({r.row for r in res.rejected}),
+            )
+        )
+        for r in res.rejected:
+            print(_("  row {row}, column {column}: {reason}").format(row=r.row, column=r.column, reason=r.reason))
+
+    payload = {
+        "imported": res.imported,
+        "updated": res.updated,
+        "unchanged": res.unchanged,
+        "rejected": res.rejected,
+        "encoding": res.encoding,
+    }
+    _emit(args, payload, human)
+    return EXIT_PARTIAL if res.rejected else EXIT_OK
+
+
+def cmd_search(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.search import SearchService
+
+    if args.limit < 1:
+        raise UsageError(_("--limit must be at least 1."))
+    hits = SearchService(store).search(args.query, limit=args.limit)
+    payload = [
+        {
+            "id": h.row.id,
+            "name": h.row.name,
+            "credit_code": h.row.credit_code,
+            "county": h.row.county,
+            "address": h.row.address,
+            "rank": int(h.row.rank),
+            "match": h.match,
+        }
+        for h in hits
+    ]
+
+    def human() -> None:
+        if not hits:
+            print(_("No pollution source matches {query!r}.").format(query=args.query))
+        for h in hits:
+            print(f"{int(h.row.rank):>3}  {h.row.name}  {h.row.credit_code or '-'}  {h.row.county or '-'}  {h.row.id}")
+
+    _emit(args, payload, human)
+    return EXIT_OK
+
+
+def cmd_demo(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.demo import DemoGenerator
+
+    if args.sources < 0 or args.projects < 0:
+        raise UsageError(_("Counts cannot be negative."))
+    res = DemoGenerator(store, seed=args.seed).generate(
+        args.sources, args.projects, officers=not args.no_officers
+    )
+
+    def human() -> None:
+        print(_("Generated {sources} pollution sources and {projects} construction projects "
+                "({accepted} accepted) with seed {seed}.").format(
+            sources=res.sources, projects=res.projects, accepted=res.accepted_projects, seed=res.seed))
+        for o in res.officers:
+            print(_("  demo officer {name}: certificate {cert}, password {password}").format(
+                name=o["name"], cert=o["cert_no"], password=o["password"]))
+
+    _emit(args, res, human)
+    return EXIT_OK
+
+
+def cmd_officer(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services import roles as R
+    from kit_app.services.officers import OfficerService
+
+    svc = OfficerService(store)
+    if args.action == "add":
+        roles = [r.strip() for item in args.role for r in item.split(",") if r.strip()]
+        password = _read_password(confirm=True)
+        o = svc.add(
+            name=args.name, cert_no=args.cert, roles=roles, password=password,
+            agency_code=args.agency, actor=_actor(store, args),
+        )
+        _emit(args, {"id": o.id}, lambda: print(_("Added officer {name} ({cert}), id {id}.").format(
+            name=o.name, cert=o.cert_no, id=o.id)))
+        return EXIT_OK
+    if args.action == "unlock":
+        svc.unlock(args.ref, actor=_actor(store, args))
+        _emit(args, {"ok": True}, lambda: print(_("Unlocked.")))
+        return EXIT_OK
+    officers = svc.list()
+
+    def human() -> None:
+        for o in officers:
+            roles = ", ".join(_(R.ROLE_LABELS[r]) for r in o.roles)
+            print(f"{o.cert_no:<14} {o.name:<8} {roles:<16} {o.agency_name or '-'}  {o.id}")
+
+    _emit(args, officers, human)
+    return EXIT_OK
+
+
+def _print_case(c: Any) -> None:
+    from kit_app.timeutil import format_local
+
+    print(f"{c.number}  {c.title}")
+    print(_("  party: {name} {code}").format(name=c.party["name"], code=c.party["credit_code"] or ""))
+    print(_("  status: {status}, opened {time}").format(status=c.status, time=format_local(c.opened_at)))
+    if c.officers:
+        print(_("  officers: {list}").format(list=", ".join(f"{o.name} ({o.cert_no})" for o in c.officers)))
+    print(f"  id: {c.id}")
+
+
+def cmd_case(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.cases import CaseService
+
+    svc = CaseService(store)
+    if args.action == "new":
+        c = svc.create(
+            party=args.party, title=args.title, actor=_actor(store, args),
+            officer_ids=args.with_officers, party_credit_code=args.party_credit_code,
+            party_address=args.party_address,
+        )
+        _emit(args, {"id": c.id, "number": c.number}, lambda: _print_case(c))
+        return EXIT_OK
+    if args.action == "show":
+        c = svc.get(args.id)
+        _emit(args, c, lambda: _print_case(c))
+        return EXIT_OK
+    rows = svc.list(limit=args.limit)
+
+    def human() -> None:
+        for r in rows:
+            print(f"{r.number}  {r.title}  {r.party_name}  {r.id}")
+
+    _emit(args, rows, human)
+    return EXIT_OK
+
+
+def cmd_source(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.sources import SourceService
+
+    d = SourceService(store).get(args.id)
+
+    def human() -> None:
+        print(d.name)
+        for label, value in (
+            (_("Credit code"), d.credit_code), (_("Address"), d.address),
+            (_("County"), f"{d.city or ''}{d.county or ''}"), (_("Industry"), d.industry),
+            (_("Permit number"), d.permit_no),
+        ):
+            print(f"  {label}: {value or '-'}")
+
+    _emit(args, d, human)
+    return EXIT_OK
+
+
+def cmd_project(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.projects import ProjectService
+
+    svc = ProjectService(store)
+    if args.action == "accept":
+        p, source_id, created = svc.accept(args.id, args.date, actor=_actor(store, args))
+        payload = {"project": p, "source_id": source_id, "source_created": created}
+        msg = (_("Recorded the acceptance; new pollution source {id}.") if created
+               else _("Recorded the acceptance; linked to pollution source {id}.")).format(id=source_id)
+        _emit(args, payload, lambda: print(msg))
+        return EXIT_OK
+    if args.action == "history":
+        events = svc.history(args.id)
+        _emit(args, events, lambda: [print(e.at.isoformat(), e.kind, e.detail) for e in events])
+        return EXIT_OK
+    rows = svc.list(status=args.status, limit=args.limit)
+    _emit(args, rows, lambda: [print(f"{r.eia_approval_no or '-'}  {r.status:<18} {r.name}  {r.id}") for r in rows])
+    return EXIT_OK
+
+
+def cmd_status(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.cases import CaseService
+    from kit_app.services.officers import OfficerService
+    from kit_app.services.projects import ProjectService
+    from kit_app.services.sources import SourceService
+
+    payload = {
+        "data_dir": str(store.data_dir),
+        "kit_id": store.kit_id,
+        "schema_revision": store.current_revision(),
+        "sources": SourceService(store).count(),
+        "projects": ProjectService(store).count(),
+        "cases": CaseService(store).count(),
+        "officers": OfficerService(store).count(),
+    }
+    _emit(args, payload, lambda: [print(f"{k}: {v}") for k, v in payload.items()])
+    return EXIT_OK
+
+
+COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
+    "import-sources": cmd_import,
+    "import-projects": cmd_import,
+    "search": cmd_search,
+    "demo-data": cmd_demo,
+    "officer": cmd_officer,
+    "case": cmd_case,
+    "source": cmd_source,
+    "project": cmd_project,
+    "status": cmd_status,
+}
+
+
+def _fail(args: argparse.Namespace | None, message: str, code: int) -> int:
+    if args is not None and getattr(args, "json", False):
+        json.dump({"error": message}, sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    print(_("error: {message}").format(message=message), file=sys.stderr)
+    return code
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    gui: Callable[[argparse.Namespace], int] | None = None,
+) -> int:
+    raw = list(sys.argv[1:] if argv is None else argv)
+    # the language must be set before the parser builds its (translated) help
+    for i, a in enumerate(raw):
+        if a == "--lang" and i + 1 < len(raw):
+            set_language(raw[i + 1])
+        elif a.startswith("--lang="):
+            set_language(a.split("=", 1)[1])
+    parser = build_parser()
+    args = parser.parse_args(raw)
+    if args.command is None:
+        if gui is None:
+            parser.print_usage(sys.stderr)
+            return _fail(None, _("a command is needed (the desktop application is started by kit-app)"), EXIT_USAGE)
+        return gui(args)
+    data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
+    setup_logging(data_dir, args.verbose)
+    store = None
+    try:
+        store = open_store(data_dir)
+        return COMMANDS[args.command](store, args)
+    except KitError as exc:
+        return _fail(args, str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        return _fail(args, _("interrupted"), EXIT_FAIL)
+    except Exception as exc:  # a bug: log the traceback, show a calm message
+        log.exception("unexpected error in %s", args.command)
+        return _fail(
+            args,
+            _("internal error ({kind}); details are in {log}").format(
+                kind=type(exc).__name__, log=data_dir / "logs" / "kit.log"
+            ),
+            EXIT_FAIL,
+        )
+    finally:
+        if store is not None:
+            store.close()

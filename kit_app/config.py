@@ -1,0 +1,49 @@
+"""Where the kit keeps its data, and logging set-up."""
+
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+from pathlib import Path
+
+import platformdirs
+
+APP_NAME = "EnforcementEvidenceKit"
+ENV_DATA_DIR = "KIT_DATA_DIR"
+
+
+def default_data_dir() -> Path:
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
+
+
+def resolve_data_dir(arg: str | None, demo: bool = False) -> Path:
+    """--data-dir, else $KIT_DATA_DIR, else the platform's user data dir (``demo/`` under it for --demo)."""
+    if arg:
+        return Path(arg).expanduser().resolve()
+    env = os.environ.get(ENV_DATA_DIR)
+    base = Path(env).expanduser().resolve() if env else default_data_dir()
+    return base / "demo" if demo else base
+
+
+def setup_logging(data_dir: Path | None, verbose: bool = False) -> None:
+    root = logging.getLogger()
+    if getattr(root, "_kit_configured", False):
+        return
+    root.setLevel(logging.DEBUG if verbose else logging.INFO)
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    stderr = logging.StreamHandler()
+    stderr.setLevel(logging.DEBUG if verbose else logging.ERROR)
+    stderr.setFormatter(fmt)
+    root.addHandler(stderr)
+    if data_dir is not None:
+        try:
+            (data_dir / "logs").mkdir(parents=True, exist_ok=True)
+            fh = logging.handlers.RotatingFileHandler(
+                data_dir / "logs" / "kit.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+            )
+            fh.setFormatter(fmt)
+            root.addHandler(fh)
+        except OSError:
+            pass
+    root._kit_configured = True  # type: ignore[attr-defined]

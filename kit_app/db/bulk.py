@@ -1,0 +1,61 @@
+"""Bulk writes of pollution sources that keep the search index in step.
+
+Row by row, the FTS5 trigger costs ~110 µs a source; indexing a batch in one INSERT … SELECT costs
+a fifth of that. So a bulk insert drops the insert trigger, inserts, indexes the new rows and puts
+the trigger back — all inside the caller's transaction (SQLite DDL is transactional), so a crash at
+any point leaves either everything or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+
+from sqlalchemy import Connection
+
+# must match the sources_fts definition in the migrations (checked by a test)
+FTS_COLUMNS = ("name", "address", "name_abbr")
+
+SOURCE_COLUMNS = (
+    "id", "name", "credit_code", "address", "county_id", "industry", "longitude", "latitude",
+    "permit_no", "legal_rep", "contact_phone", "cat_water", "cat_air", "cat_waste", "cat_noise",
+    "key_monitored", "mn_codes", "origin_project_id", "name_py", "name_abbr", "created_at",
+    "updated_at", "origin_kit", "row_version",
+)
+
+
+def sqlite_datetime(dt: datetime) -> str:
+    """The text SQLAlchemy's SQLite DateTime stores, for a UTC time (see db.types.UTCDateTime)."""
+    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
+def insert_sources(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
+    if not rows:
+        return
+    trigger = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'sources_fts_ai'"
+    ).scalar()
+    first = conn.exec_driver_sql("SELECT coalesce(max(rid), 0) FROM sources").scalar()
+    if trigger:
+        conn.exec_driver_sql("DROP TRIGGER sources_fts_ai")
+    params = []
+    for r in rows:
+        t = []
+        for c in SOURCE_COLUMNS:
+            v = r.get(c)
+            if isinstance(v, datetime):
+                v = sqlite_datetime(v)
+            t.append(v)
+        params.append(tuple(t))
+    marks = ",".join("?" * len(SOURCE_COLUMNS))
+    conn.exec_driver_sql(
+        f"INSERT INTO sources ({','.join(SOURCE_COLUMNS)}) VALUES ({marks})", params
+    )
+    cols = ",".join(FTS_COLUMNS)
+    conn.exec_driver_sql(
+        f"INSERT INTO sources_fts(rowid, {cols}) SELECT rid, {cols} FROM sources WHERE rid > ?",
+        (first,),
+    )
+    if trigger:
+        conn.exec_driver_sql(trigger)

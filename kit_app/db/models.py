@@ -1,0 +1,188 @@
+"""ORM models. Every synced table carries a UUIDv7 id, UTC timestamps, the originating kit and a
+row version, so kits can work offline and merge with the central server without collisions.
+
+The schema itself is owned by the Alembic migrations in ``kit_app/db/migrations``; these classes
+must match them (a test compares the two).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from kit_app.db.types import UTCDateTime
+from kit_app.ids import new_id
+from kit_app.timeutil import utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class SyncMixin:
+    """Columns every synchronised row carries."""
+
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_at: Mapped[datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow, nullable=False
+    )
+    origin_kit: Mapped[str] = mapped_column(String(36), nullable=False)
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False, default=1)
+
+
+class KitMeta(Base):
+    __tablename__ = "kit_meta"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Agency(SyncMixin, Base):
+    """An enforcement agency, identified by its administrative division code (GB/T 2260)."""
+
+    __tablename__ = "agencies"
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    code: Mapped[str] = mapped_column(String(12), unique=True, nullable=False)
+    division_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    level: Mapped[str] = mapped_column(String(16), nullable=False)  # province | city | county
+    parent_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+
+    parent: Mapped[Agency | None] = relationship(remote_side="Agency.id")
+
+
+class Officer(SyncMixin, Base):
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    cert_no: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    roles: Mapped[str] = mapped_column(String(64), nullable=False)  # comma-separated
+    password_hash: Mapped[str] = mapped_column(String(256), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    agency: Mapped[Agency | None] = relationship()
+
+
+class Source(SyncMixin, Base):
+    """A pollution source (排污单位).
+
+    ``rid`` is a local, stable integer key (an alias of SQLite's rowid) used only by the full-text
+    index; ``id`` is the identity everywhere else and across kits.
+    """
+
+    __tablename__ = "sources"
+
+    rid: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    credit_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    county_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    industry: Mapped[str | None] = mapped_column(String(100))
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    permit_no: Mapped[str | None] = mapped_column(String(40), index=True)
+    legal_rep: Mapped[str | None] = mapped_column(String(64))
+    contact_phone: Mapped[str | None] = mapped_column(String(40))
+    cat_water: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    cat_air: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    cat_waste: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    cat_noise: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    key_monitored: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    mn_codes: Mapped[str | None] = mapped_column(Text)  # comma-separated HJ 212 MN codes
+    origin_project_id: Mapped[str | None] = mapped_column(String(36))
+    name_py: Mapped[str] = mapped_column(String(600), nullable=False, default="", index=True)
+    name_abbr: Mapped[str] = mapped_column(String(200), nullable=False, default="", index=True)
+
+    county: Mapped[Agency | None] = relationship()
+
+
+class Project(SyncMixin, Base):
+    """A construction project (建设项目) through its EIA and completion acceptance."""
+
+    __tablename__ = "projects"
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
+    developer: Mapped[str | None] = mapped_column(String(200))
+    developer_credit_code: Mapped[str | None] = mapped_column(String(18), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    county_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
+    industry: Mapped[str | None] = mapped_column(String(100))
+    longitude: Mapped[float | None] = mapped_column(Float)
+    latitude: Mapped[float | None] = mapped_column(Float)
+    eia_approval_no: Mapped[str | None] = mapped_column(String(64), unique=True)
+    eia_approval_date: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(24), nullable=False, default="approved")
+    acceptance_date: Mapped[date | None] = mapped_column(Date)
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"), index=True)
+
+    county: Mapped[Agency | None] = relationship()
+
+
+class ProjectEvent(Base):
+    """Lifecycle history of a project (append-only)."""
+
+    __tablename__ = "project_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    project_id: Mapped[str] = mapped_column(ForeignKey("projects.id"), index=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    officer_id: Mapped[str | None] = mapped_column(ForeignKey("officers.id"))
+    detail: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    origin_kit: Mapped[str] = mapped_column(String(36), nullable=False)
+
+
+class Case(SyncMixin, Base):
+    __tablename__ = "cases"
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    number: Mapped[str] = mapped_column(String(48), unique=True, nullable=False)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    status: Mapped[str] = mapped_column(String(24), nullable=False, default="open")
+    source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"), index=True)
+    party_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    party_credit_code: Mapped[str | None] = mapped_column(String(18))
+    party_address: Mapped[str | None] = mapped_column(String(300))
+    agency_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"))
+    created_by_id: Mapped[str | None] = mapped_column(ForeignKey("officers.id"))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    officers: Mapped[list[CaseOfficer]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseOfficer.position"
+    )
+
+
+class CaseOfficer(Base):
+    __tablename__ = "case_officers"
+    __table_args__ = (Index("ix_case_officers_officer", "officer_id"),)
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    case: Mapped[Case] = relationship(back_populates="officers")
+    officer: Mapped[Officer] = relationship()

@@ -1,0 +1,142 @@
+"""Opening a data dir: the SQLite database, its migrations and the kit's identity."""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from kit_app.db.models import KitMeta
+from kit_app.errors import DataDirTooNew, KitError
+from kit_app.i18n import _
+from kit_app.ids import new_id
+
+log = logging.getLogger(__name__)
+
+DB_FILE = "kit.sqlite3"
+_MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _alembic_config() -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(_MIGRATIONS))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA journal_mode=WAL")
+    # FULL: a power cut never loses a committed transaction (evidence is sacred).
+    cur.execute("PRAGMA synchronous=FULL")
+    cur.execute("PRAGMA busy_timeout=10000")
+    cur.close()
+
+
+def make_engine(db_path: Path) -> Engine:
+    engine = create_engine(
+        f"sqlite:///{db_path}",
+        connect_args={"check_same_thread": False},
+    )
+    event.listen(engine, "connect", _on_connect)
+    return engine
+
+
+class Store:
+    """A data dir: its database engine, session factory and kit id."""
+
+    def __init__(self, data_dir: Path, engine: Engine) -> None:
+        self.data_dir = data_dir
+        self.engine = engine
+        self.Session = sessionmaker(engine, expire_on_commit=False)
+        self.kit_id = ""
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / DB_FILE
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed when the block ends, rolled back on any error."""
+        with self.Session() as s, s.begin():
+            yield s
+
+    def current_revision(self) -> str | None:
+        with self.engine.connect() as conn:
+            return MigrationContext.configure(conn).get_current_revision()
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Bring the schema up to ``revision``; refuse a database from a newer version."""
+        script = ScriptDirectory.from_config(_alembic_config())
+        current = self.current_revision()
+        if current is not None:
+            try:
+                script.get_revision(current)
+            except Exception as exc:  # alembic raises several kinds for an unknown revision
+                raise DataDirTooNew(
+                    _(
+                        "The data directory {path} was written by a newer version of the "
+                        "application (schema revision {rev}). Install the newer version to open it; "
+                        "nothing has been changed."
+                    ).format(path=self.data_dir, rev=current)
+                ) from exc
+        if current == script.get_current_head() and revision == "head":
+            return
+        log.info("migrating %s from %s to %s", self.db_path, current, revision)
+        cfg = _alembic_config()
+        with self.engine.begin() as conn:
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+
+    def ensure_kit_id(self) -> str:
+        with self.session() as s:
+            row = s.get(KitMeta, "kit_id")
+            if row is None:
+                row = KitMeta(key="kit_id", value=new_id())
+                s.add(row)
+            self.kit_id = row.value
+        return self.kit_id
+
+    def meta(self, key: str) -> str | None:
+        with self.session() as s:
+            return s.scalar(select(KitMeta.value).where(KitMeta.key == key))
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.session() as s:
+            s.merge(KitMeta(key=key, value=value))
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_store(data_dir: Path, *, upgrade: bool = True) -> Store:
+    """Open (creating if needed) the data dir and bring its schema up to date."""
+    try:
+        data_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise KitError(
+            _("Cannot create the data directory {path}: {reason}").format(
+                path=data_dir, reason=exc.strerror or exc
+            )
+        ) from exc
+    store = Store(data_dir, make_engine(data_dir / DB_FILE))
+    if upgrade:
+        store.upgrade()
+    if store.current_revision() is not None:
+        store.ensure_kit_id()
+    return store

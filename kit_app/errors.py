@@ -1,0 +1,39 @@
+"""Error taxonomy: errors a user can act on carry a translated message; anything else is a bug."""
+
+from __future__ import annotations
+
+
+class KitError(Exception):
+    """An expected, user-facing failure. ``str(err)`` is a complete, translated sentence."""
+
+    exit_code = 1
+
+
+class UsageError(KitError):
+    """The command was called wrongly (bad arguments, unknown ids given by the user)."""
+
+    exit_code = 2
+
+
+class NotFound(KitError):
+    pass
+
+
+class ValidationError(KitError):
+    """Input data is invalid; ``field`` names what is wrong."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class PermissionDenied(KitError):
+    pass
+
+
+class AuthenticationError(KitError):
+    pass
+
+
+class DataDirTooNew(KitError):
+    """The data dir was written by a newer version of the application."""

@@ -1,0 +1,103 @@
+import sqlite3
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import select
+
+from kit_app.db import open_store
+from kit_app.db.bulk import FTS_COLUMNS
+from kit_app.db.models import Agency, Base, Officer
+from kit_app.db.store import Store, head_revision, make_engine
+from kit_app.errors import DataDirTooNew
+
+
+def test_empty_to_head(store: Store) -> None:
+    assert store.current_revision() == head_revision()
+    assert len(store.kit_id) == 36
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert c.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_guangxi_agency_hierarchy(store: Store) -> None:
+    with store.session() as s:
+        agencies = s.scalars(select(Agency)).all()
+        by_code = {a.code: a for a in agencies}
+    assert len([a for a in agencies if a.level == "city"]) == 14
+    assert len([a for a in agencies if a.level == "county"]) == 111
+    qx = by_code["450103"]
+    assert qx.division_name == "青秀区"
+    assert qx.name == "南宁市生态环境局青秀区分局"
+    assert qx.parent_id == by_code["450100"].id
+    assert by_code["450100"].parent_id == by_code["450000"].id
+    assert by_code["450000"].name == "广西壮族自治区生态环境厅"
+
+
+def test_models_match_migrations(store: Store) -> None:
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    # The FTS virtual table and its shadow tables are not ORM-mapped.
+    diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name.startswith("sources_fts"))]
+    diff = [d for d in diff if not (d[0] == "remove_table" and d[1].name == "alembic_version")]
+    assert diff == []
+
+
+def test_fts_columns_match_bulk_helper(store: Store) -> None:
+    with store.engine.connect() as c:
+        cols = [r[1] for r in c.exec_driver_sql("PRAGMA table_info(sources_fts)")]
+    assert tuple(cols) == FTS_COLUMNS
+
+
+def test_previous_revision_upgrades_keeping_data(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    old = Store(data_dir, make_engine(data_dir / "kit.sqlite3"))
+    old.upgrade("0001")
+    assert old.current_revision() == "0001"
+    now = datetime.now(timezone.utc)
+    with old.session() as s:
+        s.add(Officer(name="老用户", cert_no="OLD001", roles="officer", password_hash="x",
+                      origin_kit="k", created_at=now, updated_at=now))
+    old.close()
+    s2 = open_store(data_dir)
+    assert s2.current_revision() == head_revision()
+    with s2.session() as s:
+        assert s.scalar(select(Officer.name).where(Officer.cert_no == "OLD001")) == "老用户"
+        # the table added by the later revision exists and works
+        assert s.execute(select(1).select_from(Base.metadata.tables["cases"])).first() is None
+    s2.close()
+
+
+def test_newer_data_dir_is_refused_untouched(data_dir: Path) -> None:
+    s = open_store(data_dir)
+    s.close()
+    con = sqlite3.connect(data_dir / "kit.sqlite3")
+    con.execute("UPDATE alembic_version SET version_num = '9999'")
+    con.commit()
+    con.close()
+    before = (data_dir / "kit.sqlite3").read_bytes()
+    with pytest.raises(DataDirTooNew) as err:
+        open_store(data_dir)
+    assert "newer version" in str(err.value) and "9999" in str(err.value)
+    assert (data_dir / "kit.sqlite3").read_bytes() == before
+
+
+def test_naive_datetimes_are_refused(store: Store) -> None:
+    from sqlalchemy.exc import StatementError
+
+    with pytest.raises(StatementError):
+        with store.session() as s:
+            s.add(Officer(name="x", cert_no="N1", roles="officer", password_hash="x", origin_kit="k",
+                          created_at=datetime(2026, 1, 1), updated_at=datetime(2026, 1, 1)))
+
+
+def test_times_come_back_aware_utc(store: Store) -> None:
+    from kit_app.services.officers import OfficerService
+
+    OfficerService(store).add(name="张三", cert_no="T1", roles=["officer"], password="password1")
+    with store.session() as s:
+        o = s.scalar(select(Officer))
+        assert o is not None and o.created_at.tzinfo is not None
+        assert o.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
