@@ -12,7 +12,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event, select
+from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kit_app.db.models import KitMeta
@@ -39,6 +39,9 @@ def head_revision() -> str:
 
 
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
+    # Let SQLAlchemy, not the sqlite3 module, open transactions (see _on_begin): otherwise DDL
+    # such as a migration step or a trigger swap would run outside the transaction.
+    dbapi_conn.isolation_level = None
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA journal_mode=WAL")
@@ -48,12 +51,17 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     cur.close()
 
 
+def _on_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN")
+
+
 def make_engine(db_path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{db_path}",
         connect_args={"check_same_thread": False},
     )
     event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "begin", _on_begin)
     return engine
 
 

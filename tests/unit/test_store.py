@@ -101,3 +101,31 @@ def test_times_come_back_aware_utc(store: Store) -> None:
         o = s.scalar(select(Officer))
         assert o is not None and o.created_at.tzinfo is not None
         assert o.created_at.utcoffset().total_seconds() == 0  # type: ignore[union-attr]
+
+
+def test_failed_bulk_insert_rolls_back_rows_index_and_trigger(store: Store) -> None:
+    """DDL is transactional here: the trigger swap of a bulk insert cannot be left half-done."""
+    from sqlalchemy.exc import IntegrityError
+
+    from kit_app.db.bulk import insert_sources
+    from kit_app.timeutil import utcnow
+
+    now = utcnow()
+    row = dict(id="a", name="甲", credit_code="X", created_at=now, updated_at=now, origin_kit="k",
+               row_version=1, name_py="jia", name_abbr="j", cat_water=0, cat_air=0, cat_waste=0,
+               cat_noise=0, key_monitored=0)
+    with pytest.raises(IntegrityError):
+        with store.engine.begin() as conn:
+            insert_sources(conn, [row, dict(row, id="b")])  # same credit code twice
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql("SELECT count(*) FROM sources").scalar() == 0
+        assert c.exec_driver_sql(
+            "SELECT count(*) FROM sqlite_master WHERE name = 'sources_fts_ai'").scalar() == 1
+    # and the trigger still indexes ordinary inserts
+    with store.engine.begin() as conn:
+        conn.exec_driver_sql(
+            "INSERT INTO sources (id, name, created_at, updated_at, origin_kit, name_py, name_abbr) "
+            "VALUES ('c', '乙丙丁公司', '2026-01-01', '2026-01-01', 'k', '', '')")
+    with store.engine.connect() as c:
+        assert c.exec_driver_sql(
+            "SELECT count(*) FROM sources_fts WHERE sources_fts MATCH '\"丙丁公\"'").scalar() == 1
