@@ -54,13 +54,13 @@ $(STAMP): pyproject.toml
 mo: $(STAMP) $(MO)
 
 %.mo: %.po
-	$(BIN)/pybabel compile -q -D kit_app -i $< -o $@
+	$(BIN)/pybabel compile -D kit_app -i $< -o $@
 
 # Re-extract translatable strings and merge them into the catalogues (then translate zh_CN).
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract -q -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
 	    --project "Enforcement Evidence Kit" -o $(LOCALE_DIR)/kit_app.pot kit_app ui
-	$(BIN)/pybabel update -q -D kit_app -i $(LOCALE_DIR)/kit_app.pot -d $(LOCALE_DIR) --no-fuzzy-matching
+	$(BIN)/pybabel update -D kit_app -i $(LOCALE_DIR)/kit_app.pot -d $(LOCALE_DIR) --no-fuzzy-matching
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

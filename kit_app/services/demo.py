@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from kit_app import creditcode
 from kit_app.db import Store
@@ -23,24 +23,29 @@ from kit_app.ids import new_id
 from kit_app.pinyin import full_and_initials
 from kit_app.timeutil import utcnow
 
-# (industry category, trade words, categories, share)
+# (industry category, trade words, categories, share, what a project of the trade builds)
 INDUSTRIES = (
-    ("农副食品加工业", ("糖业", "制糖", "木薯淀粉", "食品", "饲料"), ("water", "air", "waste"), 14),
-    ("造纸和纸制品业", ("纸业", "浆纸", "纸品"), ("water", "air", "waste"), 7),
-    ("化学原料和化学制品制造业", ("化工", "精细化工", "新材料", "化学"), ("water", "air", "waste"), 10),
-    ("有色金属冶炼和压延加工业", ("锰业", "铝业", "有色金属", "冶炼"), ("water", "air", "waste"), 6),
-    ("黑色金属冶炼和压延加工业", ("钢铁", "特钢", "铁合金"), ("water", "air", "waste", "noise"), 3),
-    ("非金属矿物制品业", ("水泥", "建材", "陶瓷", "石材"), ("air", "noise"), 10),
-    ("畜牧业", ("生猪养殖", "养殖", "牧业"), ("water", "air"), 12),
-    ("电力、热力生产和供应业", ("热电", "电力", "能源"), ("air", "water", "waste"), 4),
-    ("水的生产和供应业", ("污水处理", "水务", "净水"), ("water",), 5),
-    ("医药制造业", ("制药", "药业", "生物科技"), ("water", "air", "waste"), 4),
-    ("木材加工和木制品业", ("木业", "人造板", "林产"), ("air", "noise"), 8),
-    ("金属制品业", ("电镀", "五金", "金属制品"), ("water", "waste"), 6),
-    ("汽车制造业", ("汽车零部件", "汽车配件", "机械"), ("air", "waste", "noise"), 4),
-    ("酒、饮料和精制茶制造业", ("酒业", "饮料", "茶业"), ("water",), 3),
-    ("皮革、毛皮、羽毛及其制品业", ("皮革", "制革"), ("water", "waste"), 2),
-    ("橡胶和塑料制品业", ("塑料", "橡胶", "塑胶"), ("air", "waste"), 2),
+    ("农副食品加工业", ("糖业", "制糖", "木薯淀粉", "食品", "饲料"), ("water", "air", "waste"), 14,
+     ("日榨甘蔗{n}千吨", "年产{n}万吨木薯淀粉", "年产{n}万吨饲料")),
+    ("造纸和纸制品业", ("纸业", "浆纸", "纸品"), ("water", "air", "waste"), 7, ("年产{n}万吨文化纸", "年产{n}万吨纸浆")),
+    ("化学原料和化学制品制造业", ("化工", "精细化工", "新材料", "化学"), ("water", "air", "waste"), 10,
+     ("年产{n}万吨精细化学品", "年产{n}千吨电子化学品")),
+    ("有色金属冶炼和压延加工业", ("锰业", "铝业", "有色金属", "冶炼"), ("water", "air", "waste"), 6,
+     ("年产{n}万吨电解锰", "年产{n}万吨铝型材")),
+    ("黑色金属冶炼和压延加工业", ("钢铁", "特钢", "铁合金"), ("water", "air", "waste", "noise"), 3,
+     ("年产{n}万吨不锈钢", "年产{n}万吨铁合金")),
+    ("非金属矿物制品业", ("水泥", "建材", "陶瓷", "石材"), ("air", "noise"), 10,
+     ("年产{n}万吨水泥粉磨", "年产{n}万平方米陶瓷砖")),
+    ("畜牧业", ("生猪养殖", "养殖", "牧业"), ("water", "air"), 12, ("年出栏{n}千头生猪养殖", "存栏{n}千头母猪养殖")),
+    ("电力、热力生产和供应业", ("热电", "电力", "能源"), ("air", "water", "waste"), 4, ("{n}兆瓦生物质热电联产",)),
+    ("水的生产和供应业", ("污水处理", "水务", "净水"), ("water",), 5, ("日处理{n}千吨污水处理厂",)),
+    ("医药制造业", ("制药", "药业", "生物科技"), ("water", "air", "waste"), 4, ("年产{n}亿片中成药", "年产{n}吨原料药")),
+    ("木材加工和木制品业", ("木业", "人造板", "林产"), ("air", "noise"), 8, ("年产{n}万立方米人造板",)),
+    ("金属制品业", ("电镀", "五金", "金属制品"), ("water", "waste"), 6, ("年电镀{n}万平方米", "年产{n}万件五金件")),
+    ("汽车制造业", ("汽车零部件", "汽车配件", "机械"), ("air", "waste", "noise"), 4, ("年产{n}万套汽车零部件",)),
+    ("酒、饮料和精制茶制造业", ("酒业", "饮料", "茶业"), ("water",), 3, ("年产{n}千吨白酒", "年产{n}万吨饮料")),
+    ("皮革、毛皮、羽毛及其制品业", ("皮革", "制革"), ("water", "waste"), 2, ("年加工{n}万张皮革",)),
+    ("橡胶和塑料制品业", ("塑料", "橡胶", "塑胶"), ("air", "waste"), 2, ("年产{n}千吨塑料制品",)),
 )
 BRAND_CHARS = (
     "宏达鑫源华润金桥永兴恒通德润嘉禾瑞丰泰和福来新兴博远凯盛天成东方南方长城绿源丰盛"
@@ -53,7 +58,7 @@ ROAD_KINDS = ("路", "大道", "街", "西路", "东路", "北路", "南路")
 SURNAMES = "李王张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐韦覃蒙农莫蓝"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玲兰红云海波斌宁建国志文"
 CITY_ABBR = {
-    "450100": "南", "450200": "柳", "450300": "桂市", "450400": "梧", "450500": "北",
+    "450100": "南", "450200": "柳", "450300": "桂林", "450400": "梧", "450500": "北",
     "450600": "防", "450700": "钦", "450800": "贵", "450900": "玉", "451000": "百",
     "451100": "贺", "451200": "河", "451300": "来", "451400": "崇",
 }
@@ -128,7 +133,7 @@ class DemoGenerator:
         out: list[dict[str, object]] = []
         for _i in range(n):
             d = rng.choices(self.counties, weights=self.county_weights, k=1)[0]
-            industry, trades, cats, _w = _weighted(rng, INDUSTRIES, 3)
+            industry, trades, cats, _w, _scales = _weighted(rng, INDUSTRIES, 3)
             brand = rng.choice(BRAND_CHARS[::2]) + rng.choice(BRAND_CHARS[1::2])
             form = _weighted(rng, LEGAL_FORMS, 1)[0]
             name = f"{self._place(d)}{brand}{rng.choice(trades)}{form}"
@@ -213,26 +218,34 @@ class DemoGenerator:
         statuses = (("approved", 30), ("under_construction", 35), ("trial_operation", 20), ("accepted", 15))
         serial: dict[tuple[str, int], int] = {}
         with self.store.session() as s:
+            offset = s.scalar(select(func.count()).select_from(Project)) or 0  # numbers stay unique on re-runs
             existing = list(
-                s.execute(select(Source.name, Source.credit_code, Source.county_id).limit(5000)).all()
+                s.execute(
+                    select(Source.name, Source.credit_code, Source.county_id, Source.industry).limit(5000)
+                ).all()
             )
+            by_agency = {agency_id(d.code): d for d in self.counties}
+            by_industry = {i[0]: i for i in INDUSTRIES}
             for _i in range(n):
-                d = rng.choices(self.counties, weights=self.county_weights, k=1)[0]
-                industry, trades, _cats, _w = _weighted(rng, INDUSTRIES, 3)
                 if existing and rng.random() < 0.35:
-                    dev_name, dev_code, _c = rng.choice(existing)  # an extension of a known enterprise
+                    # an extension of a known enterprise, in its county and trade
+                    dev_name, dev_code, county_id, ind = rng.choice(existing)
+                    d = by_agency.get(county_id) or rng.choice(self.counties)
+                    industry, trades, _cats, _w, scales = by_industry.get(ind) or rng.choice(INDUSTRIES)
                 else:
+                    d = rng.choices(self.counties, weights=self.county_weights, k=1)[0]
+                    industry, trades, _cats, _w, scales = _weighted(rng, INDUSTRIES, 3)
                     brand = rng.choice(BRAND_CHARS[::2]) + rng.choice(BRAND_CHARS[1::2])
                     dev_name = f"{self._place(d)}{brand}{rng.choice(trades)}有限公司"
                     dev_code = creditcode.generate(d.code, rng)
-                scale = rng.choice(("年产{n}万吨", "年产{n}万立方米", "日处理{n}千吨", "存栏{n}千头", "年产{n}亿片"))
-                what = rng.choice(trades)
+                scale = rng.choice(scales).format(n=rng.randint(2, 60))
                 kind = rng.choice(("建设项目", "技术改造项目", "扩建项目", "迁建项目", "项目"))
-                name = f"{dev_name.removesuffix('有限公司')}{scale.format(n=rng.randint(1, 60))}{what}{kind}"
+                base = dev_name.removesuffix("有限公司").removesuffix("有限责任公司").removesuffix("股份")
+                name = f"{base}{scale}{kind}"
                 approved = date(2018, 1, 1) + timedelta(days=rng.randint(0, 8 * 365))
                 city_code = d.parent_code or "450000"
                 key = (city_code, approved.year)
-                serial[key] = serial.get(key, 0) + rng.randint(1, 3)
+                serial[key] = serial.get(key, offset) + rng.randint(1, 3)
                 eia_no = f"{CITY_ABBR.get(city_code, '桂')}环审〔{approved.year}〕{serial[key]}号"
                 status = _weighted(rng, statuses, 1)[0]
                 lon, lat = self._coords(d)

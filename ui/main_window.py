@@ -1,0 +1,144 @@
+"""The main window: a thin shell with navigation between the panes and a status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QLabel,
+    QListWidget,
+    QMainWindow,
+    QMessageBox,
+    QHBoxLayout,
+    QStackedWidget,
+    QWidget,
+)
+
+from kit_app import __version__
+from kit_app.dto import ImportResult, OfficerInfo
+from kit_app.i18n import _
+from kit_app.services import roles as R
+from ui.dialogs import ImportResultDialog
+from ui.panes import CasesPane, Pane, ProjectsPane, SourcesPane
+from ui.services import Services
+from ui.tasks import TaskRunner, describe_error
+
+
+class MainWindow(QMainWindow):
+    logout_requested = Signal()
+
+    def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo, demo: bool = False) -> None:
+        super().__init__()
+        self.services = services
+        self.runner = runner
+        self.officer = officer
+        self.setWindowTitle(_("Enforcement Evidence Kit") + (" — " + _("demo data") if demo else ""))
+        self.resize(1280, 780)
+
+        self.sources = SourcesPane(services, runner, officer)
+        self.projects = ProjectsPane(services, runner, officer)
+        self.cases = CasesPane(services, runner, officer)
+        self.panes: list[tuple[str, Pane]] = [
+            (_("Pollution sources"), self.sources),
+            (_("Construction projects"), self.projects),
+            (_("Cases"), self.cases),
+        ]
+        self.nav = QListWidget()
+        self.nav.setObjectName("navigation")
+        self.nav.setFixedWidth(190)
+        self.nav.setStyleSheet("QListWidget { font-size: 15px; } QListWidget::item { padding: 10px 8px; }")
+        self.stack = QStackedWidget()
+        for title, pane in self.panes:
+            self.nav.addItem(title)
+            self.stack.addWidget(pane)
+            pane.status_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
+            pane.data_changed.connect(self._broadcast)
+        self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
+        self.nav.setCurrentRow(0)
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.nav)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+
+        roles = "、".join(_(R.ROLE_LABELS[r]) for r in officer.roles)
+        who = QLabel(_("{name} ({cert}) · {roles}").format(name=officer.name, cert=officer.cert_no, roles=roles))
+        who.setObjectName("status_officer")
+        where = QLabel(_("Data: {path}").format(path=services.store.data_dir))
+        where.setObjectName("status_data_dir")
+        self.statusBar().addPermanentWidget(who)
+        self.statusBar().addPermanentWidget(where)
+        self._menus()
+
+    def _menus(self) -> None:
+        file = self.menuBar().addMenu(_("&File"))
+        can_import = R.can(self.officer, "basedata.import")
+        for text, kind in ((_("Import pollution sources…"), "sources"), (_("Import construction projects…"), "projects")):
+            act = QAction(text, self)
+            act.setEnabled(can_import)
+            act.triggered.connect(lambda _c=False, k=kind: self.import_file(k))
+            file.addAction(act)
+        file.addSeparator()
+        logout = QAction(_("Log out"), self)
+        logout.triggered.connect(self._logout)
+        file.addAction(logout)
+        quit_ = QAction(_("Quit"), self)
+        quit_.setShortcut(QKeySequence.StandardKey.Quit)
+        quit_.triggered.connect(self.close)
+        file.addAction(quit_)
+        case = self.menuBar().addMenu(_("&Case"))
+        new = QAction(_("New case…"), self)
+        new.setShortcut(QKeySequence.StandardKey.New)
+        new.setEnabled(R.can(self.officer, "case.create"))
+        new.triggered.connect(lambda: (self.nav.setCurrentRow(2), self.cases.new_case()))
+        case.addAction(new)
+        find = QAction(_("Find a pollution source"), self)
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda: (self.nav.setCurrentRow(0), self.sources.search.setFocus()))
+        case.addAction(find)
+        help_ = self.menuBar().addMenu(_("&Help"))
+        about = QAction(_("About"), self)
+        about.triggered.connect(self._about)
+        help_.addAction(about)
+
+    def _broadcast(self, what: str) -> None:
+        for _title, pane in self.panes:
+            pane.on_data_changed(what)
+
+    def import_file(self, kind: str) -> None:
+        path, _f = QFileDialog.getOpenFileName(
+            self, _("Choose a spreadsheet"), str(Path.home()), _("Spreadsheets (*.csv *.xlsx);;All files (*)"))
+        if not path:
+            return
+        fn = self.services.importer.import_sources if kind == "sources" else self.services.importer.import_projects
+        self.statusBar().showMessage(_("Importing {file}…").format(file=Path(path).name))
+
+        def done(res: ImportResult) -> None:
+            self.statusBar().clearMessage()
+            ImportResultDialog(res, self).open()
+            self._broadcast(kind)
+
+        def failed(exc: BaseException) -> None:
+            self.statusBar().clearMessage()
+            QMessageBox.warning(self, _("Import failed"), describe_error(exc))
+
+        self.runner.run(lambda: fn(Path(path), actor=self.officer), done, failed)
+
+    def _logout(self) -> None:
+        self.logout_requested.emit()
+        self.close()
+
+    def _about(self) -> None:
+        QMessageBox.about(
+            self, _("About"),
+            _("Enforcement Evidence Kit {version}\nEnvironmental enforcement evidence workstation.\n"
+              "Kit id: {kit}").format(version=__version__, kit=self.services.store.kit_id))
+
+    def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        self.runner.wait(10000)
+        super().closeEvent(event)

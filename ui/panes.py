@@ -1,0 +1,387 @@
+"""The main window's panes: Sources (search and detail), Projects, Cases."""
+
+from __future__ import annotations
+
+import html
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kit_app.dto import OfficerInfo, ProjectRow, SourceDetail, SourceRow
+from kit_app.i18n import _
+from kit_app.services import roles as R
+from kit_app.services.cases import STATUS_LABELS as CASE_STATUS
+from kit_app.services.projects import STATUS_LABELS as PROJECT_STATUS
+from kit_app.services.sources import CATEGORY_LABELS
+from kit_app.timeutil import format_local
+from ui.dialogs import AcceptanceDialog, NewCaseDialog
+from ui.models import CaseTableModel, ProjectTableModel, SourceTableModel
+from ui.services import Services
+from ui.tasks import TaskRunner, describe_error
+
+
+def _table(model: object) -> QTableView:
+    view = QTableView()
+    view.setModel(model)  # type: ignore[arg-type]
+    view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    view.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    view.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    view.setAlternatingRowColors(True)
+    view.verticalHeader().setVisible(False)
+    view.verticalHeader().setDefaultSectionSize(26)
+    view.horizontalHeader().setStretchLastSection(True)
+    view.setWordWrap(False)
+    return view
+
+
+def _e(v: object) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+class Pane(QWidget):
+    """Base of the panes: services, runner, the logged-in officer and a status line."""
+
+    status_message = Signal(str)
+    data_changed = Signal(str)  # "cases", "sources", "projects"
+
+    def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.services = services
+        self.runner = runner
+        self.officer = officer
+
+    def fail(self, exc: BaseException) -> None:
+        self.status_message.emit(describe_error(exc))
+
+    def on_data_changed(self, what: str) -> None:
+        pass
+
+
+class SourcesPane(Pane):
+    """Search-as-you-type over the source table, with the selected source's details."""
+
+    def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(services, runner, officer, parent)
+        self.search = QLineEdit()
+        self.search.setObjectName("source_search")
+        self.search.setClearButtonEnabled(True)
+        self.search.setPlaceholderText(
+            _("Search by name, credit code, permit number, address or pinyin initials (e.g. nnsqx)"))
+        self.count = QLabel()
+        self.count.setObjectName("result_count")
+        self.model = SourceTableModel(runner, services.sources.browse, self)
+        self.model.pageLoaded.connect(lambda n: self._show_count())
+        self.view = _table(self.model)
+        self.view.setObjectName("source_table")
+        hh = self.view.horizontalHeader()
+        hh.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        for col, width in enumerate((300, 170, 80, 170)):
+            self.view.setColumnWidth(col, width)
+        self.view.selectionModel().selectionChanged.connect(self._selected)
+        self.view.doubleClicked.connect(lambda _i: self.new_case())
+
+        self.detail = QTextBrowser()
+        self.detail.setObjectName("source_detail")
+        self.detail.setOpenLinks(False)
+        self.new_case_btn = QPushButton(_("New case for this source…"))
+        self.new_case_btn.setObjectName("new_case_for_source")
+        self.new_case_btn.setEnabled(False)
+        self.new_case_btn.setVisible(R.can(officer, "case.create"))
+        self.new_case_btn.clicked.connect(self.new_case)
+
+        right = QWidget()
+        rl = QVBoxLayout(right)
+        rl.setContentsMargins(0, 0, 0, 0)
+        rl.addWidget(self.detail)
+        rl.addWidget(self.new_case_btn)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.view)
+        split.addWidget(right)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+
+        top = QHBoxLayout()
+        top.addWidget(self.search, 1)
+        top.addWidget(self.count)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(split, 1)
+
+        self._total = 0
+        self._seq = 0
+        self._current: SourceDetail | None = None
+        self._timer = QTimer(self, singleShot=True, interval=120)
+        self._timer.timeout.connect(self._run_search)
+        self.search.textChanged.connect(lambda _t: self._timer.start())
+        hint = _("Select a pollution source to see its details.")
+        self.detail.setHtml(f"<p style='color:#777'>{_e(hint)}</p>")
+        self.refresh()
+
+    # ---------------------------------------------------------------- search
+    def refresh(self) -> None:
+        self.runner.run(self.services.sources.count, self._got_total, self.fail)
+        self._run_search()
+
+    def _got_total(self, n: int) -> None:
+        self._total = n
+        self._show_count()
+
+    def _show_count(self, results: int | None = None, ms: float | None = None) -> None:
+        if results is None:
+            self.count.setText(_("{n} pollution sources").format(n=f"{self._total:,}"))
+        else:
+            self.count.setText(_("{n} found in {ms} ms").format(n=results, ms=f"{ms:.0f}"))
+
+    def _run_search(self) -> None:
+        q = self.search.text().strip()
+        self._seq += 1
+        seq = self._seq
+        if not q:
+            self.model.start_browsing()
+            self._show_count()
+            return
+
+        def work() -> tuple[list[SourceRow], float]:
+            t = time.perf_counter()
+            rows = [h.row for h in self.services.search.search(q, limit=200)]
+            return rows, (time.perf_counter() - t) * 1000
+
+        self.runner.run(work, lambda res: self._results(seq, *res), self.fail)
+
+    def _results(self, seq: int, rows: list[SourceRow], ms: float) -> None:
+        if seq != self._seq:
+            return  # typing went on: a newer search is under way
+        self.model.show_results(rows)
+        self._show_count(len(rows), ms)
+        if rows:
+            self.view.selectRow(0)
+
+    # ---------------------------------------------------------------- detail
+    def _selected(self, selected: QItemSelection, _deselected: QItemSelection) -> None:
+        idx = self.view.selectionModel().selectedRows()
+        row = self.model.row_at(idx[0].row()) if idx else None
+        self.new_case_btn.setEnabled(row is not None)
+        if row is None:
+            return
+        self.runner.run(lambda: self.services.sources.get(row.id), self._show_detail, self.fail)
+
+    def selected_row(self) -> SourceRow | None:
+        idx = self.view.selectionModel().selectedRows()
+        return self.model.row_at(idx[0].row()) if idx else None
+
+    def _show_detail(self, d: SourceDetail) -> None:
+        sel = self.selected_row()
+        if sel is None or sel.id != d.id:
+            return
+        self._current = d
+        cats = "、".join(_(CATEGORY_LABELS[c]) for c in d.categories) or "—"
+        coords = f"{d.longitude:.6f}, {d.latitude:.6f}" if d.longitude is not None and d.latitude is not None else "—"
+        rows = [
+            (_("Credit code"), d.credit_code), (_("Permit number"), d.permit_no),
+            (_("County"), f"{d.city or ''}{d.county or ''}"), (_("Address"), d.address),
+            (_("Industry"), d.industry), (_("Legal representative"), d.legal_rep),
+            (_("Phone"), d.contact_phone), (_("Longitude, latitude"), coords),
+            (_("Pollution categories"), cats),
+            (_("Key monitored"), _("Yes") if d.key_monitored else _("No")),
+            (_("Online monitoring MN"), "<br>".join(_e(m) for m in d.mn_codes) or "—"),
+        ]
+        mn_label = _("Online monitoring MN")
+        body = "".join(
+            f"<tr><td style='color:#666;padding-right:12px;white-space:nowrap'>{_e(k)}</td>"
+            f"<td>{v if k == mn_label else _e(v or '—')}</td></tr>"
+            for k, v in rows
+        )
+        none_text = _("None")
+        none = f"<li style='color:#777'>{_e(none_text)}</li>"
+        projects = "".join(
+            f"<li>{_e(p.name)} — {_e(_(PROJECT_STATUS.get(p.status, p.status)))}"
+            f"{(' ' + _e(p.eia_approval_no)) if p.eia_approval_no else ''}</li>"
+            for p in d.projects
+        ) or none
+        cases = "".join(
+            f"<li>{_e(c.number)} {_e(c.title)} — {_e(_(CASE_STATUS.get(c.status, c.status)))}, "
+            f"{_e(format_local(c.opened_at))}</li>"
+            for c in d.cases
+        ) or none
+        origin = ""
+        if d.origin_project_id:
+            origin_text = _("Became a pollution source through the completion acceptance of a construction project.")
+            origin = f"<p style='color:#555'>{_e(origin_text)}</p>"
+        projects_title, cases_title = _("Construction projects"), _("Cases")
+        self.detail.setHtml(
+            f"<h2 style='margin-bottom:4px'>{_e(d.name)}{' ★' if d.key_monitored else ''}</h2>{origin}"
+            f"<table cellspacing='0' cellpadding='3'>{body}</table>"
+            f"<h3>{_e(projects_title)}</h3><ul>{projects}</ul>"
+            f"<h3>{_e(cases_title)}</h3><ul>{cases}</ul>"
+        )
+
+    def new_case(self) -> None:
+        row = self.selected_row()
+        if row is None or not R.can(self.officer, "case.create"):
+            return
+        dlg = NewCaseDialog(self.services, self.runner, self.officer, source=row, parent=self)
+        dlg.created.connect(lambda c: (self.status_message.emit(
+            _("Opened case {number}.").format(number=c.number)), self.data_changed.emit("cases")))
+        dlg.open()
+
+    def on_data_changed(self, what: str) -> None:
+        if what in ("cases", "projects") and (row := self.selected_row()) is not None:
+            self.runner.run(lambda: self.services.sources.get(row.id), self._show_detail, self.fail)
+        if what == "sources":
+            self.refresh()
+
+
+class ProjectsPane(Pane):
+    def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(services, runner, officer, parent)
+        self.filter = QLineEdit()
+        self.filter.setObjectName("project_filter")
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setPlaceholderText(_("Filter by project, developer or approval number"))
+        self.status = QComboBox()
+        self.status.addItem(_("All statuses"), None)
+        for key, label in PROJECT_STATUS.items():
+            self.status.addItem(_(label), key)
+        self.accept_btn = QPushButton(_("Record completion acceptance…"))
+        self.accept_btn.setObjectName("accept_project")
+        self.accept_btn.setEnabled(False)
+        self.accept_btn.setVisible(R.can(officer, "project.accept"))
+        self.accept_btn.clicked.connect(self.record_acceptance)
+        self.model = ProjectTableModel(self)
+        self.view = _table(self.model)
+        self.view.setObjectName("project_table")
+        for col, width in enumerate((330, 230, 80, 150, 95, 120)):
+            self.view.setColumnWidth(col, width)
+        self.view.selectionModel().selectionChanged.connect(self._selected)
+        self.history = QTextBrowser()
+        self.history.setMaximumHeight(150)
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.status)
+        top.addWidget(self.accept_btn)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(QLabel(_("History")))
+        lay.addWidget(self.history)
+        self._timer = QTimer(self, singleShot=True, interval=150)
+        self._timer.timeout.connect(self.refresh)
+        self.filter.textChanged.connect(lambda _t: self._timer.start())
+        self.status.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.refresh()
+
+    def refresh(self) -> None:
+        text, status = self.filter.text().strip(), self.status.currentData()
+        self.runner.run(lambda: self.services.projects.list(text=text, status=status, limit=5000),
+                        self.model.set_rows, self.fail)
+
+    def selected(self) -> ProjectRow | None:
+        idx = self.view.selectionModel().selectedRows()
+        return self.model.row_at(idx[0].row()) if idx else None
+
+    def _selected(self, *_a: object) -> None:
+        p = self.selected()
+        self.accept_btn.setEnabled(p is not None and p.status != "accepted")
+        if p is None:
+            self.history.clear()
+            return
+        self.runner.run(lambda: self.services.projects.history(p.id), self._show_history, self.fail)
+
+    def _show_history(self, events: list) -> None:  # type: ignore[type-arg]
+        labels = {
+            "imported": _("Imported into the base data"),
+            "accepted": _("Completion acceptance recorded"),
+            "converted_to_source": _("Became a new pollution source"),
+            "linked_to_source": _("Linked to the developer's pollution source"),
+        }
+        self.history.setHtml("<br>".join(
+            f"{_e(format_local(e.at))}　{_e(labels.get(e.kind, e.kind))}"
+            f"{('　' + _e(e.officer_name)) if e.officer_name else ''}"
+            f"{('　' + _e(e.detail.get('source_name'))) if e.detail.get('source_name') else ''}"
+            for e in events))
+
+    def record_acceptance(self) -> None:
+        p = self.selected()
+        if p is None:
+            return
+        dlg = AcceptanceDialog(self.services, self.runner, self.officer, p, parent=self)
+
+        def recorded(result: tuple[ProjectRow, str, bool]) -> None:
+            _p, _sid, created = result
+            self.status_message.emit(
+                _("Acceptance recorded: a new pollution source was created.") if created
+                else _("Acceptance recorded: linked to the developer's pollution source."))
+            self.data_changed.emit("projects")
+            self.data_changed.emit("sources")
+
+        dlg.recorded.connect(recorded)
+        dlg.open()
+
+    def on_data_changed(self, what: str) -> None:
+        if what == "projects":
+            self.refresh()
+
+
+class CasesPane(Pane):
+    def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(services, runner, officer, parent)
+        self.filter = QLineEdit()
+        self.filter.setClearButtonEnabled(True)
+        self.filter.setPlaceholderText(_("Filter by number, title or party"))
+        self.new_btn = QPushButton(_("New case…"))
+        self.new_btn.setObjectName("new_case")
+        self.new_btn.setVisible(R.can(officer, "case.create"))
+        self.new_btn.clicked.connect(self.new_case)
+        self.model = CaseTableModel(self)
+        self.view = _table(self.model)
+        self.view.setObjectName("case_table")
+        for col, width in enumerate((230, 220, 260, 70, 140)):
+            self.view.setColumnWidth(col, width)
+        top = QHBoxLayout()
+        top.addWidget(self.filter, 1)
+        top.addWidget(self.new_btn)
+        lay = QVBoxLayout(self)
+        lay.addLayout(top)
+        lay.addWidget(self.view, 1)
+        self._timer = QTimer(self, singleShot=True, interval=150)
+        self._timer.timeout.connect(self.refresh)
+        self.filter.textChanged.connect(lambda _t: self._timer.start())
+        self.refresh()
+
+    def refresh(self) -> None:
+        text = self.filter.text().strip()
+        self.runner.run(lambda: self.services.cases.list(text=text), self.model.set_rows, self.fail)
+
+    def new_case(self, source: SourceRow | None = None) -> NewCaseDialog:
+        dlg = NewCaseDialog(self.services, self.runner, self.officer, source=source, parent=self)
+        dlg.created.connect(lambda c: (self.status_message.emit(
+            _("Opened case {number}.").format(number=c.number)), self.data_changed.emit("cases")))
+        dlg.open()
+        return dlg
+
+    def on_data_changed(self, what: str) -> None:
+        if what == "cases":
+            self.refresh()
+
+
+PaneFactory = Callable[[Services, TaskRunner, OfficerInfo], Pane]
+__all__ = ["CasesPane", "Pane", "ProjectsPane", "SourcesPane"]

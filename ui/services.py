@@ -1,0 +1,36 @@
+"""The services the UI uses, built once by the composition root and injected into widgets."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kit_app.db import Store
+from kit_app.services.cases import CaseService
+from kit_app.services.importer import ImportService
+from kit_app.services.officers import OfficerService
+from kit_app.services.projects import ProjectService
+from kit_app.services.search import SearchService
+from kit_app.services.sources import SourceService
+
+
+@dataclass
+class Services:
+    store: Store
+    officers: OfficerService
+    sources: SourceService
+    search: SearchService
+    projects: ProjectService
+    cases: CaseService
+    importer: ImportService
+
+    @classmethod
+    def build(cls, store: Store) -> Services:
+        return cls(
+            store=store,
+            officers=OfficerService(store),
+            sources=SourceService(store),
+            search=SearchService(store),
+            projects=ProjectService(store),
+            cases=CaseService(store),
+            importer=ImportService(store),
+        )

@@ -1,0 +1,132 @@
+"""The one way to run work off the GUI thread.
+
+Everything touching the store runs on a single database thread (SQLite connections and ORM
+sessions never cross threads); other slow work (files, hashing, PDF) uses the I/O pool. Results
+and errors come back to the GUI thread through queued signals; callbacks never run in a worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+
+from kit_app.errors import KitError
+from kit_app.i18n import _
+
+log = logging.getLogger(__name__)
+
+
+class Cancelled(Exception):
+    pass
+
+
+class TaskContext:
+    """Handed to a task that wants to report progress or honour cancel."""
+
+    def __init__(self, signals: _Signals, cancel: threading.Event) -> None:
+        self._signals = signals
+        self._cancel = cancel
+
+    def progress(self, done: int, total: int) -> None:
+        self._signals.progress.emit(done, total)
+        if self._cancel.is_set():
+            raise Cancelled()
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+
+class _Signals(QObject):
+    done = Signal(object)
+    failed = Signal(object)
+    progress = Signal(int, int)
+
+
+class _Runnable(QRunnable):
+    def __init__(self, fn: Callable[..., Any], signals: _Signals, ctx: TaskContext | None) -> None:
+        super().__init__()
+        self.setAutoDelete(True)
+        self.fn = fn
+        self.signals = signals
+        self.ctx = ctx
+
+    def run(self) -> None:
+        try:
+            result = self.fn(self.ctx) if self.ctx is not None else self.fn()
+        except BaseException as exc:  # noqa: BLE001 - every failure is reported to the GUI
+            if not isinstance(exc, (KitError, Cancelled)):
+                log.exception("background task failed")
+            self.signals.failed.emit(exc)
+        else:
+            self.signals.done.emit(result)
+
+
+class TaskHandle:
+    def __init__(self, signals: _Signals, cancel: threading.Event) -> None:
+        self.signals = signals
+        self._cancel = cancel
+
+    def cancel(self) -> None:
+        self._cancel.set()
+
+
+def describe_error(exc: BaseException) -> str:
+    """A sentence for the user: KitErrors speak for themselves; bugs get a calm message."""
+    if isinstance(exc, KitError):
+        return str(exc)
+    if isinstance(exc, Cancelled):
+        return _("Cancelled.")
+    return _("An unexpected error occurred ({kind}). The details are in the log file.").format(
+        kind=type(exc).__name__
+    )
+
+
+class TaskRunner(QObject):
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.db_pool = QThreadPool(self)
+        self.db_pool.setMaxThreadCount(1)
+        self.db_pool.setObjectName("kit-db")
+        self.io_pool = QThreadPool(self)
+        self.io_pool.setMaxThreadCount(2)
+        self._live: set[_Signals] = set()
+
+    def run(
+        self,
+        fn: Callable[..., Any],
+        on_done: Callable[[Any], None] | None = None,
+        on_error: Callable[[BaseException], None] | None = None,
+        *,
+        on_progress: Callable[[int, int], None] | None = None,
+        with_context: bool = False,
+        io: bool = False,
+    ) -> TaskHandle:
+        """Run ``fn`` in a worker; ``fn(ctx)`` if ``with_context`` (progress and cancel)."""
+        signals = _Signals()
+        cancel = threading.Event()
+        self._live.add(signals)
+
+        def finished(_value: object = None) -> None:
+            self._live.discard(signals)
+            signals.deleteLater()
+
+        if on_done is not None:
+            signals.done.connect(on_done)
+        if on_error is not None:
+            signals.failed.connect(on_error)
+        if on_progress is not None:
+            signals.progress.connect(on_progress)
+        signals.done.connect(finished)
+        signals.failed.connect(finished)
+        ctx = TaskContext(signals, cancel) if with_context else None
+        (self.io_pool if io else self.db_pool).start(_Runnable(fn, signals, ctx))
+        return TaskHandle(signals, cancel)
+
+    def wait(self, msecs: int = 30000) -> bool:
+        """Wait for all work to finish (used at exit and by tests)."""
+        return self.db_pool.waitForDone(msecs) and self.io_pool.waitForDone(msecs)
