@@ -20,21 +20,20 @@ _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 
 
+_FULLWIDTH = {o: o - 0xFEE0 for o in range(0xFF01, 0xFF5F)}
+_FULLWIDTH[0x3000] = 0x20  # ideographic space
+
+
 def normalise(code: str) -> str:
     """Upper-case, strip spaces and convert full-width characters typed by Chinese input methods."""
-    out = []
-    for ch in code.strip():
-        o = ord(ch)
-        if 0xFF01 <= o <= 0xFF5E:
-            ch = chr(o - 0xFEE0)
-        if ch.isspace():
-            continue
-        out.append(ch.upper())
-    return "".join(out)
+    if code.isascii() and code.isalnum():
+        return code.upper()
+    return "".join(code.translate(_FULLWIDTH).upper().split())
 
 
 def check_char(first17: str) -> str:
-    total = sum(_VALUE[c] * w for c, w in zip(first17, WEIGHTS, strict=True))
+    v = _VALUE
+    total = sum(map(lambda c, w: v[c] * w, first17, WEIGHTS))
     return ALPHABET[(31 - total % 31) % 31]
 
 

@@ -13,6 +13,7 @@ import unicodedata
 from functools import lru_cache
 
 
+@lru_cache(maxsize=4096)
 def _plain(reading: str) -> str:
     s = unicodedata.normalize("NFD", reading.lower()).replace("u\u0308", "v")
     return "".join(c for c in s if not unicodedata.combining(c))
@@ -65,7 +66,23 @@ def syllables(text: str) -> list[str]:
     return out
 
 
+@lru_cache(maxsize=1)
+def _fast_tables() -> tuple[frozenset[str], dict[int, str], dict[int, str]]:
+    """Characters with a single reading, and str.translate tables to their pinyin and initial."""
+    chars, _phrases = _tables()
+    simple = {c: r[0] for c, r in chars.items() if len(r) == 1 and r[0]}
+    return (
+        frozenset(simple),
+        {ord(c): r for c, r in simple.items()},
+        {ord(c): r[0] for c, r in simple.items()},
+    )
+
+
 def full_and_initials(text: str) -> tuple[str, str]:
     """(``nanningshiqingxiuqu``, ``nnsqxq``) for 南宁市青秀区."""
+    simple, full_t, init_t = _fast_tables()
+    if simple.issuperset(text):
+        # only single-reading characters: the translation runs in C (most names)
+        return text.translate(full_t), text.translate(init_t)
     syl = syllables(text)
     return "".join(syl), "".join(s[0] for s in syl if s)

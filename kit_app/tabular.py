@@ -18,7 +18,7 @@ from kit_app.i18n import _
 @dataclass
 class Table:
     header: list[str]
-    rows: Iterator[tuple[int, list[object]]]  # (spreadsheet row number, cells)
+    rows: Iterator[tuple[int, list[str]]]  # (spreadsheet row number, cells as stripped text)
     encoding: str
 
 
@@ -61,7 +61,7 @@ def read_csv(path: Path) -> Table:
     except csv.Error as exc:
         raise KitError(_("The header row cannot be read: {reason}").format(reason=exc)) from exc
 
-    def rows() -> Iterator[tuple[int, list[object]]]:
+    def rows() -> Iterator[tuple[int, list[str]]]:
         n = 1
         while True:
             try:
@@ -73,7 +73,7 @@ def read_csv(path: Path) -> Table:
                     _("Row {row} cannot be read: {reason}").format(row=n + 1, reason=exc)
                 ) from exc
             n += 1
-            yield n, list(row)
+            yield n, [c.strip() for c in row]
 
     return Table(header=[h.strip() for h in header], rows=rows(), encoding=encoding)
 
@@ -96,10 +96,10 @@ def read_xlsx(path: Path) -> Table:
     except StopIteration:
         header = []
 
-    def rows() -> Iterator[tuple[int, list[object]]]:
+    def rows() -> Iterator[tuple[int, list[str]]]:
         try:
             for n, row in enumerate(it, start=2):
-                yield n, list(row)
+                yield n, [cell_text(v) for v in row]
         finally:
             wb.close()
 

@@ -24,6 +24,9 @@ SOURCE_COLUMNS = (
     "updated_at", "origin_kit", "row_version",
 )
 
+_CREATED = SOURCE_COLUMNS.index("created_at")
+_UPDATED = SOURCE_COLUMNS.index("updated_at")
+
 
 def sqlite_datetime(dt: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores, for a UTC time (see db.types.UTCDateTime)."""
@@ -39,14 +42,18 @@ def insert_sources(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:
     first = conn.exec_driver_sql("SELECT coalesce(max(rid), 0) FROM sources").scalar()
     if trigger:
         conn.exec_driver_sql("DROP TRIGGER sources_fts_ai")
+    stamps: dict[datetime, str] = {}  # a batch shares a handful of timestamps
+
+    def stamp(v: Any) -> Any:
+        if isinstance(v, datetime):
+            return stamps.get(v) or stamps.setdefault(v, sqlite_datetime(v))
+        return v
+
     params = []
     for r in rows:
-        t = []
-        for c in SOURCE_COLUMNS:
-            v = r.get(c)
-            if isinstance(v, datetime):
-                v = sqlite_datetime(v)
-            t.append(v)
+        t = list(map(r.get, SOURCE_COLUMNS))
+        t[_CREATED] = stamp(t[_CREATED])
+        t[_UPDATED] = stamp(t[_UPDATED])
         params.append(tuple(t))
     marks = ",".join("?" * len(SOURCE_COLUMNS))
     conn.exec_driver_sql(

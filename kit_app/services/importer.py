@@ -26,7 +26,7 @@ from kit_app.i18n import _
 from kit_app.ids import new_id
 from kit_app.pinyin import full_and_initials
 from kit_app.services import roles as R
-from kit_app.tabular import cell_text, read_table
+from kit_app.tabular import read_table
 from kit_app.timeutil import utcnow
 
 # China's extent (incl. islands), degrees
@@ -240,24 +240,31 @@ class ImportService:
 
         seen_codes: dict[str, int] = {}
         good: list[tuple[int, dict[str, object]]] = []
+        width = len(header)
+        # every column key -> its cell index; a column missing from the file reads the empty
+        # cell appended to each row
+        idx = {c.key: mapping.get(c.key, width) for c in SOURCE_COLUMNS}
+        (i_name, i_credit_code, i_address, i_county, i_industry, i_longitude, i_latitude, i_permit_no,
+         i_legal_rep, i_contact_phone, i_categories, i_key_monitored, i_mn_codes) = (
+            idx[c.key] for c in SOURCE_COLUMNS)
         for rowno, cells in table.rows:
-            def get(key: str) -> str:
-                i = mapping.get(key)
-                return cell_text(cells[i]) if i is not None and i < len(cells) else ""
-
-            if not any(cell_text(c) for c in cells):
+            if not any(cells):
                 continue  # blank line
+            if len(cells) != width:
+                cells = cells[:width] + [""] * (width - len(cells))
+            cells.append("")
+
             problems: list[Rejection] = []
 
             def reject(key: str, reason: str) -> None:
                 problems.append(Rejection(row=rowno, column=col(key), reason=reason))
 
-            name = get("name")
+            name = cells[i_name]
             if not name:
                 reject("name", _("name is missing"))
             elif len(name) > 200:
                 reject("name", _("name is longer than 200 characters"))
-            code = creditcode.normalise(get("credit_code")) or None
+            code = creditcode.normalise(cells[i_credit_code]) or None
             if code:
                 why = creditcode.validate(code)
                 if why:
@@ -272,16 +279,16 @@ class ImportService:
                 else:
                     seen_codes[code] = rowno
             county_id = None
-            county_t = get("county")
+            county_t = cells[i_county]
             if county_t:
                 county_id, why = counties.resolve(county_t)
                 if why:
                     reject("county", why)
-            lon, lat, bad_col, why = _coords(get("longitude"), get("latitude"))
+            lon, lat, bad_col, why = _coords(cells[i_longitude], cells[i_latitude])
             if why and bad_col:
                 reject(bad_col, why)
             cats: set[str] = set()
-            for word in _SPLIT.split(get("categories")):
+            for word in _SPLIT.split(cells[i_categories]):
                 if not word:
                     continue
                 c = CATEGORY_WORDS.get(word.lower())
@@ -292,13 +299,13 @@ class ImportService:
                     )
                 else:
                     cats.add(c)
-            km_t = get("key_monitored").lower()
+            km_t = cells[i_key_monitored].lower()
             key_monitored = False
             if km_t in _TRUE:
                 key_monitored = True
             elif km_t not in _FALSE:
                 reject("key_monitored", _("{value!r} is not yes/no (是/否)").format(value=km_t))
-            mn = [m for m in _SPLIT.split(get("mn_codes")) if m]
+            mn = [m for m in _SPLIT.split(cells[i_mn_codes]) if m]
             for m in mn:
                 if not re.fullmatch(r"[0-9A-Za-z]{1,32}", m):
                     reject("mn_codes", _("MN code {mn!r} is not 1-32 letters or digits").format(mn=m))
@@ -312,14 +319,14 @@ class ImportService:
                     {
                         "name": name,
                         "credit_code": code,
-                        "address": get("address") or None,
+                        "address": cells[i_address] or None,
                         "county_id": county_id,
-                        "industry": get("industry") or None,
+                        "industry": cells[i_industry] or None,
                         "longitude": lon,
                         "latitude": lat,
-                        "permit_no": creditcode.normalise(get("permit_no")) or None,
-                        "legal_rep": get("legal_rep") or None,
-                        "contact_phone": get("contact_phone") or None,
+                        "permit_no": creditcode.normalise(cells[i_permit_no]) or None,
+                        "legal_rep": cells[i_legal_rep] or None,
+                        "contact_phone": cells[i_contact_phone] or None,
                         "cat_water": "water" in cats,
                         "cat_air": "air" in cats,
                         "cat_waste": "waste" in cats,
@@ -405,9 +412,9 @@ class ImportService:
         for rowno, cells in table.rows:
             def get(key: str) -> str:
                 i = mapping.get(key)
-                return cell_text(cells[i]) if i is not None and i < len(cells) else ""
+                return cells[i] if i is not None and i < len(cells) else ""
 
-            if not any(cell_text(c) for c in cells):
+            if not any(cells):
                 continue
             problems: list[Rejection] = []
 

@@ -22,6 +22,7 @@ MAX_LIMIT = 500
 _CANDIDATES = 400  # substring candidates examined per query
 _HIGH = "\U0010ffff"
 _ASCII_WORD = re.compile(r"^[a-z0-9]+$")
+_PINYIN = re.compile(r"^[a-z]+$")
 
 # match kinds, in order of preference
 EXACT, NAME_PREFIX, PINYIN_PREFIX, NAME_CONTAINS, PINYIN_CONTAINS, CODE_CONTAINS, ADDRESS = range(7)
@@ -112,8 +113,11 @@ class SearchService:
                         ],
                         PINYIN_PREFIX,
                     )
-            if len(best) < limit:
-                self._substring(conn, q, ql, qu, compact, is_ascii, best)
+            exact_code = any(k == EXACT for k in best.values()) and len(compact) >= 15
+            if len(best) < limit and not exact_code:
+                # a full credit code or permit number that matched is the answer; otherwise
+                # look inside names and addresses too
+                self._substring(conn, q, ql, qu, compact, is_ascii, best, limit)
 
             if not best:
                 return []
@@ -179,6 +183,7 @@ class SearchService:
         compact: str,
         is_ascii: bool,
         best: dict[int, int],
+        limit: int,
     ) -> None:
         ex = conn.exec_driver_sql
         if len(q) >= 3:
@@ -192,7 +197,7 @@ class SearchService:
             ]
             for rid in found:
                 best.setdefault(rid, ADDRESS)
-            if is_ascii and len(best) < _CANDIDATES:
+            if _PINYIN.match(compact) and len(best) < limit:
                 # full pinyin anywhere in the name (qingxiu → 南宁市青秀区…), bounded
                 like = "%" + _escape_like(compact) + "%"
                 for r in ex(
@@ -206,7 +211,7 @@ class SearchService:
             r[0]
             for r in ex(
                 "SELECT rid FROM sources WHERE name LIKE ? ESCAPE '\\' LIMIT ?",
-                (like, _CANDIDATES),
+                (like, limit),
             )
         ]
         for rid in found:
@@ -215,6 +220,6 @@ class SearchService:
             like = "%" + _escape_like(compact) + "%"
             for r in ex(
                 "SELECT rid FROM sources WHERE name_abbr LIKE ? ESCAPE '\\' LIMIT ?",
-                (like, _CANDIDATES),
+                (like, limit),
             ):
                 best.setdefault(r[0], PINYIN_CONTAINS)

@@ -80,3 +80,11 @@ def test_odd_queries_are_safe(searched: SearchService) -> None:
 def test_limit(demo_store: Store) -> None:
     hits = SearchService(demo_store).search("有限公司", limit=7)
     assert len(hits) == 7 and [h.row.rank for h in hits] == [1, 2, 3, 4, 5, 6, 7]
+
+
+def test_fast_and_slow_pinyin_paths_agree() -> None:
+    from kit_app.pinyin import full_and_initials, syllables
+
+    for name in ("南宁市青秀区宏达化工有限公司", "广西壮族自治区", "百色右江区", "重庆银行长沙分行", "柳州ABC钢铁2号厂"):
+        syl = syllables(name)
+        assert full_and_initials(name) == ("".join(syl), "".join(s[0] for s in syl))
