@@ -99,6 +99,7 @@ class Application:
         self.services: Services | None = None
         self.window: MainWindow | None = None
         self.login: LoginDialog | None = None
+        self.first_admin: FirstAdminDialog | None = None
 
     # step 1: open the store (and fill the demo data dir) in the worker
     def start(self) -> None:
@@ -142,10 +143,10 @@ class Application:
     def _officers_counted(self, n: int) -> None:
         assert self.services is not None
         if n == 0:
-            dlg = FirstAdminDialog(self.services, self.runner)
-            dlg.accepted.connect(self.show_login)
-            dlg.rejected.connect(self.app.quit)
-            dlg.open()
+            self.first_admin = FirstAdminDialog(self.services, self.runner)  # kept: no Qt parent
+            self.first_admin.accepted.connect(self.show_login)
+            self.first_admin.rejected.connect(self.app.quit)
+            self.first_admin.open()
             return
         self.show_login()
 
