@@ -60,7 +60,7 @@ def is_valid(code: str) -> bool:
 
 def _org_code(rng: random.Random) -> str:
     body = "".join(rng.choice("0123456789ABCDEFGHJKLMNPQRTUWXY") for _ in range(8))
-    total = sum(_ORG_ALPHABET.index(c) * w for c, w in zip(body, _ORG_WEIGHTS))
+    total = sum(_ORG_ALPHABET.index(c) * w for c, w in zip(body, _ORG_WEIGHTS, strict=True))
     c = 11 - total % 11
     check = "0" if c == 11 else ("X" if c == 10 else str(c))
     return body + check

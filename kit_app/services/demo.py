@@ -186,7 +186,6 @@ class DemoGenerator:
         officers: bool = True,
         progress: Callable[[int, int], None] | None = None,
     ) -> DemoSummary:
-        rng = self.rng
         total = sources + projects
         with self.store.engine.connect() as conn:
             used = {r[0] for r in conn.exec_driver_sql("SELECT credit_code FROM sources WHERE credit_code IS NOT NULL")}

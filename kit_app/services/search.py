@@ -13,8 +13,6 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from sqlalchemy import text
-
 from kit_app.db import Store
 from kit_app.dto import SourceRow
 
