@@ -67,6 +67,7 @@ class Agency(SyncMixin, Base):
 
 class Officer(SyncMixin, Base):
     __tablename__ = "officers"
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -90,6 +91,7 @@ class Source(SyncMixin, Base):
     """
 
     __tablename__ = "sources"
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
 
     rid: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False, default=new_id)

@@ -186,3 +186,37 @@ def test_screenshot_main_window(qtbot: QtBot, window: MainWindow, tmp_path) -> N
     # something is drawn beyond the background: the table is not blank
     colors = {img.pixel(x, y) for x in range(300, 700, 7) for y in range(100, 300, 7)}
     assert len(colors) > 5
+
+
+def test_qt_standard_dialogs_speak_chinese(kit_qapp: QApplication) -> None:
+    from PySide6.QtCore import QCoreApplication
+
+    from ui.app import Translators
+
+    t = Translators(kit_qapp)
+    t.set("zh_CN")
+    try:
+        assert t.installed
+        assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+    finally:
+        t.set("en")
+    assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "Cancel"
+
+
+def test_logout_returns_to_login(qtbot: QtBot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.logout_requested, timeout=2000):
+        window._logout()
+    assert not window.isVisible()
+
+
+def test_row_version_counts_updates(services: Services) -> None:
+    from sqlalchemy import select
+
+    from kit_app.db.models import Officer
+
+    with services.store.session() as s:
+        before = s.scalar(select(Officer.row_version).where(Officer.cert_no == "45010320231"))
+    services.officers.login("45010320231", "demo1234")
+    with services.store.session() as s:
+        after = s.scalar(select(Officer.row_version).where(Officer.cert_no == "45010320231"))
+    assert after == before + 1
