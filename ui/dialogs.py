@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 from PySide6.QtCore import QDate, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -45,7 +47,29 @@ def _error_label() -> QLabel:
     return label
 
 
-class LoginDialog(QDialog):
+class TaskDialog(QDialog):
+    """A dialog whose OK runs a core service in the worker: buttons disabled meanwhile, the error
+    shown in the dialog if it fails, ``done`` called with the result if it succeeds."""
+
+    buttons: QDialogButtonBox
+    error: QLabel
+    runner: TaskRunner
+
+    def submit_task(self, fn: Callable[[], object], done: Callable[[Any], None]) -> None:
+        self.buttons.setEnabled(False)
+
+        def failed(exc: BaseException) -> None:
+            self.buttons.setEnabled(True)
+            self.show_error(describe_error(exc))
+
+        self.runner.run(fn, done, failed)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+
+class LoginDialog(TaskDialog):
     """Offline login by enforcement certificate number and password."""
 
     logged_in = Signal(object)  # OfficerInfo
@@ -111,28 +135,18 @@ class LoginDialog(QDialog):
     def _submit(self) -> None:
         cert, password = self.cert.text().strip(), self.password.text()
         if not cert or not password:
-            self._show_error(_("Enter your certificate number and password."))
+            self.show_error(_("Enter your certificate number and password."))
             return
-        self.buttons.setEnabled(False)
-        self.runner.run(lambda: self.services.officers.login(cert, password), self._ok, self._failed)
+        self.password.clear()
+        self.submit_task(lambda: self.services.officers.login(cert, password), self._ok)
 
     def _ok(self, officer: OfficerInfo) -> None:
         self.officer = officer
         self.logged_in.emit(officer)
         self.accept()
 
-    def _failed(self, exc: BaseException) -> None:
-        self.buttons.setEnabled(True)
-        self.password.clear()
-        self.password.setFocus()
-        self._show_error(describe_error(exc))
 
-    def _show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.show()
-
-
-class FirstAdminDialog(QDialog):
+class FirstAdminDialog(TaskDialog):
     """On a new data dir with no officers: create the first administrator."""
 
     def __init__(self, services: Services, runner: TaskRunner, parent: QWidget | None = None) -> None:
@@ -166,24 +180,16 @@ class FirstAdminDialog(QDialog):
 
     def _submit(self) -> None:
         if self.pw1.text() != self.pw2.text():
-            self.error.setText(_("The two passwords differ."))
-            self.error.show()
+            self.show_error(_("The two passwords differ."))
             return
         name, cert, pw = self.name.text(), self.cert.text(), self.pw1.text()
-        self.buttons.setEnabled(False)
-
-        def failed(exc: BaseException) -> None:
-            self.buttons.setEnabled(True)
-            self.error.setText(describe_error(exc))
-            self.error.show()
-
-        self.runner.run(
+        self.submit_task(
             lambda: self.services.officers.add(name=name, cert_no=cert, roles=["admin", "officer"], password=pw),
-            lambda _o: self.accept(), failed,
+            lambda _o: self.accept(),
         )
 
 
-class NewCaseDialog(QDialog):
+class NewCaseDialog(TaskDialog):
     """Open a case for a listed pollution source or an unlisted party."""
 
     created = Signal(object)  # CaseDetail
@@ -340,21 +346,14 @@ class NewCaseDialog(QDialog):
         else:
             kwargs.update(party=self.party_name.text(), party_credit_code=self.party_code.text() or None,
                           party_address=self.party_address.text() or None)
-        self.buttons.setEnabled(False)
-
-        def failed(exc: BaseException) -> None:
-            self.buttons.setEnabled(True)
-            self.error.setText(describe_error(exc))
-            self.error.show()
-
-        self.runner.run(lambda: self.services.cases.create(**kwargs), self._done, failed)  # type: ignore[arg-type]
+        self.submit_task(lambda: self.services.cases.create(**kwargs), self._done)  # type: ignore[arg-type]
 
     def _done(self, case: CaseDetail) -> None:
         self.created.emit(case)
         self.accept()
 
 
-class AcceptanceDialog(QDialog):
+class AcceptanceDialog(TaskDialog):
     """Record a project's completion acceptance (竣工环保验收)."""
 
     recorded = Signal(object)  # (ProjectRow, source_id, created)
@@ -395,18 +394,11 @@ class AcceptanceDialog(QDialog):
     def _submit(self) -> None:
         d = self.date.date()
         when = date(d.year(), d.month(), d.day())
-        self.buttons.setEnabled(False)
-
-        def failed(exc: BaseException) -> None:
-            self.buttons.setEnabled(True)
-            self.error.setText(describe_error(exc))
-            self.error.show()
-
         def done(result: object) -> None:
             self.recorded.emit(result)
             self.accept()
 
-        self.runner.run(lambda: self.services.projects.accept(self.project.id, when, actor=self.officer), done, failed)
+        self.submit_task(lambda: self.services.projects.accept(self.project.id, when, actor=self.officer), done)
 
 
 class ImportResultDialog(QDialog):
