@@ -416,7 +416,11 @@ class ImportResultDialog(QDialog):
         for i, r in enumerate(result.rejected):
             for j, v in enumerate((str(r.row), r.column, r.reason)):
                 table.setItem(i, j, QTableWidgetItem(v))
+        table.verticalHeader().setVisible(False)
+        table.setColumnWidth(0, 70)
+        table.setColumnWidth(1, 180)
         table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         table.setVisible(bool(result.rejected))
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         buttons.rejected.connect(self.accept)
