@@ -109,7 +109,12 @@ class Application:
         progress.setAutoClose(False)
 
         def work(ctx):  # type: ignore[no-untyped-def]
+            from kit_app.evidence.service import EvidenceService
+
             store = open_store(self.data_dir)
+            # start-up recovery: what an interrupted evidence import left behind goes away
+            if removed := EvidenceService(store).recover():
+                log.info("evidence recovery: %s", removed)
             if self.demo:
                 from kit_app.services.demo import DemoGenerator
                 from kit_app.services.sources import SourceService

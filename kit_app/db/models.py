@@ -10,6 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Date,
     Float,
@@ -18,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -188,3 +190,69 @@ class CaseOfficer(Base):
 
     case: Mapped[Case] = relationship(back_populates="officers")
     officer: Mapped[Officer] = relationship()
+
+
+class EvidenceItem(SyncMixin, Base):
+    """A piece of evidence of a case: a stored file (by SHA-256) or a physical item with a seal."""
+
+    __tablename__ = "evidence_items"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    original_name: Mapped[str | None] = mapped_column(String(500))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    captured_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    captured_offset_min: Mapped[int | None] = mapped_column(Integer)
+    captured_clock: Mapped[str | None] = mapped_column(String(16))
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
+    altitude: Mapped[float | None] = mapped_column(Float)
+    place: Mapped[str | None] = mapped_column(String(300))
+    device: Mapped[str | None] = mapped_column(String(200))
+    description: Mapped[str | None] = mapped_column(Text)
+    seal_no: Mapped[str | None] = mapped_column(String(64))
+    metadata_json: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    warnings_json: Mapped[str] = mapped_column(Text, nullable=False, default="[]")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    officers: Mapped[list[EvidenceOfficer]] = relationship(
+        cascade="all, delete-orphan", order_by="EvidenceOfficer.position"
+    )
+
+
+class EvidenceOfficer(Base):
+    __tablename__ = "evidence_officers"
+
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id"), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+    officer: Mapped[Officer] = relationship()
+
+
+class CustodyEvent(Base):
+    """One link of the kit's custody chain. Append-only (SQLite triggers refuse UPDATE/DELETE).
+
+    ``body`` is the canonical JSON of the event; ``hash`` = SHA-256(body) and ``signature`` is the
+    kit's Ed25519 signature of the hash (hex, ASCII). The body contains ``prev_hash``.
+    """
+
+    __tablename__ = "custody_events"
+    __table_args__ = (UniqueConstraint("kit_id", "seq", name="uq_custody_kit_seq"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kit_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id"), index=True, nullable=False)
+    case_id: Mapped[str] = mapped_column(String(36), index=True, nullable=False)
+    kind: Mapped[str] = mapped_column(String(24), nullable=False)
+    at: Mapped[str] = mapped_column(String(40), nullable=False)
+    clock: Mapped[str] = mapped_column(String(16), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    item_sha256: Mapped[str | None] = mapped_column(String(64))
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    signature: Mapped[str] = mapped_column(String(100), nullable=False)

@@ -54,7 +54,9 @@ def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
 
 
 def _on_begin(conn: Connection) -> None:
-    conn.exec_driver_sql("BEGIN")
+    # a writer that reads before it writes (the custody chain head) must hold the write lock from
+    # the start, or two writers could both read the same head
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
 
 
 def make_engine(db_path: Path) -> Engine:
@@ -85,6 +87,17 @@ class Store:
         """A unit of work: committed when the block ends, rolled back on any error."""
         with self.Session() as s, s.begin():
             yield s
+
+    @contextmanager
+    def write_session(self) -> Iterator[Session]:
+        """A unit of work that takes SQLite's write lock at its start (BEGIN IMMEDIATE)."""
+        with self.engine.connect() as conn:
+            conn.info["immediate"] = True
+            try:
+                with Session(bind=conn, expire_on_commit=False) as s, s.begin():
+                    yield s
+            finally:
+                conn.info.pop("immediate", None)
 
     def current_revision(self) -> str | None:
         with self.engine.connect() as conn:

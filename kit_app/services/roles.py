@@ -20,6 +20,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "basedata.edit": frozenset({ADMIN}),
     "project.accept": frozenset({OFFICER, ADMIN}),
     "case.create": frozenset({OFFICER}),
+    "evidence.collect": frozenset({OFFICER}),
 }
 
 ACTION_LABELS = {
@@ -28,6 +29,7 @@ ACTION_LABELS = {
     "basedata.edit": N_("edit base data"),
     "project.accept": N_("record a completion acceptance"),
     "case.create": N_("open a case"),
+    "evidence.collect": N_("collect evidence"),
 }
 
 

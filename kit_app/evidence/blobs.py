@@ -1,0 +1,123 @@
+"""Content-addressed storage of original files.
+
+``evidence/objects/ab/abcdef…`` holds the file whose SHA-256 is ``abcdef…``. An original is
+streamed to ``evidence/tmp`` while it is hashed, fsynced, renamed into place (atomic on one file
+system), its directory fsynced, and made read-only. It is never written again. Derived files
+(thumbnails) live apart under ``evidence/derived``. Writers hold an exclusive lock, and recovery —
+run under the same lock — removes temporary files and blobs no evidence item refers to (what a
+crash between the rename and the database commit leaves behind).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from kit_app import filelock
+from kit_app.ids import new_id
+
+CHUNK = 1024 * 1024
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name == "nt":  # directories cannot be opened for fsync on Windows; NTFS journals renames
+        return
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> str:
+    """SHA-256 of a file, streamed (a 4 GB video never sits in memory)."""
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            h.update(chunk)
+            if progress:
+                progress(len(chunk))
+    return h.hexdigest()
+
+
+class BlobStore:
+    def __init__(self, data_dir: Path) -> None:
+        self.root = data_dir / "evidence"
+        self.objects = self.root / "objects"
+        self.tmp = self.root / "tmp"
+        self.derived = self.root / "derived"
+        for d in (self.objects, self.tmp, self.derived):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def path_for(self, sha256: str) -> Path:
+        return self.objects / sha256[:2] / sha256
+
+    def thumb_path(self, sha256: str) -> Path:
+        return self.derived / "thumbs" / sha256[:2] / f"{sha256}.jpg"
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """Hold the writer lock (ingest, recovery)."""
+        with filelock.exclusive(self.root / ".writer.lock"):
+            yield
+
+    def put(self, src: Path, progress: Callable[[int], None] | None = None) -> tuple[str, int, bool]:
+        """Store ``src``; return (sha256, size, newly stored). Call under ``writing()``."""
+        tmp = self.tmp / f"{new_id()}.part"
+        h = hashlib.sha256()
+        size = 0
+        try:
+            with src.open("rb") as fin, tmp.open("xb") as fout:
+                while chunk := fin.read(CHUNK):
+                    h.update(chunk)
+                    fout.write(chunk)
+                    size += len(chunk)
+                    if progress:
+                        progress(len(chunk))
+                fout.flush()
+                os.fsync(fout.fileno())
+            sha = h.hexdigest()
+            dest = self.path_for(sha)
+            if dest.exists():
+                tmp.unlink()
+                return sha, size, False
+            dest.parent.mkdir(exist_ok=True)
+            os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
+            os.replace(tmp, dest)
+            _fsync_dir(dest.parent)
+            return sha, size, True
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    def check(self, sha256: str) -> str:
+        """'ok', 'missing' or 'modified' (the content no longer hashes to its name)."""
+        p = self.path_for(sha256)
+        if not p.exists():
+            return "missing"
+        return "ok" if sha256_file(p) == sha256 else "modified"
+
+    def all_blobs(self) -> Iterable[str]:
+        for sub in self.objects.iterdir():
+            if sub.is_dir():
+                for f in sub.iterdir():
+                    yield f.name
+
+    def recover(self, referenced: set[str]) -> dict[str, int]:
+        """Remove temporary files and unreferenced blobs. Call under ``writing()``."""
+        tmp_removed = 0
+        for f in self.tmp.iterdir():
+            f.unlink(missing_ok=True)
+            tmp_removed += 1
+        orphans = 0
+        for sha in list(self.all_blobs()):
+            if sha not in referenced:
+                p = self.path_for(sha)
+                os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
+                p.unlink(missing_ok=True)
+                orphans += 1
+        return {"temporary_files": tmp_removed, "orphan_blobs": orphans}

@@ -1,0 +1,189 @@
+"""The custody log: one append-only hash chain per kit, every event signed by the kit.
+
+An event's ``body`` is canonical JSON (UTF-8, keys sorted, no spaces) holding everything about it,
+including its sequence number and the previous event's hash. ``hash`` = SHA-256(body), hex;
+``signature`` = Ed25519(kit key, hash as ASCII), base64. Verifying needs only hashlib and an
+Ed25519 implementation (see the README).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kit_app.db.models import CustodyEvent, KitMeta
+from kit_app.dto import OfficerInfo
+from kit_app.evidence.keys import KitKey, verifier
+from kit_app.i18n import _
+from kit_app.ids import new_id
+from kit_app.timeutil import utcnow
+
+GENESIS = "0" * 64
+FORMAT = 1
+HEAD_KEY = "custody_head"
+
+COLLECTED, IMPORTED, VIEWED, EXPORTED, PRINTED, TRANSFERRED = (
+    "collected", "imported", "viewed", "exported", "printed", "transferred")
+SEALED, UNSEALED, SUBMITTED, SYNCED, ANNOTATED, CORRECTED = (
+    "sealed", "unsealed", "submitted_to_lab", "synced", "annotated", "corrected")
+KINDS = (COLLECTED, IMPORTED, VIEWED, EXPORTED, PRINTED, TRANSFERRED, SEALED, UNSEALED, SUBMITTED,
+         SYNCED, ANNOTATED, CORRECTED)
+CLOCKS = ("kit", "gnss", "server")
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def actor(o: OfficerInfo) -> dict[str, str]:
+    return {"id": o.id, "name": o.name, "cert_no": o.cert_no}
+
+
+@dataclass(frozen=True)
+class Problem:
+    kind: str  # file_modified, file_missing, event_altered, event_removed, events_reordered, bad_signature
+    detail: str
+    evidence_id: str | None = None
+    event: str | None = None
+    seq: int | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        d: dict[str, Any] = {"kind": self.kind, "detail": self.detail}
+        if self.evidence_id:
+            d["evidence_id"] = self.evidence_id
+        if self.event:
+            d["event"] = self.event
+            d["seq"] = self.seq
+        return d
+
+
+class CustodyLog:
+    def __init__(self, kit_id: str, key: KitKey) -> None:
+        self.kit_id = kit_id
+        self.key = key
+
+    def head(self, s: Session) -> tuple[int, str]:
+        row = s.get(KitMeta, HEAD_KEY)
+        if row is None:
+            return 0, GENESIS
+        seq, h = row.value.split(":")
+        return int(seq), h
+
+    def append(
+        self,
+        s: Session,
+        *,
+        evidence_id: str,
+        case_id: str,
+        kind: str,
+        actors: list[dict[str, str]],
+        item_sha256: str | None,
+        reason: str = "",
+        place: dict[str, Any] | None = None,
+        device: str | None = None,
+        details: dict[str, Any] | None = None,
+        at: datetime | None = None,
+        clock: str = "kit",
+    ) -> CustodyEvent:
+        """Add an event in the caller's (write) transaction; the head moves in the same commit."""
+        assert kind in KINDS and clock in CLOCKS
+        seq, prev = self.head(s)
+        when = (at or utcnow()).isoformat()
+        eid = new_id()
+        body = {
+            "v": FORMAT, "id": eid, "kit_id": self.kit_id, "seq": seq + 1, "prev_hash": prev,
+            "evidence_id": evidence_id, "case_id": case_id, "kind": kind, "at": when, "clock": clock,
+            "actors": actors, "place": place, "device": device, "reason": reason,
+            "item_sha256": item_sha256, "details": details or {},
+        }
+        raw = canonical(body)
+        digest = hashlib.sha256(raw).hexdigest()
+        ev = CustodyEvent(
+            id=eid, kit_id=self.kit_id, seq=seq + 1, evidence_id=evidence_id, case_id=case_id, kind=kind,
+            at=when, clock=clock, body=raw.decode("utf-8"), item_sha256=item_sha256, prev_hash=prev,
+            hash=digest, signature=self.key.sign(digest.encode("ascii")),
+        )
+        s.add(ev)
+        s.merge(KitMeta(key=HEAD_KEY, value=f"{seq + 1}:{digest}"))
+        s.flush()
+        return ev
+
+
+def check_event(row: CustodyEvent | Any) -> str | None:
+    """Why a stored event does not match its own body and hash, or None."""
+    raw = row.body.encode("utf-8")
+    if hashlib.sha256(raw).hexdigest() != row.hash:
+        return _("the event's content does not match its hash")
+    try:
+        body = json.loads(raw)
+    except ValueError:
+        return _("the event's body is not JSON")
+    for col in ("id", "kit_id", "evidence_id", "case_id", "kind", "at", "clock", "item_sha256", "prev_hash"):
+        if body.get(col) != getattr(row, col):
+            return _("column {col} differs from the signed content").format(col=col)
+    return None
+
+
+def verify_chain(
+    rows: Iterator[Any],
+    public_raw: bytes,
+    head: tuple[int, str] | None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[int, list[Problem]]:
+    """Verify one kit's events in seq order: hashes, links, signatures and the recorded head."""
+    verify = verifier(public_raw)
+    problems: list[Problem] = []
+    by_hash_seq: dict[str, int] = {}
+    prev_seq, prev_hash = 0, GENESIS
+    n = 0
+    for row in rows:
+        n += 1
+        if progress and n % 10000 == 0:
+            progress(n)
+        body_seq = None
+        why = check_event(row)
+        if why is None:
+            body_seq = json.loads(row.body)["seq"]
+            if body_seq != row.seq:
+                problems.append(Problem("events_reordered",
+                                        _("stored at position {pos} but signed as event {seq}").format(pos=row.seq, seq=body_seq),
+                                        row.evidence_id, row.id, row.seq))
+        else:
+            problems.append(Problem("event_altered", why, row.evidence_id, row.id, row.seq))
+        if row.seq > prev_seq + 1:
+            missing = f"{prev_seq + 1}" if row.seq == prev_seq + 2 else f"{prev_seq + 1}–{row.seq - 1}"
+            problems.append(Problem("event_removed", _("events {missing} of the chain are missing").format(missing=missing),
+                                    None, row.id, row.seq))
+        elif row.prev_hash != prev_hash and why is None and body_seq == row.seq:
+            if row.prev_hash in by_hash_seq:
+                problems.append(Problem("events_reordered",
+                                        _("links to event {linked}, not to event {prev}").format(linked=by_hash_seq[row.prev_hash], prev=prev_seq),
+                                        row.evidence_id, row.id, row.seq))
+            else:
+                problems.append(Problem("event_altered", _("does not link to the previous event"),
+                                        row.evidence_id, row.id, row.seq))
+        if not verify(row.hash.encode("ascii"), row.signature):
+            problems.append(Problem("bad_signature", _("the kit's signature does not verify"),
+                                    row.evidence_id, row.id, row.seq))
+        by_hash_seq[row.hash] = row.seq
+        prev_seq, prev_hash = row.seq, row.hash
+    if head is not None and head[0] > prev_seq:
+        problems.append(Problem("event_removed",
+                                _("the chain ends at event {last} but the kit recorded {recorded} events").format(last=prev_seq, recorded=head[0]),
+                                None, None, None))
+    elif head is not None and head[0] == prev_seq and head[1] != prev_hash and n:
+        problems.append(Problem("event_altered", _("the last event is not the one the kit recorded"),
+                                None, None, prev_seq))
+    return n, problems
+
+
+def stream_events(s: Session, kit_id: str, batch: int = 5000) -> Iterator[CustodyEvent]:
+    q = select(CustodyEvent).where(CustodyEvent.kit_id == kit_id).order_by(CustodyEvent.seq)
+    yield from s.scalars(q.execution_options(yield_per=batch))

@@ -1,0 +1,182 @@
+"""EXIF of photos through exifread: capture time with its offset, GPS as signed decimal degrees,
+camera make, model, body serial, orientation. Broken or hostile EXIF never stops an ingest: it
+becomes a warning."""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from kit_app.timeutil import LOCAL_TZ
+
+logging.getLogger("exifread").setLevel(logging.CRITICAL)  # it logs every oddity it meets
+
+_OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+
+
+@dataclass
+class PhotoMeta:
+    has_exif: bool = False
+    captured_at: datetime | None = None  # UTC
+    offset_min: int | None = None
+    offset_assumed: bool = False
+    gps_time: datetime | None = None  # UTC, from the satellites
+    latitude: float | None = None
+    longitude: float | None = None
+    altitude: float | None = None
+    make: str | None = None
+    model: str | None = None
+    serial: str | None = None
+    orientation: int | None = None
+    width: int | None = None
+    height: int | None = None
+    raw: dict[str, str] = field(default_factory=dict)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "exif": self.has_exif,
+            "captured_at": self.captured_at.isoformat() if self.captured_at else None,
+            "offset_min": self.offset_min,
+            "offset_assumed": self.offset_assumed,
+            "gps_time": self.gps_time.isoformat() if self.gps_time else None,
+            "latitude": self.latitude,
+            "longitude": self.longitude,
+            "altitude": self.altitude,
+            "make": self.make,
+            "model": self.model,
+            "serial": self.serial,
+            "orientation": self.orientation,
+            "width": self.width,
+            "height": self.height,
+            "tags": self.raw,
+            "error": self.error,
+        }
+
+
+def _ratio(v: Any) -> float:
+    num, den = getattr(v, "num", v), getattr(v, "den", 1)
+    return float(num) / float(den) if den else float("nan")
+
+
+def _dms(values: Any) -> float:
+    d, m, s = (_ratio(x) for x in list(values)[:3])
+    return d + m / 60 + s / 3600
+
+
+def _text(tag: Any) -> str | None:
+    if tag is None:
+        return None
+    s = str(tag.printable if hasattr(tag, "printable") else tag).strip().strip("\x00").strip()
+    return s or None
+
+
+def parse_offset(text: str | None) -> int | None:
+    m = _OFFSET.match(text or "")
+    if not m:
+        return None
+    minutes = int(m.group(2)) * 60 + int(m.group(3))
+    return -minutes if m.group(1) == "-" else minutes
+
+
+def read_photo(path: Path) -> PhotoMeta:
+    import exifread
+
+    meta = PhotoMeta()
+    try:
+        with path.open("rb") as fh:
+            tags = exifread.process_file(fh, details=False)
+    except Exception as exc:  # exifread raises many kinds on hostile input
+        meta.error = f"{type(exc).__name__}: {exc}"[:200]
+        return meta
+    if not tags:
+        return meta
+    meta.has_exif = True
+    try:
+        _fill(meta, tags)
+    except Exception as exc:  # a tag with an impossible value
+        meta.error = f"{type(exc).__name__}: {exc}"[:200]
+    for key in ("Image Make", "Image Model", "EXIF DateTimeOriginal", "EXIF OffsetTimeOriginal",
+                "EXIF BodySerialNumber", "Image Orientation", "GPS GPSLatitude", "GPS GPSLongitude",
+                "GPS GPSAltitude", "GPS GPSDate", "GPS GPSTimeStamp", "EXIF ExifImageWidth",
+                "EXIF ExifImageLength", "Image Software"):
+        if key in tags:
+            meta.raw[key] = (_text(tags[key]) or "")[:200]
+    return meta
+
+
+def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:
+    meta.make = _text(tags.get("Image Make"))
+    meta.model = _text(tags.get("Image Model"))
+    meta.serial = _text(tags.get("EXIF BodySerialNumber")) or _text(tags.get("MakerNote SerialNumber"))
+    o = tags.get("Image Orientation")
+    if o is not None and getattr(o, "values", None):
+        try:
+            meta.orientation = int(o.values[0])
+        except (TypeError, ValueError):
+            pass
+    for key, attr in (("EXIF ExifImageWidth", "width"), ("EXIF ExifImageLength", "height")):
+        t = tags.get(key)
+        if t is not None and getattr(t, "values", None):
+            try:
+                setattr(meta, attr, int(t.values[0]))
+            except (TypeError, ValueError):
+                pass
+    dto = _text(tags.get("EXIF DateTimeOriginal")) or _text(tags.get("Image DateTime"))
+    if dto:
+        try:
+            local = datetime.strptime(dto[:19], "%Y:%m:%d %H:%M:%S")
+        except ValueError:
+            local = None
+        if local is not None:
+            off = parse_offset(_text(tags.get("EXIF OffsetTimeOriginal")) or _text(tags.get("EXIF OffsetTime")))
+            if off is None:
+                # cameras without an offset tag: their clock is set to local time
+                off = int(local.replace(tzinfo=LOCAL_TZ).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+                meta.offset_assumed = True
+            meta.offset_min = off
+            meta.captured_at = (local - timedelta(minutes=off)).replace(tzinfo=timezone.utc)
+    lat, lat_ref = tags.get("GPS GPSLatitude"), _text(tags.get("GPS GPSLatitudeRef"))
+    lon, lon_ref = tags.get("GPS GPSLongitude"), _text(tags.get("GPS GPSLongitudeRef"))
+    if lat is not None and lon is not None:
+        la, lo = _dms(lat.values), _dms(lon.values)
+        if lat_ref and lat_ref.upper().startswith("S"):
+            la = -la
+        if lon_ref and lon_ref.upper().startswith("W"):
+            lo = -lo
+        if -90 <= la <= 90 and -180 <= lo <= 180 and (la, lo) != (0.0, 0.0):
+            meta.latitude, meta.longitude = round(la, 7), round(lo, 7)
+    alt = tags.get("GPS GPSAltitude")
+    if alt is not None and getattr(alt, "values", None):
+        a = _ratio(alt.values[0])
+        ref = tags.get("GPS GPSAltitudeRef")
+        if ref is not None and getattr(ref, "values", None) and ref.values[0] == 1:
+            a = -a
+        if a == a:  # not NaN
+            meta.altitude = round(a, 2)
+    gd, gt = _text(tags.get("GPS GPSDate")), tags.get("GPS GPSTimeStamp")
+    if gd and gt is not None and getattr(gt, "values", None):
+        try:
+            d = datetime.strptime(gd[:10], "%Y:%m:%d").date()
+            h, m, s = (_ratio(x) for x in list(gt.values)[:3])
+            meta.gps_time = datetime.combine(d, datetime.min.time(), tzinfo=timezone.utc) + timedelta(
+                hours=h, minutes=m, seconds=s)
+        except (ValueError, OverflowError):
+            pass
+
+
+def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance in metres."""
+    from math import asin, cos, radians, sin, sqrt
+
+    p1, p2 = radians(lat1), radians(lat2)
+    dp, dl = p2 - p1, radians(lon2 - lon1)
+    a = sin(dp / 2) ** 2 + cos(p1) * cos(p2) * sin(dl / 2) ** 2
+    return 2 * 6371008.8 * asin(sqrt(min(1.0, a)))
+
+
+__all__ = ["PhotoMeta", "date", "distance_m", "read_photo"]

@@ -1,0 +1,65 @@
+"""The kit's Ed25519 signing key: generated at first run, kept in the data dir."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+KEY_FILE = Path("keys") / "kit-ed25519.pem"
+
+
+class KitKey:
+    def __init__(self, private: Ed25519PrivateKey) -> None:
+        self._private = private
+        self.public = private.public_key()
+        self.public_raw = self.public.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+    @property
+    def public_b64(self) -> str:
+        return base64.b64encode(self.public_raw).decode()
+
+    def public_pem(self) -> str:
+        return self.public.public_bytes(
+            serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def sign(self, data: bytes) -> str:
+        return base64.b64encode(self._private.sign(data)).decode()
+
+    @classmethod
+    def load_or_create(cls, data_dir: Path) -> KitKey:
+        path = data_dir / KEY_FILE
+        if path.exists():
+            key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+            assert isinstance(key, Ed25519PrivateKey)
+            return cls(key)
+        key = Ed25519PrivateKey.generate()
+        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                serialization.NoEncryption())
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        return cls(key)
+
+
+def verifier(public_raw: bytes):  # type: ignore[no-untyped-def]
+    """A function (data, b64 signature) -> bool for a raw Ed25519 public key."""
+    pub = Ed25519PublicKey.from_public_bytes(public_raw)
+
+    def verify(data: bytes, signature_b64: str) -> bool:
+        try:
+            pub.verify(base64.b64decode(signature_b64, validate=True), data)
+        except (InvalidSignature, ValueError):
+            return False
+        return True
+
+    return verify

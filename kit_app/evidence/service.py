@@ -1,0 +1,373 @@
+"""Evidence services: ingest files and folders, record physical items, custody actions, verify,
+export. Every write of an item is one transaction with its first custody event; the original
+file is in place (fsynced, read-only) before that transaction starts."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from kit_app.db import Store
+from kit_app.db.models import Case, CustodyEvent, EvidenceItem, EvidenceOfficer, KitMeta, Source
+from kit_app.dto import OfficerInfo
+from kit_app.errors import KitError, NotFound, ValidationError
+from kit_app.evidence import custody as C
+from kit_app.evidence import media
+from kit_app.evidence.blobs import BlobStore, sha256_file
+from kit_app.evidence.exif import distance_m, read_photo
+from kit_app.evidence.keys import KitKey
+from kit_app.evidence.thumbs import make_thumbnail
+from kit_app.i18n import _
+from kit_app.services import roles as R
+from kit_app.timeutil import format_local, utcnow
+
+# warning thresholds (settings later)
+GPS_DISTANCE_M = 2000.0
+CLOCK_SKEW = timedelta(minutes=10)
+WINDOW_BEFORE_CASE = timedelta(days=30)
+
+
+@dataclass
+class IngestResult:
+    path: str
+    status: str  # ok | duplicate | error
+    evidence_id: str | None = None
+    sha256: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    error: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        d = {"path": self.path, "evidence_id": self.evidence_id, "sha256": self.sha256,
+             "status": self.status, "warnings": self.warnings}
+        if self.error:
+            d["error"] = self.error
+        return d
+
+
+@dataclass
+class VerifyReport:
+    ok: bool
+    files_checked: int
+    events_checked: int
+    problems: list[C.Problem]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "files_checked": self.files_checked, "events_checked": self.events_checked,
+                "problems": [p.as_dict() for p in self.problems]}
+
+
+def walk(paths: Iterable[Path]) -> Iterable[Path]:
+    """Files named, and the files of folders named (recursively, hidden entries skipped, sorted)."""
+    for p in paths:
+        if p.is_dir():
+            for root, dirs, files in os.walk(p):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for f in sorted(files):
+                    if not f.startswith("."):
+                        yield Path(root) / f
+        else:
+            yield p
+
+
+class EvidenceService:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.blobs = BlobStore(store.data_dir)
+        self.key = KitKey.load_or_create(store.data_dir)
+        self.log = C.CustodyLog(store.kit_id, self.key)
+
+    # ------------------------------------------------------------ recovery
+    def recover(self) -> dict[str, int]:
+        """Remove what an interrupted ingest left behind (run at start-up)."""
+        with self.blobs.writing():
+            with self.store.session() as s:
+                referenced = {r for r in s.scalars(select(EvidenceItem.sha256).where(EvidenceItem.sha256.is_not(None)))}
+            return self.blobs.recover(referenced)
+
+    # ------------------------------------------------------------ ingest
+    def ingest(
+        self,
+        case_id: str,
+        officer: OfficerInfo,
+        paths: Iterable[Path],
+        *,
+        device: str | None = None,
+        description: str | None = None,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        thumbnails: bool = True,
+    ) -> list[IngestResult]:
+        R.require(officer, "evidence.collect")
+        case = self._case(case_id)
+        files = list(walk(paths))
+        results: list[IngestResult] = []
+        with self.blobs.writing():
+            for i, path in enumerate(files):
+                if cancelled and cancelled():
+                    break
+                try:
+                    results.append(self._ingest_one(case, officer, path, device, description, thumbnails))
+                except KitError as exc:
+                    results.append(IngestResult(str(path), "error", error=str(exc)))
+                except OSError as exc:
+                    results.append(IngestResult(str(path), "error", error=_("cannot read the file: {reason}").format(
+                        reason=exc.strerror or exc)))
+                if progress:
+                    progress(i + 1, len(files))
+        return results
+
+    def _case(self, case_id: str) -> dict[str, Any]:
+        with self.store.session() as s:
+            c = s.scalar(select(Case).where((Case.id == case_id) | (Case.number == case_id)))
+            if c is None:
+                raise NotFound(_("No case with id or number {id}.").format(id=case_id))
+            lon = lat = None
+            if c.source_id:
+                src = s.scalar(select(Source).where(Source.id == c.source_id))
+                if src is not None:
+                    lon, lat = src.longitude, src.latitude
+            return {"id": c.id, "opened_at": c.opened_at, "lon": lon, "lat": lat, "number": c.number}
+
+    def _ingest_one(self, case: dict[str, Any], officer: OfficerInfo, path: Path,
+                    device: str | None, description: str | None, thumbnails: bool = True) -> IngestResult:
+        if not path.exists():
+            raise KitError(_("no such file"))
+        if not path.is_file():
+            raise KitError(_("not a regular file"))
+        with path.open("rb") as fh:
+            head = fh.read(64)
+        if not head:
+            raise KitError(_("the file is empty (0 bytes)"))
+        kind = media.sniff(path, head)
+        if kind is None:
+            raise KitError(_("unsupported file type ({ext}): photos, videos, recordings, PDF and office "
+                             "documents are taken").format(ext=path.suffix or _("no extension")))
+        media_type, ev_kind = kind
+        sha, size, _new = self.blobs.put(path)
+        stored = self.blobs.path_for(sha)
+        warnings: list[str] = []
+        with self.store.session() as s:
+            dup = s.scalar(select(EvidenceItem.id).where(EvidenceItem.case_id == case["id"],
+                                                         EvidenceItem.sha256 == sha))
+        if dup:
+            return IngestResult(str(path), "duplicate", dup, sha,
+                                [_("the same file is already evidence of this case")])
+        meta: dict[str, Any] = {"source_path": str(path), "source_mtime": _mtime(path)}
+        captured_at = offset = lat = lon = alt = None
+        clock = None
+        dev = device
+        if ev_kind == media.PHOTO and media_type in ("image/jpeg", "image/png", "image/heic", "image/heif"):
+            pm = read_photo(stored)
+            meta["photo"] = pm.as_dict()
+            if pm.error:
+                warnings.append(_("the EXIF data is damaged and was read only in part ({error})").format(error=pm.error))
+            if not pm.has_exif:
+                warnings.append(_("no EXIF data: capture time and place are unknown"))
+            captured_at, offset, lat, lon, alt = pm.captured_at, pm.offset_min, pm.latitude, pm.longitude, pm.altitude
+            clock = "camera" if captured_at else None
+            cam = " ".join(x for x in (pm.make, pm.model) if x)
+            if pm.serial:
+                cam = f"{cam} #{pm.serial}" if cam else f"#{pm.serial}"
+            dev = dev or cam or None
+            warnings.extend(self._photo_warnings(case, pm))
+            if thumbnails and media_type in ("image/jpeg", "image/png"):
+                if why := make_thumbnail(stored, self.blobs.thumb_path(sha)):
+                    warnings.append(why)
+        now = utcnow()
+        with self.store.write_session() as s:
+            item = EvidenceItem(
+                case_id=case["id"], kind=ev_kind, original_name=path.name, size=size, sha256=sha,
+                media_type=media_type, captured_at=captured_at, captured_offset_min=offset,
+                captured_clock=clock, latitude=lat, longitude=lon, altitude=alt, device=dev,
+                description=description, metadata_json=json.dumps(meta, ensure_ascii=False),
+                warnings_json=json.dumps(warnings, ensure_ascii=False), imported_at=now,
+                created_at=now, updated_at=now, origin_kit=self.store.kit_id,
+            )
+            item.officers.append(EvidenceOfficer(officer_id=officer.id, position=0))
+            s.add(item)
+            s.flush()
+            self.log.append(
+                s, evidence_id=item.id, case_id=case["id"], kind=C.IMPORTED, actors=[C.actor(officer)],
+                item_sha256=sha, device=dev, details={"original_name": path.name, "size": size,
+                                                     "media_type": media_type, "source_path": str(path)},
+                at=now,
+            )
+            item_id = item.id
+        return IngestResult(str(path), "ok", item_id, sha, warnings)
+
+    def _photo_warnings(self, case: dict[str, Any], pm: Any) -> list[str]:
+        out: list[str] = []
+        now = utcnow()
+        if pm.captured_at is not None:
+            start = case["opened_at"] - WINDOW_BEFORE_CASE
+            if pm.captured_at < start or pm.captured_at > now + CLOCK_SKEW:
+                out.append(_("captured {time}, outside the case's inspection window ({start} to now)").format(
+                    time=format_local(pm.captured_at), start=format_local(start)))
+            if pm.captured_at > now + CLOCK_SKEW:
+                out.append(_("the camera clock is ahead of the kit clock (capture time in the future)"))
+            if pm.gps_time is not None and abs(pm.gps_time - pm.captured_at) > CLOCK_SKEW:
+                minutes = int(abs(pm.gps_time - pm.captured_at).total_seconds() // 60)
+                out.append(_("the camera clock differs from GPS time by {minutes} minutes").format(minutes=minutes))
+        if pm.latitude is not None and case["lat"] is not None:
+            d = distance_m(pm.latitude, pm.longitude, case["lat"], case["lon"])
+            if d > GPS_DISTANCE_M:
+                out.append(_("taken {km:.1f} km from the party's registered location").format(km=d / 1000))
+        return out
+
+    # ------------------------------------------------------------ physical items and custody actions
+    def add_physical(self, case_id: str, officer: OfficerInfo, *, seal_no: str, description: str,
+                     place: str | None = None) -> str:
+        R.require(officer, "evidence.collect")
+        if not seal_no.strip():
+            raise ValidationError(_("The seal number (封条编号) is missing."), "seal")
+        if not description.strip():
+            raise ValidationError(_("Describe the item (what it is, quantity, container)."), "description")
+        case = self._case(case_id)
+        now = utcnow()
+        with self.store.write_session() as s:
+            item = EvidenceItem(case_id=case["id"], kind=media.PHYSICAL, seal_no=seal_no.strip(),
+                                description=description.strip(), place=place, imported_at=now,
+                                created_at=now, updated_at=now, origin_kit=self.store.kit_id)
+            item.officers.append(EvidenceOfficer(officer_id=officer.id, position=0))
+            s.add(item)
+            s.flush()
+            self.log.append(s, evidence_id=item.id, case_id=case["id"], kind=C.COLLECTED,
+                            actors=[C.actor(officer)], item_sha256=None, place={"text": place} if place else None,
+                            details={"seal_no": seal_no.strip(), "description": description.strip()}, at=now)
+            self.log.append(s, evidence_id=item.id, case_id=case["id"], kind=C.SEALED,
+                            actors=[C.actor(officer)], item_sha256=None, details={"seal_no": seal_no.strip()},
+                            at=now)
+            return item.id
+
+    def record(self, evidence_id: str, kind: str, actor: OfficerInfo | None, *, reason: str = "",
+               others: list[OfficerInfo] = (), details: dict[str, Any] | None = None,  # type: ignore[assignment]
+               place: str | None = None) -> dict[str, Any]:
+        """Append a custody event (transfer, seal, annotate, correct…) for an item."""
+        if kind not in C.KINDS:
+            raise ValidationError(_("Unknown custody event {kind}.").format(kind=kind), "kind")
+        if kind in (C.TRANSFERRED, C.CORRECTED, C.ANNOTATED) and not reason.strip():
+            raise ValidationError(_("A reason is required for this custody event."), "reason")
+        with self.store.write_session() as s:
+            item = s.get(EvidenceItem, evidence_id)
+            if item is None:
+                raise NotFound(_("No evidence item with id {id}.").format(id=evidence_id))
+            actors = ([C.actor(actor)] if actor else []) + [C.actor(o) for o in others]
+            ev = self.log.append(s, evidence_id=item.id, case_id=item.case_id, kind=kind, actors=actors,
+                                 item_sha256=item.sha256, reason=reason.strip(),
+                                 place={"text": place} if place else None, details=details)
+            return json.loads(ev.body)
+
+    def transfer(self, evidence_id: str, from_officer: OfficerInfo, to_officer: OfficerInfo, reason: str,
+                 actor: OfficerInfo | None = None) -> dict[str, Any]:
+        if from_officer.id == to_officer.id:
+            raise ValidationError(_("Custody is transferred between two different people."), "to")
+        return self.record(evidence_id, C.TRANSFERRED, actor or from_officer, reason=reason,
+                           others=[to_officer] if (actor or from_officer).id != to_officer.id else [],
+                           details={"from": C.actor(from_officer), "to": C.actor(to_officer)})
+
+    # ------------------------------------------------------------ read
+    def show(self, evidence_id: str) -> dict[str, Any]:
+        with self.store.session() as s:
+            item = s.scalar(select(EvidenceItem).options(
+                selectinload(EvidenceItem.officers).selectinload(EvidenceOfficer.officer))
+                .where(EvidenceItem.id == evidence_id))
+            if item is None:
+                raise NotFound(_("No evidence item with id {id}.").format(id=evidence_id))
+            events = s.scalars(select(CustodyEvent).where(CustodyEvent.evidence_id == evidence_id)
+                               .order_by(CustodyEvent.seq)).all()
+            return self._item_dict(item) | {
+                "custody": [json.loads(e.body) | {"hash": e.hash, "signature": e.signature} for e in events],
+            }
+
+    def _item_dict(self, item: EvidenceItem) -> dict[str, Any]:
+        return {
+            "id": item.id, "case_id": item.case_id, "kind": item.kind, "original_name": item.original_name,
+            "size": item.size, "sha256": item.sha256, "media_type": item.media_type,
+            "captured_at": item.captured_at.isoformat() if item.captured_at else None,
+            "captured_offset_min": item.captured_offset_min, "captured_clock": item.captured_clock,
+            "latitude": item.latitude, "longitude": item.longitude, "altitude": item.altitude,
+            "place": item.place, "device": item.device, "description": item.description,
+            "seal_no": item.seal_no,
+            "officers": [{"id": eo.officer.id, "name": eo.officer.name, "cert_no": eo.officer.cert_no}
+                         for eo in item.officers],
+            "metadata": json.loads(item.metadata_json), "warnings": json.loads(item.warnings_json),
+            "stored_path": str(self.blobs.path_for(item.sha256)) if item.sha256 else None,
+            "imported_at": item.imported_at.isoformat(),
+        }
+
+    def list_for_case(self, case_id: str) -> list[dict[str, Any]]:
+        with self.store.session() as s:
+            items = s.scalars(select(EvidenceItem).options(
+                selectinload(EvidenceItem.officers).selectinload(EvidenceOfficer.officer))
+                .where(EvidenceItem.case_id == case_id).order_by(EvidenceItem.imported_at)).all()
+            return [self._item_dict(i) for i in items]
+
+    # ------------------------------------------------------------ verify and export
+    def verify(self, case_id: str | None = None,
+               progress: Callable[[str, int, int], None] | None = None) -> VerifyReport:
+        problems: list[C.Problem] = []
+        with self.store.session() as s:
+            q = select(EvidenceItem.id, EvidenceItem.sha256).where(EvidenceItem.sha256.is_not(None))
+            if case_id:
+                q = q.where(EvidenceItem.case_id == self._case(case_id)["id"])
+            items = s.execute(q).all()
+        for i, (eid, sha) in enumerate(items):
+            state = self.blobs.check(sha)
+            if state == "missing":
+                problems.append(C.Problem("file_missing", _("the stored original is missing"), eid))
+            elif state == "modified":
+                problems.append(C.Problem("file_modified", _("the stored original no longer matches its SHA-256"), eid))
+            if progress:
+                progress("files", i + 1, len(items))
+        with self.store.session() as s:
+            head = self.log.head(s) if s.get(KitMeta, C.HEAD_KEY) else None
+            total = s.scalar(select(func.count()).select_from(CustodyEvent)
+                             .where(CustodyEvent.kit_id == self.store.kit_id)) or 0
+            n, chain = C.verify_chain(C.stream_events(s, self.store.kit_id), self.key.public_raw, head,
+                                      progress=(lambda k: progress("events", k, total)) if progress else None)
+        if case_id:
+            cid = self._case(case_id)["id"]
+            with self.store.session() as s:
+                case_events = {r for r in s.scalars(select(CustodyEvent.id).where(CustodyEvent.case_id == cid))}
+            chain = [p for p in chain if p.event is None or p.event in case_events or p.kind == "event_removed"]
+        problems.extend(chain)
+        return VerifyReport(not problems, len(items), n, problems)
+
+    def export_case(self, case_id: str, out: Path) -> int:
+        """Write the case's custody events as JSON Lines, with the kit's public key."""
+        cid = self._case(case_id)["id"]
+        with self.store.session() as s:
+            events = s.scalars(select(CustodyEvent).where(CustodyEvent.case_id == cid).order_by(CustodyEvent.seq)).all()
+        tmp = out.with_name(out.name + ".part")
+        with tmp.open("w", encoding="utf-8") as fh:
+            header = {"type": "header", "format": C.FORMAT, "kit_id": self.store.kit_id, "case_id": cid,
+                      "algorithm": "Ed25519", "public_key": self.key.public_b64, "hash": "SHA-256",
+                      "exported_at": utcnow().isoformat(), "events": len(events)}
+            fh.write(json.dumps(header, ensure_ascii=False) + "\n")
+            for e in events:
+                fh.write(json.dumps({"type": "event", "body": e.body, "hash": e.hash,
+                                     "signature": e.signature}, ensure_ascii=False) + "\n")
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+        return len(events)
+
+
+def _mtime(path: Path) -> str | None:
+    from datetime import datetime, timezone
+
+    try:
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).isoformat()
+    except OSError:
+        return None
+
+
+__all__ = ["EvidenceService", "IngestResult", "VerifyReport", "sha256_file"]

@@ -1,0 +1,276 @@
+import base64
+import hashlib
+import json
+import os
+import sqlite3
+import stat
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from kit_app.db import Store
+from kit_app.errors import PermissionDenied, ValidationError
+from kit_app.evidence.service import EvidenceService
+from kit_app.services.cases import CaseService
+from kit_app.services.officers import OfficerService
+from tests.helpers.photos import make_jpeg
+
+LAT, LON = 22.8, 108.37
+
+
+@pytest.fixture
+def env(demo_store: Store):  # type: ignore[no-untyped-def]
+    officers = OfficerService(demo_store)
+    li = officers.login("45010320231", "demo1234")
+    wf = officers.login("45010320232", "demo1234")
+    # a case for a listed source placed at LAT, LON
+    with demo_store.engine.begin() as c:
+        sid = c.exec_driver_sql("SELECT id FROM sources LIMIT 1").scalar()
+        c.exec_driver_sql("UPDATE sources SET latitude = ?, longitude = ? WHERE id = ?", (LAT, LON, sid))
+    case = CaseService(demo_store).create(party=sid, title="涉嫌超标排放", actor=li)
+    return demo_store, EvidenceService(demo_store), case, li, wf
+
+
+def now_local() -> datetime:
+    return datetime.now(timezone(timedelta(hours=8))).replace(tzinfo=None, microsecond=0)
+
+
+def test_ingest_photo_with_exif(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store, ev, case, li, _wf = env
+    taken = now_local() - timedelta(hours=1)
+    p = make_jpeg(tmp_path / "现场 照片 01.jpg", taken=taken, lat=LAT + 0.001, lon=LON,
+                  gps_time=(taken - timedelta(hours=8)), orientation=6)
+    [r] = ev.ingest(case.id, li, [p])
+    assert r.status == "ok" and r.warnings == [] and r.sha256 == hashlib.sha256(p.read_bytes()).hexdigest()
+    item = ev.show(r.evidence_id)
+    assert item["kind"] == "photo" and item["media_type"] == "image/jpeg"
+    assert item["original_name"] == "现场 照片 01.jpg" and item["size"] == p.stat().st_size
+    assert item["captured_at"] == (taken - timedelta(hours=8)).replace(tzinfo=timezone.utc).isoformat()
+    assert item["captured_offset_min"] == 480
+    assert abs(item["latitude"] - (LAT + 0.001)) < 1e-6 and abs(item["longitude"] - LON) < 1e-6
+    assert item["altitude"] == 80.5 and item["device"] == "Canon EOS 90D #0123456789"
+    assert item["metadata"]["photo"]["orientation"] == 6
+    assert [o["name"] for o in item["officers"]] == ["李明"]
+    stored = Path(item["stored_path"])
+    assert stored.read_bytes() == p.read_bytes()
+    assert not stored.stat().st_mode & (stat.S_IWUSR | stat.S_IWGRP | stat.S_IWOTH), "originals are read-only"
+    [event] = item["custody"]
+    assert event["kind"] == "imported" and event["seq"] >= 1 and event["item_sha256"] == r.sha256
+    assert event["actors"] == [{"id": li.id, "name": "李明", "cert_no": "45010320231"}]
+    assert event["at"].endswith("+00:00") and event["clock"] == "kit"
+    thumb = ev.blobs.thumb_path(r.sha256)
+    from PIL import Image
+
+    with Image.open(thumb) as im:  # orientation 6 applied: the 640×480 photo stands upright
+        assert im.size == (192, 256)
+
+
+def test_warnings(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _store, ev, case, li, _wf = env
+    old = make_jpeg(tmp_path / "old.jpg", taken=datetime(2019, 5, 1, 10, 0), seed=1)
+    far = make_jpeg(tmp_path / "far.jpg", taken=now_local(), lat=24.3, lon=109.4, seed=2)
+    skew = make_jpeg(tmp_path / "skew.jpg", taken=now_local(), lat=LAT, lon=LON,
+                     gps_time=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=3), seed=3)
+    bare = tmp_path / "bare.png"
+    from PIL import Image
+
+    Image.new("RGB", (10, 10)).save(bare)
+    res = {Path(r.path).name: r for r in ev.ingest(case.id, li, [old, far, skew, bare])}
+    assert any("outside the case's inspection window" in w for w in res["old.jpg"].warnings)
+    assert any("km from the party's registered location" in w for w in res["far.jpg"].warnings)
+    assert any("differs from GPS time by 180 minutes" in w for w in res["skew.jpg"].warnings)
+    assert res["bare.png"].warnings == ["no EXIF data: capture time and place are unknown"]
+    assert ev.show(res["far.jpg"].evidence_id)["warnings"] == res["far.jpg"].warnings
+
+
+def test_duplicates_and_sharing(env, tmp_path: Path, demo_store: Store) -> None:  # type: ignore[no-untyped-def]
+    store, ev, case, li, _wf = env
+    p = make_jpeg(tmp_path / "a.jpg", taken=now_local())
+    first, again = ev.ingest(case.id, li, [p, p])
+    assert again.status == "duplicate" and again.evidence_id == first.evidence_id
+    other = CaseService(store).create(party="另一当事人", title="t", actor=li)
+    [r] = ev.ingest(other.id, li, [p])
+    assert r.status == "ok" and r.sha256 == first.sha256 and r.evidence_id != first.evidence_id
+
+
+def test_bad_inputs_each_get_a_clear_error_and_the_rest_goes_on(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _store, ev, case, li, _wf = env
+    good = make_jpeg(tmp_path / "good.jpg", taken=now_local())
+    empty = tmp_path / "empty.jpg"
+    empty.write_bytes(b"")
+    trunc = tmp_path / "truncated.jpg"
+    trunc.write_bytes(good.read_bytes()[: len(good.read_bytes()) // 2])
+    text = tmp_path / "readme.txt"
+    text.write_text("hello")
+    dangling = tmp_path / "gone.jpg"
+    dangling.symlink_to(tmp_path / "nowhere.jpg")
+    folder = tmp_path / "SD卡" / "DCIM"
+    folder.mkdir(parents=True)
+    for i in range(30):
+        make_jpeg(folder / f"IMG_{i:04d}.JPG", taken=now_local(), seed=i + 10, size=(64, 48))
+    (folder / ".hidden.jpg").write_bytes(b"junk")
+    res = ev.ingest(case.id, li, [empty, trunc, text, dangling, good, folder.parent])
+    by = {Path(r.path).name: r for r in res}
+    assert by["empty.jpg"].status == "error" and "empty" in by["empty.jpg"].error
+    assert by["readme.txt"].status == "error" and "unsupported file type (.txt)" in by["readme.txt"].error
+    assert by["gone.jpg"].status == "error" and "no such file" in by["gone.jpg"].error
+    assert by["truncated.jpg"].status == "ok"
+    assert any("cannot be decoded" in w for w in by["truncated.jpg"].warnings)
+    assert by["good.jpg"].status == "ok"
+    assert sum(1 for r in res if r.path.endswith(".JPG") and r.status == "ok") == 30
+    assert ".hidden.jpg" not in by
+    assert ev.verify().ok
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.binary(min_size=1, max_size=400))
+def test_hostile_exif_never_breaks_an_ingest(env, tmp_path: Path, blob: bytes) -> None:  # type: ignore[no-untyped-def]
+    _store, ev, case, li, _wf = env
+    # a JPEG start, an APP1 "Exif" segment of arbitrary content, then garbage
+    seg = b"Exif\x00\x00" + blob
+    data = b"\xff\xd8\xff\xe1" + (len(seg) + 2).to_bytes(2, "big") + seg + b"\xff\xd9"
+    p = tmp_path / f"h{hashlib.md5(data).hexdigest()}.jpg"
+    p.write_bytes(data)
+    [r] = ev.ingest(case.id, li, [p], thumbnails=True)
+    assert r.status in ("ok", "duplicate")
+
+
+def test_physical_item_transfer_and_rules(env) -> None:  # type: ignore[no-untyped-def]
+    _store, ev, case, li, wf = env
+    pid = ev.add_physical(case.id, li, seal_no="GXQX-2026-001", description="废水样品 500 mL × 2 瓶", place="总排口")
+    body = ev.transfer(pid, li, wf, "移交送检")
+    assert body["kind"] == "transferred" and body["details"]["to"]["name"] == "韦芳"
+    assert [a["name"] for a in body["actors"]] == ["李明", "韦芳"]
+    item = ev.show(pid)
+    assert item["kind"] == "physical_sample" and item["seal_no"] == "GXQX-2026-001" and item["sha256"] is None
+    assert [e["kind"] for e in item["custody"]] == ["collected", "sealed", "transferred"]
+    with pytest.raises(ValidationError):
+        ev.transfer(pid, li, li, "x")
+    with pytest.raises(ValidationError):
+        ev.transfer(pid, li, wf, "  ")
+    with pytest.raises(ValidationError):
+        ev.add_physical(case.id, li, seal_no="", description="x")
+    reviewer = OfficerService(_store).login("45010020105", "demo1234")
+    with pytest.raises(PermissionDenied):
+        ev.add_physical(case.id, reviewer, seal_no="S", description="x")
+    with pytest.raises(PermissionDenied):
+        ev.ingest(case.id, reviewer, [])
+
+
+def test_custody_events_refuse_update_and_delete(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store, ev, case, li, _wf = env
+    ev.ingest(case.id, li, [make_jpeg(tmp_path / "a.jpg", taken=now_local())])
+    con = sqlite3.connect(store.db_path)
+    for sql in ("UPDATE custody_events SET kind = 'viewed'", "DELETE FROM custody_events"):
+        with pytest.raises(sqlite3.DatabaseError, match="append-only"):
+            con.execute(sql)
+    con.close()
+
+
+def _tamper(store: Store, *sql: str) -> None:
+    con = sqlite3.connect(store.db_path)
+    con.execute("DROP TRIGGER custody_events_no_update")
+    con.execute("DROP TRIGGER custody_events_no_delete")
+    for s in sql:
+        con.execute(s)
+    con.commit()
+    con.close()
+
+
+@pytest.fixture
+def chain(env, tmp_path: Path):  # type: ignore[no-untyped-def]
+    store, ev, case, li, wf = env
+    ids = [r.evidence_id for r in ev.ingest(case.id, li, [make_jpeg(tmp_path / f"{i}.jpg", taken=now_local(), seed=i)
+                                                         for i in range(4)])]
+    ev.transfer(ids[0], li, wf, "交接")
+    assert ev.verify().ok
+    return store, ev, ids
+
+
+def kinds(ev: EvidenceService) -> list[str]:
+    rep = ev.verify()
+    assert not rep.ok
+    return sorted({p.kind for p in rep.problems})
+
+
+def test_verify_file_modified_and_missing(chain) -> None:  # type: ignore[no-untyped-def]
+    _store, ev, ids = chain
+    a, b = (Path(ev.show(i)["stored_path"]) for i in ids[:2])
+    os.chmod(a, 0o644)
+    a.write_bytes(a.read_bytes()[:-1] + b"\x00")
+    os.chmod(b, 0o644)
+    b.unlink()
+    rep = ev.verify()
+    assert {(p.kind, p.evidence_id) for p in rep.problems} == {("file_modified", ids[0]), ("file_missing", ids[1])}
+
+
+def test_verify_event_altered(chain) -> None:  # type: ignore[no-untyped-def]
+    store, ev, _ids = chain
+    _tamper(store, "UPDATE custody_events SET body = replace(body, '李明', '王五') WHERE seq = 2")
+    rep = ev.verify()
+    assert [(p.kind, p.seq) for p in rep.problems] == [("event_altered", 2)]
+
+
+def test_verify_event_removed(chain) -> None:  # type: ignore[no-untyped-def]
+    store, ev, _ids = chain
+    _tamper(store, "DELETE FROM custody_events WHERE seq = 3")
+    assert kinds(ev) == ["event_removed"]
+
+
+def test_verify_tail_removed(chain) -> None:  # type: ignore[no-untyped-def]
+    store, ev, _ids = chain
+    _tamper(store, "DELETE FROM custody_events WHERE seq = (SELECT max(seq) FROM custody_events)")
+    assert kinds(ev) == ["event_removed"]
+
+
+def test_verify_events_reordered(chain) -> None:  # type: ignore[no-untyped-def]
+    store, ev, _ids = chain
+    _tamper(store, "UPDATE custody_events SET seq = -1 WHERE seq = 2",
+            "UPDATE custody_events SET seq = 2 WHERE seq = 3",
+            "UPDATE custody_events SET seq = 3 WHERE seq = -1")
+    assert kinds(ev) == ["events_reordered"]
+
+
+def test_verify_bad_signature(chain) -> None:  # type: ignore[no-untyped-def]
+    store, ev, _ids = chain
+    bogus = base64.b64encode(b"\x01" * 64).decode()
+    _tamper(store, f"UPDATE custody_events SET signature = '{bogus}' WHERE seq = 4")
+    rep = ev.verify()
+    assert [(p.kind, p.seq) for p in rep.problems] == [("bad_signature", 4)]
+
+
+def test_verify_forged_event_with_recomputed_hash(chain) -> None:  # type: ignore[no-untyped-def]
+    """Someone rewrites an event and fixes its hash: the signature gives it away."""
+    store, ev, _ids = chain
+    con = sqlite3.connect(store.db_path)
+    body, = con.execute("SELECT body FROM custody_events WHERE seq = 5").fetchone()
+    con.close()
+    forged = body.replace("交接", "从未交接")
+    h = hashlib.sha256(forged.encode()).hexdigest()
+    _tamper(store, f"UPDATE custody_events SET body = '{forged}', hash = '{h}' WHERE seq = 5")
+    assert "bad_signature" in kinds(ev)
+
+
+def test_export_verifies_with_a_few_lines_of_python(chain, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store, ev, ids = chain
+    case_id = ev.show(ids[0])["case_id"]
+    out = tmp_path / "custody.jsonl"
+    assert ev.export_case(case_id, out) == 5
+    # --- the snippet documented in the README ---
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    header, events = lines[0], lines[1:]
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(header["public_key"]))
+    prev = None
+    for e in events:
+        body = json.loads(e["body"])
+        assert hashlib.sha256(e["body"].encode("utf-8")).hexdigest() == e["hash"]
+        key.verify(base64.b64decode(e["signature"]), e["hash"].encode("ascii"))  # raises if forged
+        assert prev is None or body["prev_hash"] == prev["hash"] or body["seq"] != json.loads(prev["body"])["seq"] + 1
+        prev = e
+    # ---
+    assert header["kit_id"] == store.kit_id and len(events) == 5
