@@ -12,7 +12,9 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import stat
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +22,34 @@ from pathlib import Path
 from kit_app import filelock
 from kit_app.ids import new_id
 
-CHUNK = 1024 * 1024
+CHUNK = 4 * 1024 * 1024
+
+
+class _Hasher:
+    """SHA-256 of a stream of chunks, computed on a helper thread."""
+
+    def __init__(self) -> None:
+        self._h = hashlib.sha256()
+        self._q: queue.Queue[bytes | None] = queue.Queue(maxsize=4)
+        self._t = threading.Thread(target=self._run, name="kit-hash", daemon=True)
+
+    def _run(self) -> None:
+        while (chunk := self._q.get()) is not None:
+            self._h.update(chunk)
+
+    def __enter__(self) -> _Hasher:
+        self._t.start()
+        return self
+
+    def feed(self, chunk: bytes) -> None:
+        self._q.put(chunk)
+
+    def __exit__(self, *exc: object) -> None:
+        self._q.put(None)
+        self._t.join()
+
+    def hexdigest(self) -> str:
+        return self._h.hexdigest()
 
 
 def _fsync_dir(path: Path) -> None:
@@ -52,6 +81,7 @@ class BlobStore:
         self.derived = self.root / "derived"
         for d in (self.objects, self.tmp, self.derived):
             d.mkdir(parents=True, exist_ok=True)
+        self._dirty: set[Path] = set()
 
     def path_for(self, sha256: str) -> Path:
         return self.objects / sha256[:2] / sha256
@@ -66,21 +96,25 @@ class BlobStore:
             yield
 
     def put(self, src: Path, progress: Callable[[int], None] | None = None) -> tuple[str, int, bool]:
-        """Store ``src``; return (sha256, size, newly stored). Call under ``writing()``."""
+        """Store ``src``; return (sha256, size, newly stored). Call under ``writing()``, and
+        ``sync()`` before committing anything that refers to the blob.
+
+        The copy and the hash run side by side: hashing happens on a helper thread (hashlib
+        releases the GIL) while this thread writes, so storing costs little more than reading.
+        """
         tmp = self.tmp / f"{new_id()}.part"
-        h = hashlib.sha256()
         size = 0
         try:
-            with src.open("rb") as fin, tmp.open("xb") as fout:
-                while chunk := fin.read(CHUNK):
-                    h.update(chunk)
-                    fout.write(chunk)
-                    size += len(chunk)
-                    if progress:
-                        progress(len(chunk))
-                fout.flush()
+            with src.open("rb") as fin, tmp.open("xb", buffering=0) as fout:
+                with _Hasher() as h:
+                    while chunk := fin.read(CHUNK):
+                        h.feed(chunk)
+                        fout.write(chunk)
+                        size += len(chunk)
+                        if progress:
+                            progress(len(chunk))
+                sha = h.hexdigest()
                 os.fsync(fout.fileno())
-            sha = h.hexdigest()
             dest = self.path_for(sha)
             if dest.exists():
                 tmp.unlink()
@@ -88,11 +122,17 @@ class BlobStore:
             dest.parent.mkdir(exist_ok=True)
             os.chmod(tmp, stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH)
             os.replace(tmp, dest)
-            _fsync_dir(dest.parent)
+            self._dirty.add(dest.parent)
             return sha, size, True
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
+
+    def sync(self) -> None:
+        """Make the renames of the blobs stored since the last call durable (one fsync a folder)."""
+        for d in self._dirty:
+            _fsync_dir(d)
+        self._dirty.clear()
 
     def check(self, sha256: str) -> str:
         """'ok', 'missing' or 'modified' (the content no longer hashes to its name)."""

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 import os
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -53,6 +55,29 @@ class IngestResult:
 
 
 @dataclass
+class _Pending:
+    """A file stored and examined, waiting for its batch to be committed."""
+
+    path: Path
+    sha: str
+    size: int
+    media_type: str
+    kind: str
+    device: str | None
+    description: str | None
+    index: int = 0
+    meta: dict[str, Any] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    captured_at: Any = None
+    offset: int | None = None
+    clock: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    alt: float | None = None
+    thumb: Future[str | None] | None = None
+
+
+@dataclass
 class VerifyReport:
     ok: bool
     files_checked: int
@@ -93,6 +118,9 @@ class EvidenceService:
             return self.blobs.recover(referenced)
 
     # ------------------------------------------------------------ ingest
+    BATCH_FILES = 32
+    BATCH_SECONDS = 1.0
+
     def ingest(
         self,
         case_id: str,
@@ -105,24 +133,64 @@ class EvidenceService:
         cancelled: Callable[[], bool] | None = None,
         thumbnails: bool = True,
     ) -> list[IngestResult]:
+        """Ingest files and folders; one result per file, in order.
+
+        Each original is stored (fsynced, read-only) first; items and their custody events are
+        then committed in small batches, so a crash leaves each item fully in or not at all (an
+        original without its row is removed by ``recover``). Thumbnails are made on two worker
+        threads while the next files are copied and hashed.
+        """
         R.require(officer, "evidence.collect")
         case = self._case(case_id)
         files = list(walk(paths))
-        results: list[IngestResult] = []
-        with self.blobs.writing():
-            for i, path in enumerate(files):
-                if cancelled and cancelled():
-                    break
-                try:
-                    results.append(self._ingest_one(case, officer, path, device, description, thumbnails))
-                except KitError as exc:
-                    results.append(IngestResult(str(path), "error", error=str(exc)))
-                except OSError as exc:
-                    results.append(IngestResult(str(path), "error", error=_("cannot read the file: {reason}").format(
-                        reason=exc.strerror or exc)))
-                if progress:
-                    progress(i + 1, len(files))
-        return results
+        results: dict[int, IngestResult] = {}
+        pending: list[_Pending] = []
+        pending_shas: dict[str, int] = {}
+        pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kit-thumb") if thumbnails else None
+        last_flush = time.monotonic()
+
+        def flush() -> None:
+            nonlocal last_flush
+            if pending:
+                self._commit(case, officer, pending, results)
+                pending.clear()
+                pending_shas.clear()
+            last_flush = time.monotonic()
+
+        try:
+            with self.blobs.writing():
+                for i, path in enumerate(files):
+                    if cancelled and cancelled():
+                        break
+                    try:
+                        got = self._prepare(case, path, device, description, pending_shas)
+                    except KitError as exc:
+                        got = IngestResult(str(path), "error", error=str(exc))
+                    except OSError as exc:
+                        got = IngestResult(str(path), "error", error=_("cannot read the file: {reason}").format(
+                            reason=exc.strerror or exc))
+                    if isinstance(got, IngestResult):
+                        results[i] = got
+                    else:
+                        got.index = i
+                        if pool is not None and got.media_type in ("image/jpeg", "image/png"):
+                            got.thumb = pool.submit(make_thumbnail, self.blobs.path_for(got.sha),
+                                                    self.blobs.thumb_path(got.sha))
+                        pending.append(got)
+                        pending_shas[got.sha] = i
+                    if len(pending) >= self.BATCH_FILES or time.monotonic() - last_flush > self.BATCH_SECONDS:
+                        flush()
+                    if progress:
+                        progress(i + 1, len(files))
+                flush()
+        finally:
+            if pool is not None:
+                pool.shutdown(wait=True)
+        committed = {r.sha256: r.evidence_id for r in results.values() if r.status == "ok"}
+        for r in results.values():
+            if r.status == "duplicate" and r.evidence_id is None:
+                r.evidence_id = committed.get(r.sha256)
+        return [results[i] for i in sorted(results)]
 
     def _case(self, case_id: str) -> dict[str, Any]:
         with self.store.session() as s:
@@ -136,8 +204,9 @@ class EvidenceService:
                     lon, lat = src.longitude, src.latitude
             return {"id": c.id, "opened_at": c.opened_at, "lon": lon, "lat": lat, "number": c.number}
 
-    def _ingest_one(self, case: dict[str, Any], officer: OfficerInfo, path: Path,
-                    device: str | None, description: str | None, thumbnails: bool = True) -> IngestResult:
+    def _prepare(self, case: dict[str, Any], path: Path, device: str | None, description: str | None,
+                 pending_shas: dict[str, int]) -> IngestResult | _Pending:
+        """Store the original and read its metadata; the database is written later, in a batch."""
         if not path.exists():
             raise KitError(_("no such file"))
         if not path.is_file():
@@ -152,56 +221,63 @@ class EvidenceService:
                              "documents are taken").format(ext=path.suffix or _("no extension")))
         media_type, ev_kind = kind
         sha, size, _new = self.blobs.put(path)
-        stored = self.blobs.path_for(sha)
-        warnings: list[str] = []
+        dup_warning = [_("the same file is already evidence of this case")]
         with self.store.session() as s:
             dup = s.scalar(select(EvidenceItem.id).where(EvidenceItem.case_id == case["id"],
                                                          EvidenceItem.sha256 == sha))
         if dup:
-            return IngestResult(str(path), "duplicate", dup, sha,
-                                [_("the same file is already evidence of this case")])
-        meta: dict[str, Any] = {"source_path": str(path), "source_mtime": _mtime(path)}
-        captured_at = offset = lat = lon = alt = None
-        clock = None
-        dev = device
+            return IngestResult(str(path), "duplicate", dup, sha, dup_warning)
+        if sha in pending_shas:  # repeated within this batch: its evidence id is known at commit
+            return IngestResult(str(path), "duplicate", None, sha, dup_warning)
+        p = _Pending(path=path, sha=sha, size=size, media_type=media_type, kind=ev_kind,
+                     device=device, description=description)
+        p.meta = {"source_path": str(path), "source_mtime": _mtime(path)}
         if ev_kind == media.PHOTO and media_type in ("image/jpeg", "image/png", "image/heic", "image/heif"):
-            pm = read_photo(stored)
-            meta["photo"] = pm.as_dict()
+            pm = read_photo(self.blobs.path_for(sha))
+            p.meta["photo"] = pm.as_dict()
             if pm.error:
-                warnings.append(_("the EXIF data is damaged and was read only in part ({error})").format(error=pm.error))
+                p.warnings.append(_("the EXIF data is damaged and was read only in part ({error})").format(
+                    error=pm.error))
             if not pm.has_exif:
-                warnings.append(_("no EXIF data: capture time and place are unknown"))
-            captured_at, offset, lat, lon, alt = pm.captured_at, pm.offset_min, pm.latitude, pm.longitude, pm.altitude
-            clock = "camera" if captured_at else None
+                p.warnings.append(_("no EXIF data: capture time and place are unknown"))
+            p.captured_at, p.offset, p.lat, p.lon, p.alt = (pm.captured_at, pm.offset_min, pm.latitude,
+                                                            pm.longitude, pm.altitude)
+            p.clock = "camera" if pm.captured_at else None
             cam = " ".join(x for x in (pm.make, pm.model) if x)
             if pm.serial:
                 cam = f"{cam} #{pm.serial}" if cam else f"#{pm.serial}"
-            dev = dev or cam or None
-            warnings.extend(self._photo_warnings(case, pm))
-            if thumbnails and media_type in ("image/jpeg", "image/png"):
-                if why := make_thumbnail(stored, self.blobs.thumb_path(sha)):
-                    warnings.append(why)
+            p.device = device or cam or None
+            p.warnings.extend(self._photo_warnings(case, pm))
+        return p
+
+    def _commit(self, case: dict[str, Any], officer: OfficerInfo, batch: list[_Pending],
+                results: dict[int, IngestResult]) -> None:
+        for p in batch:
+            if p.thumb is not None and (why := p.thumb.result()):
+                p.warnings.append(why)
+        self.blobs.sync()  # the originals' renames are durable before any row refers to them
         now = utcnow()
         with self.store.write_session() as s:
-            item = EvidenceItem(
-                case_id=case["id"], kind=ev_kind, original_name=path.name, size=size, sha256=sha,
-                media_type=media_type, captured_at=captured_at, captured_offset_min=offset,
-                captured_clock=clock, latitude=lat, longitude=lon, altitude=alt, device=dev,
-                description=description, metadata_json=json.dumps(meta, ensure_ascii=False),
-                warnings_json=json.dumps(warnings, ensure_ascii=False), imported_at=now,
-                created_at=now, updated_at=now, origin_kit=self.store.kit_id,
-            )
-            item.officers.append(EvidenceOfficer(officer_id=officer.id, position=0))
-            s.add(item)
-            s.flush()
-            self.log.append(
-                s, evidence_id=item.id, case_id=case["id"], kind=C.IMPORTED, actors=[C.actor(officer)],
-                item_sha256=sha, device=dev, details={"original_name": path.name, "size": size,
-                                                     "media_type": media_type, "source_path": str(path)},
-                at=now,
-            )
-            item_id = item.id
-        return IngestResult(str(path), "ok", item_id, sha, warnings)
+            for p in batch:
+                item = EvidenceItem(
+                    case_id=case["id"], kind=p.kind, original_name=p.path.name, size=p.size, sha256=p.sha,
+                    media_type=p.media_type, captured_at=p.captured_at, captured_offset_min=p.offset,
+                    captured_clock=p.clock, latitude=p.lat, longitude=p.lon, altitude=p.alt, device=p.device,
+                    description=p.description, metadata_json=json.dumps(p.meta, ensure_ascii=False),
+                    warnings_json=json.dumps(p.warnings, ensure_ascii=False), imported_at=now,
+                    created_at=now, updated_at=now, origin_kit=self.store.kit_id,
+                )
+                item.officers.append(EvidenceOfficer(officer_id=officer.id, position=0))
+                s.add(item)
+                s.flush()
+                self.log.append(
+                    s, evidence_id=item.id, case_id=case["id"], kind=C.IMPORTED, actors=[C.actor(officer)],
+                    item_sha256=p.sha, device=p.device,
+                    details={"original_name": p.path.name, "size": p.size, "media_type": p.media_type,
+                             "source_path": str(p.path)},
+                    at=now,
+                )
+                results[p.index] = IngestResult(str(p.path), "ok", item.id, p.sha, p.warnings)
 
     def _photo_warnings(self, case: dict[str, Any], pm: Any) -> list[str]:
         out: list[str] = []

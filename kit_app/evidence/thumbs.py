@@ -25,7 +25,7 @@ def make_thumbnail(src: Path, dest: Path) -> str | None:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             with Image.open(src) as im:
-                im.draft("RGB", (SIZE * 2, SIZE * 2))  # JPEG: decode at 1/2…1/8 scale
+                im.draft("RGB", (SIZE, SIZE))  # JPEG: decode at the smallest scale ≥ the thumbnail
                 im = ImageOps.exif_transpose(im)
                 im.thumbnail((SIZE, SIZE))
                 dest.parent.mkdir(parents=True, exist_ok=True)

@@ -54,16 +54,25 @@ def test_kill_ingest_at_random_moments(tmp_path: Path) -> None:
     store.close()
     rng = random.Random(8)
     cleaned = killed = 0
-    for run in range(RUNS):
+
+    def start(run: int) -> subprocess.Popen[bytes]:
         folder = tmp_path / f"sd{run}"
         folder.mkdir()
         for i in range(50):
             make_jpeg(folder / f"IMG_{i:04d}.JPG", size=(1200, 900), seed=run * 100 + i, quality=95)
-        p = subprocess.Popen(
+        return subprocess.Popen(
             [sys.executable, "-m", "kit_app", "--data-dir", str(data), "ingest", "--case", case.id,
              "--officer", "45010320231", str(folder)],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.4, 1.5))
+
+    # one uninterrupted run tells how long an ingest takes here; the kills land inside that span
+    t0 = time.monotonic()
+    start(RUNS).wait()
+    span = time.monotonic() - t0
+    check_store(data)
+    for run in range(RUNS):
+        p = start(run)
+        time.sleep(rng.uniform(0.15, 0.95) * span)
         if p.poll() is None:
             os.kill(p.pid, signal.SIGKILL)
             killed += 1
