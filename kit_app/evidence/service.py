@@ -388,7 +388,8 @@ class EvidenceService:
 
     # ------------------------------------------------------------ verify and export
     def verify(self, case_id: str | None = None,
-               progress: Callable[[str, int, int], None] | None = None) -> VerifyReport:
+               progress: Callable[[str, int, int], None] | None = None,
+               all_signatures: bool = True) -> VerifyReport:
         problems: list[C.Problem] = []
         with self.store.session() as s:
             q = select(EvidenceItem.id, EvidenceItem.sha256).where(EvidenceItem.sha256.is_not(None))
@@ -408,7 +409,8 @@ class EvidenceService:
             total = s.scalar(select(func.count()).select_from(CustodyEvent)
                              .where(CustodyEvent.kit_id == self.store.kit_id)) or 0
             n, chain = C.verify_chain(C.stream_events(s, self.store.kit_id), self.key.public_raw, head,
-                                      progress=(lambda k: progress("events", k, total)) if progress else None)
+                                      progress=(lambda k: progress("events", k, total)) if progress else None,
+                                      all_signatures=all_signatures, expected=total)
         if case_id:
             cid = self._case(case_id)["id"]
             with self.store.session() as s:

@@ -274,3 +274,29 @@ def test_export_verifies_with_a_few_lines_of_python(chain, tmp_path: Path) -> No
         prev = e
     # ---
     assert header["kit_id"] == store.kit_id and len(events) == 5
+
+
+def test_parallel_signature_check_finds_the_bad_one(chain, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import kit_app.evidence.custody as C
+
+    store, ev, _ids = chain
+    monkeypatch.setattr(C, "PARALLEL_FROM", 2)
+    monkeypatch.setattr(C, "CHUNK", 2)
+    assert ev.verify().ok
+    bogus = base64.b64encode(b"\x02" * 64).decode()
+    _tamper(store, f"UPDATE custody_events SET signature = '{bogus}' WHERE seq = 3")
+    rep = ev.verify()
+    assert [(p.kind, p.seq) for p in rep.problems] == [("bad_signature", 3)]
+    assert rep.problems[0].event and rep.problems[0].evidence_id
+
+
+def test_fast_verify_still_catches_a_forged_event(chain) -> None:  # type: ignore[no-untyped-def]
+    store, ev, _ids = chain
+    con = sqlite3.connect(store.db_path)
+    body, = con.execute("SELECT body FROM custody_events WHERE seq = 2").fetchone()
+    con.close()
+    forged = body.replace("李明", "王五")
+    h = hashlib.sha256(forged.encode()).hexdigest()
+    _tamper(store, f"UPDATE custody_events SET body = '{forged}', hash = '{h}' WHERE seq = 2")
+    rep = ev.verify(all_signatures=False)
+    assert not rep.ok and rep.problems[0].seq == 3  # the next event no longer links to it

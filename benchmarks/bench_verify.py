@@ -1,0 +1,118 @@
+"""`verify` of 1,000,000 custody events (target ≤ 10 s), full (every signature, on all cores)
+and fast (every hash and link, the last signature). Baseline in the same run: only reading the
+events from SQLite. Usage: python benchmarks/bench_verify.py [--events 1000000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks.common import emit, workdir  # noqa: E402
+
+TARGET_S = 10.0
+
+
+def build(n: int) -> Path:
+    """A data dir whose kit chain has n events over 1,000 items (signed by the kit's key)."""
+    from kit_app.db import open_store
+    from kit_app.evidence.custody import GENESIS, canonical
+    from kit_app.evidence.service import EvidenceService
+    from kit_app.ids import new_id
+    from kit_app.timeutil import utcnow
+
+    d = workdir("verify")
+    store = open_store(d)
+    ev = EvidenceService(store)
+    now = utcnow()
+    at = now.isoformat()
+    kit = store.kit_id
+    items = [new_id() for _ in range(1000)]
+    case = new_id()
+    with store.engine.begin() as c:
+        c.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        c.exec_driver_sql(
+            "INSERT INTO cases (id, number, title, status, party_name, opened_at, created_at, updated_at, "
+            "origin_kit, row_version) VALUES (?, 'B-1', 'bench', 'open', 'bench', ?, ?, ?, ?, 1)",
+            (case, now.strftime("%Y-%m-%d %H:%M:%S.%f"), now.strftime("%Y-%m-%d %H:%M:%S.%f"),
+             now.strftime("%Y-%m-%d %H:%M:%S.%f"), kit))
+        c.exec_driver_sql("PRAGMA foreign_keys=ON")
+    with store.engine.begin() as c:
+        c.exec_driver_sql(
+            "INSERT INTO evidence_items (id, case_id, kind, seal_no, metadata_json, warnings_json, imported_at, "
+            "created_at, updated_at, origin_kit, row_version) VALUES (?, ?, 'physical_sample', 'S', '{}', '[]', "
+            "?, ?, ?, ?, 1)",
+            [(i, case, now.strftime("%Y-%m-%d %H:%M:%S.%f"), now.strftime("%Y-%m-%d %H:%M:%S.%f"),
+              now.strftime("%Y-%m-%d %H:%M:%S.%f"), kit) for i in items])
+    prev = GENESIS
+    actors = [{"id": new_id(), "name": "李明", "cert_no": "45010320231"}]
+    rows = []
+    for seq in range(1, n + 1):
+        eid = new_id()
+        item = items[seq % len(items)]
+        body = {"v": 1, "id": eid, "kit_id": kit, "seq": seq, "prev_hash": prev, "evidence_id": item,
+                "case_id": case, "kind": "viewed", "at": at, "clock": "kit", "actors": actors, "place": None,
+                "device": None, "reason": "", "item_sha256": None, "details": {}}
+        raw = canonical(body)
+        h = hashlib.sha256(raw).hexdigest()
+        rows.append((eid, kit, seq, item, case, "viewed", at, "kit", raw.decode(), None, prev, h,
+                     ev.key.sign(h.encode("ascii"))))
+        prev = h
+        if len(rows) == 50000 or seq == n:
+            with store.engine.begin() as c:
+                c.exec_driver_sql(
+                    "INSERT INTO custody_events (id, kit_id, seq, evidence_id, case_id, kind, at, clock, body, "
+                    "item_sha256, prev_hash, hash, signature) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)", rows)
+            rows = []
+    with store.engine.begin() as c:
+        c.exec_driver_sql("INSERT OR REPLACE INTO kit_meta (key, value) VALUES ('custody_head', ?)", (f"{n}:{prev}",))
+    store.close()
+    return d
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=1_000_000)
+    a = ap.parse_args()
+    from kit_app.db import open_store
+    from kit_app.evidence.service import EvidenceService
+
+    t = time.perf_counter()
+    d = build(a.events)
+    build_s = time.perf_counter() - t
+    store = open_store(d)
+    ev = EvidenceService(store)
+    t = time.perf_counter()
+    with store.engine.connect() as c:
+        n = sum(1 for _ in c.exec_driver_sql("SELECT body, hash, signature FROM custody_events ORDER BY seq"))
+    read_s = time.perf_counter() - t
+    t = time.perf_counter()
+    fast = ev.verify(all_signatures=False)
+    fast_s = time.perf_counter() - t
+    t = time.perf_counter()
+    full = ev.verify()
+    full_s = time.perf_counter() - t
+    assert fast.ok and full.ok and full.events_checked == n == a.events, (fast.as_dict(), full.as_dict())
+    emit({
+        "benchmark": "verify",
+        "events": n,
+        "build_s": round(build_s, 1),
+        "baseline_read_events_s": round(read_s, 2),
+        "verify_fast_s": round(fast_s, 2),
+        "verify_full_s": round(full_s, 2),
+        "target_s": TARGET_S,
+        "meets_target_fast": fast_s <= TARGET_S,
+        "meets_target_full": full_s <= TARGET_S,
+        "note": json.dumps("full checks every Ed25519 signature (about 110 µs each here) on all cores"),
+    })
+    return 0 if full_s <= TARGET_S else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
