@@ -30,6 +30,7 @@ from kit_app.services.projects import STATUS_LABELS as PROJECT_STATUS
 from kit_app.services.sources import CATEGORY_LABELS
 from kit_app.timeutil import format_local
 from ui.dialogs import AcceptanceDialog, NewCaseDialog
+from ui.evidence import EvidencePanel
 from ui.models import CaseTableModel, ProjectTableModel, SourceTableModel
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
@@ -356,12 +357,20 @@ class CasesPane(Pane):
         self.view.setObjectName("case_table")
         for col, width in enumerate((230, 220, 260, 70, 140)):
             self.view.setColumnWidth(col, width)
+        self.evidence = EvidencePanel(services.evidence, runner, officer, services.officers.list)
+        self.evidence.status_message.connect(self.status_message)
+        self.view.selectionModel().selectionChanged.connect(self._case_selected)
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
         top.addWidget(self.new_btn)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.view)
+        split.addWidget(self.evidence)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 2)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
-        lay.addWidget(self.view, 1)
+        lay.addWidget(split, 1)
         self._timer = QTimer(self, singleShot=True, interval=150)
         self._timer.timeout.connect(self.refresh)
         self.filter.textChanged.connect(lambda _t: self._timer.start())
@@ -369,7 +378,22 @@ class CasesPane(Pane):
 
     def refresh(self) -> None:
         text = self.filter.text().strip()
-        self.runner.run(lambda: self.services.cases.list(text=text), self.model.set_rows, self.fail)
+        self.runner.run(lambda: self.services.cases.list(text=text), self._got_cases, self.fail)
+
+    def _got_cases(self, rows: list) -> None:  # type: ignore[type-arg]
+        selected = self.evidence.case_id
+        self.model.set_rows(rows)
+        for i, r in enumerate(rows):
+            if r.id == selected:
+                self.view.selectRow(i)
+                return
+        self.evidence.set_case(None, "")
+
+    def _case_selected(self, *_a: object) -> None:
+        idx = self.view.selectionModel().selectedRows()
+        row = self.model.row_at(idx[0].row()) if idx else None
+        if row is None or row.id != self.evidence.case_id:
+            self.evidence.set_case(row.id if row else None, f"{row.number} {row.title}" if row else "")
 
     def new_case(self, source: SourceRow | None = None) -> NewCaseDialog:
         dlg = NewCaseDialog(self.services, self.runner, self.officer, source=source, parent=self)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kit_app.db import Store
+from kit_app.evidence.service import EvidenceService
 from kit_app.services.cases import CaseService
 from kit_app.services.importer import ImportService
 from kit_app.services.officers import OfficerService
@@ -22,6 +23,7 @@ class Services:
     projects: ProjectService
     cases: CaseService
     importer: ImportService
+    evidence: EvidenceService
 
     @classmethod
     def build(cls, store: Store) -> Services:
@@ -33,4 +35,5 @@ class Services:
             projects=ProjectService(store),
             cases=CaseService(store),
             importer=ImportService(store),
+            evidence=EvidenceService(store),
         )

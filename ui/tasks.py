@@ -32,9 +32,14 @@ class TaskContext:
         self._cancel = cancel
 
     def progress(self, done: int, total: int) -> None:
+        """Report progress; stop the task here if the user cancelled."""
         self._signals.progress.emit(done, total)
         if self._cancel.is_set():
             raise Cancelled()
+
+    def report(self, done: int, total: int) -> None:
+        """Report progress only (for tasks that check ``cancelled`` themselves)."""
+        self._signals.progress.emit(done, total)
 
     @property
     def cancelled(self) -> bool:

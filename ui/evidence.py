@@ -1,0 +1,444 @@
+"""The evidence of a case: a thumbnail grid, the selected item's metadata, warnings, place and
+custody timeline; import of files and folders with progress and cancel; physical samples; custody
+transfer; verification."""
+
+from __future__ import annotations
+
+import html
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListView,
+    QMessageBox,
+    QProgressDialog,
+    QPushButton,
+    QSplitter,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kit_app.dto import OfficerInfo
+from kit_app.evidence.service import EvidenceService, IngestResult, VerifyReport
+from kit_app.i18n import N_, _
+from kit_app.services import roles as R
+from kit_app.timeutil import format_local
+from ui.dialogs import TaskDialog, _error_label
+from ui.tasks import TaskRunner, describe_error
+
+Index = QModelIndex | QPersistentModelIndex
+THUMB = 128
+
+KIND_LABELS = {
+    "photo": N_("Photo"), "video": N_("Video"), "audio": N_("Recording"), "document": N_("Document"),
+    "instrument_reading": N_("Instrument reading"), "physical_sample": N_("Physical item"),
+}
+EVENT_LABELS = {
+    "collected": N_("collected"), "imported": N_("imported"), "viewed": N_("viewed"),
+    "exported": N_("exported"), "printed": N_("printed"), "transferred": N_("transferred"),
+    "sealed": N_("sealed"), "unsealed": N_("unsealed"), "submitted_to_lab": N_("submitted to a laboratory"),
+    "synced": N_("synced"), "annotated": N_("annotated"), "corrected": N_("corrected"),
+}
+_KIND_COLORS = {"photo": "#5b8def", "video": "#c0504d", "audio": "#9bbb59", "document": "#8064a2",
+                "instrument_reading": "#4bacc6", "physical_sample": "#f79646"}
+
+
+def _placeholder(kind: str) -> QIcon:
+    pm = QPixmap(THUMB, THUMB)
+    pm.fill(QColor("#eeeeee"))
+    p = QPainter(pm)
+    p.setPen(QColor(_KIND_COLORS.get(kind, "#888888")))
+    f = p.font()
+    f.setPointSize(14)
+    p.setFont(f)
+    p.drawText(pm.rect(), Qt.AlignmentFlag.AlignCenter, _(KIND_LABELS.get(kind, kind)))
+    p.end()
+    return QIcon(pm)
+
+
+class EvidenceModel(QAbstractListModel):
+    """Items of one case (dicts from the service); thumbnails are read off the GUI thread on demand."""
+
+    def __init__(self, runner: TaskRunner, thumb_path: Any, parent: Any = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.thumb_path = thumb_path
+        self.items: list[dict[str, Any]] = []
+        self._icons: dict[str, QIcon] = {}
+        self._asked: set[str] = set()
+        self._placeholders: dict[str, QIcon] = {}
+
+    def set_items(self, items: list[dict[str, Any]]) -> None:
+        self.beginResetModel()
+        self.items = items
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008, N802
+        return 0 if parent.isValid() else len(self.items)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or not (0 <= index.row() < len(self.items)):
+            return None
+        it = self.items[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            name = it["original_name"] or it["seal_no"] or ""
+            return name if len(name) <= 18 else name[:8] + "…" + name[-8:]
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return it["original_name"] or it["description"]
+        if role == Qt.ItemDataRole.DecorationRole:
+            sha = it["sha256"]
+            if sha and sha in self._icons:
+                return self._icons[sha]
+            if sha and it["kind"] == "photo" and sha not in self._asked:
+                self._asked.add(sha)
+                path = self.thumb_path(sha)
+                self.runner.run(lambda: QImage(str(path)), lambda img, s=sha: self._loaded(s, img), io=True)
+            if it["kind"] not in self._placeholders:
+                self._placeholders[it["kind"]] = _placeholder(it["kind"])
+            return self._placeholders[it["kind"]]
+        if role == Qt.ItemDataRole.ForegroundRole and it["warnings"]:
+            return QColor("#b3261e")
+        if role == Qt.ItemDataRole.UserRole:
+            return it
+        return None
+
+    def _loaded(self, sha: str, img: QImage) -> None:
+        if img.isNull():
+            return
+        self._icons[sha] = QIcon(QPixmap.fromImage(img))
+        for row, it in enumerate(self.items):
+            if it["sha256"] == sha:
+                idx = self.index(row)
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+def _e(v: object) -> str:
+    return html.escape("" if v is None else str(v))
+
+
+def describe_item(it: dict[str, Any]) -> str:
+    """The detail pane's HTML for one item."""
+    rows: list[tuple[str, str]] = [(_("Kind"), _(KIND_LABELS.get(it["kind"], it["kind"])))]
+    if it["original_name"]:
+        rows.append((_("File"), it["original_name"]))
+    if it["size"] is not None:
+        rows.append((_("Size"), f"{it['size']:,} B"))
+    if it["sha256"]:
+        rows.append(("SHA-256", it["sha256"]))
+    if it["seal_no"]:
+        rows.append((_("Seal number"), it["seal_no"]))
+    if it["description"]:
+        rows.append((_("Description"), it["description"]))
+    if it["captured_at"]:
+        cap = format_local(datetime.fromisoformat(it["captured_at"]), with_seconds=True)
+        rows.append((_("Captured"), cap + ("" if it["captured_clock"] != "camera" else " " + _("(camera clock)"))))
+    if it["latitude"] is not None:
+        loc = f"{it['latitude']:.6f}, {it['longitude']:.6f}"
+        if it["altitude"] is not None:
+            loc += f", {it['altitude']:.1f} m"
+        rows.append((_("Location"), loc))
+    elif it["place"]:
+        rows.append((_("Location"), it["place"]))
+    if it["device"]:
+        rows.append((_("Device"), it["device"]))
+    rows.append((_("Collected by"), "、".join(f"{o['name']}（{o['cert_no']}）" for o in it["officers"])))
+    rows.append((_("Imported"), format_local(datetime.fromisoformat(it["imported_at"]))))
+    table = "".join(f"<tr><td style='color:#666;padding-right:10px;white-space:nowrap'>{_e(k)}</td>"
+                    f"<td>{_e(v)}</td></tr>" for k, v in rows)
+    warn = ""
+    if it["warnings"]:
+        warn = "<ul style='color:#b3261e'>" + "".join(f"<li>{_e(w)}</li>" for w in it["warnings"]) + "</ul>"
+    timeline = ""
+    for ev in it.get("custody", []):
+        who = "、".join(a["name"] for a in ev["actors"])
+        extra = ev["reason"] or ""
+        if ev["kind"] == "transferred":
+            extra = _("from {a} to {b}").format(a=ev["details"]["from"]["name"], b=ev["details"]["to"]["name"]) + (
+                f"：{ev['reason']}" if ev["reason"] else "")
+        if ev["details"].get("seal_no"):
+            extra = (extra + " " if extra else "") + _("seal {no}").format(no=ev["details"]["seal_no"])
+        timeline += (f"<tr><td style='white-space:nowrap;color:#666'>#{ev['seq']}</td>"
+                     f"<td style='white-space:nowrap'>{_e(format_local(datetime.fromisoformat(ev['at']), True))}</td>"
+                     f"<td>{_e(_(EVENT_LABELS.get(ev['kind'], ev['kind'])))}</td><td>{_e(who)}</td><td>{_e(extra)}</td></tr>")
+    title = _("Chain of custody")
+    return (f"<table cellpadding='2'>{table}</table>{warn}"
+            f"<h3>{_e(title)}</h3><table cellpadding='3'>{timeline}</table>")
+
+
+class PhysicalItemDialog(TaskDialog):
+    recorded = Signal(str)
+
+    def __init__(self, ev: EvidenceService, runner: TaskRunner, officer: OfficerInfo, case_id: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.setWindowTitle(_("Record a physical item"))
+        self.seal = QLineEdit()
+        self.seal.setObjectName("seal")
+        self.description = QLineEdit()
+        self.description.setObjectName("description")
+        self.description.setPlaceholderText(_("for example: 废水样品 500 mL × 2 瓶"))
+        self.place = QLineEdit()
+        form = QFormLayout()
+        form.addRow(_("Seal number"), self.seal)
+        form.addRow(_("Description"), self.description)
+        form.addRow(_("Place"), self.place)
+        self.error = _error_label()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.rejected.connect(self.reject)
+
+        def submit() -> None:
+            seal, desc, place = self.seal.text(), self.description.text(), self.place.text() or None
+            self.submit_task(lambda: ev.add_physical(case_id, officer, seal_no=seal, description=desc, place=place),
+                             lambda eid: (self.recorded.emit(eid), self.accept()))
+
+        self.buttons.accepted.connect(submit)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+
+
+class TransferDialog(TaskDialog):
+    transferred = Signal(object)
+
+    def __init__(self, ev: EvidenceService, runner: TaskRunner, officer: OfficerInfo, item: dict[str, Any],
+                 officers: list[OfficerInfo], parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.setWindowTitle(_("Transfer custody"))
+        self.to = QComboBox()
+        self.to.setObjectName("to_officer")
+        for o in officers:
+            if o.id != officer.id and o.active:
+                self.to.addItem(f"{o.name}（{o.cert_no}）", o)
+        self.reason = QLineEdit()
+        self.reason.setObjectName("reason")
+        self.reason.setPlaceholderText(_("for example: 移交送检"))
+        form = QFormLayout()
+        form.addRow(_("Item"), QLabel(item["original_name"] or item["seal_no"] or item["id"]))
+        form.addRow(_("From"), QLabel(f"{officer.name}（{officer.cert_no}）"))
+        form.addRow(_("To"), self.to)
+        form.addRow(_("Reason"), self.reason)
+        self.error = _error_label()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.rejected.connect(self.reject)
+
+        def submit() -> None:
+            to, reason = self.to.currentData(), self.reason.text()
+            if to is None:
+                self.show_error(_("There is no other officer to hand the item to."))
+                return
+            self.submit_task(lambda: ev.transfer(item["id"], officer, to, reason),
+                             lambda body: (self.transferred.emit(body), self.accept()))
+
+        self.buttons.accepted.connect(submit)
+        lay = QVBoxLayout(self)
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+
+
+class EvidencePanel(QWidget):
+    """Evidence of the case selected in the cases pane."""
+
+    status_message = Signal(str)
+    imported = Signal(list)  # IngestResult list, when an import ends
+
+    def __init__(self, ev: EvidenceService, runner: TaskRunner, officer: OfficerInfo,
+                 officers_list: Any, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ev = ev
+        self.runner = runner
+        self.officer = officer
+        self.officers_list = officers_list
+        self.case_id: str | None = None
+        self.model = EvidenceModel(runner, ev.blobs.thumb_path, self)
+        self.view = QListView()
+        self.view.setObjectName("evidence_grid")
+        self.view.setViewMode(QListView.ViewMode.IconMode)
+        self.view.setIconSize(QSize(THUMB, THUMB))
+        self.view.setGridSize(QSize(THUMB + 28, THUMB + 36))
+        self.view.setResizeMode(QListView.ResizeMode.Adjust)
+        self.view.setMovement(QListView.Movement.Static)
+        self.view.setUniformItemSizes(True)
+        self.view.setModel(self.model)
+        self.view.selectionModel().currentChanged.connect(lambda cur, _prev: self._show(cur))
+        self.detail = QTextBrowser()
+        self.detail.setObjectName("evidence_detail")
+        self.title = QLabel()
+        self.title.setStyleSheet("font-weight: bold;")
+        collect = R.can(officer, "evidence.collect")
+        self.import_files_btn = QPushButton(_("Import files…"))
+        self.import_files_btn.setObjectName("import_files")
+        self.import_folder_btn = QPushButton(_("Import folder…"))
+        self.physical_btn = QPushButton(_("Physical item…"))
+        self.transfer_btn = QPushButton(_("Transfer custody…"))
+        self.verify_btn = QPushButton(_("Verify…"))
+        for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn):
+            b.setVisible(collect)
+        self.import_files_btn.clicked.connect(self._pick_files)
+        self.import_folder_btn.clicked.connect(self._pick_folder)
+        self.physical_btn.clicked.connect(self._physical)
+        self.transfer_btn.clicked.connect(self._transfer)
+        self.verify_btn.clicked.connect(self.verify)
+        bar = QHBoxLayout()
+        bar.addWidget(self.title, 1)
+        for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn,
+                  self.verify_btn):
+            bar.addWidget(b)
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.addWidget(self.view)
+        split.addWidget(self.detail)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addLayout(bar)
+        lay.addWidget(split, 1)
+        self.set_case(None, "")
+
+    def set_case(self, case_id: str | None, label: str) -> None:
+        self.case_id = case_id
+        self.title.setText(_("Evidence of {case}").format(case=label) if case_id else _("Select a case"))
+        for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn,
+                  self.verify_btn):
+            b.setEnabled(case_id is not None)
+        self.transfer_btn.setEnabled(False)
+        self.detail.clear()
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.case_id is None:
+            self.model.set_items([])
+            return
+        cid = self.case_id
+        self.runner.run(lambda: self.ev.list_for_case(cid),
+                        lambda items: self.model.set_items(items) if cid == self.case_id else None,
+                        lambda exc: self.status_message.emit(describe_error(exc)))
+
+    def _show(self, index: QModelIndex) -> None:
+        it = self.model.data(index, Qt.ItemDataRole.UserRole)
+        self.transfer_btn.setEnabled(it is not None)
+        if it is None:
+            return
+        self.runner.run(lambda: self.ev.show(it["id"]), lambda full: self.detail.setHtml(describe_item(full)),
+                        lambda exc: self.status_message.emit(describe_error(exc)))
+
+    def current_item(self) -> dict[str, Any] | None:
+        return self.model.data(self.view.currentIndex(), Qt.ItemDataRole.UserRole)
+
+    # ---------------------------------------------------------------- import
+    def _pick_files(self) -> None:
+        files, _f = QFileDialog.getOpenFileNames(self, _("Choose evidence files"), str(Path.home()))
+        if files:
+            self.import_paths([Path(f) for f in files])
+
+    def _pick_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, _("Choose a folder (e.g. the camera's SD card)"),
+                                                  str(Path.home()))
+        if folder:
+            self.import_paths([Path(folder)])
+
+    def import_paths(self, paths: list[Path]) -> QProgressDialog:
+        assert self.case_id is not None
+        cid = self.case_id
+        progress = QProgressDialog(_("Importing evidence…"), _("Cancel"), 0, 0, self)
+        progress.setWindowTitle(_("Import evidence"))
+        progress.setMinimumDuration(300)
+        progress.setAutoClose(False)
+        progress.setAutoReset(False)
+
+        def work(ctx):  # type: ignore[no-untyped-def]
+            return self.ev.ingest(cid, self.officer, paths, progress=ctx.report, cancelled=lambda: ctx.cancelled)
+
+        def on_progress(done: int, total: int) -> None:
+            progress.setMaximum(total)
+            progress.setValue(done)
+            progress.setLabelText(_("Importing evidence… {done} of {total} files").format(done=done, total=total))
+
+        def done(results: list[IngestResult]) -> None:
+            progress.close()
+            self.refresh()
+            self.imported.emit(results)
+            self._summary(results)
+
+        def failed(exc: BaseException) -> None:
+            progress.close()
+            self.refresh()
+            QMessageBox.warning(self, _("Import evidence"), describe_error(exc))
+
+        handle = self.runner.run(work, done, failed, on_progress=on_progress, with_context=True)
+        progress.canceled.connect(handle.cancel)
+        self._progress = progress
+        return progress
+
+    def _summary(self, results: list[IngestResult]) -> None:
+        ok = sum(r.status == "ok" for r in results)
+        dup = sum(r.status == "duplicate" for r in results)
+        err = [r for r in results if r.status == "error"]
+        warned = sum(1 for r in results if r.status == "ok" and r.warnings)
+        msg = _("{ok} imported, {dup} duplicates, {err} failed.").format(ok=ok, dup=dup, err=len(err))
+        if warned:
+            msg += " " + _("{n} items have warnings (shown in red).").format(n=warned)
+        self.status_message.emit(msg)
+        if err:
+            box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=self)
+            box.setDetailedText("\n".join(f"{Path(r.path).name}: {r.error}" for r in err))
+            box.open()
+
+    # ---------------------------------------------------------------- physical item, transfer, verify
+    def _physical(self) -> None:
+        assert self.case_id is not None
+        dlg = PhysicalItemDialog(self.ev, self.runner, self.officer, self.case_id, self)
+        dlg.recorded.connect(lambda _id: self.refresh())
+        dlg.open()
+
+    def _transfer(self) -> None:
+        it = self.current_item()
+        if it is None:
+            return
+
+        def open_dialog(officers: list[OfficerInfo]) -> None:
+            dlg = TransferDialog(self.ev, self.runner, self.officer, it, officers, self)
+            dlg.transferred.connect(lambda _b: self._show(self.view.currentIndex()))
+            dlg.open()
+
+        self.runner.run(self.officers_list, open_dialog)
+
+    def verify(self) -> None:
+        cid = self.case_id
+        progress = QProgressDialog(_("Verifying…"), _("Cancel"), 0, 0, self)
+        progress.setWindowTitle(_("Verify evidence"))
+        progress.setMinimumDuration(300)
+
+        def work(ctx):  # type: ignore[no-untyped-def]
+            return self.ev.verify(cid, progress=lambda _what, done, total: ctx.report(done, total))
+
+        def done(rep: VerifyReport) -> None:
+            progress.close()
+            if rep.ok:
+                QMessageBox.information(self, _("Verify evidence"), _(
+                    "All holds: {files} files re-hashed and {events} custody events verified.").format(
+                    files=rep.files_checked, events=rep.events_checked))
+            else:
+                box = QMessageBox(QMessageBox.Icon.Critical, _("Verify evidence"),
+                                  _("{n} problems found.").format(n=len(rep.problems)), parent=self)
+                box.setDetailedText("\n".join(f"{p.kind}: {p.evidence_id or ''} #{p.seq or ''} {p.detail}"
+                                              for p in rep.problems))
+                box.open()
+
+        self.runner.run(work, done, lambda exc: (progress.close(), self.status_message.emit(describe_error(exc))),
+                        on_progress=lambda d, t: (progress.setMaximum(t), progress.setValue(d)), with_context=True)
