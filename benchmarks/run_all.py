@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-SCRIPTS = ("bench_search.py", "bench_import.py", "bench_startup.py")
+SCRIPTS = ("bench_search.py", "bench_import.py", "bench_startup.py", "bench_ingest.py", "bench_verify.py",
+           "bench_gui_stall.py")
 
 
 def main() -> int:
