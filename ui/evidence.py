@@ -101,7 +101,7 @@ class EvidenceModel(QAbstractListModel):
             sha = it["sha256"]
             if sha and sha in self._icons:
                 return self._icons[sha]
-            if sha and it["kind"] == "photo" and sha not in self._asked:
+            if sha and it["kind"] in ("photo", "video") and sha not in self._asked:
                 self._asked.add(sha)
                 path = self.thumb_path(sha)
                 self.runner.run(lambda: QImage(str(path)), lambda img, s=sha: self._loaded(s, img), io=True)

@@ -26,7 +26,7 @@ from kit_app.evidence import media
 from kit_app.evidence.blobs import BlobStore, sha256_file
 from kit_app.evidence.exif import distance_m, read_photo
 from kit_app.evidence.keys import KitKey
-from kit_app.evidence.thumbs import make_thumbnail
+from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
 from kit_app.services import roles as R
 from kit_app.timeutil import format_local, utcnow
@@ -175,6 +175,9 @@ class EvidenceService:
                         got.index = i
                         if pool is not None and got.media_type in ("image/jpeg", "image/png"):
                             got.thumb = pool.submit(make_thumbnail, self.blobs.path_for(got.sha),
+                                                    self.blobs.thumb_path(got.sha))
+                        elif pool is not None and got.kind == media.VIDEO:
+                            got.thumb = pool.submit(make_video_thumbnail, self.blobs.path_for(got.sha),
                                                     self.blobs.thumb_path(got.sha))
                         pending.append(got)
                         pending_shas[got.sha] = i

@@ -37,3 +37,34 @@ def make_thumbnail(src: Path, dest: Path) -> str | None:
         tmp.unlink(missing_ok=True)
         return _("the image cannot be decoded (damaged or truncated?): no preview ({error})").format(
             error=str(exc)[:120])
+
+
+def make_video_thumbnail(src: Path, dest: Path) -> str | None:
+    """A frame grab (about one second in) through OpenCV; None, or why there is no preview."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(src))
+    try:
+        if not cap.isOpened():
+            return _("the video cannot be decoded: no preview")
+        fps = cap.get(cv2.CAP_PROP_FPS) or 0
+        frames = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        if fps > 0 and frames > fps:
+            cap.set(cv2.CAP_PROP_POS_FRAMES, int(fps))
+        ok, frame = cap.read()
+        if not ok or frame is None:
+            return _("the video cannot be decoded: no preview")
+        h, w = frame.shape[:2]
+        scale = SIZE / max(h, w)
+        if scale < 1:
+            frame = cv2.resize(frame, (max(1, int(w * scale)), max(1, int(h * scale))), interpolation=cv2.INTER_AREA)
+        ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 82])
+        if not ok:
+            return _("the video cannot be decoded: no preview")
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(f".{new_id()}.part")
+        tmp.write_bytes(buf.tobytes())
+        os.replace(tmp, dest)
+        return None
+    finally:
+        cap.release()

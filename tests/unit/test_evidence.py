@@ -300,3 +300,45 @@ def test_fast_verify_still_catches_a_forged_event(chain) -> None:  # type: ignor
     _tamper(store, f"UPDATE custody_events SET body = '{forged}', hash = '{h}' WHERE seq = 2")
     rep = ev.verify(all_signatures=False)
     assert not rep.ok and rep.problems[0].seq == 3  # the next event no longer links to it
+
+
+def test_video_gets_a_frame_grab_and_audio_document_kinds(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import wave
+
+    import cv2
+    import numpy as np
+
+    _store, ev, case, li, _wf = env
+    video = tmp_path / "执法记录仪 001.avi"
+    w = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10.0, (320, 240))
+    for i in range(30):
+        w.write(np.full((240, 320, 3), (i * 8, 100, 200 - i * 5), dtype=np.uint8))
+    w.release()
+    audio = tmp_path / "询问录音.wav"
+    with wave.open(str(audio), "wb") as wf:
+        wf.setnchannels(1)
+        wf.setsampwidth(2)
+        wf.setframerate(8000)
+        wf.writeframes(b"\x00\x00" * 800)
+    pdf = tmp_path / "排污许可证.pdf"
+    pdf.write_bytes(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n")
+    res = {Path(r.path).suffix: r for r in ev.ingest(case.id, li, [video, audio, pdf])}
+    assert [ev.show(res[s].evidence_id)["kind"] for s in (".avi", ".wav", ".pdf")] == ["video", "audio", "document"]
+    assert res[".avi"].warnings == [] and ev.blobs.thumb_path(res[".avi"].sha256).exists()
+    broken = tmp_path / "broken.mp4"
+    broken.write_bytes(b"\x00\x00\x00\x18ftypmp42" + b"\x00" * 100)
+    [r] = ev.ingest(case.id, li, [broken])
+    assert r.status == "ok" and any("cannot be decoded" in w for w in r.warnings)
+
+
+def test_a_folder_of_thousands_of_files(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from PIL import Image
+
+    _store, ev, case, li, _wf = env
+    folder = tmp_path / "DCIM"
+    folder.mkdir()
+    for i in range(2000):
+        Image.new("RGB", (2, 2), (i % 256, i // 256, 7)).save(folder / f"P{i:05d}.png")
+    res = ev.ingest(case.id, li, [folder], thumbnails=False)
+    assert len(res) == 2000 and all(r.status == "ok" for r in res)
+    assert [Path(r.path).name for r in res[:2]] == ["P00000.png", "P00001.png"]
