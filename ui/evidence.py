@@ -9,8 +9,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QUrl, Signal
+from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -287,6 +287,10 @@ class EvidencePanel(QWidget):
         self.physical_btn = QPushButton(_("Physical item…"))
         self.transfer_btn = QPushButton(_("Transfer custody…"))
         self.verify_btn = QPushButton(_("Verify…"))
+        self.open_btn = QPushButton(_("Open original"))
+        self.open_btn.setObjectName("open_original")
+        self.open_btn.setToolTip(_("Opens the stored original read-only; the viewing is recorded in its custody."))
+        self.open_btn.clicked.connect(self.open_original)
         for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn):
             b.setVisible(collect)
         self.import_files_btn.clicked.connect(self._pick_files)
@@ -296,8 +300,8 @@ class EvidencePanel(QWidget):
         self.verify_btn.clicked.connect(self.verify)
         bar = QHBoxLayout()
         bar.addWidget(self.title, 1)
-        for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn,
-                  self.verify_btn):
+        for b in (self.open_btn, self.import_files_btn, self.import_folder_btn, self.physical_btn,
+                  self.transfer_btn, self.verify_btn):
             bar.addWidget(b)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
@@ -317,6 +321,7 @@ class EvidencePanel(QWidget):
                   self.verify_btn):
             b.setEnabled(case_id is not None)
         self.transfer_btn.setEnabled(False)
+        self.open_btn.setEnabled(False)
         self.detail.clear()
         self.refresh()
 
@@ -332,6 +337,7 @@ class EvidencePanel(QWidget):
     def _show(self, index: QModelIndex) -> None:
         it = self.model.data(index, Qt.ItemDataRole.UserRole)
         self.transfer_btn.setEnabled(it is not None)
+        self.open_btn.setEnabled(it is not None and it["sha256"] is not None)
         if it is None:
             return
         self.runner.run(lambda: self.ev.show(it["id"]), lambda full: self.detail.setHtml(describe_item(full)),
@@ -339,6 +345,24 @@ class EvidencePanel(QWidget):
 
     def current_item(self) -> dict[str, Any] | None:
         return self.model.data(self.view.currentIndex(), Qt.ItemDataRole.UserRole)
+
+    opened = Signal(str)  # the stored path handed to the desktop
+
+    def open_original(self) -> None:
+        """Record a 'viewed' custody event, then hand the read-only original to the desktop."""
+        it = self.current_item()
+        if it is None or not it["stored_path"]:
+            return
+        from kit_app.evidence import custody as C
+
+        def done(_body: object) -> None:
+            self.opened.emit(it["stored_path"])
+            if QGuiApplication.platformName() not in ("offscreen", "minimal"):
+                QDesktopServices.openUrl(QUrl.fromLocalFile(it["stored_path"]))
+            self._show(self.view.currentIndex())
+
+        self.runner.run(lambda: self.ev.record(it["id"], C.VIEWED, self.officer), done,
+                        lambda exc: self.status_message.emit(describe_error(exc)))
 
     # ---------------------------------------------------------------- import
     def _pick_files(self) -> None:

@@ -338,6 +338,13 @@ class EvidenceService:
             item = s.get(EvidenceItem, evidence_id)
             if item is None:
                 raise NotFound(_("No evidence item with id {id}.").format(id=evidence_id))
+            if kind == C.CORRECTED:
+                ref = (details or {}).get("corrects")
+                target = s.get(CustodyEvent, ref) if ref else None
+                if target is None or target.evidence_id != item.id:
+                    raise ValidationError(
+                        _("A correction names the event it corrects: {ref} is not an event of this item.").format(
+                            ref=ref), "event")
             actors = ([C.actor(actor)] if actor else []) + [C.actor(o) for o in others]
             ev = self.log.append(s, evidence_id=item.id, case_id=item.case_id, kind=kind, actors=actors,
                                  item_sha256=item.sha256, reason=reason.strip(),

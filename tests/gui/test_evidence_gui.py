@@ -51,6 +51,11 @@ def test_import_folder_with_progress_then_thumbnails_and_detail(qtbot: QtBot, pa
     qtbot.waitUntil(lambda: "SHA-256" in panel.detail.toPlainText(), timeout=5000)
     text = panel.detail.toPlainText()
     assert "Canon EOS 90D" in text and "imported" in text and "李明" in text
+    # opening the original is recorded in its custody
+    with qtbot.waitSignal(panel.opened, timeout=5000) as opened:
+        panel.open_btn.click()
+    assert Path(opened.args[0]).exists()
+    qtbot.waitUntil(lambda: "viewed" in panel.detail.toPlainText(), timeout=5000)
 
 
 def test_physical_item_and_transfer(qtbot: QtBot, panel: EvidencePanel, services: Services,

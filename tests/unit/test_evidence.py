@@ -342,3 +342,16 @@ def test_a_folder_of_thousands_of_files(env, tmp_path: Path) -> None:  # type: i
     res = ev.ingest(case.id, li, [folder], thumbnails=False)
     assert len(res) == 2000 and all(r.status == "ok" for r in res)
     assert [Path(r.path).name for r in res[:2]] == ["P00000.png", "P00001.png"]
+
+
+def test_a_correction_names_an_event_of_the_item(chain) -> None:  # type: ignore[no-untyped-def]
+    _store, ev, ids = chain
+    first = ev.show(ids[0])["custody"][0]
+    body = ev.record(ids[0], "corrected", None, reason="采集人填写错误", details={"corrects": first["id"]})
+    assert body["details"]["corrects"] == first["id"] and body["kind"] == "corrected"
+    other = ev.show(ids[1])["custody"][0]
+    with pytest.raises(ValidationError):
+        ev.record(ids[0], "corrected", None, reason="x", details={"corrects": other["id"]})
+    with pytest.raises(ValidationError):
+        ev.record(ids[0], "corrected", None, reason="", details={"corrects": first["id"]})
+    assert ev.verify().ok
