@@ -29,6 +29,7 @@ from kit_app.timeutil import utcnow
 GENESIS = "0" * 64
 FORMAT = 1
 HEAD_KEY = "custody_head"
+CHECKPOINT_KEY = "custody_verified"
 
 COLLECTED, IMPORTED, VIEWED, EXPORTED, PRINTED, TRANSFERRED = (
     "collected", "imported", "viewed", "exported", "printed", "transferred")
@@ -145,38 +146,94 @@ PARALLEL_FROM = 20000  # below this, a process pool costs more than it saves
 CHUNK = 25000
 
 
+class _Signatures:
+    """Checks signatures inline, or on worker processes in chunks when there are many."""
+
+    def __init__(self, public_raw: bytes, parallel: bool) -> None:
+        self.public_raw = public_raw
+        self.verify = verifier(public_raw)
+        self.bad: list[tuple[int, str, str]] = []  # (seq, evidence id, event id)
+        self.where: dict[int, tuple[str, str]] = {}
+        self.pairs: list[tuple[int, str, str]] = []
+        self.futures: list[Any] = []
+        self.pool = None
+        if parallel:
+            import os
+            from concurrent.futures import ProcessPoolExecutor
+
+            self.pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 2)
+
+    def add(self, row: Any) -> None:
+        if self.pool is None:
+            if not self.verify(row.hash.encode("ascii"), row.signature):
+                self.bad.append((row.seq, row.evidence_id, row.id))
+            return
+        self.pairs.append((row.seq, row.hash, row.signature))
+        self.where[row.seq] = (row.evidence_id, row.id)
+        if len(self.pairs) >= CHUNK:
+            self.futures.append(self.pool.submit(_bad_signatures, self.public_raw, self.pairs))
+            self.pairs = []
+
+    def finish(self) -> list[Problem]:
+        try:
+            if self.pool is not None:
+                if self.pairs:
+                    self.futures.append(self.pool.submit(_bad_signatures, self.public_raw, self.pairs))
+                for f in self.futures:
+                    self.bad.extend((seq, *self.where[seq]) for seq in f.result())
+        finally:
+            if self.pool is not None:
+                self.pool.shutdown(cancel_futures=True)
+        return [Problem("bad_signature", _("the kit's signature does not verify"), ev, event, seq)
+                for seq, ev, event in self.bad]
+
+
+@dataclass
+class ChainResult:
+    events: int
+    problems: list[Problem]
+    last_seq: int
+    last_hash: str
+    signatures_digest: str  # SHA-256 over every (hash, signature) in order: what a checkpoint vouches for
+
+
+def signatures_digest_update(acc: Any, row: Any) -> None:
+    acc.update(row.hash.encode("ascii"))
+    acc.update(row.signature.encode("ascii"))
+
+
 def verify_chain(
-    rows: Iterator[Any],
+    rows: Callable[[], Iterator[Any]],
     public_raw: bytes,
     head: tuple[int, str] | None,
     progress: Callable[[int], None] | None = None,
     all_signatures: bool = True,
     expected: int = 0,
-) -> tuple[int, list[Problem]]:
+    trusted: tuple[int, str, str] | None = None,
+) -> ChainResult:
     """Verify one kit's events in seq order: hashes, links, signatures and the recorded head.
 
-    Every event's signature is checked (on all cores when there are many). With
-    ``all_signatures=False`` only the last event's signature is: since each hash covers the
-    previous one, a valid signature on the last event vouches for every event before it, so any
-    change of content is still caught; only a damaged signature that changed nothing else is not.
+    Every event's signature is checked (on all cores when there are many), except those a
+    ``trusted`` checkpoint (seq, hash, signatures digest) — written, and signed by the kit, after an
+    earlier verification found every signature good — still vouches for: the digest over every
+    (hash, signature) up to that event is recomputed, so a single changed signature is noticed,
+    and then every signature of that span is checked again.
+
+    With ``all_signatures=False`` only the last event's signature is checked: each hash covers the
+    previous one, so that still catches any change of content, but not a damaged signature that
+    changed nothing else.
     """
-    verify = verifier(public_raw)
     problems: list[Problem] = []
     by_hash_seq: dict[str, int] = {}
-    where: dict[int, tuple[str, str]] = {}  # seq -> (evidence id, event id), for signature reports
     prev_seq, prev_hash = 0, GENESIS
     last: Any = None
     n = 0
-    pool = None
-    futures: list[Any] = []
-    pairs: list[tuple[int, str, str]] = []
-    if all_signatures and expected >= PARALLEL_FROM:
-        import os
-        from concurrent.futures import ProcessPoolExecutor
-
-        pool = ProcessPoolExecutor(max_workers=os.cpu_count() or 2)
+    acc = hashlib.sha256()
+    covered = trusted[0] if trusted else 0
+    trust_ok = trusted is None
+    sigs = _Signatures(public_raw, all_signatures and expected - covered >= PARALLEL_FROM)
     try:
-        for row in rows:
+        for row in rows():
             n += 1
             if progress and n % 10000 == 0:
                 progress(n)
@@ -190,7 +247,7 @@ def verify_chain(
                         _("stored at position {pos} but signed as event {seq}").format(pos=row.seq, seq=body_seq),
                         row.evidence_id, row.id, row.seq))
             else:
-                problems.append(Problem("event_altered", why, row.evidence_id, row.id, row.seq))
+                problems.append(Problem("event_altered", why or "", row.evidence_id, row.id, row.seq))
             if row.seq > prev_seq + 1:
                 missing = f"{prev_seq + 1}" if row.seq == prev_seq + 2 else f"{prev_seq + 1}–{row.seq - 1}"
                 problems.append(Problem("event_removed",
@@ -206,33 +263,26 @@ def verify_chain(
                 else:
                     problems.append(Problem("event_altered", _("does not link to the previous event"),
                                             row.evidence_id, row.id, row.seq))
-            if all_signatures:
-                if pool is None:
-                    if not verify(row.hash.encode("ascii"), row.signature):
-                        problems.append(Problem("bad_signature", _("the kit's signature does not verify"),
-                                                row.evidence_id, row.id, row.seq))
-                else:
-                    pairs.append((row.seq, row.hash, row.signature))
-                    where[row.seq] = (row.evidence_id, row.id)
-                    if len(pairs) >= CHUNK:
-                        futures.append(pool.submit(_bad_signatures, public_raw, pairs))
-                        pairs = []
+            signatures_digest_update(acc, row)
+            if trusted is not None and row.seq == trusted[0]:
+                trust_ok = row.hash == trusted[1] and acc.hexdigest() == trusted[2]
+            if all_signatures and row.seq > covered:
+                sigs.add(row)
             by_hash_seq[row.hash] = row.seq
             prev_seq, prev_hash, last = row.seq, row.hash, row
-        if pool is not None:
-            if pairs:
-                futures.append(pool.submit(_bad_signatures, public_raw, pairs))
-            for f in futures:
-                for seq in f.result():
-                    ev_id, event = where[seq]
-                    problems.append(Problem("bad_signature", _("the kit's signature does not verify"),
-                                            ev_id, event, seq))
-        elif not all_signatures and last is not None and not verify(last.hash.encode("ascii"), last.signature):
+        if all_signatures and not trust_ok:
+            # the checkpoint no longer vouches for its span: check those signatures one by one
+            for row in rows():
+                if row.seq > covered:
+                    break
+                sigs.add(row)
+        problems.extend(sigs.finish())
+        if not all_signatures and last is not None and not sigs.verify(last.hash.encode("ascii"), last.signature):
             problems.append(Problem("bad_signature", _("the kit's signature does not verify"),
                                     last.evidence_id, last.id, last.seq))
     finally:
-        if pool is not None:
-            pool.shutdown(cancel_futures=True)
+        if sigs.pool is not None:
+            sigs.pool.shutdown(cancel_futures=True)
     if head is not None and head[0] > prev_seq:
         problems.append(Problem(
             "event_removed",
@@ -243,7 +293,7 @@ def verify_chain(
         problems.append(Problem("event_altered", _("the last event is not the one the kit recorded"),
                                 None, None, prev_seq))
     problems.sort(key=lambda p: (p.seq or 0, p.kind))
-    return n, problems
+    return ChainResult(n, problems, prev_seq, prev_hash, acc.hexdigest())
 
 
 EVENT_COLUMNS = ("id", "kit_id", "seq", "evidence_id", "case_id", "kind", "at", "clock", "body",

@@ -25,7 +25,7 @@ from kit_app.evidence import custody as C
 from kit_app.evidence import media
 from kit_app.evidence.blobs import BlobStore, sha256_file
 from kit_app.evidence.exif import distance_m, read_photo
-from kit_app.evidence.keys import KitKey
+from kit_app.evidence.keys import KitKey, verifier
 from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
 from kit_app.services import roles as R
@@ -418,9 +418,13 @@ class EvidenceService:
             head = self.log.head(s) if s.get(KitMeta, C.HEAD_KEY) else None
             total = s.scalar(select(func.count()).select_from(CustodyEvent)
                              .where(CustodyEvent.kit_id == self.store.kit_id)) or 0
-            n, chain = C.verify_chain(C.stream_events(s, self.store.kit_id), self.key.public_raw, head,
-                                      progress=(lambda k: progress("events", k, total)) if progress else None,
-                                      all_signatures=all_signatures, expected=total)
+            trusted = self._checkpoint(s)
+            res = C.verify_chain(lambda: C.stream_events(s, self.store.kit_id), self.key.public_raw, head,
+                                 progress=(lambda k: progress("events", k, total)) if progress else None,
+                                 all_signatures=all_signatures, expected=total, trusted=trusted)
+        n, chain = res.events, res.problems
+        if all_signatures and not chain and n:
+            self._save_checkpoint(res)
         if case_id:
             cid = self._case(case_id)["id"]
             with self.store.session() as s:
@@ -428,6 +432,28 @@ class EvidenceService:
             chain = [p for p in chain if p.event is None or p.event in case_events or p.kind == "event_removed"]
         problems.extend(chain)
         return VerifyReport(not problems, len(items), n, problems)
+
+    def _checkpoint(self, s: Any) -> tuple[int, str, str] | None:
+        """The last verification's checkpoint, if its kit signature holds."""
+        row = s.get(KitMeta, C.CHECKPOINT_KEY)
+        if row is None:
+            return None
+        try:
+            cp = json.loads(row.value)
+            payload = C.canonical(cp["checkpoint"])
+            if not verifier(self.key.public_raw)(payload, cp["signature"]):
+                return None
+            c = cp["checkpoint"]
+            return int(c["seq"]), str(c["hash"]), str(c["signatures_digest"])
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def _save_checkpoint(self, res: C.ChainResult) -> None:
+        cp = {"seq": res.last_seq, "hash": res.last_hash, "signatures_digest": res.signatures_digest,
+              "at": utcnow().isoformat()}
+        value = json.dumps({"checkpoint": cp, "signature": self.key.sign(C.canonical(cp))})
+        with self.store.session() as s:
+            s.merge(KitMeta(key=C.CHECKPOINT_KEY, value=value))
 
     def export_case(self, case_id: str, out: Path) -> int:
         """Write the case's custody events as JSON Lines, with the kit's public key."""

@@ -355,3 +355,38 @@ def test_a_correction_names_an_event_of_the_item(chain) -> None:  # type: ignore
     with pytest.raises(ValidationError):
         ev.record(ids[0], "corrected", None, reason="", details={"corrects": first["id"]})
     assert ev.verify().ok
+
+
+def test_checkpoint_spares_rechecking_good_signatures_but_not_changed_ones(chain, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import kit_app.evidence.custody as C
+
+    store, ev, ids = chain  # the fixture verified once: a checkpoint covers events 1-5
+    checked: list[int] = []
+    real_add = C._Signatures.add
+    monkeypatch.setattr(C._Signatures, "add", lambda self, row: (checked.append(row.seq), real_add(self, row)))
+    ev.record(ids[1], "annotated", None, reason="补充说明")
+    assert ev.verify().ok and checked == [6]  # only the event after the checkpoint
+    checked.clear()
+    assert ev.verify().ok and checked == []
+    # a changed signature inside the checkpoint's span: the span is checked again, one by one
+    bogus = base64.b64encode(b"\x03" * 64).decode()
+    _tamper(store, f"UPDATE custody_events SET signature = '{bogus}' WHERE seq = 2")
+    rep = ev.verify()
+    assert [(p.kind, p.seq) for p in rep.problems] == [("bad_signature", 2)]
+    assert sorted(checked) == [1, 2, 3, 4, 5, 6]
+
+
+def test_a_forged_checkpoint_is_ignored(chain, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import kit_app.evidence.custody as C
+
+    store, ev, _ids = chain
+    con = sqlite3.connect(store.db_path)
+    value = json.loads(con.execute("SELECT value FROM kit_meta WHERE key = 'custody_verified'").fetchone()[0])
+    value["checkpoint"]["seq"] = 99
+    con.execute("UPDATE kit_meta SET value = ? WHERE key = 'custody_verified'", (json.dumps(value),))
+    con.commit()
+    con.close()
+    checked: list[int] = []
+    real_add = C._Signatures.add
+    monkeypatch.setattr(C._Signatures, "add", lambda self, row: (checked.append(row.seq), real_add(self, row)))
+    assert ev.verify().ok and checked == [1, 2, 3, 4, 5]
