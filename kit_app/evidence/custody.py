@@ -119,6 +119,9 @@ class CustodyLog:
 
 
 _COLUMNS = ("id", "kit_id", "evidence_id", "case_id", "kind", "at", "clock", "item_sha256", "prev_hash")
+_BODY_FIELDS = itemgetter(*_COLUMNS)
+# positions of the same fields in a stored row (see EVENT_COLUMNS)
+_ROW_FIELDS = itemgetter(0, 1, 3, 4, 5, 6, 7, 9, 10)
 
 
 def check_event(row: Any) -> tuple[str | None, dict[str, Any] | None]:
@@ -130,9 +133,14 @@ def check_event(row: Any) -> tuple[str | None, dict[str, Any] | None]:
         body = orjson.loads(raw)
     except orjson.JSONDecodeError:
         return _("the event's body is not JSON"), None
-    for col in _COLUMNS:
-        if body.get(col) != getattr(row, col):
-            return _("column {col} differs from the signed content").format(col=col), body
+    try:
+        same = _BODY_FIELDS(body) == _ROW_FIELDS(row)
+    except KeyError:
+        same = False
+    if not same:  # find the column to name
+        for col in _COLUMNS:
+            if body.get(col) != getattr(row, col):
+                return _("column {col} differs from the signed content").format(col=col), body
     return None, body
 
 
@@ -198,8 +206,7 @@ class ChainResult:
 
 
 def signatures_digest_update(acc: Any, row: Any) -> None:
-    acc.update(row.hash.encode("ascii"))
-    acc.update(row.signature.encode("ascii"))
+    acc.update((row[11] + row[12]).encode("ascii"))  # hash, signature
 
 
 def verify_chain(
@@ -268,6 +275,8 @@ def verify_chain(
                 trust_ok = row.hash == trusted[1] and acc.hexdigest() == trusted[2]
             if all_signatures and row.seq > covered:
                 sigs.add(row)
+            if len(by_hash_seq) >= 8192:  # a window of recent events is enough to name a swap
+                by_hash_seq.clear()
             by_hash_seq[row.hash] = row.seq
             prev_seq, prev_hash, last = row.seq, row.hash, row
         if all_signatures and not trust_ok:
