@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLayout,
     QLineEdit,
     QListWidget,
     QListWidgetItem,
@@ -67,6 +68,21 @@ class TaskDialog(QDialog):
     def show_error(self, text: str) -> None:
         self.error.setText(text)
         self.error.show()
+
+    def lay_out(self, *parts: QWidget | QLayout, on_ok: Callable[[], None]) -> None:
+        """The usual body: ``parts`` top to bottom, then the error line and OK / Cancel."""
+        self.error = _error_label()
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(on_ok)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        for part in parts:
+            if isinstance(part, QLayout):
+                lay.addLayout(part)
+            else:
+                lay.addWidget(part)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
 
 
 class LoginDialog(TaskDialog):
@@ -168,15 +184,7 @@ class FirstAdminDialog(TaskDialog):
         form.addRow(_("Certificate number"), self.cert)
         form.addRow(_("Password"), self.pw1)
         form.addRow(_("Repeat the password"), self.pw2)
-        self.error = _error_label()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(intro)
-        lay.addLayout(form)
-        lay.addWidget(self.error)
-        lay.addWidget(self.buttons)
+        self.lay_out(intro, form, on_ok=self._submit)
 
     def _submit(self) -> None:
         if self.pw1.text() != self.pw2.text():
@@ -253,16 +261,8 @@ class NewCaseDialog(TaskDialog):
         form.addRow(_("Lead officer"), QLabel(f"{officer.name}（{officer.cert_no}）"))
         form.addRow(_("Other officers"), self.others)
 
-        self.error = _error_label()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.lay_out(party_box, form, on_ok=self._submit)
         self.buttons.button(QDialogButtonBox.StandardButton.Ok).setText(_("Open the case"))
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(party_box)
-        lay.addLayout(form)
-        lay.addWidget(self.error)
-        lay.addWidget(self.buttons)
 
         for w in (self.case_title, self.party_name, self.party_code):
             w.textChanged.connect(lambda _t: self._validate())
@@ -380,16 +380,7 @@ class AcceptanceDialog(TaskDialog):
         note.setStyleSheet("color: #555;")
         form = QFormLayout()
         form.addRow(_("Acceptance date"), self.date)
-        self.error = _error_label()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.accepted.connect(self._submit)
-        self.buttons.rejected.connect(self.reject)
-        lay = QVBoxLayout(self)
-        lay.addWidget(info)
-        lay.addLayout(form)
-        lay.addWidget(note)
-        lay.addWidget(self.error)
-        lay.addWidget(self.buttons)
+        self.lay_out(info, form, note, on_ok=self._submit)
 
     def _submit(self) -> None:
         d = self.date.date()

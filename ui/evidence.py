@@ -13,8 +13,6 @@ from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelInde
 from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
-    QDialog,
-    QDialogButtonBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -35,7 +33,7 @@ from kit_app.evidence.service import EvidenceService, IngestResult, VerifyReport
 from kit_app.i18n import N_, _
 from kit_app.services import roles as R
 from kit_app.timeutil import format_local
-from ui.dialogs import TaskDialog, _error_label
+from ui.dialogs import TaskDialog
 from ui.tasks import TaskRunner, describe_error
 
 Index = QModelIndex | QPersistentModelIndex
@@ -195,20 +193,13 @@ class PhysicalItemDialog(TaskDialog):
         form.addRow(_("Seal number"), self.seal)
         form.addRow(_("Description"), self.description)
         form.addRow(_("Place"), self.place)
-        self.error = _error_label()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.rejected.connect(self.reject)
 
         def submit() -> None:
             seal, desc, place = self.seal.text(), self.description.text(), self.place.text() or None
             self.submit_task(lambda: ev.add_physical(case_id, officer, seal_no=seal, description=desc, place=place),
                              lambda eid: (self.recorded.emit(eid), self.accept()))
 
-        self.buttons.accepted.connect(submit)
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(self.error)
-        lay.addWidget(self.buttons)
+        self.lay_out(form, on_ok=submit)
 
 
 class TransferDialog(TaskDialog):
@@ -232,9 +223,6 @@ class TransferDialog(TaskDialog):
         form.addRow(_("From"), QLabel(f"{officer.name}（{officer.cert_no}）"))
         form.addRow(_("To"), self.to)
         form.addRow(_("Reason"), self.reason)
-        self.error = _error_label()
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
-        self.buttons.rejected.connect(self.reject)
 
         def submit() -> None:
             to, reason = self.to.currentData(), self.reason.text()
@@ -244,11 +232,7 @@ class TransferDialog(TaskDialog):
             self.submit_task(lambda: ev.transfer(item["id"], officer, to, reason),
                              lambda body: (self.transferred.emit(body), self.accept()))
 
-        self.buttons.accepted.connect(submit)
-        lay = QVBoxLayout(self)
-        lay.addLayout(form)
-        lay.addWidget(self.error)
-        lay.addWidget(self.buttons)
+        self.lay_out(form, on_ok=submit)
 
 
 class EvidencePanel(QWidget):
