@@ -1,9 +1,10 @@
 """`verify` of 1,000,000 custody events (target ≤ 10 s).
 
-Measured: the first full verification (every Ed25519 signature, on all cores); a second one,
-where the kit-signed checkpoint the first left vouches for the signatures it checked (every hash,
-link and the signatures' digest are still recomputed); and the fast mode (hashes, links, last
-signature). Baseline in the same run: only reading the events from SQLite.
+The chain is built as the kit builds it: each event signed, its signature checked once with the
+public key as it is appended, and the kit-signed checkpoint moved along. Measured: `verify` (every
+hash, link and the signatures' digest recomputed; signatures the checkpoint vouches for are not
+checked again); `verify` with the checkpoint deleted (every Ed25519 signature, on all cores); and
+`verify --fast`. Baseline in the same run: only reading the events from SQLite.
 Usage: python benchmarks/bench_verify.py [--events 1000000]
 """
 
@@ -25,7 +26,8 @@ TARGET_S = 10.0
 def build(n: int) -> Path:
     """A data dir whose kit chain has n events over 1,000 items (signed by the kit's key)."""
     from kit_app.db import open_store
-    from kit_app.evidence.custody import GENESIS, canonical
+    from kit_app.evidence.custody import GENESIS, canonical, chain_digest, write_checkpoint
+    from kit_app.evidence.keys import verifier
     from kit_app.evidence.service import EvidenceService
     from kit_app.ids import new_id
     from kit_app.timeutil import utcnow
@@ -53,7 +55,8 @@ def build(n: int) -> Path:
             "?, ?, ?, ?, 1)",
             [(i, case, now.strftime("%Y-%m-%d %H:%M:%S.%f"), now.strftime("%Y-%m-%d %H:%M:%S.%f"),
               now.strftime("%Y-%m-%d %H:%M:%S.%f"), kit) for i in items])
-    prev = GENESIS
+    prev = digest = GENESIS
+    check = verifier(ev.key.public_raw)
     actors = [{"id": new_id(), "name": "李明", "cert_no": "45010320231"}]
     rows = []
     for seq in range(1, n + 1):
@@ -64,8 +67,10 @@ def build(n: int) -> Path:
                 "device": None, "reason": "", "item_sha256": None, "details": {}}
         raw = canonical(body)
         h = hashlib.sha256(raw).hexdigest()
-        rows.append((eid, kit, seq, item, case, "viewed", at, "kit", raw.decode(), None, prev, h,
-                     ev.key.sign(h.encode("ascii"))))
+        sig = ev.key.sign(h.encode("ascii"))
+        assert check(h.encode("ascii"), sig)  # as CustodyLog.append does
+        digest = chain_digest(digest, h, sig)
+        rows.append((eid, kit, seq, item, case, "viewed", at, "kit", raw.decode(), None, prev, h, sig))
         prev = h
         if len(rows) == 50000 or seq == n:
             with store.engine.begin() as c:
@@ -75,6 +80,8 @@ def build(n: int) -> Path:
             rows = []
     with store.engine.begin() as c:
         c.exec_driver_sql("INSERT OR REPLACE INTO kit_meta (key, value) VALUES ('custody_head', ?)", (f"{n}:{prev}",))
+    with store.session() as s:
+        write_checkpoint(s, ev.key, n, prev, digest)
     store.close()
     return d
 
@@ -96,14 +103,16 @@ def main() -> int:
         n = sum(1 for _ in c.exec_driver_sql("SELECT body, hash, signature FROM custody_events ORDER BY seq"))
     read_s = time.perf_counter() - t
     t = time.perf_counter()
+    again = ev.verify()
+    again_s = time.perf_counter() - t
+    t = time.perf_counter()
     fast = ev.verify(all_signatures=False)
     fast_s = time.perf_counter() - t
+    with store.engine.begin() as c:
+        c.exec_driver_sql("DELETE FROM kit_meta WHERE key = 'custody_verified'")
     t = time.perf_counter()
     full = ev.verify()
     full_s = time.perf_counter() - t
-    t = time.perf_counter()
-    again = ev.verify()
-    again_s = time.perf_counter() - t
     assert fast.ok and full.ok and again.ok and full.events_checked == n == a.events, (
         fast.as_dict(), full.as_dict())
     emit({
@@ -111,12 +120,12 @@ def main() -> int:
         "events": n,
         "build_s": round(build_s, 1),
         "baseline_read_events_s": round(read_s, 2),
-        "verify_first_full_s": round(full_s, 2),
-        "verify_again_with_checkpoint_s": round(again_s, 2),
+        "verify_s": round(again_s, 2),
         "verify_fast_s": round(fast_s, 2),
+        "verify_without_checkpoint_s": round(full_s, 2),
         "target_s": TARGET_S,
         "meets_target": again_s <= TARGET_S,
-        "note": "the first full verification checks every Ed25519 signature (about 110 us each here)",
+        "note": "without the checkpoint every Ed25519 signature is checked again (about 110 us each here)",
     })
     return 0 if again_s <= TARGET_S else 1
 

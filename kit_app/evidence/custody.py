@@ -66,10 +66,31 @@ class Problem:
         return d
 
 
+def read_checkpoint(s: Session, public_raw: bytes) -> tuple[int, str, str] | None:
+    """(seq, hash, signatures digest) of the kit-signed verification checkpoint, if it is genuine."""
+    row = s.get(KitMeta, CHECKPOINT_KEY)
+    if row is None:
+        return None
+    try:
+        cp = json.loads(row.value)
+        if not verifier(public_raw)(canonical(cp["checkpoint"]), cp["signature"]):
+            return None
+        c = cp["checkpoint"]
+        return int(c["seq"]), str(c["hash"]), str(c["signatures_digest"])
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def write_checkpoint(s: Session, key: KitKey, seq: int, event_hash: str, digest: str) -> None:
+    cp = {"seq": seq, "hash": event_hash, "signatures_digest": digest}
+    s.merge(KitMeta(key=CHECKPOINT_KEY, value=json.dumps({"checkpoint": cp, "signature": key.sign(canonical(cp))})))
+
+
 class CustodyLog:
     def __init__(self, kit_id: str, key: KitKey) -> None:
         self.kit_id = kit_id
         self.key = key
+        self._check = verifier(key.public_raw)
 
     def head(self, s: Session) -> tuple[int, str]:
         row = s.get(KitMeta, HEAD_KEY)
@@ -114,6 +135,12 @@ class CustodyLog:
         )
         s.add(ev)
         s.merge(KitMeta(key=HEAD_KEY, value=f"{seq + 1}:{digest}"))
+        # The new signature is checked now, once, with the public key; while the checkpoint covers
+        # the chain up to here, it moves on to cover this event too (verify recomputes the digest).
+        if self._check(digest.encode("ascii"), ev.signature):
+            trusted = read_checkpoint(s, self.key.public_raw) if seq else (0, GENESIS, GENESIS)
+            if trusted is not None and trusted[0] == seq and trusted[1] == prev:
+                write_checkpoint(s, self.key, seq + 1, digest, chain_digest(trusted[2], digest, ev.signature))
         s.flush()
         return ev
 
@@ -202,11 +229,13 @@ class ChainResult:
     problems: list[Problem]
     last_seq: int
     last_hash: str
-    signatures_digest: str  # SHA-256 over every (hash, signature) in order: what a checkpoint vouches for
+    signatures_digest: str  # chain_digest over every (hash, signature): what a checkpoint vouches for
 
 
-def signatures_digest_update(acc: Any, row: Any) -> None:
-    acc.update((row[11] + row[12]).encode("ascii"))  # hash, signature
+def chain_digest(previous: str, event_hash: str, signature: str) -> str:
+    """The signatures digest after one more event: SHA-256 over the previous digest, the event's
+    hash and its signature. It changes if any signature of the chain changes."""
+    return hashlib.sha256((previous + event_hash + signature).encode("ascii")).hexdigest()
 
 
 def verify_chain(
@@ -235,7 +264,7 @@ def verify_chain(
     prev_seq, prev_hash = 0, GENESIS
     last: Any = None
     n = 0
-    acc = hashlib.sha256()
+    acc = GENESIS
     covered = trusted[0] if trusted else 0
     trust_ok = trusted is None
     sigs = _Signatures(public_raw, all_signatures and expected - covered >= PARALLEL_FROM)
@@ -270,9 +299,9 @@ def verify_chain(
                 else:
                     problems.append(Problem("event_altered", _("does not link to the previous event"),
                                             row.evidence_id, row.id, row.seq))
-            signatures_digest_update(acc, row)
+            acc = chain_digest(acc, row[11], row[12])  # hash, signature
             if trusted is not None and row.seq == trusted[0]:
-                trust_ok = row.hash == trusted[1] and acc.hexdigest() == trusted[2]
+                trust_ok = row.hash == trusted[1] and acc == trusted[2]
             if all_signatures and row.seq > covered:
                 sigs.add(row)
             if len(by_hash_seq) >= 8192:  # a window of recent events is enough to name a swap
@@ -302,7 +331,7 @@ def verify_chain(
         problems.append(Problem("event_altered", _("the last event is not the one the kit recorded"),
                                 None, None, prev_seq))
     problems.sort(key=lambda p: (p.seq or 0, p.kind))
-    return ChainResult(n, problems, prev_seq, prev_hash, acc.hexdigest())
+    return ChainResult(n, problems, prev_seq, prev_hash, acc)
 
 
 EVENT_COLUMNS = ("id", "kit_id", "seq", "evidence_id", "case_id", "kind", "at", "clock", "body",

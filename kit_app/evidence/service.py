@@ -25,7 +25,7 @@ from kit_app.evidence import custody as C
 from kit_app.evidence import media
 from kit_app.evidence.blobs import BlobStore, sha256_file
 from kit_app.evidence.exif import distance_m, read_photo
-from kit_app.evidence.keys import KitKey, verifier
+from kit_app.evidence.keys import KitKey
 from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
 from kit_app.services import roles as R
@@ -434,26 +434,11 @@ class EvidenceService:
         return VerifyReport(not problems, len(items), n, problems)
 
     def _checkpoint(self, s: Any) -> tuple[int, str, str] | None:
-        """The last verification's checkpoint, if its kit signature holds."""
-        row = s.get(KitMeta, C.CHECKPOINT_KEY)
-        if row is None:
-            return None
-        try:
-            cp = json.loads(row.value)
-            payload = C.canonical(cp["checkpoint"])
-            if not verifier(self.key.public_raw)(payload, cp["signature"]):
-                return None
-            c = cp["checkpoint"]
-            return int(c["seq"]), str(c["hash"]), str(c["signatures_digest"])
-        except (ValueError, KeyError, TypeError):
-            return None
+        return C.read_checkpoint(s, self.key.public_raw)
 
     def _save_checkpoint(self, res: C.ChainResult) -> None:
-        cp = {"seq": res.last_seq, "hash": res.last_hash, "signatures_digest": res.signatures_digest,
-              "at": utcnow().isoformat()}
-        value = json.dumps({"checkpoint": cp, "signature": self.key.sign(C.canonical(cp))})
         with self.store.session() as s:
-            s.merge(KitMeta(key=C.CHECKPOINT_KEY, value=value))
+            C.write_checkpoint(s, self.key, res.last_seq, res.last_hash, res.signatures_digest)
 
     def export_case(self, case_id: str, out: Path) -> int:
         """Write the case's custody events as JSON Lines, with the kit's public key."""

@@ -360,14 +360,20 @@ def test_a_correction_names_an_event_of_the_item(chain) -> None:  # type: ignore
 def test_checkpoint_spares_rechecking_good_signatures_but_not_changed_ones(chain, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
     import kit_app.evidence.custody as C
 
-    store, ev, ids = chain  # the fixture verified once: a checkpoint covers events 1-5
+    store, ev, ids = chain  # each event's signature was checked as it was appended: 1-5 are covered
     checked: list[int] = []
     real_add = C._Signatures.add
     monkeypatch.setattr(C._Signatures, "add", lambda self, row: (checked.append(row.seq), real_add(self, row)))
     ev.record(ids[1], "annotated", None, reason="补充说明")
-    assert ev.verify().ok and checked == [6]  # only the event after the checkpoint
+    assert ev.verify().ok and checked == []  # so is 6, appended just now
+    # without the checkpoint every signature is checked again
+    con = sqlite3.connect(store.db_path)
+    con.execute("DELETE FROM kit_meta WHERE key = 'custody_verified'")
+    con.commit()
+    con.close()
+    assert ev.verify().ok and checked == [1, 2, 3, 4, 5, 6]
     checked.clear()
-    assert ev.verify().ok and checked == []
+    assert ev.verify().ok and checked == []  # that verification wrote a new checkpoint
     # a changed signature inside the checkpoint's span: the span is checked again, one by one
     bogus = base64.b64encode(b"\x03" * 64).decode()
     _tamper(store, f"UPDATE custody_events SET signature = '{bogus}' WHERE seq = 2")
@@ -390,3 +396,12 @@ def test_a_forged_checkpoint_is_ignored(chain, monkeypatch: pytest.MonkeyPatch) 
     real_add = C._Signatures.add
     monkeypatch.setattr(C._Signatures, "add", lambda self, row: (checked.append(row.seq), real_add(self, row)))
     assert ev.verify().ok and checked == [1, 2, 3, 4, 5]
+
+
+def test_appends_after_a_tampered_signature_do_not_hide_it(chain) -> None:  # type: ignore[no-untyped-def]
+    store, ev, ids = chain
+    bogus = base64.b64encode(b"\x04" * 64).decode()
+    _tamper(store, f"UPDATE custody_events SET signature = '{bogus}' WHERE seq = 3")
+    ev.record(ids[2], "annotated", None, reason="之后的事件")
+    rep = ev.verify()
+    assert [(p.kind, p.seq) for p in rep.problems] == [("bad_signature", 3)]
