@@ -19,7 +19,6 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
-    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -241,11 +240,11 @@ class CustodyEvent(Base):
     """
 
     __tablename__ = "custody_events"
-    __table_args__ = (UniqueConstraint("kit_id", "seq", name="uq_custody_kit_seq"),)
+    __table_args__ = {"sqlite_with_rowid": False}  # clustered by (kit_id, seq)
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    kit_id: Mapped[str] = mapped_column(String(36), nullable=False)
-    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    kit_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
     evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id"), index=True, nullable=False)
     case_id: Mapped[str] = mapped_column(String(36), index=True, nullable=False)
     kind: Mapped[str] = mapped_column(String(24), nullable=False)

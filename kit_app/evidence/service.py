@@ -340,7 +340,7 @@ class EvidenceService:
                 raise NotFound(_("No evidence item with id {id}.").format(id=evidence_id))
             if kind == C.CORRECTED:
                 ref = (details or {}).get("corrects")
-                target = s.get(CustodyEvent, ref) if ref else None
+                target = s.scalar(select(CustodyEvent).where(CustodyEvent.id == ref)) if ref else None
                 if target is None or target.evidence_id != item.id:
                     raise ValidationError(
                         _("A correction names the event it corrects: {ref} is not an event of this item.").format(

@@ -405,3 +405,13 @@ def test_appends_after_a_tampered_signature_do_not_hide_it(chain) -> None:  # ty
     ev.record(ids[2], "annotated", None, reason="之后的事件")
     rep = ev.verify()
     assert [(p.kind, p.seq) for p in rep.problems] == [("bad_signature", 3)]
+
+
+def test_cancel_stops_before_the_next_file(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    _store, ev, case, li, _wf = env
+    files = [make_jpeg(tmp_path / f"c{i}.jpg", taken=now_local(), seed=50 + i) for i in range(5)]
+    seen: list[int] = []
+    res = ev.ingest(case.id, li, files, progress=lambda done, total: seen.append(done),
+                    cancelled=lambda: len(seen) >= 2)
+    assert [r.status for r in res] == ["ok", "ok"]  # what was done before the cancel is kept, whole
+    assert len(ev.list_for_case(case.id)) == 2 and ev.verify().ok

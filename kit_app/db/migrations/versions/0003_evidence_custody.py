@@ -50,11 +50,12 @@ def upgrade() -> None:
         sa.Column("officer_id", sa.String(36), sa.ForeignKey("officers.id"), primary_key=True),
         sa.Column("position", sa.Integer, nullable=False, server_default="0"),
     )
+    # Clustered by (kit, seq): verifying a chain reads it in one sequential pass.
     op.create_table(
         "custody_events",
-        sa.Column("id", sa.String(36), primary_key=True),
-        sa.Column("kit_id", sa.String(36), nullable=False),
-        sa.Column("seq", sa.Integer, nullable=False),
+        sa.Column("kit_id", sa.String(36), primary_key=True),
+        sa.Column("seq", sa.Integer, primary_key=True),
+        sa.Column("id", sa.String(36), nullable=False, unique=True),
         sa.Column("evidence_id", sa.String(36), sa.ForeignKey("evidence_items.id"), nullable=False, index=True),
         sa.Column("case_id", sa.String(36), nullable=False, index=True),
         sa.Column("kind", sa.String(24), nullable=False),
@@ -65,7 +66,7 @@ def upgrade() -> None:
         sa.Column("prev_hash", sa.String(64), nullable=False),
         sa.Column("hash", sa.String(64), nullable=False, unique=True),
         sa.Column("signature", sa.String(100), nullable=False),
-        sa.UniqueConstraint("kit_id", "seq", name="uq_custody_kit_seq"),
+        sqlite_with_rowid=False,
     )
     for what in ("UPDATE", "DELETE"):
         op.execute(
