@@ -7,6 +7,7 @@ Usage: python benchmarks/bench_ingest.py [--photos 600]
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import shutil
 import subprocess
@@ -73,6 +74,7 @@ def ingest(folder: Path, thumbnails: bool) -> tuple[float, int]:
     li = OfficerService(store).login("45010320231", "demo1234")
     case = CaseService(store).create(party="基准测试", title="bench", actor=li)
     ev = EvidenceService(store)
+    os.sync()  # earlier runs' writes are on disk: each measurement starts from the same state
     t = time.perf_counter()
     res = ev.ingest(case.id, li, [folder / "DCIM"], thumbnails=thumbnails)
     dt = time.perf_counter() - t
@@ -89,6 +91,7 @@ def main() -> int:
     folder = workdir("photos")
     size = make_photos(folder, a.photos)
     sha256sum(folder)  # warm the page cache: every run reads from memory, as the last one does
+    os.sync()
     base = min(sha256sum(folder) for _ in range(2))
     plain, ok1 = ingest(folder, thumbnails=False)
     thumbs, ok2 = ingest(folder, thumbnails=True)

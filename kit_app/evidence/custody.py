@@ -92,6 +92,8 @@ class CustodyLog:
         self.kit_id = kit_id
         self.key = key
         self._check = verifier(key.public_raw)
+        self._cp: tuple[int, str, str] | None = None  # the checkpoint as the last appends left it
+        self._cp_dirty = False
 
     def head(self, s: Session) -> tuple[int, str]:
         row = s.get(KitMeta, HEAD_KEY)
@@ -138,12 +140,22 @@ class CustodyLog:
         s.merge(KitMeta(key=HEAD_KEY, value=f"{seq + 1}:{digest}"))
         # The new signature is checked now, once, with the public key; while the checkpoint covers
         # the chain up to here, it moves on to cover this event too (verify recomputes the digest).
+        # It is signed and stored by flush_checkpoint(), once per transaction.
         if self._check(digest.encode("ascii"), ev.signature):
-            trusted = read_checkpoint(s, self.key.public_raw) if seq else (0, GENESIS, GENESIS)
-            if trusted is not None and trusted[0] == seq and trusted[1] == prev:
-                write_checkpoint(s, self.key, seq + 1, digest, chain_digest(trusted[2], digest, ev.signature))
+            cp = self._cp if self._cp is not None and self._cp[:2] == (seq, prev) else (
+                read_checkpoint(s, self.key.public_raw) if seq else (0, GENESIS, GENESIS))
+            if cp is not None and cp[0] == seq and cp[1] == prev:
+                self._cp = (seq + 1, digest, chain_digest(cp[2], digest, ev.signature))
+                self._cp_dirty = True
         s.flush()
         return ev
+
+    def flush_checkpoint(self, s: Session) -> None:
+        """Store the checkpoint the appends of this transaction moved (call before committing).
+        Forgetting it is safe: verify then checks those signatures again."""
+        if self._cp_dirty and self._cp is not None:
+            write_checkpoint(s, self.key, *self._cp)
+        self._cp_dirty = False
 
 
 _COLUMNS = ("id", "kit_id", "evidence_id", "case_id", "kind", "at", "clock", "item_sha256", "prev_hash")

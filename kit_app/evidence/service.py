@@ -281,6 +281,7 @@ class EvidenceService:
                     at=now,
                 )
                 results[p.index] = IngestResult(str(p.path), "ok", item.id, p.sha, p.warnings)
+            self.log.flush_checkpoint(s)
 
     def _photo_warnings(self, case: dict[str, Any], pm: Any) -> list[str]:
         out: list[str] = []
@@ -324,6 +325,7 @@ class EvidenceService:
             self.log.append(s, evidence_id=item.id, case_id=case["id"], kind=C.SEALED,
                             actors=[C.actor(officer)], item_sha256=None, details={"seal_no": seal_no.strip()},
                             at=now)
+            self.log.flush_checkpoint(s)
             return item.id
 
     def record(self, evidence_id: str, kind: str, actor: OfficerInfo | None, *, reason: str = "",
@@ -349,6 +351,7 @@ class EvidenceService:
             ev = self.log.append(s, evidence_id=item.id, case_id=item.case_id, kind=kind, actors=actors,
                                  item_sha256=item.sha256, reason=reason.strip(),
                                  place={"text": place} if place else None, details=details)
+            self.log.flush_checkpoint(s)
             return json.loads(ev.body)
 
     def transfer(self, evidence_id: str, from_officer: OfficerInfo, to_officer: OfficerInfo, reason: str,
