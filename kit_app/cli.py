@@ -208,6 +208,13 @@ def build_parser() -> ArgumentParser:
     a = ysub.add_parser("export", help=_("print the kit's public key (for the central server)"))
     _json_flag(a)
 
+    for proto, helptext in (("hj212", _("decode HJ 212 packets, one a line, from standard input")),
+                            ("nmea", _("decode NMEA 0183 sentences, one a line, from standard input"))):
+        s = sub.add_parser(proto, help=helptext)
+        dsub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+        a = dsub.add_parser("decode", help=helptext)
+        _json_flag(a)
+
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
     _json_flag(s)
     return p
@@ -542,6 +549,32 @@ def cmd_keys(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_decode(args: argparse.Namespace) -> int:
+    """One JSON object a line: the decoded fields or {"valid": false, "error": ...}; never stops."""
+    if args.command == "hj212":
+        from devices.hj212 import HJ212Error as Err
+        from devices.hj212 import parse
+    else:
+        from devices.nmea import NMEAError as Err  # type: ignore[assignment]
+        from devices.nmea import parse  # type: ignore[assignment]
+    bad = 0
+    for line in sys.stdin.buffer:
+        if not line.strip():
+            continue
+        try:
+            out = parse(line).as_dict()
+        except Err as exc:
+            bad += 1
+            out = {"valid": False, "error": str(exc)}
+        if args.json:
+            sys.stdout.write(json.dumps(to_json(out), ensure_ascii=False) + "\n")
+        else:
+            sys.stdout.write(("OK  " if out["valid"] else "BAD ") + (
+                json.dumps(to_json(out), ensure_ascii=False) if out["valid"] else out["error"]) + "\n")
+        sys.stdout.flush()
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "ingest": cmd_ingest,
     "evidence": cmd_evidence,
@@ -586,6 +619,8 @@ def main(
             parser.print_usage(sys.stderr)
             return _fail(None, _("a command is needed (the desktop application is started by kit-app)"), EXIT_USAGE)
         return gui(args)
+    if args.command in ("hj212", "nmea"):  # no data dir needed
+        return cmd_decode(args)
     data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
     setup_logging(data_dir, args.verbose)
     store = None

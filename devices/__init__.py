@@ -1,0 +1,1 @@
+"""Device protocols, drivers and simulators (no Qt: ``ui/`` adapts them)."""
