@@ -215,6 +215,20 @@ def build_parser() -> ArgumentParser:
         a = dsub.add_parser("decode", help=helptext)
         _json_flag(a)
 
+    s = sub.add_parser("devices", help=_("serial instruments and GNSS receivers"))
+    vsub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    a = vsub.add_parser("read", help=_("print readings from a port as they arrive"))
+    a.add_argument("--port", required=True, help=_("COM3, /dev/ttyUSB0, a pty path or socket://host:port"))
+    a.add_argument("--protocol", required=True, choices=("hj212", "nmea", "modbus", "ascii"))
+    a.add_argument("--baud", type=int, default=9600)
+    a.add_argument("--count", type=int, help=_("exit after this many readings"))
+    a.add_argument("--timeout", type=float, default=10.0, help=_("seconds of silence before giving up"))
+    a.add_argument("--model", default="generic-ph", help=_("Modbus register map (see resources/devices)"))
+    a.add_argument("--unit", type=int, default=1, help=_("Modbus unit address"))
+    a.add_argument("--pattern", help=_("regular expression for vendor ASCII lines, with a (?P<value>…) group"))
+    a.add_argument("--interval", type=float, default=1.0, help=_("Modbus polling interval, seconds"))
+    _json_flag(a)
+
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
     _json_flag(s)
     return p
@@ -549,6 +563,30 @@ def cmd_keys(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_devices_read(args: argparse.Namespace) -> int:
+    """One JSON object a line per message as it arrives; exits after --count valid readings."""
+    from devices.ascii import AsciiError
+    from devices.reader import PortError, readings
+
+    got = 0
+    try:
+        for r in readings(args.port, args.protocol, baud=args.baud, timeout=args.timeout, model=args.model,
+                          unit=args.unit, pattern=args.pattern, interval=args.interval):
+            line = json.dumps(to_json(r), ensure_ascii=False) if args.json else (
+                ("OK  " + json.dumps(to_json(r), ensure_ascii=False)) if r["valid"] else "BAD " + r["error"])
+            sys.stdout.write(line + "\n")
+            sys.stdout.flush()
+            if r["valid"]:
+                got += 1
+                if args.count is not None and got >= args.count:
+                    return EXIT_OK
+    except (PortError, AsciiError) as exc:
+        return _fail(args, str(exc), EXIT_FAIL)
+    except KeyboardInterrupt:
+        return EXIT_OK
+    return EXIT_OK
+
+
 def cmd_decode(args: argparse.Namespace) -> int:
     """One JSON object a line: the decoded fields or {"valid": false, "error": ...}; never stops."""
     if args.command == "hj212":
@@ -621,6 +659,8 @@ def main(
         return gui(args)
     if args.command in ("hj212", "nmea"):  # no data dir needed
         return cmd_decode(args)
+    if args.command == "devices":
+        return cmd_devices_read(args)
     data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
     setup_logging(data_dir, args.verbose)
     store = None

@@ -1,0 +1,130 @@
+"""Reading a serial port (``COM3``, ``/dev/ttyUSB0``, a pty, or ``socket://host:port``) with one
+protocol, one reading at a time. Garbage and damaged frames are reported and skipped; readings
+already received are never lost; a vanished port or a silent instrument ends with a clear error."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime, timezone
+from typing import Any
+
+from kit_app.i18n import _
+
+PROTOCOLS = ("hj212", "nmea", "modbus", "ascii")
+
+
+class PortError(Exception):
+    pass
+
+
+def open_port(port: str, baud: int) -> Any:
+    import serial
+
+    try:
+        return serial.serial_for_url(port, baudrate=baud, timeout=0.2)
+    except (serial.SerialException, ValueError, OSError) as exc:
+        raise PortError(_("cannot open {port}: {reason}").format(port=port, reason=exc)) from exc
+
+
+def readings(
+    port: str,
+    protocol: str,
+    *,
+    baud: int = 9600,
+    timeout: float = 10.0,
+    model: str = "generic-ph",
+    unit: int = 1,
+    pattern: str | None = None,
+    interval: float = 1.0,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[dict[str, Any]]:
+    """Yield one dict per message: the decoded fields (``valid`` true) or ``valid`` false with the
+    error; each carries ``received_at`` (UTC) and ``raw`` (the bytes as hex)."""
+    import serial
+
+    ser = open_port(port, baud)
+    last_data = time.monotonic()
+    try:
+        if protocol == "modbus":
+            yield from _modbus(ser, model, unit, interval, timeout, stop)
+            return
+        if protocol == "hj212":
+            from devices.hj212 import Packet, StreamDecoder, answer
+
+            dec = StreamDecoder()
+        else:
+            from devices.ascii import AsciiProtocol
+            from devices.nmea import NMEAError, parse as nmea_parse
+
+            ascii_proto = AsciiProtocol(pattern) if pattern else AsciiProtocol()
+        line = b""
+        while not (stop and stop()):
+            try:
+                chunk = ser.read(4096) if protocol == "hj212" else ser.readline()
+            except (serial.SerialException, OSError) as exc:
+                raise PortError(_("the port {port} went away: {reason}").format(port=port, reason=exc)) from exc
+            if not chunk:
+                if time.monotonic() - last_data > timeout:
+                    raise PortError(_("no data from {port} for {s:.0f} s (instrument off, or a wrong baud rate?)")
+                                    .format(port=port, s=timeout))
+                continue
+            last_data = time.monotonic()
+            now = datetime.now(timezone.utc).isoformat()
+            if protocol == "hj212":
+                for item in dec.feed(chunk):
+                    if isinstance(item, Packet):
+                        reply = answer(item)
+                        if reply:
+                            ser.write(reply)
+                        yield item.as_dict() | {"received_at": now, "raw": item.raw.hex(), "skipped_bytes": dec.skipped}
+                    else:
+                        yield {"valid": False, "error": str(item), "received_at": now}
+                continue
+            line += chunk
+            if not line.endswith(b"\n"):
+                continue  # a line cut by the read timeout: wait for its end
+            text, line = line, b""
+            try:
+                out = nmea_parse(text) .as_dict() if protocol == "nmea" else ascii_proto.parse(text)
+            except (NMEAError, ValueError) as exc:
+                out = {"valid": False, "error": str(exc)}
+            yield out | {"received_at": now, "raw": text.hex()}
+    finally:
+        ser.close()
+
+
+def _modbus(ser: Any, model: str, unit: int, interval: float, timeout: float,
+            stop: Callable[[], bool] | None) -> Iterator[dict[str, Any]]:
+    from devices import modbus
+
+    maps = modbus.register_maps()
+    if model not in maps:
+        raise PortError(_("unknown instrument model {model} (known: {known})").format(
+            model=model, known=", ".join(sorted(maps))))
+    rmap = maps[model]
+    start, count = rmap.span
+    req = modbus.read_request(unit, start, count)
+    want = 5 + 2 * count
+    silent_since = time.monotonic()
+    while not (stop and stop()):
+        ser.reset_input_buffer()
+        ser.write(req)
+        resp = b""
+        deadline = time.monotonic() + 1.0
+        while len(resp) < want and time.monotonic() < deadline:
+            resp += ser.read(want - len(resp))
+        now = datetime.now(timezone.utc).isoformat()
+        if not resp:
+            if time.monotonic() - silent_since > timeout:
+                raise PortError(_("no answer from unit {unit} for {s:.0f} s (address, wiring or baud rate?)").format(
+                    unit=unit, s=timeout))
+        else:
+            silent_since = time.monotonic()
+            try:
+                values = rmap.decode(modbus.parse_response(resp, unit, count))
+                yield {"valid": True, "model": model, "unit": unit, "values": values, "received_at": now,
+                       "raw": resp.hex()}
+            except modbus.ModbusError as exc:
+                yield {"valid": False, "error": str(exc), "received_at": now, "raw": resp.hex()}
+        time.sleep(interval)

@@ -1,0 +1,1 @@
+"""Instrument and GNSS simulators on pseudo-terminals, for demo, training and tests."""

@@ -1,0 +1,181 @@
+"""``python -m devices.sim hj212|nmea|modbus|ascii --pty``: a simulated instrument on a
+pseudo-terminal. The first line on stdout is the port to open; data then flows (or, for Modbus,
+requests are answered) until --count messages were sent or the process is stopped.
+
+Faults for testing robustness: --garbage P (random bytes between messages), --bad-crc P, --split P
+(a message written in two pieces with a pause), --stall P (a three-second silence), and
+--disconnect-after N (the port vanishes).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import random
+import select
+import sys
+import time
+import tty
+from datetime import datetime, timedelta, timezone
+
+from devices import hj212, modbus, nmea
+
+LOCAL = timezone(timedelta(hours=8))
+
+
+class Signal:
+    """A plausible measurement: base level, day-night swing, slow drift and noise."""
+
+    def __init__(self, rng: random.Random, base: float, swing: float, noise: float, drift: float = 0.0) -> None:
+        self.rng, self.base, self.swing, self.noise, self.drift = rng, base, swing, noise, drift
+        self.t0 = time.time()
+
+    def value(self) -> float:
+        now = datetime.now(LOCAL)
+        day = math.sin((now.hour + now.minute / 60 - 8) / 24 * 2 * math.pi)  # busier in the day
+        v = self.base + self.swing * day + self.drift * (time.time() - self.t0) / 3600 + self.rng.gauss(0, self.noise)
+        return max(v, 0.0)
+
+
+def hj212_messages(rng: random.Random, mn: str, bad_crc: float):  # type: ignore[no-untyped-def]
+    so2 = Signal(rng, 35, 8, 1.5, drift=0.5)
+    nox = Signal(rng, 80, 15, 3)
+    dust = Signal(rng, 8, 2, 0.4)
+    o2 = Signal(rng, 9.5, 0.8, 0.1)
+    flow = Signal(rng, 42, 6, 1)
+    while True:
+        now = datetime.now(LOCAL)
+        qn = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
+        cp = (f"DataTime={now.strftime('%Y%m%d%H%M%S')};a21026-Rtd={so2.value():.2f},a21026-Flag=N;"
+              f"a21002-Rtd={nox.value():.1f},a21002-Flag=N;a34013-Rtd={dust.value():.2f},a34013-Flag=N;"
+              f"a19001-Rtd={o2.value():.1f},a19001-Flag=N;a00000-Rtd={flow.value():.1f},a00000-Flag=N")
+        pkt = hj212.encode(st="31", cn="2011", mn=mn, qn=qn, flag=5, cp=cp)
+        if rng.random() < bad_crc:
+            pkt = pkt[:-6] + b"0000\r\n"
+        yield pkt
+
+
+def nmea_messages(rng: random.Random):  # type: ignore[no-untyped-def]
+    lat, lon = 22.8170, 108.3665  # Nanning
+    while True:
+        lat += rng.gauss(0, 0.00001)
+        lon += rng.gauss(0, 0.00001)
+        now = datetime.now(timezone.utc)
+        t = now.strftime("%H%M%S.") + f"{now.microsecond // 10000:02d}"
+
+        def dm(v: float, w: int) -> str:
+            d = int(v)
+            return f"{d:0{w}d}{(v - d) * 60:08.5f}"
+
+        yield (nmea.sentence(f"GNGGA,{t},{dm(lat, 2)},N,{dm(lon, 3)},E,1,{rng.randint(8, 14)},"
+                             f"{rng.uniform(0.6, 1.2):.2f},{rng.gauss(85, 0.5):.1f},M,-5.1,M,,") + "\r\n").encode()
+        yield (nmea.sentence(f"GNRMC,{t},A,{dm(lat, 2)},N,{dm(lon, 3)},E,0.02,,{now.strftime('%d%m%y')},,,A")
+               + "\r\n").encode()
+
+
+def ascii_messages(rng: random.Random):  # type: ignore[no-untyped-def]
+    laeq = Signal(rng, 62, 6, 1.2)
+    while True:
+        yield f"LAeq,{laeq.value():.1f},dB(A)\r\n".encode()
+
+
+def open_pty() -> tuple[int, str]:
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    tty.setraw(master)
+    return master, os.ttyname(slave)
+
+
+def serve_modbus(master: int, model: str, unit: int, rng: random.Random, args: argparse.Namespace) -> None:
+    rmap = modbus.register_maps()[model]
+    signals = {r.name: Signal(rng, {"pH": 7.2, "temperature": 24.0, "dissolved_oxygen": 6.8,
+                                    "conductivity": 850, "turbidity": 12.0, "LAeq": 61.0}.get(r.name, 10.0),
+                              0.3, 0.05) for r in rmap.registers}
+    buf = b""
+    answered = 0
+    while args.count is None or answered < args.count:
+        r, _w, _x = select.select([master], [], [], 0.5)
+        if not r:
+            continue
+        buf += os.read(master, 256)
+        while len(buf) >= 8:
+            req, buf = buf[:8], buf[8:]
+            if modbus.crc16_modbus(req[:-2]) != int.from_bytes(req[-2:], "little") or req[0] != unit:
+                buf = b""
+                break
+            address, count = int.from_bytes(req[2:4], "big"), int.from_bytes(req[4:6], "big")
+            words = [0] * count
+            for reg in rmap.registers:
+                for i, w in enumerate(reg.encode(signals[reg.name].value())):
+                    if 0 <= reg.address + i - address < count:
+                        words[reg.address + i - address] = w
+            resp = bytes([unit, 3, 2 * count]) + b"".join(w.to_bytes(2, "big") for w in words)
+            out = modbus.with_crc(resp)
+            if rng.random() < args.bad_crc:
+                out = out[:-2] + b"\x00\x00"
+            os.write(master, out)
+            answered += 1
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(prog="python -m devices.sim")
+    ap.add_argument("protocol", choices=("hj212", "nmea", "modbus", "ascii"))
+    ap.add_argument("--pty", action="store_true", required=True, help="serve on a new pseudo-terminal")
+    ap.add_argument("--rate", type=float, default=1.0, help="messages a second")
+    ap.add_argument("--count", type=int, help="stop after this many messages")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--mn", default="45010300000000000000A001")
+    ap.add_argument("--model", default="generic-ph", help="Modbus register map")
+    ap.add_argument("--unit", type=int, default=1, help="Modbus unit address")
+    ap.add_argument("--garbage", type=float, default=0.0)
+    ap.add_argument("--bad-crc", type=float, default=0.0)
+    ap.add_argument("--split", type=float, default=0.0)
+    ap.add_argument("--stall", type=float, default=0.0)
+    ap.add_argument("--disconnect-after", type=int)
+    ap.add_argument("--wait", type=float, default=0.5, help="seconds to wait before the first message")
+    args = ap.parse_args()
+    rng = random.Random(args.seed)
+    master, path = open_pty()
+    print(path, flush=True)
+    try:
+        if args.protocol == "modbus":
+            serve_modbus(master, args.model, args.unit, rng, args)
+            return 0
+        time.sleep(args.wait)  # let the reader open the port (pyserial flushes on open)
+        source = {"hj212": lambda: hj212_messages(rng, args.mn, args.bad_crc),
+                  "nmea": lambda: nmea_messages(rng), "ascii": lambda: ascii_messages(rng)}[args.protocol]()
+        sent = 0
+        period = 1.0 / args.rate if args.rate > 0 else 0.0
+        while args.count is None or sent < args.count:
+            if args.disconnect_after is not None and sent >= args.disconnect_after:
+                return 0  # closing the pty: the port vanishes
+            msg = next(source)
+            if rng.random() < args.garbage:
+                os.write(master, bytes(rng.randrange(256) for _ in range(rng.randint(1, 40))))
+            if rng.random() < args.split:
+                cut = rng.randint(1, len(msg) - 1)
+                os.write(master, msg[:cut])
+                time.sleep(0.05)
+                os.write(master, msg[cut:])
+            else:
+                os.write(master, msg)
+            sent += 1
+            if rng.random() < args.stall:
+                time.sleep(3)
+            # answers from the host (HJ 212 9014) are read and dropped
+            while select.select([master], [], [], 0)[0]:
+                if not os.read(master, 4096):
+                    break
+            if period:
+                time.sleep(period)
+        time.sleep(0.5)  # let the reader drain the last message
+        return 0
+    except (BrokenPipeError, OSError, KeyboardInterrupt):
+        return 0
+    finally:
+        os.close(master)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
