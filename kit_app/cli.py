@@ -228,6 +228,24 @@ def build_parser() -> ArgumentParser:
     a.add_argument("--pattern", help=_("regular expression for vendor ASCII lines, with a (?P<value>…) group"))
     a.add_argument("--interval", type=float, default=1.0, help=_("Modbus polling interval, seconds"))
     _json_flag(a)
+    a = vsub.add_parser("record", help=_("record a measurement session from a port as evidence of a case"))
+    a.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
+    a.add_argument("--officer", required=True, metavar="ID_OR_CERT_NO")
+    a.add_argument("--port", required=True)
+    a.add_argument("--protocol", required=True, choices=("hj212", "nmea", "modbus", "ascii"))
+    a.add_argument("--baud", type=int, default=9600)
+    a.add_argument("--count", type=int, default=10, help=_("valid readings to record"))
+    a.add_argument("--timeout", type=float, default=10.0)
+    a.add_argument("--model", default="generic-ph")
+    a.add_argument("--unit", type=int, default=1)
+    a.add_argument("--pattern")
+    a.add_argument("--interval", type=float, default=1.0)
+    a.add_argument("--instrument-model", help=_("the instrument's make and model"))
+    a.add_argument("--serial", help=_("the instrument's serial number"))
+    a.add_argument("--calibrated", help=_("the instrument's last calibration date (YYYY-MM-DD)"))
+    a.add_argument("--gps-port", help=_("an NMEA receiver to take the place from"))
+    a.add_argument("--description")
+    _json_flag(a)
 
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
     _json_flag(s)
@@ -587,6 +605,35 @@ def cmd_devices_read(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_devices_record(store: Store, args: argparse.Namespace) -> int:
+    from devices.reader import PortError, readings
+    from kit_app.services.officers import OfficerService
+
+    officer = OfficerService(store).get(args.officer)
+    gps = None
+    try:
+        if args.gps_port:
+            for r in readings(args.gps_port, "nmea", timeout=args.timeout):
+                if r["valid"] and r.get("fix"):
+                    gps = {k: r[k] for k in ("fix", "latitude", "longitude", "altitude", "time", "satellites", "hdop")}
+                    break
+        got: list[dict[str, Any]] = []
+        for r in readings(args.port, args.protocol, baud=args.baud, timeout=args.timeout, model=args.model,
+                          unit=args.unit, pattern=args.pattern, interval=args.interval):
+            got.append(r)
+            if sum(1 for x in got if x["valid"]) >= args.count:
+                break
+    except PortError as exc:
+        return _fail(args, str(exc), EXIT_FAIL)
+    instrument = {"model": args.instrument_model or (args.model if args.protocol == "modbus" else None),
+                  "serial": args.serial, "calibrated": args.calibrated}
+    res = _evidence(store).add_readings(args.case, officer, got, instrument=instrument, protocol=args.protocol,
+                                        port=args.port, gps=gps, description=args.description)
+    _emit(args, res.as_dict(), lambda: print(_("Recorded {n} messages as evidence {id}.").format(
+        n=len(got), id=res.evidence_id)))
+    return EXIT_OK
+
+
 def cmd_decode(args: argparse.Namespace) -> int:
     """One JSON object a line: the decoded fields or {"valid": false, "error": ...}; never stops."""
     if args.command == "hj212":
@@ -619,6 +666,7 @@ COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "custody": cmd_custody,
     "verify": cmd_verify,
     "keys": cmd_keys,
+    "devices": cmd_devices_record,
     "import-sources": cmd_import,
     "import-projects": cmd_import,
     "search": cmd_search,
@@ -659,7 +707,7 @@ def main(
         return gui(args)
     if args.command in ("hj212", "nmea"):  # no data dir needed
         return cmd_decode(args)
-    if args.command == "devices":
+    if args.command == "devices" and args.action == "read":
         return cmd_devices_read(args)
     data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
     setup_logging(data_dir, args.verbose)

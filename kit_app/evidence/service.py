@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from datetime import datetime
 from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -29,7 +30,7 @@ from kit_app.evidence.keys import KitKey
 from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
 from kit_app.services import roles as R
-from kit_app.timeutil import format_local, utcnow
+from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 
 # warning thresholds (settings later)
 GPS_DISTANCE_M = 2000.0
@@ -303,6 +304,81 @@ class EvidenceService:
         return out
 
     # ------------------------------------------------------------ physical items and custody actions
+    def add_readings(
+        self,
+        case_id: str,
+        officer: OfficerInfo,
+        readings: list[dict[str, Any]],
+        *,
+        instrument: dict[str, Any],
+        protocol: str,
+        port: str,
+        gps: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> IngestResult:
+        """Record a measurement session as one evidence item.
+
+        The original is a JSON Lines file written by the kit: a header (instrument model, serial
+        number, calibration date, protocol, port, GPS fix) then one line per message received —
+        the raw bytes verbatim (hex), the receive time and the decoded values, valid or not. It is
+        stored, hashed and put in custody like any other original.
+        """
+        R.require(officer, "evidence.collect")
+        if not readings:
+            raise ValidationError(_("There are no readings to record."), "readings")
+        case = self._case(case_id)
+        now = utcnow()
+        header = {"type": "session", "format": 1, "protocol": protocol, "port": port,
+                  "instrument": instrument, "gps": gps, "recorded_at": now.isoformat(),
+                  "officer": C.actor(officer), "count": len(readings)}
+        tmp = self.blobs.tmp / f"readings-{now.strftime('%Y%m%dT%H%M%S')}.jsonl"
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps(header, ensure_ascii=False) + "\n")
+            for r in readings:
+                fh.write(json.dumps({"type": "reading"} | r, ensure_ascii=False, default=str) + "\n")
+        try:
+            valid = [r for r in readings if r.get("valid")]
+            times = [r["received_at"] for r in readings if r.get("received_at")]
+            summary = {"messages": len(readings), "valid": len(valid), "invalid": len(readings) - len(valid),
+                       "first": min(times) if times else None, "last": max(times) if times else None}
+            with self.blobs.writing():
+                sha, size, _new = self.blobs.put(tmp)
+                self.blobs.sync()
+                warnings = []
+                if summary["invalid"]:
+                    warnings.append(_("{n} messages were damaged (kept raw in the record)").format(n=summary["invalid"]))
+                if not instrument.get("calibrated"):
+                    warnings.append(_("the instrument's calibration date was not given"))
+                if gps is None or not gps.get("fix"):
+                    warnings.append(_("no GPS fix: the place of the measurement is not recorded"))
+                name = f"{instrument.get('model') or protocol}-{now.astimezone(LOCAL_TZ).strftime('%Y%m%d-%H%M%S')}.jsonl"
+                with self.store.write_session() as s:
+                    item = EvidenceItem(
+                        case_id=case["id"], kind=media.READING, original_name=name, size=size, sha256=sha,
+                        media_type="application/x-kit-readings+jsonl",
+                        captured_at=datetime.fromisoformat(summary["first"]) if summary["first"] else now,
+                        captured_clock="kit", latitude=(gps or {}).get("latitude"),
+                        longitude=(gps or {}).get("longitude"), altitude=(gps or {}).get("altitude"),
+                        device=" ".join(str(x) for x in (instrument.get("model"), instrument.get("serial") and
+                                                         f"#{instrument['serial']}") if x) or None,
+                        description=description,
+                        metadata_json=json.dumps({"readings": summary, "instrument": instrument, "protocol": protocol,
+                                                  "port": port, "gps": gps}, ensure_ascii=False),
+                        warnings_json=json.dumps(warnings, ensure_ascii=False), imported_at=now,
+                        created_at=now, updated_at=now, origin_kit=self.store.kit_id)
+                    item.officers.append(EvidenceOfficer(officer_id=officer.id, position=0))
+                    s.add(item)
+                    s.flush()
+                    self.log.append(s, evidence_id=item.id, case_id=case["id"], kind=C.COLLECTED,
+                                    actors=[C.actor(officer)], item_sha256=sha, device=item.device,
+                                    place={"latitude": gps.get("latitude"), "longitude": gps.get("longitude")}
+                                    if gps and gps.get("fix") else None,
+                                    details={"protocol": protocol, "port": port, "messages": len(readings)}, at=now)
+                    self.log.flush_checkpoint(s)
+                    return IngestResult(name, "ok", item.id, sha, warnings)
+        finally:
+            tmp.unlink(missing_ok=True)
+
     def add_physical(self, case_id: str, officer: OfficerInfo, *, seal_no: str, description: str,
                      place: str | None = None) -> str:
         R.require(officer, "evidence.collect")

@@ -128,3 +128,42 @@ def test_cli_devices_read(tmp_path) -> None:  # type: ignore[no-untyped-def]
     p = subprocess.run([str(exe), "--lang", "en", "devices", "read", "--port", "/dev/nope", "--protocol", "nmea"],
                        capture_output=True, timeout=30)
     assert p.returncode == 1 and b"cannot open" in p.stderr
+
+
+def test_record_a_measurement_session_as_evidence(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+    from pathlib import Path
+
+    from kit_app.db import open_store
+    from kit_app.evidence.service import EvidenceService
+    from kit_app.services.cases import CaseService
+    from kit_app.services.demo import DemoGenerator
+    from kit_app.services.officers import OfficerService
+
+    data = tmp_path / "data"
+    store = open_store(data)
+    DemoGenerator(store, seed=1).generate(20, 0)
+    li = OfficerService(store).login("45010320231", "demo1234")
+    case = CaseService(store).create(party="某热电厂", title="烟气超标", actor=li)
+    store.close()
+    exe = Path(sys.executable).with_name("kit-app")
+    with simulator("hj212", "--rate", "20", "--count", "40", "--bad-crc", "0.2", "--seed", "5") as port, \
+            simulator("nmea", "--rate", "10", "--count", "40") as gps:
+        p = subprocess.run([str(exe), "--lang", "en", "--data-dir", str(data), "devices", "record", "--case",
+                            case.id, "--officer", "45010320231", "--port", port, "--protocol", "hj212",
+                            "--count", "8", "--gps-port", gps, "--instrument-model", "崂应 3012H",
+                            "--serial", "A1234", "--calibrated", "2026-10-01", "--json"],
+                           capture_output=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    store = open_store(data)
+    ev = EvidenceService(store)
+    item = ev.show(res["evidence_id"])
+    assert item["kind"] == "instrument_reading" and item["device"] == "崂应 3012H #A1234"
+    assert item["metadata"]["readings"]["valid"] == 8 and item["latitude"] is not None
+    lines = [json.loads(x) for x in Path(item["stored_path"]).read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["instrument"]["calibrated"] == "2026-10-01" and lines[0]["gps"]["fix"]
+    raw = [bytes.fromhex(x["raw"]) for x in lines[1:] if x.get("valid")]
+    assert len(raw) == 8 and all(r.startswith(b"##") for r in raw)  # the bytes verbatim
+    assert [e["kind"] for e in item["custody"]] == ["collected"] and ev.verify().ok
+    store.close()
