@@ -149,7 +149,8 @@ def main() -> int:
         period = 1.0 / args.rate if args.rate > 0 else 0.0
         while args.count is None or sent < args.count:
             if args.disconnect_after is not None and sent >= args.disconnect_after:
-                return 0  # closing the pty: the port vanishes
+                time.sleep(0.5)  # what was sent can be read; then the port vanishes with the pty
+                return 0
             msg = next(source)
             if rng.random() < args.garbage:
                 os.write(master, bytes(rng.randrange(256) for _ in range(rng.randint(1, 40))))

@@ -82,7 +82,7 @@ def test_modbus_wrong_unit_is_silence() -> None:
 
 
 def test_vanished_port_and_silence() -> None:
-    with simulator("hj212", "--rate", "20", "--disconnect-after", "3") as port:
+    with simulator("hj212", "--rate", "20", "--disconnect-after", "3", "--wait", "1.5") as port:
         got: list[dict] = []  # type: ignore[type-arg]
         with pytest.raises(PortError):
             for r in readings(port, "hj212", timeout=2):
