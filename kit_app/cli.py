@@ -228,6 +228,23 @@ def build_parser() -> ArgumentParser:
     a.add_argument("--pattern", help=_("regular expression for vendor ASCII lines, with a (?P<value>…) group"))
     a.add_argument("--interval", type=float, default=1.0, help=_("Modbus polling interval, seconds"))
     _json_flag(a)
+    a = vsub.add_parser("list", help=_("serial ports, cameras found and the devices configured on this kit"))
+    _json_flag(a)
+    a = vsub.add_parser("add", help=_("configure a device on this kit"))
+    a.add_argument("--name", required=True)
+    a.add_argument("--driver", default="serial")
+    a.add_argument("--port", required=True)
+    a.add_argument("--protocol", choices=("hj212", "nmea", "modbus", "ascii"))
+    a.add_argument("--baud", type=int, default=9600)
+    a.add_argument("--model")
+    a.add_argument("--unit", type=int, default=1)
+    a.add_argument("--pattern")
+    a.add_argument("--serial")
+    a.add_argument("--calibrated")
+    _json_flag(a)
+    a = vsub.add_parser("remove", help=_("forget a configured device"))
+    a.add_argument("name")
+    _json_flag(a)
     a = vsub.add_parser("record", help=_("record a measurement session from a port as evidence of a case"))
     a.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
     a.add_argument("--officer", required=True, metavar="ID_OR_CERT_NO")
@@ -605,6 +622,45 @@ def cmd_devices_read(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_devices_config(data_dir: Path, args: argparse.Namespace) -> int:
+    from dataclasses import asdict
+
+    from devices.registry import DeviceConfig, DeviceConfigs, drivers
+
+    configs = DeviceConfigs(data_dir)
+    if args.action == "add":
+        data_dir.mkdir(parents=True, exist_ok=True)
+        c = DeviceConfig(name=args.name, driver=args.driver, port=args.port, protocol=args.protocol,
+                         baud=args.baud, model=args.model, unit=args.unit, pattern=args.pattern,
+                         serial=args.serial, calibrated=args.calibrated)
+        configs.add(c)
+        _emit(args, asdict(c), lambda: print(_("Configured {name} on {port}.").format(name=c.name, port=c.port)))
+        return EXIT_OK
+    if args.action == "remove":
+        gone = configs.remove(args.name)
+        _emit(args, {"removed": gone}, lambda: print(_("Removed.") if gone else _("No such device.")))
+        return EXIT_OK if gone else EXIT_USAGE
+    found = []
+    for drv in drivers().values():
+        try:
+            found += [asdict(d) | {"driver": drv.name} for d in drv.discover()]
+        except Exception as exc:  # a driver's discovery failing is reported, not fatal
+            found.append({"driver": drv.name, "error": str(exc)})
+    payload = {"found": found, "configured": [asdict(c) for c in configs.load()],
+               "drivers": sorted(drivers())}
+
+    def human() -> None:
+        print(_("Found:"))
+        for f in found:
+            print(f"  {f.get('driver')}: {f.get('port', '')} {f.get('description', f.get('error', ''))}")
+        print(_("Configured:"))
+        for c in payload["configured"]:
+            print(f"  {c['name']}: {c['driver']} {c['port']} {c.get('protocol') or ''}")
+
+    _emit(args, payload, human)
+    return EXIT_OK
+
+
 def cmd_devices_record(store: Store, args: argparse.Namespace) -> int:
     from devices.reader import PortError, readings
     from kit_app.services.officers import OfficerService
@@ -709,6 +765,13 @@ def main(
         return cmd_decode(args)
     if args.command == "devices" and args.action == "read":
         return cmd_devices_read(args)
+    if args.command == "devices" and args.action in ("list", "add", "remove"):
+        data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
+        setup_logging(data_dir, args.verbose)
+        try:
+            return cmd_devices_config(data_dir, args)
+        except ValueError as exc:
+            return _fail(args, str(exc), EXIT_FAIL)
     data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
     setup_logging(data_dir, args.verbose)
     store = None

@@ -1,0 +1,175 @@
+"""The driver interface, the registry of drivers (built-in, plus third-party drivers from the
+``kit_app.devices`` entry-point group) and the kit's saved device configuration."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Protocol
+
+from kit_app.i18n import _
+
+log = logging.getLogger(__name__)
+ENTRY_POINT_GROUP = "kit_app.devices"
+CONFIG_FILE = "devices.json"
+
+
+@dataclass(frozen=True)
+class DeviceInfo:
+    """Something found on this machine: a serial port or a camera."""
+
+    kind: str  # serial | camera
+    port: str
+    description: str = ""
+    hwid: str = ""
+
+
+@dataclass
+class DeviceConfig:
+    """A device the kit uses, as the officer configured it (saved per kit)."""
+
+    name: str
+    driver: str  # the registered driver's name
+    port: str
+    protocol: str | None = None
+    baud: int = 9600
+    model: str | None = None  # instrument model or Modbus register map
+    unit: int = 1
+    pattern: str | None = None
+    serial: str | None = None
+    calibrated: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+
+
+class Driver(Protocol):
+    """What a driver provides: discovery and a stream of readings (or frames) for a config."""
+
+    name: str
+    label: str
+
+    def discover(self) -> list[DeviceInfo]: ...
+
+    def stream(self, config: DeviceConfig, stop: Callable[[], bool]) -> Iterator[dict[str, Any]]: ...
+
+
+class SerialInstrumentDriver:
+    """Instruments and GNSS receivers on serial ports (HJ 212, NMEA 0183, Modbus RTU, vendor ASCII)."""
+
+    name = "serial"
+    label = "Serial instrument"
+
+    def discover(self) -> list[DeviceInfo]:
+        try:
+            from serial.tools import list_ports
+        except ImportError:  # pragma: no cover
+            return []
+        return [DeviceInfo("serial", p.device, p.description or "", p.hwid or "") for p in list_ports.comports()]
+
+    def stream(self, config: DeviceConfig, stop: Callable[[], bool]) -> Iterator[dict[str, Any]]:
+        from devices.reader import readings
+
+        yield from readings(config.port, config.protocol or "ascii", baud=config.baud, model=config.model or "",
+                            unit=config.unit, pattern=config.pattern, stop=stop)
+
+
+class CameraDriver:
+    """USB/UVC cameras by index (found by probing) and IP cameras by URL (configured)."""
+
+    name = "camera"
+    label = "Camera"
+
+    def discover(self, indexes: range = range(4)) -> list[DeviceInfo]:
+        found = []
+        if os.name != "nt" and not any(Path("/dev").glob("video*")):
+            return found  # nothing to probe (and OpenCV would only print warnings)
+        import cv2
+
+        for i in indexes:
+            cap = cv2.VideoCapture(i)
+            try:
+                if cap.isOpened():
+                    found.append(DeviceInfo("camera", str(i), f"camera {i}"))
+            finally:
+                cap.release()
+        return found
+
+    def stream(self, config: DeviceConfig, stop: Callable[[], bool]) -> Iterator[dict[str, Any]]:
+        """Frames (BGR arrays) from a camera index, an RTSP/HTTP URL or a video file."""
+        import cv2
+
+        from devices.reader import PortError
+
+        source: int | str = int(config.port) if config.port.isdigit() else config.port
+        cap = cv2.VideoCapture(source)
+        if not cap.isOpened():
+            raise PortError(_("cannot open the camera {port}").format(port=config.port))
+        try:
+            n = 0
+            while not stop():
+                ok, frame = cap.read()
+                if not ok:
+                    raise PortError(_("the camera {port} stopped sending frames").format(port=config.port))
+                n += 1
+                yield {"valid": True, "frame": frame, "index": n,
+                       "received_at": datetime.now(timezone.utc).isoformat()}
+        finally:
+            cap.release()
+
+
+BUILTIN: tuple[Driver, ...] = (SerialInstrumentDriver(), CameraDriver())
+
+
+def drivers() -> dict[str, Driver]:
+    """Built-in drivers, then those third parties register under ``kit_app.devices``."""
+    out: dict[str, Driver] = {d.name: d for d in BUILTIN}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            obj = ep.load()
+            drv = obj() if isinstance(obj, type) else obj
+            out[drv.name] = drv
+        except Exception:  # a broken plug-in must not take the kit down
+            log.exception("cannot load device driver %s", ep.name)
+    return out
+
+
+class DeviceConfigs:
+    """The kit's configured devices, in ``DATA_DIR/devices.json`` (written atomically)."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.path = data_dir / CONFIG_FILE
+
+    def load(self) -> list[DeviceConfig]:
+        if not self.path.exists():
+            return []
+        try:
+            raw = json.loads(self.path.read_text(encoding="utf-8"))
+            return [DeviceConfig(**d) for d in raw.get("devices", [])]
+        except (ValueError, TypeError) as exc:
+            raise ValueError(_("{file} is damaged: {reason}").format(file=self.path, reason=exc)) from exc
+
+    def save(self, configs: list[DeviceConfig]) -> None:
+        tmp = self.path.with_suffix(".tmp")
+        with tmp.open("w", encoding="utf-8") as fh:
+            json.dump({"devices": [asdict(c) for c in configs]}, fh, ensure_ascii=False, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, self.path)
+
+    def add(self, config: DeviceConfig) -> None:
+        if config.driver not in drivers():
+            raise ValueError(_("unknown driver {name}").format(name=config.driver))
+        items = [c for c in self.load() if c.name != config.name]
+        items.append(config)
+        self.save(items)
+
+    def remove(self, name: str) -> bool:
+        items = self.load()
+        kept = [c for c in items if c.name != name]
+        self.save(kept)
+        return len(kept) != len(items)
