@@ -14,7 +14,7 @@ from kit_app.i18n import _
 
 
 class ModbusError(ValueError):
-    pass
+    """A Modbus frame that cannot be trusted; the message names what is wrong."""
 
 
 def crc16_modbus(data: bytes) -> int:

@@ -15,7 +15,7 @@ PROTOCOLS = ("hj212", "nmea", "modbus", "ascii")
 
 
 class PortError(Exception):
-    pass
+    """The port cannot be opened, went away, or stays silent; the message says which."""
 
 
 def open_port(port: str, baud: int) -> Any:

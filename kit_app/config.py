@@ -45,5 +45,5 @@ def setup_logging(data_dir: Path | None, verbose: bool = False) -> None:
             fh.setFormatter(fmt)
             root.addHandler(fh)
         except OSError:
-            pass
+            pass  # a read-only data dir: log to stderr only; the command itself says what fails
     root._kit_configured = True  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ class UsageError(KitError):
 
 
 class NotFound(KitError):
-    pass
+    """What the user named does not exist."""
 
 
 class ValidationError(KitError):
@@ -28,11 +28,11 @@ class ValidationError(KitError):
 
 
 class PermissionDenied(KitError):
-    pass
+    """The acting officer's roles do not allow the action."""
 
 
 class AuthenticationError(KitError):
-    pass
+    """Login refused (wrong credentials, locked or disabled account)."""
 
 
 class DataDirTooNew(KitError):

@@ -31,7 +31,7 @@ def decode_bytes(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
-        pass
+        pass  # not UTF-8: try GB18030 (a superset of GBK) next
     try:
         return data.decode("gb18030"), "gb18030"
     except UnicodeDecodeError as exc:

@@ -80,8 +80,8 @@ def install_crash_handler(data_dir: Path) -> None:
     sys.excepthook = hook
     try:
         faulthandler.enable()
-    except (RuntimeError, ValueError, OSError):  # no usable stderr (a windowed build)
-        pass
+    except (RuntimeError, ValueError, OSError):
+        log.info("faulthandler unavailable: no usable stderr (a windowed build)")
 
 
 class Application:

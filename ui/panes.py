@@ -71,7 +71,7 @@ class Pane(QWidget):
         self.status_message.emit(describe_error(exc))
 
     def on_data_changed(self, what: str) -> None:
-        pass
+        """Refresh what ``what`` ("cases", "sources", "projects") touched; panes override it."""
 
 
 class SourcesPane(Pane):

@@ -21,7 +21,7 @@ log = logging.getLogger(__name__)
 
 
 class Cancelled(Exception):
-    pass
+    """The user cancelled the task."""
 
 
 class TaskContext:

@@ -28,7 +28,7 @@ from kit_app.timeutil import utcnow
 
 
 class Base(DeclarativeBase):
-    pass
+    """The declarative base of every table."""
 
 
 class SyncMixin:

@@ -118,14 +118,14 @@ def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:
         try:
             meta.orientation = int(o.values[0])
         except (TypeError, ValueError):
-            pass
+            meta.orientation = None  # an impossible value: the tag is left out
     for key, attr in (("EXIF ExifImageWidth", "width"), ("EXIF ExifImageLength", "height")):
         t = tags.get(key)
         if t is not None and getattr(t, "values", None):
             try:
                 setattr(meta, attr, int(t.values[0]))
             except (TypeError, ValueError):
-                pass
+                setattr(meta, attr, None)  # an impossible value: the tag is left out
     dto = _text(tags.get("EXIF DateTimeOriginal")) or _text(tags.get("Image DateTime"))
     if dto:
         try:
@@ -166,7 +166,7 @@ def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:
             meta.gps_time = datetime.combine(d, datetime.min.time(), tzinfo=timezone.utc) + timedelta(
                 hours=h, minutes=m, seconds=s)
         except (ValueError, OverflowError):
-            pass
+            meta.gps_time = None  # an impossible GPS date or time: no satellite time to compare
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

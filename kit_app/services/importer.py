@@ -143,7 +143,7 @@ def parse_date(text: str) -> date:
         try:
             return datetime.fromisoformat(t).date()
         except ValueError:
-            pass
+            pass  # not ISO either: reported below as "not a date"
     raise ValueError(t)
 
 
