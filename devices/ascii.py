@@ -13,7 +13,7 @@ DEFAULT_PATTERN = r"^(?P<name>[A-Za-z][\w.]*)[,=:\s]+(?P<value>[-+]?\d+(?:\.\d+)
 
 
 class AsciiError(ValueError):
-    pass
+    """A bad pattern, or a line that does not match it."""
 
 
 @dataclass
