@@ -12,10 +12,15 @@ from typing import Any
 from kit_app.i18n import _
 
 PROTOCOLS = ("hj212", "nmea", "modbus", "ascii")
+MAX_LINE = 4096  # an NMEA sentence is at most 82 characters; vendor lines are short too
 
 
 class PortError(Exception):
     """The port cannot be opened, went away, or stays silent; the message says which."""
+
+
+class ConfigError(PortError):
+    """The device's configuration is wrong (unknown model or protocol): retrying cannot help."""
 
 
 def open_port(port: str, baud: int) -> Any:
@@ -32,22 +37,32 @@ def readings(
     protocol: str,
     *,
     baud: int = 9600,
-    timeout: float = 10.0,
+    timeout: float | None = 10.0,
     model: str = "generic-ph",
     unit: int = 1,
     pattern: str | None = None,
     interval: float = 1.0,
     stop: Callable[[], bool] | None = None,
+    heartbeat: float | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Yield one dict per message: the decoded fields (``valid`` true) or ``valid`` false with the
-    error; each carries ``received_at`` (UTC) and ``raw`` (the bytes as hex)."""
+    error; each carries ``received_at`` (UTC) and ``raw`` (the bytes as hex).
+
+    With ``heartbeat`` (seconds), a ``{"kind": "status", "bytes", "skipped_bytes", "silent_for"}``
+    dict is also yielded that often, so a caller can tell a silent port from one that receives only
+    noise (a wrong baud rate). ``timeout`` None: silence never ends the stream.
+    """
     import serial
 
+    if protocol not in PROTOCOLS:
+        raise ConfigError(_("unknown protocol {name} (known: {known})").format(name=protocol, known=", ".join(PROTOCOLS)))
     ser = open_port(port, baud)
     last_data = time.monotonic()
+    last_beat = last_data
+    total = skipped = 0
     try:
         if protocol == "modbus":
-            yield from _modbus(ser, model, unit, interval, timeout, stop)
+            yield from _modbus(ser, model, unit, interval, timeout, stop, heartbeat)
             return
         if protocol == "hj212":
             from devices.hj212 import Packet, StreamDecoder, answer
@@ -64,12 +79,18 @@ def readings(
                 chunk = ser.read(4096) if protocol == "hj212" else ser.readline()
             except (serial.SerialException, OSError) as exc:
                 raise PortError(_("the port {port} went away: {reason}").format(port=port, reason=exc)) from exc
+            mono = time.monotonic()
+            if heartbeat is not None and mono - last_beat >= heartbeat:
+                last_beat = mono
+                yield {"kind": "status", "bytes": total, "silent_for": round(mono - last_data, 1),
+                       "skipped_bytes": dec.skipped if protocol == "hj212" else skipped}
             if not chunk:
-                if time.monotonic() - last_data > timeout:
+                if timeout is not None and mono - last_data > timeout:
                     raise PortError(_("no data from {port} for {s:.0f} s (instrument off, or a wrong baud rate?)")
                                     .format(port=port, s=timeout))
                 continue
-            last_data = time.monotonic()
+            last_data = mono
+            total += len(chunk)
             now = datetime.now(timezone.utc).isoformat()
             if protocol == "hj212":
                 for item in dec.feed(chunk):
@@ -83,6 +104,9 @@ def readings(
                 continue
             line += chunk
             if not line.endswith(b"\n"):
+                if len(line) > MAX_LINE:  # no line end in sight: noise (a wrong baud rate?)
+                    skipped += len(line)
+                    line = b""
                 continue  # a line cut by the read timeout: wait for its end
             text, line = line, b""
             try:
@@ -94,29 +118,39 @@ def readings(
         ser.close()
 
 
-def _modbus(ser: Any, model: str, unit: int, interval: float, timeout: float,
-            stop: Callable[[], bool] | None) -> Iterator[dict[str, Any]]:
+def _modbus(ser: Any, model: str, unit: int, interval: float, timeout: float | None,
+            stop: Callable[[], bool] | None, heartbeat: float | None = None) -> Iterator[dict[str, Any]]:
     from devices import modbus
 
     maps = modbus.register_maps()
     if model not in maps:
-        raise PortError(_("unknown instrument model {model} (known: {known})").format(
+        raise ConfigError(_("unknown instrument model {model} (known: {known})").format(
             model=model, known=", ".join(sorted(maps))))
     rmap = maps[model]
     start, count = rmap.span
     req = modbus.read_request(unit, start, count)
     want = 5 + 2 * count
+    import serial
+
     silent_since = time.monotonic()
+    total = 0
     while not (stop and stop()):
-        ser.reset_input_buffer()
-        ser.write(req)
-        resp = b""
-        deadline = time.monotonic() + 1.0
-        while len(resp) < want and time.monotonic() < deadline:
-            resp += ser.read(want - len(resp))
+        try:
+            ser.reset_input_buffer()
+            ser.write(req)
+            resp = b""
+            deadline = time.monotonic() + 1.0
+            while len(resp) < want and time.monotonic() < deadline:
+                resp += ser.read(want - len(resp))
+        except (serial.SerialException, OSError) as exc:
+            raise PortError(_("the port {port} went away: {reason}").format(port=ser.port, reason=exc)) from exc
+        total += len(resp)
         now = datetime.now(timezone.utc).isoformat()
+        if heartbeat is not None:
+            yield {"kind": "status", "bytes": total, "skipped_bytes": 0,
+                   "silent_for": round(time.monotonic() - silent_since, 1)}
         if not resp:
-            if time.monotonic() - silent_since > timeout:
+            if timeout is not None and time.monotonic() - silent_since > timeout:
                 raise PortError(_("no answer from unit {unit} for {s:.0f} s (address, wiring or baud rate?)").format(
                     unit=unit, s=timeout))
         else:

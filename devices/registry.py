@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
+from devices.reader import PortError
 from kit_app.i18n import _
 
 log = logging.getLogger(__name__)
@@ -71,11 +72,16 @@ class SerialInstrumentDriver:
             return []
         return [DeviceInfo("serial", p.device, p.description or "", p.hwid or "") for p in list_ports.comports()]
 
-    def stream(self, config: DeviceConfig, stop: Callable[[], bool]) -> Iterator[dict[str, Any]]:
+    def stream(self, config: DeviceConfig, stop: Callable[[], bool],
+               heartbeat: float | None = None) -> Iterator[dict[str, Any]]:
+        """Readings; with ``heartbeat``, status dicts too and silence never ends the stream (the
+        session shows it as a state instead)."""
         from devices.reader import readings
 
-        yield from readings(config.port, config.protocol or "ascii", baud=config.baud, model=config.model or "",
-                            unit=config.unit, pattern=config.pattern, stop=stop)
+        yield from readings(config.port, config.protocol or "ascii", baud=config.baud,
+                            model=config.model or "generic-ph", unit=config.unit, pattern=config.pattern,
+                            stop=stop, heartbeat=heartbeat, timeout=None if heartbeat else 10.0,
+                            interval=float(config.options.get("interval", 1.0)))
 
 
 class CameraDriver:
@@ -100,26 +106,43 @@ class CameraDriver:
         return found
 
     def stream(self, config: DeviceConfig, stop: Callable[[], bool]) -> Iterator[dict[str, Any]]:
-        """Frames (BGR arrays) from a camera index, an RTSP/HTTP URL or a video file."""
-        import cv2
-
-        from devices.reader import PortError
-
-        source: int | str = int(config.port) if config.port.isdigit() else config.port
-        cap = cv2.VideoCapture(source)
-        if not cap.isOpened():
-            raise PortError(_("cannot open the camera {port}").format(port=config.port))
+        """Frames (BGR arrays) from a camera index, an RTSP/HTTP URL, a video file (played in a
+        loop at its own speed) or the simulated camera (``sim``, ``sim:1280x720@25``)."""
+        cap = open_camera(config)
         try:
             n = 0
             while not stop():
                 ok, frame = cap.read()
-                if not ok:
+                if not ok or frame is None:
                     raise PortError(_("the camera {port} stopped sending frames").format(port=config.port))
                 n += 1
                 yield {"valid": True, "frame": frame, "index": n,
                        "received_at": datetime.now(timezone.utc).isoformat()}
         finally:
             cap.release()
+
+
+def open_camera(config: DeviceConfig) -> Any:
+    """An opened capture (OpenCV, or a simulated camera with the same methods); PortError if not."""
+    from devices.sim.camera import LoopingVideo, SyntheticCamera, is_sim, is_video_file
+
+    if is_sim(config.port):
+        return SyntheticCamera.from_port(config.port)
+    if is_video_file(config.port):
+        cap = LoopingVideo(config.port)
+    else:
+        import cv2
+
+        source: int | str = int(config.port) if config.port.isdigit() else config.port
+        cap = cv2.VideoCapture(source)
+        for key, prop in (("width", cv2.CAP_PROP_FRAME_WIDTH), ("height", cv2.CAP_PROP_FRAME_HEIGHT),
+                          ("fps", cv2.CAP_PROP_FPS)):
+            if config.options.get(key):
+                cap.set(prop, float(config.options[key]))
+    if not cap.isOpened():
+        cap.release()
+        raise PortError(_("cannot open the camera {port}").format(port=config.port))
+    return cap
 
 
 BUILTIN: tuple[Driver, ...] = (SerialInstrumentDriver(), CameraDriver())

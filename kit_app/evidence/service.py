@@ -29,6 +29,7 @@ from kit_app.evidence.exif import distance_m, read_photo
 from kit_app.evidence.keys import KitKey
 from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
+from kit_app.ids import new_id
 from kit_app.services import roles as R
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 
@@ -315,8 +316,9 @@ class EvidenceService:
         port: str,
         gps: dict[str, Any] | None = None,
         description: str | None = None,
+        others: Iterable[OfficerInfo] = (),
     ) -> IngestResult:
-        """Record a measurement session as one evidence item.
+        """Record a measurement session as one evidence item (``others``: more officers on duty).
 
         The original is a JSON Lines file written by the kit: a header (instrument model, serial
         number, calibration date, protocol, port, GPS fix) then one line per message received —
@@ -331,7 +333,7 @@ class EvidenceService:
         header = {"type": "session", "format": 1, "protocol": protocol, "port": port,
                   "instrument": instrument, "gps": gps, "recorded_at": now.isoformat(),
                   "officer": C.actor(officer), "count": len(readings)}
-        tmp = self.blobs.tmp / f"readings-{now.strftime('%Y%m%dT%H%M%S')}.jsonl"
+        tmp = self.blobs.tmp / f"readings-{new_id()}.jsonl"
         with tmp.open("w", encoding="utf-8") as fh:
             fh.write(json.dumps(header, ensure_ascii=False) + "\n")
             for r in readings:
@@ -341,43 +343,101 @@ class EvidenceService:
             times = [r["received_at"] for r in readings if r.get("received_at")]
             summary = {"messages": len(readings), "valid": len(valid), "invalid": len(readings) - len(valid),
                        "first": min(times) if times else None, "last": max(times) if times else None}
-            with self.blobs.writing():
-                sha, size, _new = self.blobs.put(tmp)
-                self.blobs.sync()
-                warnings = []
-                if summary["invalid"]:
-                    warnings.append(_("{n} messages were damaged (kept raw in the record)").format(n=summary["invalid"]))
-                if not instrument.get("calibrated"):
-                    warnings.append(_("the instrument's calibration date was not given"))
-                if gps is None or not gps.get("fix"):
-                    warnings.append(_("no GPS fix: the place of the measurement is not recorded"))
-                name = f"{instrument.get('model') or protocol}-{now.astimezone(LOCAL_TZ).strftime('%Y%m%d-%H%M%S')}.jsonl"
-                with self.store.write_session() as s:
-                    item = EvidenceItem(
-                        case_id=case["id"], kind=media.READING, original_name=name, size=size, sha256=sha,
-                        media_type="application/x-kit-readings+jsonl",
-                        captured_at=datetime.fromisoformat(summary["first"]) if summary["first"] else now,
-                        captured_clock="kit", latitude=(gps or {}).get("latitude"),
-                        longitude=(gps or {}).get("longitude"), altitude=(gps or {}).get("altitude"),
-                        device=" ".join(str(x) for x in (instrument.get("model"), instrument.get("serial") and
-                                                         f"#{instrument['serial']}") if x) or None,
-                        description=description,
-                        metadata_json=json.dumps({"readings": summary, "instrument": instrument, "protocol": protocol,
-                                                  "port": port, "gps": gps}, ensure_ascii=False),
-                        warnings_json=json.dumps(warnings, ensure_ascii=False), imported_at=now,
-                        created_at=now, updated_at=now, origin_kit=self.store.kit_id)
-                    item.officers.append(EvidenceOfficer(officer_id=officer.id, position=0))
-                    s.add(item)
-                    s.flush()
-                    self.log.append(s, evidence_id=item.id, case_id=case["id"], kind=C.COLLECTED,
-                                    actors=[C.actor(officer)], item_sha256=sha, device=item.device,
-                                    place={"latitude": gps.get("latitude"), "longitude": gps.get("longitude")}
-                                    if gps and gps.get("fix") else None,
-                                    details={"protocol": protocol, "port": port, "messages": len(readings)}, at=now)
-                    self.log.flush_checkpoint(s)
-                    return IngestResult(name, "ok", item.id, sha, warnings)
+            warnings = []
+            if summary["invalid"]:
+                warnings.append(_("{n} messages were damaged (kept raw in the record)").format(n=summary["invalid"]))
+            if not instrument.get("calibrated"):
+                warnings.append(_("the instrument's calibration date was not given"))
+            name = f"{instrument.get('model') or protocol}-{now.astimezone(LOCAL_TZ).strftime('%Y%m%d-%H%M%S')}.jsonl"
+            device = " ".join(str(x) for x in (instrument.get("model"), instrument.get("serial") and
+                                                f"#{instrument['serial']}") if x) or None
+            return self._add_generated(
+                case, [officer, *[o for o in others if o.id != officer.id]], tmp, kind=media.READING, media_type="application/x-kit-readings+jsonl", name=name,
+                captured_at=datetime.fromisoformat(summary["first"]) if summary["first"] else now, gps=gps,
+                device=device, description=description, warnings=warnings, now=now,
+                metadata={"readings": summary, "instrument": instrument, "protocol": protocol, "port": port},
+                details={"protocol": protocol, "port": port, "messages": len(readings)})
         finally:
             tmp.unlink(missing_ok=True)
+
+    def add_capture(
+        self,
+        case_id: str,
+        officers: list[OfficerInfo],
+        path: Path,
+        *,
+        kind: str,
+        captured_at: datetime,
+        device: str,
+        gps: dict[str, Any] | None,
+        capture: dict[str, Any] | None = None,
+        description: str | None = None,
+    ) -> IngestResult:
+        """Take a still or clip the kit captured itself (the file at ``path``, which is moved in).
+
+        One custody event ``collected`` names every officer on duty, the device and the GPS fix.
+        """
+        if not officers:
+            raise ValidationError(_("No officer is on duty for this capture."), "officers")
+        R.require(officers[0], "evidence.collect")
+        if kind not in (media.PHOTO, media.VIDEO):
+            raise ValidationError(_("A capture is a photo or a video."), "kind")
+        case = self._case(case_id)
+        now = utcnow()
+        with path.open("rb") as fh:
+            head = fh.read(64)
+        sniffed = media.sniff(path, head)
+        media_type = sniffed[0] if sniffed else ("image/jpeg" if kind == media.PHOTO else "video/x-msvideo")
+        local = captured_at.astimezone(LOCAL_TZ)
+        name = f"{'IMG' if kind == media.PHOTO else 'VID'}-{local.strftime('%Y%m%d-%H%M%S')}{path.suffix.lower()}"
+        try:
+            return self._add_generated(
+                case, officers, path, kind=kind, media_type=media_type, name=name, captured_at=captured_at,
+                gps=gps, device=device, description=description, warnings=[], now=now,
+                metadata={"capture": capture or {}}, details={"capture": capture or {}, "original_name": name})
+        finally:
+            path.unlink(missing_ok=True)
+
+    def _add_generated(self, case: dict[str, Any], officers: list[OfficerInfo], tmp: Path, *, kind: str,
+                       media_type: str, name: str, captured_at: datetime, gps: dict[str, Any] | None,
+                       device: str | None, description: str | None, warnings: list[str], now: datetime,
+                       metadata: dict[str, Any], details: dict[str, Any]) -> IngestResult:
+        """An original the kit made (readings, captures): stored, then one item and its first event."""
+        has_fix = bool(gps and gps.get("fix") and gps.get("latitude") is not None)
+        if not has_fix:
+            warnings.append(_("no GPS fix: the place of the measurement is not recorded") if kind == media.READING
+                            else _("no GPS fix: the place of the capture is not recorded"))
+        with self.blobs.writing():
+            sha, size, _new = self.blobs.put(tmp)
+            if kind == media.PHOTO:
+                if why := make_thumbnail(self.blobs.path_for(sha), self.blobs.thumb_path(sha)):
+                    warnings.append(why)
+            elif kind == media.VIDEO:
+                if why := make_video_thumbnail(self.blobs.path_for(sha), self.blobs.thumb_path(sha)):
+                    warnings.append(why)
+            self.blobs.sync()
+            with self.store.write_session() as s:
+                item = EvidenceItem(
+                    case_id=case["id"], kind=kind, original_name=name, size=size, sha256=sha, media_type=media_type,
+                    captured_at=captured_at, captured_offset_min=int((captured_at.utcoffset() or timedelta()).total_seconds()
+                                                                     // 60) if captured_at.tzinfo else None,
+                    captured_clock="kit",
+                    latitude=gps["latitude"] if has_fix else None, longitude=gps["longitude"] if has_fix else None,
+                    altitude=gps.get("altitude") if has_fix else None, device=device, description=description,
+                    metadata_json=json.dumps(metadata | {"gps": gps}, ensure_ascii=False),
+                    warnings_json=json.dumps(warnings, ensure_ascii=False), imported_at=now,
+                    created_at=now, updated_at=now, origin_kit=self.store.kit_id)
+                for i, o in enumerate(officers):
+                    item.officers.append(EvidenceOfficer(officer_id=o.id, position=i))
+                s.add(item)
+                s.flush()
+                place = {k: gps.get(k) for k in ("latitude", "longitude", "altitude", "satellites", "hdop")} \
+                    if has_fix else None
+                self.log.append(s, evidence_id=item.id, case_id=case["id"], kind=C.COLLECTED,
+                                actors=[C.actor(o) for o in officers], item_sha256=sha, device=device,
+                                place=place, details=details, at=now)
+                self.log.flush_checkpoint(s)
+                return IngestResult(name, "ok", item.id, sha, warnings)
 
     def add_physical(self, case_id: str, officer: OfficerInfo, *, seal_no: str, description: str,
                      place: str | None = None) -> str:

@@ -5,28 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 
 from devices.ascii import AsciiError, AsciiProtocol
 from devices.modbus import ModbusError, crc16_modbus, parse_response, read_request, register_maps
 from devices.reader import PortError, readings
-
-
-@contextmanager
-def simulator(*args: str) -> Iterator[str]:
-    p = subprocess.Popen([sys.executable, "-m", "devices.sim", *args, "--pty"], stdout=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout is not None
-        port = p.stdout.readline().strip()
-        assert port.startswith("/dev/"), port
-        yield port
-    finally:
-        p.kill()
-        p.wait()
-        if p.stdout is not None:
-            p.stdout.close()
+from tests.helpers.sim import simulator
 
 
 def take(it: Iterator[dict], n: int) -> list[dict]:  # type: ignore[type-arg]

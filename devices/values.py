@@ -1,0 +1,34 @@
+"""The numbers in a decoded message, whatever its protocol: ``{key: (label, value, unit)}``.
+
+Used to show the latest values, plot a series and print a measurement record. HJ 212 gives one
+entry per pollutant and kind of value (``a21026-Rtd``); Modbus one per register; vendor ASCII one
+per line; NMEA none (a fix is not a measurement).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+HJ212_KINDS = ("Rtd", "Avg", "Min", "Max", "Cou")
+
+
+def numeric_values(item: dict[str, Any]) -> dict[str, tuple[str, float, str]]:
+    out: dict[str, tuple[str, float, str]] = {}
+    if not item.get("valid"):
+        return out
+    for code, p in (item.get("pollutants") or {}).items():
+        name = p.get("name") or code
+        for kind in HJ212_KINDS:
+            v = p.get(kind)
+            if isinstance(v, (int, float)):
+                label = name if kind == "Rtd" else f"{name} {kind}"
+                out[f"{code}-{kind}"] = (label, float(v), p.get("unit") or "")
+    values = item.get("values")
+    if isinstance(values, dict):  # Modbus register map
+        for name, v in values.items():
+            if isinstance(v, dict) and isinstance(v.get("value"), (int, float)):
+                out[name] = (name, float(v["value"]), v.get("unit") or "")
+    if isinstance(item.get("value"), (int, float)):  # vendor ASCII
+        name = item.get("name") or "value"
+        out[name] = (name, float(item["value"]), item.get("unit") or "")
+    return out
