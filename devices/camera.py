@@ -18,11 +18,12 @@ from typing import Any
 
 import numpy as np
 
+from kit_app.errors import KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
 
 
-class CaptureError(Exception):
+class CaptureError(KitError):
     """No frame to capture, or the clip cannot be written; the message says which."""
 
 

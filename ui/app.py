@@ -9,6 +9,7 @@ import faulthandler
 import logging
 import sys
 import traceback
+from typing import Any
 from pathlib import Path
 from types import TracebackType
 
@@ -23,6 +24,7 @@ from kit_app.db import Store, open_store
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
 from ui.dialogs import FirstAdminDialog, LoginDialog
+from ui.devices import DeviceHub
 from ui.main_window import MainWindow
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
@@ -100,6 +102,9 @@ class Application:
         self.window: MainWindow | None = None
         self.login: LoginDialog | None = None
         self.first_admin: FirstAdminDialog | None = None
+        self.hub: DeviceHub | None = None
+        self.rig: Any = None
+        self.closing = False
 
     # step 1: open the store (and fill the demo data dir) in the worker
     def start(self) -> None:
@@ -134,7 +139,10 @@ class Application:
             progress.close()
             self.store = store
             self.services = Services.build(store)
+            self.hub = DeviceHub(store.data_dir)
             log.info("store open: %s (kit %s)", store.data_dir, store.kit_id)
+            if self.demo:
+                self._start_demo_devices()
             self.runner.run(self.services.officers.count, self._officers_counted, self._fatal)
 
         def failed(exc: BaseException) -> None:
@@ -143,6 +151,20 @@ class Application:
 
         handle = self.runner.run(work, opened, failed, on_progress=on_progress, with_context=True)
         progress.canceled.connect(handle.cancel)
+
+    def _start_demo_devices(self) -> None:
+        """The shipped simulators stand in for the kit's devices (started off the GUI thread)."""
+        from devices.demo import DemoRig
+
+        self.rig = DemoRig(self.data_dir)
+
+        def started(_configs: object) -> None:
+            if self.hub is not None and not self.closing:
+                self.hub.configs = self.hub.store.load()
+                self.hub.devices_changed.emit()
+                self.hub.autostart()
+
+        self.runner.run(self.rig.start, started, lambda e: log.warning("demo devices: %s", e), io=True)
 
     # step 2: first administrator on a new data dir, then login
     def _officers_counted(self, n: int) -> None:
@@ -174,7 +196,7 @@ class Application:
     def show_main(self, officer: OfficerInfo) -> MainWindow:
         assert self.services is not None
         log.info("officer %s logged in", officer.cert_no)
-        self.window = MainWindow(self.services, self.runner, officer, demo=self.demo)
+        self.window = MainWindow(self.services, self.runner, officer, demo=self.demo, hub=self.hub)
         self.window.logout_requested.connect(self.show_login)
         self.window.show()
         return self.window
@@ -184,7 +206,12 @@ class Application:
         self.app.exit(1)
 
     def shutdown(self) -> None:
-        self.runner.wait(15000)
+        self.closing = True
+        self.runner.wait(15000)  # the demo rig may still be starting its simulators
+        if self.hub is not None:
+            self.hub.shutdown()
+        if self.rig is not None:
+            self.rig.stop()
         if self.store is not None:
             self.store.close()
 

@@ -240,6 +240,7 @@ class EvidencePanel(QWidget):
 
     status_message = Signal(str)
     imported = Signal(list)  # IngestResult list, when an import ends
+    case_changed = Signal(object)  # the case shown (id or None)
 
     def __init__(self, ev: EvidenceService, runner: TaskRunner, officer: OfficerInfo,
                  officers_list: Any, parent: QWidget | None = None) -> None:
@@ -300,6 +301,7 @@ class EvidencePanel(QWidget):
 
     def set_case(self, case_id: str | None, label: str) -> None:
         self.case_id = case_id
+        self.case_changed.emit(case_id)
         self.title.setText(_("Evidence of {case}").format(case=label) if case_id else _("Select a case"))
         for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn,
                   self.verify_btn):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -21,6 +21,7 @@ from kit_app import __version__
 from kit_app.dto import ImportResult, OfficerInfo
 from kit_app.i18n import _
 from kit_app.services import roles as R
+from ui.devices import DeviceHub, DevicesPane
 from ui.dialogs import ImportResultDialog
 from ui.panes import CasesPane, Pane, ProjectsPane, SourcesPane
 from ui.services import Services
@@ -30,8 +31,11 @@ from ui.tasks import TaskRunner, describe_error
 class MainWindow(QMainWindow):
     logout_requested = Signal()
 
-    def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo, demo: bool = False) -> None:
+    def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo, demo: bool = False,
+                 hub: DeviceHub | None = None) -> None:
         super().__init__()
+        self._own_hub = hub is None
+        self.hub = hub or DeviceHub(services.store.data_dir, self)
         self.services = services
         self.runner = runner
         self.officer = officer
@@ -41,10 +45,12 @@ class MainWindow(QMainWindow):
         self.sources = SourcesPane(services, runner, officer)
         self.projects = ProjectsPane(services, runner, officer)
         self.cases = CasesPane(services, runner, officer)
+        self.devices = DevicesPane(services, runner, officer, self.hub)
         self.panes: list[tuple[str, Pane]] = [
             (_("Pollution sources"), self.sources),
             (_("Construction projects"), self.projects),
             (_("Cases"), self.cases),
+            (_("Devices"), self.devices),
         ]
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -71,6 +77,17 @@ class MainWindow(QMainWindow):
         who.setObjectName("status_officer")
         where = QLabel(_("Data: {path}").format(path=services.store.data_dir))
         where.setObjectName("status_data_dir")
+        self.gps_status = QLabel()
+        self.gps_status.setObjectName("status_gps")
+        self.device_status = QLabel()
+        self.device_status.setObjectName("status_devices")
+        self.statusBar().addPermanentWidget(self.gps_status)
+        self.statusBar().addPermanentWidget(self.device_status)
+        self._device_timer = QTimer(self)
+        self._device_timer.timeout.connect(self._update_device_status)
+        self._device_timer.start(1000)
+        self._update_device_status()
+        self.cases.evidence.case_changed.connect(self._case_for_capture)
         self.statusBar().addPermanentWidget(who)
         self.statusBar().addPermanentWidget(where)
         self._menus()
@@ -106,6 +123,14 @@ class MainWindow(QMainWindow):
         about.triggered.connect(self._about)
         help_.addAction(about)
 
+    def _update_device_status(self) -> None:
+        self.gps_status.setText(self.hub.gps.describe())
+        self.device_status.setText(self.hub.summary())
+
+    def _case_for_capture(self, case_id: str | None) -> None:
+        if case_id:
+            self.devices.select_case(case_id)
+
     def _broadcast(self, what: str) -> None:
         for _title, pane in self.panes:
             pane.on_data_changed(what)
@@ -140,5 +165,7 @@ class MainWindow(QMainWindow):
               "Kit id: {kit}").format(version=__version__, kit=self.services.store.kit_id))
 
     def closeEvent(self, event: QCloseEvent) -> None:  # noqa: N802
+        if self._own_hub:
+            self.hub.shutdown()
         self.runner.wait(10000)
         super().closeEvent(event)

@@ -405,6 +405,8 @@ class CasesPane(Pane):
     def on_data_changed(self, what: str) -> None:
         if what == "cases":
             self.refresh()
+        if what == "evidence" and self.evidence.case_id:
+            self.evidence.refresh()
 
 
 PaneFactory = Callable[[Services, TaskRunner, OfficerInfo], Pane]

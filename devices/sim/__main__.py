@@ -10,6 +10,7 @@ Faults for testing robustness: --garbage P (random bytes between messages), --ba
 from __future__ import annotations
 
 import argparse
+import json
 import math
 import os
 import random
@@ -80,11 +81,25 @@ def ascii_messages(rng: random.Random):  # type: ignore[no-untyped-def]
         yield f"LAeq,{laeq.value():.1f},dB(A)\r\n".encode()
 
 
-def open_pty() -> tuple[int, str]:
+def open_pty() -> tuple[int, int, str]:
     master, slave = os.openpty()
     tty.setraw(slave)
     tty.setraw(master)
-    return master, os.ttyname(slave)
+    return master, slave, os.ttyname(slave)
+
+
+def wait_drained(slave: int, limit: float = 10.0) -> None:
+    """Wait until the reader has taken every byte written (or ``limit`` seconds)."""
+    import fcntl
+    import struct
+    import termios
+
+    end = time.monotonic() + limit
+    while time.monotonic() < end:
+        waiting = struct.unpack("i", fcntl.ioctl(slave, termios.FIONREAD, b"\0\0\0\0"))[0]
+        if waiting == 0:
+            return
+        time.sleep(0.02)
 
 
 def serve_modbus(master: int, model: str, unit: int, rng: random.Random, args: argparse.Namespace) -> None:
@@ -118,6 +133,13 @@ def serve_modbus(master: int, model: str, unit: int, rng: random.Random, args: a
             answered += 1
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        n = os.write(fd, view)
+        view = view[n:]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(prog="python -m devices.sim")
     ap.add_argument("protocol", choices=("hj212", "nmea", "modbus", "ascii"))
@@ -134,9 +156,13 @@ def main() -> int:
     ap.add_argument("--stall", type=float, default=0.0)
     ap.add_argument("--disconnect-after", type=int)
     ap.add_argument("--wait", type=float, default=0.5, help="seconds to wait before the first message")
+    ap.add_argument("--baud", type=int, help="pace the bytes as a serial line at this baud rate (8N1) would; "
+                                             "with --rate 0, as fast as that line allows")
+    ap.add_argument("--duration", type=float, help="stop after this many seconds")
+    ap.add_argument("--report", action="store_true", help="print what was sent as JSON on stderr at the end")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    master, path = open_pty()
+    master, slave, path = open_pty()
     print(path, flush=True)
     try:
         if args.protocol == "modbus":
@@ -145,11 +171,16 @@ def main() -> int:
         time.sleep(args.wait)  # let the reader open the port (pyserial flushes on open)
         source = {"hj212": lambda: hj212_messages(rng, args.mn, args.bad_crc),
                   "nmea": lambda: nmea_messages(rng), "ascii": lambda: ascii_messages(rng)}[args.protocol]()
-        sent = 0
+        sent = sent_bytes = 0
         period = 1.0 / args.rate if args.rate > 0 else 0.0
+        t_start = time.monotonic()
+        line_free = t_start  # when the simulated serial line has sent everything written so far
         while args.count is None or sent < args.count:
+            if args.duration is not None and time.monotonic() - t_start >= args.duration:
+                break
             if args.disconnect_after is not None and sent >= args.disconnect_after:
-                time.sleep(0.5)  # what was sent can be read; then the port vanishes with the pty
+                wait_drained(slave)  # what was sent is read; then the port vanishes with the pty
+                time.sleep(0.2)
                 return 0
             msg = next(source)
             if rng.random() < args.garbage:
@@ -160,8 +191,13 @@ def main() -> int:
                 time.sleep(0.05)
                 os.write(master, msg[cut:])
             else:
-                os.write(master, msg)
+                _write_all(master, msg)
             sent += 1
+            sent_bytes += len(msg)
+            if args.baud:
+                line_free = max(line_free, time.monotonic() - 0.05) + len(msg) * 10 / args.baud
+                if (lag := line_free - time.monotonic()) > 0:
+                    time.sleep(lag)
             if rng.random() < args.stall:
                 time.sleep(3)
             # answers from the host (HJ 212 9014) are read and dropped
@@ -170,12 +206,17 @@ def main() -> int:
                     break
             if period:
                 time.sleep(period)
-        time.sleep(0.5)  # let the reader drain the last message
+        wait_drained(slave)  # let the reader take the last message
+        time.sleep(0.2)
+        if args.report:
+            print(json.dumps({"sent": sent, "bytes": sent_bytes, "seconds": round(time.monotonic() - t_start, 3)}),
+                  file=sys.stderr, flush=True)
         return 0
     except (BrokenPipeError, OSError, KeyboardInterrupt):
         return 0
     finally:
         os.close(master)
+        os.close(slave)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ ask for the first administrator on an empty one, log in, show the main window.""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -34,8 +35,15 @@ def test_demo_start_fills_data_dir_and_logs_in(qtbot: QtBot, kit_qapp: QApplicat
     w = kit.window
     assert w is not None and "李明" in w.findChild(type(login.title), "status_officer").text()
     qtbot.waitUntil(lambda: w.sources.model.rowCount() > 0, timeout=5000)
+    # the simulated devices of the demo kit are configured and the GNSS, analyser and camera connected
+    assert kit.hub is not None and kit.rig is not None
+    qtbot.waitUntil(lambda: len(kit.hub.workers) == 3 and kit.hub.gps.current() is not None, timeout=15000)
+    assert {c.protocol for c in kit.hub.configs} == {"nmea", "hj212", "modbus", "ascii", None}
+    procs = list(kit.rig.procs)
     w.close()
     kit.shutdown()
+    assert all(p.poll() is not None for p in procs)
+    assert not [t for t in threading.enumerate() if t.name.startswith("device-")]
 
 
 def test_empty_data_dir_asks_for_first_admin(qtbot: QtBot, kit_qapp: QApplication, tmp_path: Path) -> None:

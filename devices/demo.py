@@ -1,0 +1,86 @@
+"""The demo kit's devices: the shipped simulators on pseudo-terminals (a GNSS receiver, a flue gas
+analyser speaking HJ 212, a water quality probe on Modbus RTU, a sound level meter sending ASCII
+lines) and the simulated camera, configured on the demo data dir and started with the app.
+
+Pseudo-terminals exist on Linux and macOS; elsewhere only the simulated camera is set up.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from devices.registry import DeviceConfig, DeviceConfigs
+from kit_app.i18n import _
+
+log = logging.getLogger(__name__)
+
+
+def _demo_devices() -> list[tuple[DeviceConfig, list[str]]]:
+    """(configuration, simulator arguments) — the port is filled in when the simulator runs."""
+    return [
+        (DeviceConfig(name=_("GNSS receiver (simulated)"), driver="serial", port="", protocol="nmea", baud=9600,
+                      model="UM980", serial="SIM-GNSS-01", options={"demo": True, "autostart": True}),
+         ["nmea", "--rate", "1"]),
+        (DeviceConfig(name=_("Flue gas analyser (simulated)"), driver="serial", port="", protocol="hj212",
+                      baud=9600, model="Laoying 3012H", serial="SIM-FG-3012", calibrated="2026-10-15",
+                      options={"demo": True, "autostart": True}),
+         ["hj212", "--rate", "0.5", "--garbage", "0.02", "--bad-crc", "0.02"]),
+        (DeviceConfig(name=_("Water quality probe (simulated)"), driver="serial", port="", protocol="modbus",
+                      baud=9600, model="generic-ph", unit=1, serial="SIM-PH-07", calibrated="2026-11-02",
+                      options={"demo": True, "interval": 2.0}),
+         ["modbus", "--model", "generic-ph"]),
+        (DeviceConfig(name=_("Sound level meter (simulated)"), driver="serial", port="", protocol="ascii",
+                      baud=9600, model="AWA5688", serial="SIM-AWA-11", calibrated="2026-09-20",
+                      options={"demo": True}),
+         ["ascii", "--rate", "1"]),
+    ]
+
+
+class DemoRig:
+    """Starts the simulators, writes their ports into the kit's device configuration, stops them."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.configs = DeviceConfigs(data_dir)
+        self.procs: list[subprocess.Popen[str]] = []
+
+    def start(self) -> list[DeviceConfig]:
+        made: list[DeviceConfig] = []
+        if os.name == "posix":
+            for cfg, args in _demo_devices():
+                try:
+                    cfg.port = self._spawn(args)
+                except (OSError, RuntimeError) as exc:
+                    log.warning("demo simulator %s did not start: %s", args[0], exc)
+                    continue
+                made.append(cfg)
+        made.append(DeviceConfig(name=_("Camera (simulated)"), driver="camera", port="sim:1280x720@25",
+                                 model="KIT-CAM SIM", serial="SIM-CAM-01", options={"demo": True, "autostart": True}))
+        try:
+            kept = [c for c in self.configs.load() if not c.options.get("demo")]
+        except ValueError:
+            kept = []
+        self.configs.save(made + kept)
+        return made
+
+    def _spawn(self, args: list[str]) -> str:
+        p = subprocess.Popen([sys.executable, "-m", "devices.sim", *args, "--pty", "--wait", "0"],
+                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        self.procs.append(p)
+        assert p.stdout is not None
+        port = p.stdout.readline().strip()
+        if not port:
+            raise RuntimeError("no port")
+        return port
+
+    def stop(self) -> None:
+        for p in self.procs:
+            p.kill()
+        for p in self.procs:
+            p.wait()
+            if p.stdout is not None:
+                p.stdout.close()
+        self.procs.clear()
