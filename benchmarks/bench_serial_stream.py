@@ -31,8 +31,8 @@ def start_sim(seconds: float, baud: int) -> tuple[subprocess.Popen[str], str]:
     return p, p.stdout.readline().strip()
 
 
-def finish(p: subprocess.Popen[str]) -> dict[str, float]:
-    _out, err = p.communicate(timeout=30)
+def finish(p: subprocess.Popen[str], seconds: float) -> dict[str, float]:
+    _out, err = p.communicate(timeout=seconds + 30)
     return json.loads(err.strip().splitlines()[-1])
 
 
@@ -51,7 +51,7 @@ def run_session(seconds: float, baud: int) -> dict[str, object]:
                          on_item=lambda it: qns.append(it["qn"]) if it.get("valid") else None)
     c0, t0 = cpu(), time.monotonic()
     sess.start()
-    sent = finish(p)
+    sent = finish(p, seconds)
     time.sleep(0.5)
     sess.stop()
     used = cpu() - c0
@@ -84,7 +84,7 @@ def run_bare(seconds: float, baud: int) -> dict[str, object]:
                 got += len(chunk)
     finally:
         os.close(fd)
-    sent = finish(p)
+    sent = finish(p, seconds)
     used = cpu() - c0
     return {"sent_bytes": int(sent["bytes"]), "received_bytes": got,
             "reader_cpu_pct": round(100 * used / (time.monotonic() - t0), 1)}

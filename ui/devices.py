@@ -53,6 +53,7 @@ from kit_app.timeutil import LOCAL_TZ, format_local
 from ui.panes import Pane
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
+from ui.qtcompat import emit
 
 log = logging.getLogger(__name__)
 
@@ -118,11 +119,11 @@ class DeviceWorker(QObject):
                 return
             self._pending_since = time.monotonic()
             self._pending.set()
-            self.frame_ready.emit(self._preview(frame))
+            emit(self.frame_ready, self._preview(frame))
             return
         if self.kind == "gps":
             self.gps.feed(item)
-        self.item_received.emit(item)
+        emit(self.item_received, item)
 
     def _preview(self, frame: Any) -> QImage:
         import cv2
@@ -138,7 +139,7 @@ class DeviceWorker(QObject):
         return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
 
     def _on_state(self, state: str, detail: str) -> None:
-        self.state_changed.emit(state, detail)
+        emit(self.state_changed, state, detail)
 
     def frame_painted(self) -> None:
         self.preview_shown += 1
@@ -172,7 +173,7 @@ class DeviceHub(QObject):
             if cfg is None:
                 raise KeyError(name)
             w = DeviceWorker(cfg, self.gps, self)
-            w.state_changed.connect(lambda st, d, n=name: self.state_changed.emit(n, st, d))
+            w.state_changed.connect(lambda st, d, n=name: emit(self.state_changed, n, st, d))
             self.workers[name] = w
         w.start()
         return w
@@ -182,19 +183,19 @@ class DeviceHub(QObject):
         if w is not None:
             w.session._stop.set()  # the thread ends by itself; do not block the GUI waiting for it
             threading.Thread(target=w.stop, daemon=True).start()
-            self.state_changed.emit(name, S.STOPPED, "")
+            emit(self.state_changed, name, S.STOPPED, "")
 
     def add(self, cfg: DeviceConfig) -> None:
         self.close(cfg.name)
         self.store.add(cfg)
         self.configs = self.store.load()
-        self.devices_changed.emit()
+        emit(self.devices_changed)
 
     def remove(self, name: str) -> None:
         self.close(name)
         self.store.remove(name)
         self.configs = self.store.load()
-        self.devices_changed.emit()
+        emit(self.devices_changed)
 
     def state(self, name: str) -> tuple[str, str]:
         w = self.workers.get(name)
@@ -241,7 +242,7 @@ class DeviceTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         if self.rowCount():
-            self.dataChanged.emit(self.index(0, 4), self.index(self.rowCount() - 1, len(self.headers) - 1))
+            emit(self.dataChanged, self.index(0, 4), self.index(self.rowCount() - 1, len(self.headers) - 1))
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.hub.configs)
@@ -878,7 +879,7 @@ class DevicesPane(Pane):
                 self._select()
             self._tick()
         if state in (S.RECONNECTING, S.NOISE, S.SILENT, S.FAILED):
-            self.status_message.emit(f"{name}: {_(S.STATE_LABELS[state])} — {detail}")
+            emit(self.status_message, f"{name}: {_(S.STATE_LABELS[state])} — {detail}")
 
     def _tick(self) -> None:
         cfg = self.current_config()
@@ -1056,9 +1057,9 @@ class DevicesPane(Pane):
         if res.warnings:
             text += " — " + "; ".join(res.warnings)
         label.setText(text)
-        self.status_message.emit(text)
-        self.data_changed.emit("evidence")
+        emit(self.status_message, text)
+        emit(self.data_changed, "evidence")
 
     def _save_failed(self, exc: BaseException, label: QLabel) -> None:
         label.setText(describe_error(exc))
-        self.status_message.emit(label.text())
+        emit(self.status_message, label.text())

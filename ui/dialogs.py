@@ -35,6 +35,7 @@ from kit_app.i18n import LANGUAGES, _
 from kit_app.services import roles as R
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
+from ui.qtcompat import emit
 
 LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 
@@ -106,7 +107,7 @@ class LoginDialog(TaskDialog):
         for code in LANGUAGES:
             self.lang.addItem(LANGUAGE_NAMES[code], code)
         self.lang.setCurrentIndex(LANGUAGES.index(language))
-        self.lang.currentIndexChanged.connect(lambda i: self.language_changed.emit(self.lang.itemData(i)))
+        self.lang.currentIndexChanged.connect(lambda i: emit(self.language_changed, self.lang.itemData(i)))
         self.error = _error_label()
         self.hint = QLabel()
         self.hint.setWordWrap(True)
@@ -158,7 +159,7 @@ class LoginDialog(TaskDialog):
 
     def _ok(self, officer: OfficerInfo) -> None:
         self.officer = officer
-        self.logged_in.emit(officer)
+        emit(self.logged_in, officer)
         self.accept()
 
 
@@ -349,7 +350,7 @@ class NewCaseDialog(TaskDialog):
         self.submit_task(lambda: self.services.cases.create(**kwargs), self._done)  # type: ignore[arg-type]
 
     def _done(self, case: CaseDetail) -> None:
-        self.created.emit(case)
+        emit(self.created, case)
         self.accept()
 
 
@@ -386,7 +387,7 @@ class AcceptanceDialog(TaskDialog):
         d = self.date.date()
         when = date(d.year(), d.month(), d.day())
         def done(result: object) -> None:
-            self.recorded.emit(result)
+            emit(self.recorded, result)
             self.accept()
 
         self.submit_task(lambda: self.services.projects.accept(self.project.id, when, actor=self.officer), done)
