@@ -28,7 +28,6 @@ from ui.devices import DeviceHub
 from ui.main_window import MainWindow
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
-from ui.qtcompat import emit
 
 log = logging.getLogger("ui.app")
 
@@ -162,7 +161,7 @@ class Application:
         def started(_configs: object) -> None:
             if self.hub is not None and not self.closing:
                 self.hub.configs = self.hub.store.load()
-                emit(self.hub.devices_changed)
+                self.hub.devices_changed.emit()
                 self.hub.autostart()
 
         self.runner.run(self.rig.start, started, lambda e: log.warning("demo devices: %s", e), io=True)

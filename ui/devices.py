@@ -53,7 +53,6 @@ from kit_app.timeutil import LOCAL_TZ, format_local
 from ui.panes import Pane
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
-from ui.qtcompat import emit
 
 log = logging.getLogger(__name__)
 
@@ -119,11 +118,11 @@ class DeviceWorker(QObject):
                 return
             self._pending_since = time.monotonic()
             self._pending.set()
-            emit(self.frame_ready, self._preview(frame))
+            self.frame_ready.emit(self._preview(frame))
             return
         if self.kind == "gps":
             self.gps.feed(item)
-        emit(self.item_received, item)
+        self.item_received.emit(item)
 
     def _preview(self, frame: Any) -> QImage:
         import cv2
@@ -139,7 +138,7 @@ class DeviceWorker(QObject):
         return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
 
     def _on_state(self, state: str, detail: str) -> None:
-        emit(self.state_changed, state, detail)
+        self.state_changed.emit(state, detail)
 
     def frame_painted(self) -> None:
         self.preview_shown += 1
@@ -173,7 +172,7 @@ class DeviceHub(QObject):
             if cfg is None:
                 raise KeyError(name)
             w = DeviceWorker(cfg, self.gps, self)
-            w.state_changed.connect(lambda st, d, n=name: emit(self.state_changed, n, st, d))
+            w.state_changed.connect(lambda st, d, n=name: self.state_changed.emit(n, st, d))
             self.workers[name] = w
         w.start()
         return w
@@ -183,19 +182,19 @@ class DeviceHub(QObject):
         if w is not None:
             w.session._stop.set()  # the thread ends by itself; do not block the GUI waiting for it
             threading.Thread(target=w.stop, daemon=True).start()
-            emit(self.state_changed, name, S.STOPPED, "")
+            self.state_changed.emit(name, S.STOPPED, "")
 
     def add(self, cfg: DeviceConfig) -> None:
         self.close(cfg.name)
         self.store.add(cfg)
         self.configs = self.store.load()
-        emit(self.devices_changed)
+        self.devices_changed.emit()
 
     def remove(self, name: str) -> None:
         self.close(name)
         self.store.remove(name)
         self.configs = self.store.load()
-        emit(self.devices_changed)
+        self.devices_changed.emit()
 
     def state(self, name: str) -> tuple[str, str]:
         w = self.workers.get(name)
@@ -242,7 +241,7 @@ class DeviceTableModel(QAbstractTableModel):
 
     def refresh(self) -> None:
         if self.rowCount():
-            emit(self.dataChanged, self.index(0, 4), self.index(self.rowCount() - 1, len(self.headers) - 1))
+            self.dataChanged.emit(self.index(0, 4), self.index(self.rowCount() - 1, len(self.headers) - 1))
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.hub.configs)
@@ -637,7 +636,7 @@ class DevicesPane(Pane):
         split.addWidget(left)
         split.addWidget(self.pages)
         split.setStretchFactor(1, 2)
-        split.setSizes([430, 800])
+        split.setSizes([600, 700])
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(split, 1)
@@ -666,10 +665,13 @@ class DevicesPane(Pane):
         self.clip_btn.clicked.connect(self.toggle_clip)
         self.camera_info = QLabel()
         self.camera_info.setObjectName("camera_info")
+        self.capture_result = QLabel()
+        self.capture_result.setObjectName("capture_result")
+        self.capture_result.setWordWrap(True)
         row = QHBoxLayout()
         row.addWidget(self.photo_btn)
         row.addWidget(self.clip_btn)
-        row.addStretch(1)
+        row.addWidget(self.capture_result, 1)
         row.addWidget(self.camera_info)
         v = QVBoxLayout(page)
         v.addWidget(self.preview, 1)
@@ -879,7 +881,7 @@ class DevicesPane(Pane):
                 self._select()
             self._tick()
         if state in (S.RECONNECTING, S.NOISE, S.SILENT, S.FAILED):
-            emit(self.status_message, f"{name}: {_(S.STATE_LABELS[state])} — {detail}")
+            self.status_message.emit(f"{name}: {_(S.STATE_LABELS[state])} — {detail}")
 
     def _tick(self) -> None:
         cfg = self.current_config()
@@ -1004,7 +1006,7 @@ class DevicesPane(Pane):
         when = datetime.now(LOCAL_TZ)
         tap, ev = w.tap, self.services.evidence
         size = w.frame_size
-        self.camera_info.setText(_("Saving the photo…"))
+        self.capture_result.setText(_("Saving the photo…"))
 
         def work() -> Any:
             path = tap.still(ev.blobs.tmp, when, make=make, model=model, serial=cfg.serial, gps=gps)
@@ -1012,8 +1014,8 @@ class DevicesPane(Pane):
                                   capture={"camera": cfg.name, "port": cfg.port,
                                            "width": size[0] if size else None, "height": size[1] if size else None})
 
-        self.runner.run(work, lambda r: self._saved(r, self.camera_info),
-                        lambda e: self._save_failed(e, self.camera_info))
+        self.runner.run(work, lambda r: self._saved(r, self.capture_result),
+                        lambda e: self._save_failed(e, self.capture_result))
 
     def toggle_clip(self) -> None:
         cfg, w = self.current_config(), self.worker
@@ -1028,7 +1030,7 @@ class DevicesPane(Pane):
                 tap.start_clip(ev.blobs.tmp, self.clip_started)
             except CaptureError as exc:
                 self.clip_btn.setChecked(False)
-                self._save_failed(exc, self.camera_info)
+                self._save_failed(exc, self.capture_result)
                 return
             self.preview.recording_since = time.monotonic()
             self.clip_btn.setText(_("Stop clip and save"))
@@ -1040,7 +1042,7 @@ class DevicesPane(Pane):
         gps = self.hub.gps.current() or self.clip_gps
         started = self.clip_started
         _make, _model, device = self._camera_identity(cfg)
-        self.camera_info.setText(_("Saving the clip…"))
+        self.capture_result.setText(_("Saving the clip…"))
 
         def work() -> Any:
             clip = tap.stop_clip()
@@ -1049,17 +1051,17 @@ class DevicesPane(Pane):
                                                     "seconds": clip.seconds, "fps": clip.fps,
                                                     "width": clip.width, "height": clip.height})
 
-        self.runner.run(work, lambda r: self._saved(r, self.camera_info),
-                        lambda e: self._save_failed(e, self.camera_info))
+        self.runner.run(work, lambda r: self._saved(r, self.capture_result),
+                        lambda e: self._save_failed(e, self.capture_result))
 
     def _saved(self, res: Any, label: QLabel) -> None:
         text = _("Saved as evidence {name}").format(name=res.path)
         if res.warnings:
             text += " — " + "; ".join(res.warnings)
         label.setText(text)
-        emit(self.status_message, text)
-        emit(self.data_changed, "evidence")
+        self.status_message.emit(text)
+        self.data_changed.emit("evidence")
 
     def _save_failed(self, exc: BaseException, label: QLabel) -> None:
         label.setText(describe_error(exc))
-        emit(self.status_message, label.text())
+        self.status_message.emit(label.text())

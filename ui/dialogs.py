@@ -35,7 +35,6 @@ from kit_app.i18n import LANGUAGES, _
 from kit_app.services import roles as R
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
-from ui.qtcompat import emit
 
 LANGUAGE_NAMES = {"zh_CN": "简体中文", "en": "English"}
 
@@ -107,7 +106,7 @@ class LoginDialog(TaskDialog):
         for code in LANGUAGES:
             self.lang.addItem(LANGUAGE_NAMES[code], code)
         self.lang.setCurrentIndex(LANGUAGES.index(language))
-        self.lang.currentIndexChanged.connect(lambda i: emit(self.language_changed, self.lang.itemData(i)))
+        self.lang.currentIndexChanged.connect(lambda i: self.language_changed.emit(self.lang.itemData(i)))
         self.error = _error_label()
         self.hint = QLabel()
         self.hint.setWordWrap(True)
@@ -159,7 +158,7 @@ class LoginDialog(TaskDialog):
 
     def _ok(self, officer: OfficerInfo) -> None:
         self.officer = officer
-        emit(self.logged_in, officer)
+        self.logged_in.emit(officer)
         self.accept()
 
 
@@ -350,7 +349,7 @@ class NewCaseDialog(TaskDialog):
         self.submit_task(lambda: self.services.cases.create(**kwargs), self._done)  # type: ignore[arg-type]
 
     def _done(self, case: CaseDetail) -> None:
-        emit(self.created, case)
+        self.created.emit(case)
         self.accept()
 
 
@@ -387,7 +386,7 @@ class AcceptanceDialog(TaskDialog):
         d = self.date.date()
         when = date(d.year(), d.month(), d.day())
         def done(result: object) -> None:
-            emit(self.recorded, result)
+            self.recorded.emit(result)
             self.accept()
 
         self.submit_task(lambda: self.services.projects.accept(self.project.id, when, actor=self.officer), done)

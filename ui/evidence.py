@@ -35,7 +35,6 @@ from kit_app.services import roles as R
 from kit_app.timeutil import format_local
 from ui.dialogs import TaskDialog
 from ui.tasks import TaskRunner, describe_error
-from ui.qtcompat import emit
 
 Index = QModelIndex | QPersistentModelIndex
 THUMB = 128
@@ -120,7 +119,7 @@ class EvidenceModel(QAbstractListModel):
         for row, it in enumerate(self.items):
             if it["sha256"] == sha:
                 idx = self.index(row)
-                emit(self.dataChanged, idx, idx, [Qt.ItemDataRole.DecorationRole])
+                self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
 
 
 def _e(v: object) -> str:
@@ -198,7 +197,7 @@ class PhysicalItemDialog(TaskDialog):
         def submit() -> None:
             seal, desc, place = self.seal.text(), self.description.text(), self.place.text() or None
             self.submit_task(lambda: ev.add_physical(case_id, officer, seal_no=seal, description=desc, place=place),
-                             lambda eid: (emit(self.recorded, eid), self.accept()))
+                             lambda eid: (self.recorded.emit(eid), self.accept()))
 
         self.lay_out(form, on_ok=submit)
 
@@ -231,7 +230,7 @@ class TransferDialog(TaskDialog):
                 self.show_error(_("There is no other officer to hand the item to."))
                 return
             self.submit_task(lambda: ev.transfer(item["id"], officer, to, reason),
-                             lambda body: (emit(self.transferred, body), self.accept()))
+                             lambda body: (self.transferred.emit(body), self.accept()))
 
         self.lay_out(form, on_ok=submit)
 
@@ -302,7 +301,7 @@ class EvidencePanel(QWidget):
 
     def set_case(self, case_id: str | None, label: str) -> None:
         self.case_id = case_id
-        emit(self.case_changed, case_id)
+        self.case_changed.emit(case_id)
         self.title.setText(_("Evidence of {case}").format(case=label) if case_id else _("Select a case"))
         for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn,
                   self.verify_btn):
@@ -319,7 +318,7 @@ class EvidencePanel(QWidget):
         cid = self.case_id
         self.runner.run(lambda: self.ev.list_for_case(cid),
                         lambda items: self.model.set_items(items) if cid == self.case_id else None,
-                        lambda exc: emit(self.status_message, describe_error(exc)))
+                        lambda exc: self.status_message.emit(describe_error(exc)))
 
     def _show(self, index: QModelIndex) -> None:
         it = self.model.data(index, Qt.ItemDataRole.UserRole)
@@ -328,7 +327,7 @@ class EvidencePanel(QWidget):
         if it is None:
             return
         self.runner.run(lambda: self.ev.show(it["id"]), lambda full: self.detail.setHtml(describe_item(full)),
-                        lambda exc: emit(self.status_message, describe_error(exc)))
+                        lambda exc: self.status_message.emit(describe_error(exc)))
 
     def current_item(self) -> dict[str, Any] | None:
         return self.model.data(self.view.currentIndex(), Qt.ItemDataRole.UserRole)
@@ -343,13 +342,13 @@ class EvidencePanel(QWidget):
         from kit_app.evidence import custody as C
 
         def done(_body: object) -> None:
-            emit(self.opened, it["stored_path"])
+            self.opened.emit(it["stored_path"])
             if QGuiApplication.platformName() not in ("offscreen", "minimal"):
                 QDesktopServices.openUrl(QUrl.fromLocalFile(it["stored_path"]))
             self._show(self.view.currentIndex())
 
         self.runner.run(lambda: self.ev.record(it["id"], C.VIEWED, self.officer), done,
-                        lambda exc: emit(self.status_message, describe_error(exc)))
+                        lambda exc: self.status_message.emit(describe_error(exc)))
 
     # ---------------------------------------------------------------- import
     def _pick_files(self) -> None:
@@ -383,7 +382,7 @@ class EvidencePanel(QWidget):
         def done(results: list[IngestResult]) -> None:
             progress.close()
             self.refresh()
-            emit(self.imported, results)
+            self.imported.emit(results)
             self._summary(results)
 
         def failed(exc: BaseException) -> None:
@@ -404,7 +403,7 @@ class EvidencePanel(QWidget):
         msg = _("{ok} imported, {dup} duplicates, {err} failed.").format(ok=ok, dup=dup, err=len(err))
         if warned:
             msg += " " + _("{n} items have warnings (shown in red).").format(n=warned)
-        emit(self.status_message, msg)
+        self.status_message.emit(msg)
         if err:
             box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=self)
             box.setDetailedText("\n".join(f"{Path(r.path).name}: {r.error}" for r in err))
@@ -451,5 +450,5 @@ class EvidencePanel(QWidget):
                                               for p in rep.problems))
                 box.open()
 
-        self.runner.run(work, done, lambda exc: (progress.close(), emit(self.status_message, describe_error(exc))),
+        self.runner.run(work, done, lambda exc: (progress.close(), self.status_message.emit(describe_error(exc))),
                         on_progress=lambda d, t: (progress.setMaximum(t), progress.setValue(d)), with_context=True)

@@ -26,7 +26,6 @@ from ui.dialogs import ImportResultDialog
 from ui.panes import CasesPane, Pane, ProjectsPane, SourcesPane
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
-from ui.qtcompat import emit
 
 
 class MainWindow(QMainWindow):
@@ -156,7 +155,7 @@ class MainWindow(QMainWindow):
         self.runner.run(lambda: fn(Path(path), actor=self.officer), done, failed)
 
     def _logout(self) -> None:
-        emit(self.logout_requested)
+        self.logout_requested.emit()
         self.close()
 
     def _about(self) -> None:

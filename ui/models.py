@@ -13,7 +13,6 @@ from kit_app.services.cases import STATUS_LABELS as CASE_STATUS
 from kit_app.services.projects import STATUS_LABELS as PROJECT_STATUS
 from kit_app.timeutil import format_local
 from ui.tasks import TaskRunner
-from ui.qtcompat import emit
 
 Index = QModelIndex | QPersistentModelIndex
 Column = tuple[str, Callable[[Any], Any]]
@@ -123,7 +122,7 @@ class SourceTableModel(RowsModel):
             self.rows.extend(r for r, _k in page)
             self.endInsertRows()
             self._cursor = page[-1][1]
-        emit(self.pageLoaded, len(self.rows))
+        self.pageLoaded.emit(len(self.rows))
 
 
 def _project_status(r: ProjectRow) -> str:

@@ -34,7 +34,6 @@ from ui.evidence import EvidencePanel
 from ui.models import CaseTableModel, ProjectTableModel, SourceTableModel
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
-from ui.qtcompat import emit
 
 
 def _table(model: object) -> QTableView:
@@ -69,7 +68,7 @@ class Pane(QWidget):
         self.officer = officer
 
     def fail(self, exc: BaseException) -> None:
-        emit(self.status_message, describe_error(exc))
+        self.status_message.emit(describe_error(exc))
 
     def on_data_changed(self, what: str) -> None:
         """Refresh what ``what`` ("cases", "sources", "projects") touched; panes override it."""
@@ -239,8 +238,8 @@ class SourcesPane(Pane):
         if row is None or not R.can(self.officer, "case.create"):
             return
         dlg = NewCaseDialog(self.services, self.runner, self.officer, source=row, parent=self)
-        dlg.created.connect(lambda c: (emit(self.status_message,
-            _("Opened case {number}.").format(number=c.number)), emit(self.data_changed, "cases")))
+        dlg.created.connect(lambda c: (self.status_message.emit(
+            _("Opened case {number}.").format(number=c.number)), self.data_changed.emit("cases")))
         dlg.open()
 
     def on_data_changed(self, what: str) -> None:
@@ -328,11 +327,11 @@ class ProjectsPane(Pane):
 
         def recorded(result: tuple[ProjectRow, str, bool]) -> None:
             _p, _sid, created = result
-            emit(self.status_message,
+            self.status_message.emit(
                 _("Acceptance recorded: a new pollution source was created.") if created
                 else _("Acceptance recorded: linked to the developer's pollution source."))
-            emit(self.data_changed, "projects")
-            emit(self.data_changed, "sources")
+            self.data_changed.emit("projects")
+            self.data_changed.emit("sources")
 
         dlg.recorded.connect(recorded)
         dlg.open()
@@ -398,8 +397,8 @@ class CasesPane(Pane):
 
     def new_case(self, source: SourceRow | None = None) -> NewCaseDialog:
         dlg = NewCaseDialog(self.services, self.runner, self.officer, source=source, parent=self)
-        dlg.created.connect(lambda c: (emit(self.status_message,
-            _("Opened case {number}.").format(number=c.number)), emit(self.data_changed, "cases")))
+        dlg.created.connect(lambda c: (self.status_message.emit(
+            _("Opened case {number}.").format(number=c.number)), self.data_changed.emit("cases")))
         dlg.open()
         return dlg
 

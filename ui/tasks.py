@@ -16,7 +16,6 @@ from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
 from kit_app.errors import KitError
 from kit_app.i18n import _
-from ui.qtcompat import emit
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +33,13 @@ class TaskContext:
 
     def progress(self, done: int, total: int) -> None:
         """Report progress; stop the task here if the user cancelled."""
-        emit(self._signals.progress, done, total)
+        self._signals.progress.emit(done, total)
         if self._cancel.is_set():
             raise Cancelled()
 
     def report(self, done: int, total: int) -> None:
         """Report progress only (for tasks that check ``cancelled`` themselves)."""
-        emit(self._signals.progress, done, total)
+        self._signals.progress.emit(done, total)
 
     @property
     def cancelled(self) -> bool:
@@ -67,9 +66,9 @@ class _Runnable(QRunnable):
         except BaseException as exc:  # noqa: BLE001 - every failure is reported to the GUI
             if not isinstance(exc, (KitError, Cancelled)):
                 log.exception("background task failed")
-            emit(self.signals.failed, exc)
+            self.signals.failed.emit(exc)
         else:
-            emit(self.signals.done, result)
+            self.signals.done.emit(result)
 
 
 class TaskHandle:

@@ -67,13 +67,13 @@ def test_camera_preview_and_captures_go_to_the_case(qtbot: QtBot, window: MainWi
     assert window.gps_status.text().startswith("GPS 22.8")
     # a photo
     pane.photo_btn.click()
-    qtbot.waitUntil(lambda: pane.camera_info.text().startswith("Saved as evidence IMG-"), timeout=10000)
+    qtbot.waitUntil(lambda: pane.capture_result.text().startswith("Saved as evidence IMG-"), timeout=10000)
     # a clip of about a second
     pane.clip_btn.click()
     assert pane.preview.recording_since is not None and pane.clip_btn.text() == "Stop clip and save"
     qtbot.wait(1200)
     pane.clip_btn.click()
-    qtbot.waitUntil(lambda: pane.camera_info.text().startswith("Saved as evidence VID-"), timeout=10000)
+    qtbot.waitUntil(lambda: pane.capture_result.text().startswith("Saved as evidence VID-"), timeout=10000)
     case = pane.case.currentData()
     items = services.evidence.list_for_case(case)
     photo = next(i for i in items if i["kind"] == "photo")
@@ -136,3 +136,39 @@ def test_unplugged_device_shows_its_state_and_the_app_carries_on(qtbot: QtBot, s
             assert hub.workers["flue"].session.counters.valid == 10
         finally:
             hub.shutdown()
+
+
+def test_device_dialog_validates_and_saves(qtbot: QtBot, services: Services, runner: TaskRunner,
+                                           officer: OfficerInfo) -> None:
+    from ui.devices import DeviceDialog
+
+    hub = DeviceHub(services.store.data_dir)
+    dlg = DeviceDialog(runner)
+    qtbot.addWidget(dlg)
+    qtbot.waitUntil(lambda: dlg.port.findText("sim:1280x720@25") >= 0, timeout=5000)  # discovery ran off the GUI
+    dlg._accept()
+    assert dlg.error.text() == "Give the device a name." and dlg.result() == 0
+    dlg.name.setText("水质")
+    dlg._accept()
+    assert dlg.error.text() == "Choose the port (or camera) the device is on."
+    dlg.port.setEditText("/dev/ttyUSB0")
+    dlg.protocol.setCurrentIndex(dlg.protocol.findData("modbus"))
+    dlg.model.setEditText("generic-ph")
+    dlg.unit.setValue(3)
+    dlg.calibrated.setText("15/10/2026")
+    dlg._accept()
+    assert dlg.error.text() == "The calibration date is written YYYY-MM-DD."
+    dlg.calibrated.setText("2026-10-15")
+    dlg._accept()
+    assert dlg.result() == 1
+    cfg = dlg.config()
+    assert (cfg.driver, cfg.protocol, cfg.port, cfg.model, cfg.unit, cfg.calibrated) == (
+        "serial", "modbus", "/dev/ttyUSB0", "generic-ph", 3, "2026-10-15")
+    hub.add(cfg)
+    assert [c.name for c in DeviceConfigs(services.store.data_dir).load()] == ["水质"]
+    dlg2 = DeviceDialog(runner, cfg)
+    qtbot.addWidget(dlg2)
+    assert dlg2.config() == cfg  # editing shows what was saved
+    dlg2.kind.setCurrentIndex(dlg2.kind.findData("camera"))
+    assert not dlg2.protocol.isEnabled() and not dlg2.baud.isEnabled()
+    runner.wait()

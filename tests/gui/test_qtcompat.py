@@ -1,5 +1,5 @@
-"""The binding's emit leak (PySide6 6.12.0 drops a reference to True on every emit) is compensated:
-long previews and many tasks leave True's reference count where it was."""
+"""The binding's reference leak (PySide6 6.12.0 on Python 3.11 drops a reference to None on every
+call that returns nothing, and to True on every emit) cannot bring the interpreter down."""
 
 from __future__ import annotations
 
@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QObject, Signal
+from PySide6.QtWidgets import QLabel
 from pytestqt.qtbot import QtBot
 
 from devices.registry import DeviceConfig, DeviceConfigs
 from ui import qtcompat
 from ui.devices import DeviceHub, PreviewWidget
-from ui.tasks import TaskRunner
 
 pytestmark = pytest.mark.gui
 
@@ -22,19 +22,29 @@ class _O(QObject):
     s = Signal(str, int)
 
 
-def test_many_emits_keep_true_alive(kit_qapp) -> None:  # type: ignore[no-untyped-def]
+def test_singletons_are_out_of_reach_when_the_binding_leaks(kit_qapp) -> None:  # type: ignore[no-untyped-def]
+    if sys.version_info >= (3, 12):
+        pytest.skip("None, True and False are immortal in this Python")
+    assert qtcompat.APPLIED == qtcompat.binding_drops_references()
+    if qtcompat.APPLIED:
+        for obj in (None, True, False):
+            assert sys.getrefcount(obj) > qtcompat.IMMORTAL // 2
+
+
+def test_many_calls_and_emits_do_not_abort(kit_qapp) -> None:  # type: ignore[no-untyped-def]
+    """Each singleton starts with a few thousand references: 50,000 drops would abort without the fix."""
     o = _O()
     got = []
     o.s.connect(lambda a, b: got.append(b))
-    before = sys.getrefcount(True)
-    for i in range(20000):  # without the work-around, the interpreter aborts well before this
-        qtcompat.emit(o.s, "x", i)
-    assert len(got) == 20000
-    assert abs(sys.getrefcount(True) - before) < 50
+    label = QLabel()
+    for i in range(50000):
+        o.s.emit("x", i)
+        label.setText("x")
+    assert len(got) == 50000
 
 
-def test_preview_and_tasks_do_not_drain_true(qtbot: QtBot, runner: TaskRunner, tmp_path: Path) -> None:
-    DeviceConfigs(tmp_path).save([DeviceConfig(name="cam", driver="camera", port="sim:320x180@60",
+def test_long_preview_does_not_abort(qtbot: QtBot, tmp_path: Path) -> None:
+    DeviceConfigs(tmp_path).save([DeviceConfig(name="cam", driver="camera", port="sim:160x90@200",
                                                options={"autostart": True})])
     hub = DeviceHub(tmp_path)
     hub.autostart()
@@ -43,12 +53,6 @@ def test_preview_and_tasks_do_not_drain_true(qtbot: QtBot, runner: TaskRunner, t
     pw.show()
     try:
         pw.attach(hub.workers["cam"])
-        qtbot.waitUntil(lambda: pw.painted >= 5, timeout=5000)
-        before, painted = sys.getrefcount(True), pw.painted
-        done: list[int] = []
-        for i in range(300):
-            runner.run(lambda i=i: i, done.append)
-        qtbot.waitUntil(lambda: len(done) == 300 and pw.painted >= painted + 120, timeout=15000)
-        assert abs(sys.getrefcount(True) - before) < 50  # 420+ emits: the leak would show as -420
+        qtbot.waitUntil(lambda: pw.painted >= 600, timeout=20000)
     finally:
         hub.shutdown()
