@@ -7,6 +7,9 @@ per line; NMEA none (a fix is not a measurement).
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 HJ212_KINDS = ("Rtd", "Avg", "Min", "Max", "Cou")
@@ -32,3 +35,28 @@ def numeric_values(item: dict[str, Any]) -> dict[str, tuple[str, float, str]]:
         name = item.get("name") or "value"
         out[name] = (name, float(item["value"]), item.get("unit") or "")
     return out
+
+
+def load_series(path: str | Path) -> tuple[dict[str, Any], dict[str, tuple[str, str, list[tuple[float, float]]]]]:
+    """A recorded measurement session (the JSON Lines original the kit writes): its header and,
+    per quantity, ``(label, unit, [(unix time, value), ...])`` in the order received."""
+    header: dict[str, Any] = {}
+    series: dict[str, tuple[str, str, list[tuple[float, float]]]] = {}
+    with open(path, encoding="utf-8") as fh:
+        for n, line in enumerate(fh, 1):
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line)
+            except ValueError as exc:
+                raise ValueError(f"{path}: line {n}: {exc}") from exc
+            if rec.get("type") == "session":
+                header = rec
+                continue
+            when = rec.get("received_at")
+            if not when:
+                continue
+            t = datetime.fromisoformat(when).timestamp()
+            for key, (label, value, unit) in numeric_values(rec).items():
+                series.setdefault(key, (label, unit, []))[2].append((t, value))
+    return header, series

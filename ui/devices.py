@@ -16,9 +16,24 @@ from collections import deque
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QPersistentModelIndex, QPointF, QRectF, Qt, \
-    QTimer, Signal
-from PySide6.QtGui import QColor, QFont, QImage, QPainter, QPainterPath, QPaintEvent, QPen, QResizeEvent
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QPersistentModelIndex,
+    QPointF,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import (
+    QColor,
+    QFont,
+    QImage,
+    QPainter,
+    QPaintEvent,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -51,6 +66,7 @@ from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
 from kit_app.timeutil import LOCAL_TZ, format_local
 from ui.panes import Pane
+from ui.plot import SeriesPlot
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
 
@@ -362,82 +378,6 @@ class PreviewWidget(QWidget):
             p.drawText(x + 36, y + self.image.height() - 16, f"REC {secs // 60:02d}:{secs % 60:02d}")
 
 
-class SeriesPlot(QWidget):
-    """A time series of one quantity: the last ten minutes, with its axis, unit and latest value."""
-
-    WINDOW = 600.0
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("series_plot")
-        self.setMinimumHeight(200)
-        self.points: deque[tuple[float, float]] = deque(maxlen=20000)
-        self.label = ""
-        self.unit = ""
-
-    def set_series(self, label: str, unit: str, points: list[tuple[float, float]]) -> None:
-        self.label, self.unit = label, unit
-        self.points = deque(points, maxlen=20000)
-        self.update()
-
-    def add(self, t: float, v: float) -> None:
-        self.points.append((t, v))
-        self.update()
-
-    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
-        p = QPainter(self)
-        p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.fillRect(self.rect(), QColor("white"))
-        left, right, top, bottom = 56, 12, 26, 26
-        area = QRectF(left, top, self.width() - left - right, self.height() - top - bottom)
-        p.setPen(QColor("#333"))
-        title = f"{self.label} ({self.unit})" if self.unit else self.label
-        if self.points:
-            title += "  " + _("latest {value:g}").format(value=self.points[-1][1])
-        p.drawText(QRectF(left, 2, area.width(), top - 4), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   title or _("No readings yet"))
-        p.setPen(QPen(QColor("#ccc"), 1))
-        p.drawRect(area)
-        if len(self.points) < 1:
-            return
-        t_end = self.points[-1][0]
-        t0 = t_end - self.WINDOW
-        pts = [(t, v) for t, v in self.points if t >= t0]
-        vals = [v for _t, v in pts]
-        lo, hi = min(vals), max(vals)
-        if hi - lo < 1e-9:
-            lo, hi = lo - 1, hi + 1
-        pad = (hi - lo) * 0.08
-        lo, hi = lo - pad, hi + pad
-        span_t = max(t_end - pts[0][0], 1.0)
-        for i in range(5):  # horizontal grid and value labels
-            v = lo + (hi - lo) * i / 4
-            y = area.bottom() - area.height() * i / 4
-            p.setPen(QPen(QColor("#eee"), 1))
-            p.drawLine(QPointF(area.left(), y), QPointF(area.right(), y))
-            p.setPen(QColor("#555"))
-            p.drawText(QRectF(0, y - 9, left - 6, 18), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                       f"{v:.4g}")
-        p.setPen(QColor("#555"))
-        for frac, align in ((0.0, Qt.AlignmentFlag.AlignLeft), (1.0, Qt.AlignmentFlag.AlignRight)):
-            t = pts[0][0] + span_t * frac
-            when = datetime.fromtimestamp(t, LOCAL_TZ).strftime("%H:%M:%S")
-            p.drawText(QRectF(area.left(), area.bottom() + 4, area.width(), bottom - 6), align, when)
-        path = QPainterPath()
-        for i, (t, v) in enumerate(pts):
-            pt = QPointF(area.left() + area.width() * (t - pts[0][0]) / span_t,
-                         area.bottom() - area.height() * (v - lo) / (hi - lo))
-            if i == 0:
-                path.moveTo(pt)
-            else:
-                path.lineTo(pt)
-        p.setPen(QPen(QColor("#1565c0"), 2))
-        p.setBrush(Qt.BrushStyle.NoBrush)
-        p.drawPath(path)
-        if len(pts) == 1:
-            p.drawEllipse(path.currentPosition(), 3, 3)
-
-
 # ---------------------------------------------------------------- dialogs
 class DeviceDialog(QDialog):
     """Add (or change) a device: what it is, where it is plugged in and how it speaks."""
@@ -636,7 +576,7 @@ class DevicesPane(Pane):
         split.addWidget(left)
         split.addWidget(self.pages)
         split.setStretchFactor(1, 2)
-        split.setSizes([600, 700])
+        split.setSizes([520, 780])
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(split, 1)

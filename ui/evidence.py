@@ -29,11 +29,13 @@ from PySide6.QtWidgets import (
 )
 
 from kit_app.dto import OfficerInfo
+from kit_app.evidence import media
 from kit_app.evidence.service import EvidenceService, IngestResult, VerifyReport
 from kit_app.i18n import N_, _
 from kit_app.services import roles as R
 from kit_app.timeutil import format_local
 from ui.dialogs import TaskDialog
+from ui.plot import SeriesPlot
 from ui.tasks import TaskRunner, describe_error
 
 Index = QModelIndex | QPersistentModelIndex
@@ -288,9 +290,24 @@ class EvidencePanel(QWidget):
         for b in (self.open_btn, self.import_files_btn, self.import_folder_btn, self.physical_btn,
                   self.transfer_btn, self.verify_btn):
             bar.addWidget(b)
+        # a recorded measurement session: its series, plotted
+        self.series_box = QWidget()
+        self.series_box.setObjectName("reading_series")
+        self.series_quantity = QComboBox()
+        self.series_quantity.currentIndexChanged.connect(self._plot_series)
+        self.series_plot = SeriesPlot(window=None)
+        sb = QVBoxLayout(self.series_box)
+        sb.setContentsMargins(0, 0, 0, 0)
+        sb.addWidget(self.series_quantity)
+        sb.addWidget(self.series_plot, 1)
+        self.series_box.hide()
+        self.series: dict[str, tuple[str, str, list[tuple[float, float]]]] = {}
+        right = QSplitter(Qt.Orientation.Vertical)
+        right.addWidget(self.detail)
+        right.addWidget(self.series_box)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
-        split.addWidget(self.detail)
+        split.addWidget(right)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         lay = QVBoxLayout(self)
@@ -326,8 +343,40 @@ class EvidencePanel(QWidget):
         self.open_btn.setEnabled(it is not None and it["sha256"] is not None)
         if it is None:
             return
-        self.runner.run(lambda: self.ev.show(it["id"]), lambda full: self.detail.setHtml(describe_item(full)),
+        self.series_box.hide()
+        self.runner.run(lambda: self.ev.show(it["id"]), self._show_full,
                         lambda exc: self.status_message.emit(describe_error(exc)))
+
+    def _show_full(self, full: dict[str, Any]) -> None:
+        self.detail.setHtml(describe_item(full))
+        if full.get("kind") != media.READING or not full.get("stored_path"):
+            return
+        from devices.values import load_series
+
+        item_id = full["id"]
+
+        def shown(got: tuple[dict[str, Any], dict[str, Any]]) -> None:
+            current = self.current_item()
+            if current is None or current["id"] != item_id:
+                return
+            self.series = got[1]
+            self.series_quantity.blockSignals(True)
+            self.series_quantity.clear()
+            for key, (label, unit, pts) in self.series.items():
+                self.series_quantity.addItem(_("{label} ({unit}), {n} values").format(label=label, unit=unit or "—",
+                                                                                      n=len(pts)), key)
+            self.series_quantity.blockSignals(False)
+            self.series_box.setVisible(bool(self.series))
+            self._plot_series()
+
+        self.runner.run(lambda: load_series(full["stored_path"]), shown,
+                        lambda exc: self.status_message.emit(describe_error(exc)), io=True)
+
+    def _plot_series(self) -> None:
+        key = self.series_quantity.currentData()
+        if key in self.series:
+            label, unit, pts = self.series[key]
+            self.series_plot.set_series(label, unit, pts)
 
     def current_item(self) -> dict[str, Any] | None:
         return self.model.data(self.view.currentIndex(), Qt.ItemDataRole.UserRole)

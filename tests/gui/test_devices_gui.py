@@ -109,6 +109,16 @@ def test_instrument_values_plot_and_recording(qtbot: QtBot, window: MainWindow, 
     assert shown["metadata"]["instrument"] == {"model": "3012H", "serial": "FG-1", "calibrated": "2026-10-15",
                                                "device": "烟气"}
     assert shown["metadata"]["readings"]["valid"] >= 15 and shown["latitude"] is not None
+    # the recorded session is plotted in the case's evidence
+    window.nav.setCurrentRow(2)
+    ev = window.cases.evidence
+    qtbot.waitUntil(lambda: window.cases.model.rowCount() == 1, timeout=5000)
+    window.cases.view.selectRow(0)
+    qtbot.waitUntil(lambda: ev.model.rowCount() == 1, timeout=5000)
+    ev.view.setCurrentIndex(ev.model.index(0, 0))
+    qtbot.waitUntil(lambda: ev.series_box.isVisible() and ev.series_quantity.count() == 5, timeout=5000)
+    assert ev.series_plot.label == "二氧化硫" and len(ev.series_plot.points) == shown["metadata"]["readings"]["valid"]
+    window.nav.setCurrentRow(3)
     row = next(i for i, c in enumerate(pane.hub.configs) if c.name == "烟气")
     qtbot.waitUntil(lambda: int(pane.model.index(row, 7).data() or 0) > 0, timeout=5000)  # skipped bytes shown
     assert pane.model.index(row, 4).data() == "receiving"
