@@ -57,7 +57,8 @@ class DeviceSession:
     """Runs ``driver.stream(config)`` on a daemon thread until ``stop``.
 
     ``on_item(item)`` gets every valid or invalid message (or camera frame), ``on_state(state,
-    detail)`` every change of state. Both run on the session's thread and must be quick.
+    detail)`` every change of state. Both run on the session's thread and must be quick. With
+    ``stamp``, every message recorded carries ``gps``: what ``stamp()`` said when it arrived.
     """
 
     def __init__(
@@ -70,6 +71,7 @@ class DeviceSession:
         silent_after: float = 5.0,
         noise_after: float = 5.0,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
+        stamp: Callable[[], dict[str, Any] | None] | None = None,
     ) -> None:
         self.config = config
         self.driver = driver or drivers()[config.driver]
@@ -78,6 +80,7 @@ class DeviceSession:
         self.silent_after = silent_after
         self.noise_after = noise_after
         self.retry_delays = retry_delays
+        self.stamp = stamp  # the current GPS fix, put on every recorded message
         self.counters = Counters()
         self.state = STOPPED
         self.detail = ""
@@ -204,7 +207,7 @@ class DeviceSession:
                 self.counters.skipped_bytes = self._skipped_base + conn_skipped
             with self._lock:
                 if self._recording is not None and "frame" not in item:
-                    self._recording.append(item)
+                    self._recording.append(item | {"gps": self.stamp()} if self.stamp else item)
             if self.on_item is not None:
                 self.on_item(item)
 

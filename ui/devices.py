@@ -102,7 +102,8 @@ class DeviceWorker(QObject):
         self.kind = device_kind(config)
         self.gps = gps
         self.tap = CameraTap() if self.kind == "camera" else None
-        self.session = S.DeviceSession(config, on_item=self._on_item, on_state=self._on_state)
+        self.session = S.DeviceSession(config, on_item=self._on_item, on_state=self._on_state,
+                                       stamp=gps.current if self.kind == "instrument" else None)
         self._pending = threading.Event()  # a preview frame is on its way to the GUI
         self._pending_since = 0.0
         self.previewing = False  # a preview widget is attached

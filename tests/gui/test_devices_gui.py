@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -109,6 +110,11 @@ def test_instrument_values_plot_and_recording(qtbot: QtBot, window: MainWindow, 
     assert shown["metadata"]["instrument"] == {"model": "3012H", "serial": "FG-1", "calibrated": "2026-10-15",
                                                "device": "烟气"}
     assert shown["metadata"]["readings"]["valid"] >= 15 and shown["latitude"] is not None
+    lines = [json.loads(x) for x in Path(shown["stored_path"]).read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["type"] == "session" and lines[0]["instrument"]["serial"] == "FG-1"
+    # every message kept verbatim, with the GPS fix when it arrived
+    assert all(x["gps"]["fix"] and 22.8 < x["gps"]["latitude"] < 22.84 for x in lines[1:])
+    assert all(bytes.fromhex(x["raw"]).startswith(b"##") for x in lines[1:] if x["valid"])
     # the recorded session is plotted in the case's evidence
     window.nav.setCurrentRow(2)
     ev = window.cases.evidence
