@@ -14,7 +14,7 @@ PYTEST_ARGS ?=
 DEBS := libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig1 libfreetype6 \
         libglib2.0-0 libdbus-1-3 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
         libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 \
-        libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libcups2 python3-venv
+        libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libcups2 python3-venv poppler-utils
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LOCALE_DIR := resources/locale
@@ -59,7 +59,7 @@ mo: $(STAMP) $(MO)
 # Re-extract translatable strings and merge them into the catalogues (then translate zh_CN).
 i18n-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
-	    --project "Enforcement Evidence Kit" -o $(LOCALE_DIR)/kit_app.pot kit_app ui devices
+	    --project "Enforcement Evidence Kit" -o $(LOCALE_DIR)/kit_app.pot kit_app ui devices forms reports
 	$(BIN)/pybabel update -D kit_app -i $(LOCALE_DIR)/kit_app.pot -d $(LOCALE_DIR) --no-fuzzy-matching
 
 lint: $(STAMP)

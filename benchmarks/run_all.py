@@ -9,7 +9,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = ("bench_search.py", "bench_import.py", "bench_startup.py", "bench_ingest.py", "bench_verify.py",
-           "bench_gui_stall.py", "bench_protocols.py", "bench_serial_stream.py", "bench_camera.py")
+           "bench_gui_stall.py", "bench_protocols.py", "bench_serial_stream.py", "bench_camera.py",
+           "bench_render.py")
 
 
 def main() -> int:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import json
+import os
 import logging
 import sys
 from collections.abc import Callable, Sequence
@@ -263,6 +264,18 @@ def build_parser() -> ArgumentParser:
     a.add_argument("--gps-port", help=_("an NMEA receiver to take the place from"))
     a.add_argument("--description")
     _json_flag(a)
+
+    s = sub.add_parser("render", help=_("render an enforcement document as PDF (or show its schema)"))
+    s.add_argument("type", nargs="?", metavar="TYPE", help=_("document type id (see --list)"))
+    g = s.add_mutually_exclusive_group()
+    g.add_argument("--list", action="store_true", help=_("list the document types"))
+    g.add_argument("--schema", action="store_true", help=_("print the JSON Schema of TYPE's payload"))
+    g.add_argument("--example-payload", action="store_true", help=_("print TYPE's example payload as JSON"))
+    g.add_argument("--example", action="store_true", help=_("render TYPE's example payload"))
+    g.add_argument("--input", type=Path, metavar="PAYLOAD.json", help=_("render this payload"))
+    s.add_argument("-o", "--output", type=Path, metavar="OUT.pdf")
+    s.add_argument("--number", help=_("document number to print, e.g. 桂环罚〔2026〕12号"))
+    _json_flag(s)
 
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
     _json_flag(s)
@@ -690,6 +703,65 @@ def cmd_devices_record(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_render(args: argparse.Namespace) -> int:
+    """Document types, their schema and example, and PDF rendering; no data dir needed."""
+    import forms
+    from forms import FormError
+
+    if args.list:
+        defs = forms.definitions().values()
+        payload = [{"id": d.id, "title": d.title, "version": d.version, "kind": d.kind} for d in defs]
+        _emit(args, payload, lambda: [print(f"{d.id}\t{d.title}\tv{d.version}") for d in defs])
+        return EXIT_OK
+    if not args.type:
+        return _fail(args, _("name a document type (see kit-app render --list)"), EXIT_USAGE)
+    try:
+        defn = forms.get(args.type)
+    except KeyError as exc:
+        return _fail(args, str(exc.args[0]), EXIT_USAGE)
+    if args.schema or args.example_payload:
+        out = defn.json_schema() if args.schema else defn.example
+        json.dump(out, sys.stdout, ensure_ascii=False, indent=2)
+        sys.stdout.write("\n")
+        return EXIT_OK
+    if not (args.example or args.input):
+        return _fail(args, _("say what to render: --example or --input PAYLOAD.json"), EXIT_USAGE)
+    if args.output is None:
+        return _fail(args, _("say where to write the PDF: -o OUT.pdf"), EXIT_USAGE)
+    if args.example:
+        payload: Any = defn.example
+    else:
+        try:
+            payload = json.loads(args.input.read_text(encoding="utf-8-sig"))
+        except OSError as exc:
+            return _fail(args, _("cannot read {file}: {reason}").format(file=args.input, reason=exc.strerror or exc),
+                         EXIT_FAIL)
+        except ValueError as exc:
+            return _fail(args, _("{file} is not valid JSON: {reason}").format(file=args.input, reason=exc), EXIT_FAIL)
+    from reports import render
+
+    try:
+        res = render(defn, payload, number=args.number)
+    except FormError as exc:
+        return _fail(args, _("invalid payload for {type}: {error}").format(type=defn.id, error=exc), EXIT_FAIL)
+    tmp = args.output.with_name(f".{args.output.name}.part")
+    try:
+        tmp.write_bytes(res.pdf)
+        os.replace(tmp, args.output)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        return _fail(args, _("cannot write {file}: {reason}").format(file=args.output, reason=exc.strerror or exc),
+                     EXIT_FAIL)
+    for w in res.warnings:
+        print(_("warning: {message}").format(message=w), file=sys.stderr)
+    info = {"output": str(args.output), "type": defn.id, "version": defn.version, "pages": res.pages,
+            "id": res.doc_id, "number": res.number, "content_sha256": res.content_sha256,
+            "pdf_sha256": res.pdf_sha256, "warnings": res.warnings}
+    _emit(args, info, lambda: print(_("Wrote {file}: {title}, {pages} pages.").format(
+        file=args.output, title=defn.title, pages=res.pages)))
+    return EXIT_OK
+
+
 def cmd_decode(args: argparse.Namespace) -> int:
     """One JSON object a line: the decoded fields or {"valid": false, "error": ...}; never stops."""
     if args.command == "hj212":
@@ -763,6 +835,8 @@ def main(
         return gui(args)
     if args.command in ("hj212", "nmea"):  # no data dir needed
         return cmd_decode(args)
+    if args.command == "render":
+        return cmd_render(args)
     if args.command == "devices" and args.action == "read":
         return cmd_devices_read(args)
     if args.command == "devices" and args.action in ("list", "add", "remove"):

@@ -1,0 +1,253 @@
+"""Loading document definitions, validating payloads against them (errors name the field), and
+their JSON Schema."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from kit_app.i18n import _
+
+DEFINITIONS = Path(__file__).with_name("definitions")
+FIELD_TYPES = ("text", "textarea", "date", "datetime", "int", "number", "choice", "officers", "qa", "table")
+
+
+class FormError(ValueError):
+    """A payload does not fit its definition; ``field`` is the path of the offending field."""
+
+    def __init__(self, field_path: str, message: str) -> None:
+        super().__init__(_("{field}: {message}").format(field=field_path, message=message))
+        self.field = field_path
+        self.message = message
+
+
+@dataclass(frozen=True)
+class FieldDef:
+    name: str
+    label: str
+    type: str = "text"
+    required: bool = False
+    max_length: int | None = None
+    source: str | None = None  # where the editor fills it from, e.g. "case.party.name"
+    choices: tuple[str, ...] = ()
+    columns: tuple[FieldDef, ...] = ()  # for tables
+    help: str | None = None
+    default: Any = None
+
+    @classmethod
+    def from_json(cls, d: dict[str, Any]) -> FieldDef:
+        if d.get("type", "text") not in FIELD_TYPES:
+            raise ValueError(f"field {d.get('name')}: unknown type {d.get('type')}")
+        return cls(name=d["name"], label=d["label"], type=d.get("type", "text"), required=d.get("required", False),
+                   max_length=d.get("max_length"), source=d.get("source"), choices=tuple(d.get("choices", ())),
+                   columns=tuple(cls.from_json(c) for c in d.get("columns", ())), help=d.get("help"),
+                   default=d.get("default"))
+
+
+@dataclass(frozen=True)
+class DocumentDef:
+    id: str
+    version: int
+    title: str
+    kind: str  # transcript | decision | notice | list | sheet | record
+    fields: tuple[FieldDef, ...]
+    layout: tuple[dict[str, Any], ...]
+    example: dict[str, Any]
+    number: dict[str, Any] | None = None  # {"code": "责改"}: numbered 〔year〕n号
+    page_signatures: tuple[str, ...] = ()
+    copies: str | None = None
+    description: str = ""
+    raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def field(self, name: str) -> FieldDef:
+        for f in self.fields:
+            if f.name == name:
+                return f
+        raise KeyError(name)
+
+    # ------------------------------------------------------------ validation
+    def validate(self, payload: Any) -> dict[str, Any]:
+        """The payload, checked and normalised; FormError names the first field that is wrong."""
+        if not isinstance(payload, dict):
+            raise FormError("$", _("the payload must be a JSON object"))
+        known = {f.name for f in self.fields}
+        for key in payload:
+            if key not in known:
+                raise FormError(key, _("not a field of {title}").format(title=self.title))
+        out: dict[str, Any] = {}
+        for f in self.fields:
+            value = payload.get(f.name, f.default)
+            out[f.name] = _check(f, value, f.name)
+        return out
+
+    def content_hash(self, payload: dict[str, Any], doc_id: str, number: str | None) -> str:
+        """SHA-256 of the document's content: definition id and version, id, number and payload."""
+        body = {"definition": self.id, "version": self.version, "id": doc_id, "number": number, "payload": payload}
+        return hashlib.sha256(json.dumps(body, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+                              .encode("utf-8")).hexdigest()
+
+    # ------------------------------------------------------------ schema
+    def json_schema(self) -> dict[str, Any]:
+        return {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"urn:kit-app:forms:{self.id}:v{self.version}",
+            "title": self.title,
+            "description": self.description,
+            "type": "object",
+            "additionalProperties": False,
+            "required": [f.name for f in self.fields if f.required],
+            "properties": {f.name: _schema(f) for f in self.fields},
+        }
+
+
+_EMPTY = (None, "", [])
+
+
+def _check(f: FieldDef, value: Any, path: str) -> Any:
+    if value in _EMPTY:
+        if f.required:
+            raise FormError(path, _("is required ({label})").format(label=f.label))
+        return [] if f.type in ("officers", "qa", "table") else None
+    t = f.type
+    if t in ("text", "textarea", "choice"):
+        if not isinstance(value, str):
+            raise FormError(path, _("must be text"))
+        value = value.strip() if t != "textarea" else value.rstrip()
+        if f.required and not value:
+            raise FormError(path, _("is required ({label})").format(label=f.label))
+        if f.max_length and len(value) > f.max_length:
+            raise FormError(path, _("is {n} characters long; at most {max} are allowed").format(
+                n=len(value), max=f.max_length))
+        if t == "choice" and value not in f.choices:
+            raise FormError(path, _("must be one of: {choices}").format(choices="、".join(f.choices)))
+        return value
+    if t == "date":
+        try:
+            return date.fromisoformat(str(value)).isoformat()
+        except ValueError:
+            raise FormError(path, _("is not a date (YYYY-MM-DD): {value!r}").format(value=value)) from None
+    if t == "datetime":
+        try:
+            dt = datetime.fromisoformat(str(value))
+        except ValueError:
+            raise FormError(path, _("is not a date and time (YYYY-MM-DDTHH:MM): {value!r}").format(
+                value=value)) from None
+        return dt.isoformat(timespec="minutes")
+    if t in ("int", "number"):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (t == "int" and not isinstance(value, int)):
+            raise FormError(path, _("must be a number"))
+        return value
+    if not isinstance(value, list):
+        raise FormError(path, _("must be a list"))
+    if t == "officers":
+        out = []
+        for i, o in enumerate(value):
+            p = f"{path}[{i}]"
+            if not isinstance(o, dict) or not str(o.get("name", "")).strip():
+                raise FormError(p, _("an officer needs a name"))
+            cert = str(o.get("cert_no", "")).strip()
+            if not cert:
+                raise FormError(f"{p}.cert_no", _("the enforcement certificate number (执法证号) is required"))
+            out.append({"name": str(o["name"]).strip(), "cert_no": cert})
+        if f.required and len(out) < 2:
+            raise FormError(path, _("two officers at least must take part (行政处罚法 art. 42)"))
+        return out
+    if t == "qa":
+        out = []
+        for i, qa in enumerate(value):
+            if not isinstance(qa, dict):
+                raise FormError(f"{path}[{i}]", _("must be an object with q and a"))
+            q, a = qa.get("q"), qa.get("a", "")
+            if not isinstance(q, str) or not q.strip():
+                raise FormError(f"{path}[{i}].q", _("the question is empty"))
+            if not isinstance(a, str):
+                raise FormError(f"{path}[{i}].a", _("must be text"))
+            out.append({"q": q.strip(), "a": a.strip()})
+        return out
+    # table
+    rows = []
+    for i, row in enumerate(value):
+        if not isinstance(row, dict):
+            raise FormError(f"{path}[{i}]", _("a row must be an object"))
+        for key in row:
+            if key not in {c.name for c in f.columns}:
+                raise FormError(f"{path}[{i}].{key}", _("not a column of this table"))
+        rows.append({c.name: _check(c, row.get(c.name), f"{path}[{i}].{c.name}") for c in f.columns})
+    return rows
+
+
+def _schema(f: FieldDef) -> dict[str, Any]:
+    base: dict[str, Any] = {"title": f.label}
+    if f.help:
+        base["description"] = f.help
+    t = f.type
+    if t in ("text", "textarea"):
+        base["type"] = "string"
+        if f.max_length:
+            base["maxLength"] = f.max_length
+    elif t == "choice":
+        base |= {"type": "string", "enum": list(f.choices)}
+    elif t == "date":
+        base |= {"type": "string", "format": "date"}
+    elif t == "datetime":
+        base |= {"type": "string", "format": "date-time"}
+    elif t == "int":
+        base["type"] = "integer"
+    elif t == "number":
+        base["type"] = "number"
+    elif t == "officers":
+        base |= {"type": "array", "items": {"type": "object", "required": ["name", "cert_no"], "properties": {
+            "name": {"type": "string"}, "cert_no": {"type": "string"}}}}
+        if f.required:
+            base["minItems"] = 2
+    elif t == "qa":
+        base |= {"type": "array", "items": {"type": "object", "required": ["q"], "properties": {
+            "q": {"type": "string"}, "a": {"type": "string"}}}}
+    elif t == "table":
+        base |= {"type": "array", "items": {"type": "object", "additionalProperties": False,
+                                            "required": [c.name for c in f.columns if c.required],
+                                            "properties": {c.name: _schema(c) for c in f.columns}}}
+    return base
+
+
+_ID = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@cache
+def definitions() -> dict[str, DocumentDef]:
+    """Every definition shipped, by id."""
+    out: dict[str, DocumentDef] = {}
+    for path in sorted(DEFINITIONS.glob("*.json")):
+        d = json.loads(path.read_text(encoding="utf-8"))
+        if not _ID.match(d.get("id", "")):
+            raise ValueError(f"{path.name}: bad id {d.get('id')!r}")
+        doc = DocumentDef(id=d["id"], version=int(d["version"]), title=d["title"], kind=d["kind"],
+                          fields=tuple(FieldDef.from_json(f) for f in d["fields"]), layout=tuple(d["layout"]),
+                          example=d["example"], number=d.get("number"),
+                          page_signatures=tuple(d.get("page_signatures", ())), copies=d.get("copies"),
+                          description=d.get("description", ""), raw=d)
+        names = {f.name for f in doc.fields}
+        for block in doc.layout:
+            refs = [block["field"]] if "field" in block else []
+            for row in block.get("rows", ()):
+                for item in row:
+                    refs += item["fields"] if isinstance(item, dict) else [item]
+            if missing := [r for r in refs if r and r not in names]:
+                raise ValueError(f"{path.name}: the layout names fields that are not defined: {missing}")
+        doc.validate(doc.example)  # a shipped definition's example always fits it
+        out[doc.id] = doc
+    return out
+
+
+def get(type_id: str) -> DocumentDef:
+    try:
+        return definitions()[type_id]
+    except KeyError:
+        raise KeyError(_("unknown document type {id} (known: {known})").format(
+            id=type_id, known=", ".join(definitions()))) from None

@@ -1,0 +1,135 @@
+"""Enforcement documents: definitions, validation, PDF rendering checked with poppler's tools."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import forms
+from forms import FormError
+from reports import render
+
+TYPES = sorted(forms.definitions())
+
+
+def pdftotext(pdf: Path, page: int | None = None) -> str:
+    args = ["pdftotext", "-layout"] + (["-f", str(page), "-l", str(page)] if page else []) + [str(pdf), "-"]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+def fonts(pdf: Path) -> list[list[str]]:
+    out = subprocess.run(["pdffonts", str(pdf)], capture_output=True, text=True, check=True).stdout
+    return [line.split() for line in out.splitlines()[2:]]
+
+
+@pytest.mark.parametrize("type_id", TYPES)
+def test_each_type_renders_from_its_example(type_id: str, tmp_path: Path) -> None:
+    defn = forms.get(type_id)
+    res = render(defn, defn.example, number="桂环罚〔2026〕12号")
+    pdf = tmp_path / f"{type_id}.pdf"
+    pdf.write_bytes(res.pdf)
+    assert res.warnings == [] and res.pages >= 1
+    rows = fonts(pdf)
+    assert rows and all(r[-5] == "yes" for r in rows), rows  # every font embedded
+    assert all("NotoSansSC" in r[0] for r in rows)
+    text = pdftotext(pdf)
+    assert defn.title in text.replace(" ", "")
+    flat = text.replace(" ", "").replace("\n", "")
+    for name in ("agency_name", "party_name", "addressee", "interviewee", "place"):
+        if defn.example.get(name):
+            assert defn.example[name].replace(" ", "") in flat, name
+    assert f"第1页共{res.pages}页" in flat
+
+
+def test_schema_matches_the_definition() -> None:
+    defn = forms.get("interview_record")
+    schema = defn.json_schema()
+    assert schema["additionalProperties"] is False
+    assert set(schema["required"]) >= {"agency_name", "interviewee", "id_no", "officers", "qa"}
+    assert schema["properties"]["sex"]["enum"] == ["男", "女"]
+    assert schema["properties"]["officers"]["minItems"] == 2
+    assert schema["properties"]["qa"]["items"]["required"] == ["q"]
+
+
+@pytest.mark.parametrize(("change", "field", "message"), [
+    ({"party_name": ""}, "party_name", "is required"),
+    ({"start_time": "昨天上午"}, "start_time", "not a date and time"),
+    ({"officers": [{"name": "李明", "cert_no": "45010320231"}]}, "officers", "two officers at least"),
+    ({"officers": [{"name": "李明", "cert_no": ""}, {"name": "韦芳", "cert_no": "1"}]}, "officers[0].cert_no",
+     "certificate number"),
+    ({"findings": "x" * 50001}, "findings", "at most 50000"),
+    ({"colour": "red"}, "colour", "not a field"),
+])
+def test_validation_names_the_field(change: dict, field: str, message: str) -> None:  # type: ignore[type-arg]
+    defn = forms.get("inspection_record")
+    with pytest.raises(FormError) as err:
+        render(defn, defn.example | change)
+    assert err.value.field == field and message in str(err.value)
+
+
+def test_long_transcript_paginates_with_signatures_on_every_page(tmp_path: Path) -> None:
+    defn = forms.get("inspection_record")
+    para = ("执法人员对该公司废水处理设施运行情况、排污口设置、在线监测设备及台账进行了检查，"
+            "检查中发现加药装置停运、台账缺失、外排废水颜色异常等情况，并现场拍照取证、采样封存。")
+    findings = "\n".join(f"{i + 1}. {para * 4}" for i in range(110))
+    res = render(defn, defn.example | {"findings": findings})
+    pdf = tmp_path / "long.pdf"
+    pdf.write_bytes(res.pdf)
+    assert res.pages >= 20
+    for page in range(1, res.pages + 1):
+        text = pdftotext(pdf, page).replace(" ", "")
+        assert f"第{page}页共{res.pages}页" in text
+        assert "被检查人（签名）" in text and "执法人员（签名）" in text
+    assert "110." in pdftotext(pdf).replace(" ", "")  # nothing lost at the end
+    assert "以上笔录已看过，记录属实。" in pdftotext(pdf, res.pages).replace(" ", "")
+
+
+def test_rare_character_is_visible_and_warned(tmp_path: Path) -> None:
+    defn = forms.get("interview_record")
+    res = render(defn, defn.example | {"interviewee": "\U00020BB7振华"})  # 𠮷 (CJK Extension B)
+    pdf = tmp_path / "rare.pdf"
+    pdf.write_bytes(res.pdf)
+    assert len(res.warnings) == 1 and "U+20BB7" in res.warnings[0] and "interviewee" in res.warnings[0]
+    assert "[U+20BB7]振华" in pdftotext(pdf).replace(" ", "")
+
+
+def test_qr_code_carries_id_and_content_hash(tmp_path: Path) -> None:
+    import cv2
+
+    defn = forms.get("service_receipt")
+    res = render(defn, defn.example)
+    pdf = tmp_path / "sr.pdf"
+    pdf.write_bytes(res.pdf)
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    img = cv2.imread(str(next(tmp_path.glob("p*.png"))))
+    text, _pts, _ = cv2.QRCodeDetector().detectAndDecode(img)
+    assert text == f"kitdoc:{res.doc_id}:{res.content_sha256}"
+    assert res.content_sha256 == defn.content_hash(defn.validate(defn.example), res.doc_id, None)
+
+
+def test_cli_render(tmp_path: Path) -> None:
+    exe = Path(sys.executable).with_name("kit-app")
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(exe), "--lang", "en", "render", *args], capture_output=True, text=True)
+
+    listed = json.loads(run("--list", "--json").stdout)
+    assert {d["id"] for d in listed} == set(TYPES)
+    schema = json.loads(run("inspection_record", "--schema").stdout)
+    assert schema["title"] == "现场检查（勘察）笔录"
+    example = json.loads(run("inspection_record", "--example-payload").stdout)
+    assert example == forms.get("inspection_record").example
+    out = tmp_path / "ex.pdf"
+    p = run("inspection_record", "--example", "-o", str(out), "--json")
+    assert p.returncode == 0 and json.loads(p.stdout)["pages"] == 2 and out.read_bytes().startswith(b"%PDF")
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(example | {"officers": []}), encoding="utf-8")
+    p = run("inspection_record", "--input", str(bad), "-o", str(tmp_path / "bad.pdf"))
+    assert p.returncode == 1 and not (tmp_path / "bad.pdf").exists()
+    assert "officers: is required" in p.stderr
+    p = run("no_such_type", "--example", "-o", str(tmp_path / "x.pdf"))
+    assert p.returncode == 2 and "unknown document type no_such_type" in p.stderr
