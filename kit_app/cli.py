@@ -277,6 +277,35 @@ def build_parser() -> ArgumentParser:
     s.add_argument("--number", help=_("document number to print, e.g. 桂环罚〔2026〕12号"))
     _json_flag(s)
 
+    s = sub.add_parser("numbers", help=_("document number blocks reserved for kits"))
+    nsub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    a = nsub.add_parser("add", help=_("reserve a block of document numbers for a kit"))
+    a.add_argument("--agency", required=True, metavar="CODE", help=_("agency division code, e.g. 450103"))
+    a.add_argument("--type", required=True, metavar="TYPE", help=_("document type id (see kit-app render --list)"))
+    a.add_argument("--year", type=int, required=True)
+    a.add_argument("--prefix", required=True, help=_("printed before 〔year〕, e.g. 青环责改"))
+    a.add_argument("--from", dest="first", type=int, required=True)
+    a.add_argument("--to", dest="last", type=int, required=True)
+    a.add_argument("--kit", help=_("the kit the block is for (default: this kit)"))
+    a.add_argument("--officer", metavar="ID_OR_CERT_NO", help=_("the administrator assigning it"))
+    _json_flag(a)
+    a = nsub.add_parser("list", help=_("the number blocks known to this kit, with how many are used"))
+    _json_flag(a)
+
+    s = sub.add_parser("document", help=_("issue and list the enforcement documents of a case"))
+    dsub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    a = dsub.add_parser("issue", help=_("validate, number, render and freeze a document; its PDF becomes evidence"))
+    a.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
+    a.add_argument("--officer", required=True, metavar="ID_OR_CERT_NO")
+    a.add_argument("--type", required=True, metavar="TYPE")
+    a.add_argument("--input", type=Path, required=True, metavar="PAYLOAD.json")
+    a.add_argument("--corrects", metavar="DOCUMENT_ID", help=_("the issued document this one corrects"))
+    a.add_argument("-o", "--output", type=Path, metavar="OUT.pdf", help=_("also write a copy of the PDF here"))
+    _json_flag(a)
+    a = dsub.add_parser("list", help=_("the documents issued in a case"))
+    a.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
+    _json_flag(a)
+
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
     _json_flag(s)
     return p
@@ -762,6 +791,62 @@ def cmd_render(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_numbers(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.documents import DocumentService
+
+    docs = DocumentService(store)
+    if args.action == "add":
+        block = docs.add_block(agency_code=args.agency, doc_type=args.type, year=args.year, prefix=args.prefix,
+                               first=args.first, last=args.last, kit_id=args.kit, actor=_actor(store, args))
+        _emit(args, block, lambda: print(_("Reserved {first}–{last} ({example} …) for kit {kit}.").format(
+            first=block["first"], last=block["last"], example=block["example"], kit=block["kit_id"][:8])))
+        return EXIT_OK
+    blocks = docs.blocks()
+    _emit(args, blocks, lambda: [print(f"{b['agency_code']}\t{b['type']}\t{b['year']}\t{b['prefix']}\t"
+                                       f"{b['first']}–{b['last']}\t{b['used']}\t{b['kit_id'][:8]}") for b in blocks])
+    return EXIT_OK
+
+
+def cmd_document(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.cases import CaseService
+    from kit_app.services.documents import DocumentService
+    from kit_app.services.officers import OfficerService
+
+    docs = DocumentService(store)
+    if args.action == "list":
+        case = CaseService(store).get(args.case)
+        rows = docs.list_for_case(case.id)
+        from datetime import datetime as _dt
+
+        from kit_app.timeutil import format_local
+
+        _emit(args, rows, lambda: [print(f"{format_local(_dt.fromisoformat(r['issued_at']))}\t{r['title']}\t"
+                                         f"{r['number'] or ''}\t{r['id']}") for r in rows])
+        return EXIT_OK
+    from forms import FormError
+
+    officer = OfficerService(store).get(args.officer)
+    try:
+        payload = json.loads(args.input.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        return _fail(args, _("cannot read {file}: {reason}").format(file=args.input, reason=exc.strerror or exc),
+                     EXIT_FAIL)
+    except ValueError as exc:
+        return _fail(args, _("{file} is not valid JSON: {reason}").format(file=args.input, reason=exc), EXIT_FAIL)
+    case = CaseService(store).get(args.case)
+    try:
+        res = docs.issue(case.id, officer, args.type, payload, corrects=args.corrects)
+    except FormError as exc:
+        return _fail(args, _("invalid payload for {type}: {error}").format(type=args.type, error=exc), EXIT_FAIL)
+    if args.output:
+        import shutil
+
+        shutil.copyfile(docs.pdf_path(res.id), args.output)
+    _emit(args, res.as_dict(), lambda: print(_("Issued {title} {number} ({pages} pages), evidence {evidence}.").format(
+        title=res.title, number=res.number or "", pages=res.pages, evidence=res.evidence_id)))
+    return EXIT_OK
+
+
 def cmd_decode(args: argparse.Namespace) -> int:
     """One JSON object a line: the decoded fields or {"valid": false, "error": ...}; never stops."""
     if args.command == "hj212":
@@ -804,6 +889,8 @@ COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "source": cmd_source,
     "project": cmd_project,
     "status": cmd_status,
+    "numbers": cmd_numbers,
+    "document": cmd_document,
 }
 
 

@@ -99,6 +99,24 @@ def _fmt_date(v: str | None) -> str:
     return f"{int(y)}年{int(m)}月{int(d)}日"
 
 
+_DIGITS = "〇一二三四五六七八九"
+
+
+def _chinese_date(v: str | None) -> str:
+    """二〇二六年十一月二十九日, as decisions write their date."""
+    if not v:
+        return "　　年　　月　　日"
+
+    def small(n: int) -> str:
+        if n < 10:
+            return _DIGITS[n]
+        tens, units = divmod(n, 10)
+        return ("" if tens == 1 else _DIGITS[tens]) + "十" + (_DIGITS[units] if units else "")
+
+    y, m, d = (int(x) for x in v.split("-"))
+    return "".join(_DIGITS[int(c)] for c in str(y)) + f"年{small(m)}月{small(d)}日"
+
+
 def display(f: FieldDef, value: Any) -> str:
     """A field's value as printed."""
     if value in (None, "", []):
@@ -145,7 +163,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             if data.get("agency_name"):
                 story.append(Paragraph(text(data["agency_name"], "agency_name"), agency))
             story.append(Paragraph(escape(defn.title), title))
-            if number and block.get("number", True):
+            if number and defn.number and block.get("number", True):
                 story.append(Paragraph(text(number, "number"), numstyle))
             story.append(Spacer(1, 4 * mm))
         elif kind == "grid":
@@ -205,6 +223,30 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                    ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black)]))
             story += [Spacer(1, 6 * mm), KeepTogether([t])]
+        elif kind == "table":
+            f = fields[block["field"]]
+            rows_data = data.get(f.name) or []
+            head = [Paragraph("序号", label)] + [Paragraph(escape(c.label), label) for c in f.columns]
+            body_rows = [[Paragraph(str(i + 1), cell)] + [
+                Paragraph(text(display(c, row.get(c.name)), f"{f.name}[{i}].{c.name}"), cell) for c in f.columns]
+                for i, row in enumerate(rows_data)]
+            for _i in range(max(0, block.get("min_rows", 0) - len(body_rows))):
+                body_rows.append([""] * (len(f.columns) + 1))
+            weights = block.get("widths") or [1] * len(f.columns)
+            unit = (width - 14 * mm) / sum(weights)
+            t = Table([head, *body_rows], colWidths=[14 * mm] + [w * unit for w in weights], repeatRows=1,
+                      minRowHeights=[9 * mm] * (len(body_rows) + 1))
+            t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f3f3"))]))
+            if block.get("title"):
+                story.append(Paragraph(escape(block["title"]), heading))
+            story += [t, Spacer(1, 4 * mm)]
+        elif kind == "seal":  # the issuing agency and the date, right-aligned, where the seal goes
+            right = ParagraphStyle("right", parent=body, alignment=2, firstLineIndent=0)
+            story += [Spacer(1, 14 * mm),
+                      KeepTogether([Paragraph(text(data.get("agency_name") or "", "agency_name") + "（印章）", right),
+                                    Paragraph(_chinese_date(data.get(block["field"])), right)])]
         else:
             raise ValueError(f"{defn.id}: unknown layout block {kind}")
 

@@ -49,7 +49,7 @@ EVENT_LABELS = {
     "collected": N_("collected"), "imported": N_("imported"), "viewed": N_("viewed"),
     "exported": N_("exported"), "printed": N_("printed"), "transferred": N_("transferred"),
     "sealed": N_("sealed"), "unsealed": N_("unsealed"), "submitted_to_lab": N_("submitted to a laboratory"),
-    "synced": N_("synced"), "annotated": N_("annotated"), "corrected": N_("corrected"),
+    "synced": N_("synced"), "annotated": N_("annotated"), "corrected": N_("corrected"), "issued": N_("issued"),
 }
 _KIND_COLORS = {"photo": "#5b8def", "video": "#c0504d", "audio": "#9bbb59", "document": "#8064a2",
                 "instrument_reading": "#4bacc6", "physical_sample": "#f79646"}

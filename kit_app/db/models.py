@@ -255,3 +255,41 @@ class CustodyEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
     hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
     signature: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+class NumberBlock(SyncMixin, Base):
+    """A range of document numbers (agency, document type, year) reserved for one kit."""
+
+    __tablename__ = "number_blocks"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    agency_code: Mapped[str] = mapped_column(String(12), nullable=False)
+    doc_type: Mapped[str] = mapped_column(String(48), nullable=False)
+    year: Mapped[int] = mapped_column(Integer, nullable=False)
+    prefix: Mapped[str] = mapped_column(String(32), nullable=False)
+    first: Mapped[int] = mapped_column(Integer, nullable=False)
+    last: Mapped[int] = mapped_column(Integer, nullable=False)
+    kit_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    assigned_by: Mapped[str | None] = mapped_column(ForeignKey("officers.id"))
+
+
+class Document(SyncMixin, Base):
+    """An issued document: frozen (append-only); its PDF is an evidence item of the case."""
+
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True, nullable=False)
+    doc_type: Mapped[str] = mapped_column(String(48), nullable=False)
+    def_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    title: Mapped[str] = mapped_column(String(100), nullable=False)
+    number: Mapped[str | None] = mapped_column(String(64), unique=True)
+    agency_code: Mapped[str | None] = mapped_column(String(12))
+    year: Mapped[int | None] = mapped_column(Integer)
+    seq: Mapped[int | None] = mapped_column(Integer)
+    payload_json: Mapped[str] = mapped_column(Text, nullable=False)
+    content_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    evidence_id: Mapped[str] = mapped_column(ForeignKey("evidence_items.id"), nullable=False, unique=True)
+    corrects_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
+    issued_by: Mapped[str] = mapped_column(ForeignKey("officers.id"), nullable=False)
+    issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

@@ -36,8 +36,9 @@ COLLECTED, IMPORTED, VIEWED, EXPORTED, PRINTED, TRANSFERRED = (
     "collected", "imported", "viewed", "exported", "printed", "transferred")
 SEALED, UNSEALED, SUBMITTED, SYNCED, ANNOTATED, CORRECTED = (
     "sealed", "unsealed", "submitted_to_lab", "synced", "annotated", "corrected")
+ISSUED = "issued"  # a document the kit issued: its PDF becomes evidence
 KINDS = (COLLECTED, IMPORTED, VIEWED, EXPORTED, PRINTED, TRANSFERRED, SEALED, UNSEALED, SUBMITTED,
-         SYNCED, ANNOTATED, CORRECTED)
+         SYNCED, ANNOTATED, CORRECTED, ISSUED)
 CLOCKS = ("kit", "gnss", "server")
 
 

@@ -21,6 +21,8 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "project.accept": frozenset({OFFICER, ADMIN}),
     "case.create": frozenset({OFFICER}),
     "evidence.collect": frozenset({OFFICER}),
+    "document.issue": frozenset({OFFICER}),
+    "numbers.assign": frozenset({ADMIN}),
 }
 
 ACTION_LABELS = {
@@ -30,6 +32,8 @@ ACTION_LABELS = {
     "project.accept": N_("record a completion acceptance"),
     "case.create": N_("open a case"),
     "evidence.collect": N_("collect evidence"),
+    "document.issue": N_("issue a document"),
+    "numbers.assign": N_("assign document numbers"),
 }
 
 

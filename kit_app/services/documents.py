@@ -1,0 +1,229 @@
+"""Issuing enforcement documents: numbering without collisions between kits, and freezing.
+
+Numbers: ``<prefix>〔<year>〕<seq>号`` (e.g. 南环罚告〔2026〕12号), unique per agency, document type
+and year. Kits work offline, so each kit draws only from the number blocks reserved for it
+(``number_blocks``: agency, type, year, first–last, the kit's id); blocks of one agency, type and
+year never overlap — the provincial office hands them out (the central server, once kits sync;
+``kit-app numbers add`` meanwhile). Two kits therefore never issue the same number, and a kit never
+reuses one: the next number is the highest it issued from the block plus one, in the same
+transaction as the document.
+
+Issuing freezes a document: the validated payload, its content hash and its PDF are stored; the
+PDF is an evidence item of the case with a custody event ``issued``; the row cannot be updated or
+deleted. A correction is a new document that names the one it corrects.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from kit_app.db import Store
+from kit_app.db.models import Agency, Case, Document, EvidenceItem, EvidenceOfficer, NumberBlock
+from kit_app.dto import OfficerInfo
+from kit_app.errors import NotFound, ValidationError
+from kit_app.evidence import custody as C
+from kit_app.evidence import media
+from kit_app.evidence.service import EvidenceService
+from kit_app.i18n import _
+from kit_app.ids import new_id
+from kit_app.services import roles as R
+from kit_app.timeutil import LOCAL_TZ, utcnow
+
+
+@dataclass(frozen=True)
+class IssuedDocument:
+    id: str
+    case_id: str
+    doc_type: str
+    title: str
+    number: str | None
+    content_sha256: str
+    evidence_id: str
+    pdf_sha256: str
+    pages: int
+    corrects_id: str | None
+    warnings: tuple[str, ...] = ()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"warnings": list(self.warnings)}
+
+
+def format_number(prefix: str, year: int, seq: int) -> str:
+    return f"{prefix}〔{year}〕{seq}号"
+
+
+class DocumentService:
+    def __init__(self, store: Store, evidence: EvidenceService | None = None) -> None:
+        self.store = store
+        self.evidence = evidence or EvidenceService(store)
+
+    # ------------------------------------------------------------ number blocks
+    def add_block(self, *, agency_code: str, doc_type: str, year: int, prefix: str, first: int, last: int,
+                  kit_id: str | None = None, actor: OfficerInfo | None = None) -> dict[str, Any]:
+        """Reserve numbers first–last of (agency, type, year) for a kit (this one by default)."""
+        import forms
+
+        R.require(actor, "numbers.assign")
+        try:
+            defn = forms.get(doc_type)
+        except KeyError as exc:
+            raise ValidationError(str(exc.args[0]), "type") from None
+        if not defn.number:
+            raise ValidationError(_("{title} carries no document number.").format(title=defn.title), "type")
+        if not prefix.strip():
+            raise ValidationError(_("The number prefix (e.g. 南环罚告) is missing."), "prefix")
+        if first < 1 or last < first:
+            raise ValidationError(_("A block runs from a first number ≥ 1 to a last number ≥ the first."), "range")
+        now = utcnow()
+        with self.store.write_session() as s:
+            if s.scalar(select(Agency.id).where(Agency.code == agency_code)) is None:
+                raise NotFound(_("No agency with code {code}.").format(code=agency_code))
+            clash = s.scalar(select(NumberBlock).where(
+                NumberBlock.agency_code == agency_code, NumberBlock.doc_type == doc_type, NumberBlock.year == year,
+                NumberBlock.first <= last, NumberBlock.last >= first))
+            if clash is not None:
+                raise ValidationError(_("Numbers {a}–{b} overlap the block {c}–{d} already assigned to kit {kit}.").format(
+                    a=first, b=last, c=clash.first, d=clash.last, kit=clash.kit_id[:8]), "range")
+            block = NumberBlock(agency_code=agency_code, doc_type=doc_type, year=year, prefix=prefix.strip(),
+                                first=first, last=last, kit_id=kit_id or self.store.kit_id,
+                                assigned_by=actor.id if actor else None, created_at=now, updated_at=now,
+                                origin_kit=self.store.kit_id)
+            s.add(block)
+            s.flush()
+            return _block_dict(block, 0)
+
+    def blocks(self) -> list[dict[str, Any]]:
+        with self.store.session() as s:
+            out = []
+            for b in s.scalars(select(NumberBlock).order_by(NumberBlock.agency_code, NumberBlock.doc_type,
+                                                            NumberBlock.year, NumberBlock.first)):
+                used = s.scalar(select(func.count()).select_from(Document).where(
+                    Document.agency_code == b.agency_code, Document.doc_type == b.doc_type,
+                    Document.year == b.year, Document.seq.between(b.first, b.last))) or 0
+                out.append(_block_dict(b, used))
+            return out
+
+    def _next_number(self, s: Any, agency_code: str, doc_type: str, year: int) -> tuple[int, str]:
+        blocks = s.scalars(select(NumberBlock).where(
+            NumberBlock.agency_code == agency_code, NumberBlock.doc_type == doc_type, NumberBlock.year == year,
+            NumberBlock.kit_id == self.store.kit_id).order_by(NumberBlock.first)).all()
+        for b in blocks:
+            top = s.scalar(select(func.max(Document.seq)).where(
+                Document.agency_code == agency_code, Document.doc_type == doc_type, Document.year == year,
+                Document.seq.between(b.first, b.last)))
+            seq = (top or b.first - 1) + 1
+            if seq <= b.last:
+                return seq, format_number(b.prefix, year, seq)
+        raise ValidationError(
+            _("This kit has no free document number for {type} of agency {agency} in {year}: the provincial "
+              "office assigns number blocks (kit-app numbers add, or sync).").format(
+                type=doc_type, agency=agency_code, year=year), "number")
+
+    # ------------------------------------------------------------ issuing
+    def issue(self, case_id: str, officer: OfficerInfo, doc_type: str, payload: dict[str, Any], *,
+              corrects: str | None = None, others: list[OfficerInfo] | None = None) -> IssuedDocument:
+        """Validate, number, render and freeze a document of a case; its PDF becomes evidence."""
+        import forms
+        from reports import render
+
+        R.require(officer, "document.issue")
+        try:
+            defn = forms.get(doc_type)
+        except KeyError as exc:
+            raise ValidationError(str(exc.args[0]), "type") from None
+        data = defn.validate(payload)
+        ev = self.evidence
+        now = utcnow()
+        year = now.astimezone(LOCAL_TZ).year
+        doc_id = new_id()
+        with ev.blobs.writing():
+            with self.store.write_session() as s:
+                case = s.scalar(select(Case).where((Case.id == case_id) | (Case.number == case_id)))
+                if case is None:
+                    raise NotFound(_("No case with id or number {id}.").format(id=case_id))
+                old = None
+                if corrects:
+                    old = s.get(Document, corrects)
+                    if old is None or old.case_id != case.id:
+                        raise ValidationError(_("The document to correct ({id}) is not a document of this case.")
+                                              .format(id=corrects), "corrects")
+                agency_code = s.scalar(select(Agency.code).where(Agency.id == case.agency_id)) if case.agency_id \
+                    else None
+                seq = number = None
+                if defn.number:
+                    if agency_code is None:
+                        raise ValidationError(_("The case has no agency, so the document cannot be numbered."),
+                                              "agency")
+                    seq, number = self._next_number(s, agency_code, defn.id, year)
+                res = render(defn, data, doc_id=doc_id, number=number)
+                tmp = ev.blobs.tmp / f"document-{doc_id}.pdf"
+                tmp.write_bytes(res.pdf)
+                try:
+                    sha, size, _new = ev.blobs.put(tmp)
+                finally:
+                    tmp.unlink(missing_ok=True)
+                ev.blobs.sync()
+                officers = [officer, *[o for o in (others or []) if o.id != officer.id]]
+                name = f"{defn.title}-{number or doc_id[:8]}.pdf"
+                item = EvidenceItem(
+                    case_id=case.id, kind=media.DOCUMENT, original_name=name, size=size, sha256=sha,
+                    media_type="application/pdf", captured_at=now, captured_clock="kit", device=None,
+                    description=defn.title + (f" {number}" if number else ""),
+                    metadata_json=json.dumps({"document": {"id": doc_id, "type": defn.id, "version": defn.version,
+                                                           "number": number, "content_sha256": res.content_sha256,
+                                                           "pages": res.pages, "corrects": corrects}},
+                                             ensure_ascii=False),
+                    warnings_json=json.dumps(res.warnings, ensure_ascii=False), imported_at=now,
+                    created_at=now, updated_at=now, origin_kit=self.store.kit_id)
+                for i, o in enumerate(officers):
+                    item.officers.append(EvidenceOfficer(officer_id=o.id, position=i))
+                s.add(item)
+                s.flush()
+                s.add(Document(id=doc_id, case_id=case.id, doc_type=defn.id, def_version=defn.version,
+                               title=defn.title, number=number, agency_code=agency_code if seq else None,
+                               year=year if seq else None, seq=seq,
+                               payload_json=json.dumps(data, ensure_ascii=False, sort_keys=True),
+                               content_sha256=res.content_sha256, evidence_id=item.id, corrects_id=corrects,
+                               issued_by=officer.id, issued_at=now, created_at=now, updated_at=now,
+                               origin_kit=self.store.kit_id))
+                s.flush()
+                ev.log.append(s, evidence_id=item.id, case_id=case.id, kind=C.ISSUED,
+                              actors=[C.actor(o) for o in officers], item_sha256=sha,
+                              details={"document": doc_id, "type": defn.id, "version": defn.version,
+                                       "number": number, "content_sha256": res.content_sha256,
+                                       "corrects": corrects}, at=now)
+                if old is not None:
+                    ev.log.append(s, evidence_id=old.evidence_id, case_id=case.id, kind=C.ANNOTATED,
+                                  actors=[C.actor(officer)], item_sha256=None,
+                                  reason=_("corrected by {title} {number}").format(title=defn.title,
+                                                                                   number=number or doc_id),
+                                  details={"corrected_by": doc_id}, at=now)
+                ev.log.flush_checkpoint(s)
+                return IssuedDocument(doc_id, case.id, defn.id, defn.title, number, res.content_sha256, item.id,
+                                      res.pdf_sha256, res.pages, corrects, tuple(res.warnings))
+
+    def list_for_case(self, case_id: str) -> list[dict[str, Any]]:
+        with self.store.session() as s:
+            rows = s.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.issued_at)).all()
+            return [{"id": d.id, "type": d.doc_type, "version": d.def_version, "title": d.title, "number": d.number,
+                     "content_sha256": d.content_sha256, "evidence_id": d.evidence_id, "corrects": d.corrects_id,
+                     "issued_at": d.issued_at.isoformat(), "issued_by": d.issued_by} for d in rows]
+
+    def pdf_path(self, doc_id: str) -> Path:
+        with self.store.session() as s:
+            d = s.get(Document, doc_id)
+            if d is None:
+                raise NotFound(_("No document with id {id}.").format(id=doc_id))
+            sha = s.scalar(select(EvidenceItem.sha256).where(EvidenceItem.id == d.evidence_id))
+            return self.evidence.blobs.path_for(sha)
+
+
+def _block_dict(b: NumberBlock, used: int) -> dict[str, Any]:
+    return {"id": b.id, "agency_code": b.agency_code, "type": b.doc_type, "year": b.year, "prefix": b.prefix,
+            "first": b.first, "last": b.last, "kit_id": b.kit_id, "used": used,
+            "example": format_number(b.prefix, b.year, b.first)}

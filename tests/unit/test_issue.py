@@ -1,0 +1,138 @@
+"""Issuing documents: numbers from per-kit blocks (never colliding between kits), frozen records,
+PDFs as evidence with custody, corrections as new documents."""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+import forms
+from kit_app.db import Store
+from kit_app.errors import PermissionDenied, ValidationError
+from kit_app.services.cases import CaseService
+from kit_app.services.documents import DocumentService
+from kit_app.services.officers import OfficerService
+
+
+
+@pytest.fixture
+def env(demo_store: Store):  # type: ignore[no-untyped-def]
+    officers = OfficerService(demo_store)
+    li = officers.login("45010320231", "demo1234")
+    case = CaseService(demo_store).create(party="南宁市绿源化工有限公司", title="涉嫌超标排放", actor=li)
+    docs = DocumentService(demo_store)
+    return demo_store, docs, case, li
+
+
+def year() -> int:
+    from kit_app.timeutil import LOCAL_TZ, utcnow
+
+    return utcnow().astimezone(LOCAL_TZ).year
+
+
+def test_numbers_come_from_this_kits_block_in_order(env) -> None:  # type: ignore[no-untyped-def]
+    store, docs, case, li = env
+    example = forms.get("order_to_correct").example
+    with pytest.raises(ValidationError, match="no free document number"):
+        docs.issue(case.id, li, "order_to_correct", example)
+    with pytest.raises(PermissionDenied):
+        docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(), prefix="青环责改",
+                       first=1, last=2, actor=li)
+    docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(), prefix="青环责改",
+                   first=11, last=12)
+    a = docs.issue(case.id, li, "order_to_correct", example)
+    b = docs.issue(case.id, li, "order_to_correct", example)
+    assert (a.number, b.number) == (f"青环责改〔{year()}〕11号", f"青环责改〔{year()}〕12号")
+    with pytest.raises(ValidationError, match="no free document number"):
+        docs.issue(case.id, li, "order_to_correct", example)
+    assert docs.blocks()[0]["used"] == 2
+    # the PDF is evidence of the case, with an "issued" custody event; its number is printed on it
+    pdf = docs.pdf_path(a.id)
+    assert hashlib.sha256(pdf.read_bytes()).hexdigest() == a.pdf_sha256
+    item = docs.evidence.show(a.evidence_id)
+    assert item["kind"] == "document" and item["media_type"] == "application/pdf"
+    [ev] = item["custody"]
+    assert ev["kind"] == "issued" and ev["details"]["number"] == a.number
+    assert ev["details"]["content_sha256"] == a.content_sha256
+    import subprocess
+
+    text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    assert a.number in text.replace(" ", "")
+    assert docs.evidence.verify(case.id).ok
+
+
+def test_overlapping_blocks_are_refused(env) -> None:  # type: ignore[no-untyped-def]
+    _store, docs, case, _li = env
+    docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=2026, prefix="青环责改",
+                   first=1, last=100, kit_id="another-kit")
+    with pytest.raises(ValidationError, match="overlap"):
+        docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=2026, prefix="青环责改",
+                       first=100, last=150)
+    with pytest.raises(ValidationError, match="carries no document number"):
+        docs.add_block(agency_code=case.agency_code, doc_type="inspection_record", year=2026, prefix="x",
+                       first=1, last=2)
+
+
+def test_two_kits_offline_never_collide(tmp_path: Path, demo_dir: Path) -> None:
+    """Two kits with disjoint blocks issue concurrently; together their numbers are all distinct."""
+    import shutil
+
+    from kit_app.db import open_store
+
+    numbers = []
+    for k, (first, last) in enumerate(((1, 50), (51, 100))):
+        d = tmp_path / f"kit{k}"
+        shutil.copytree(demo_dir, d)
+        store = open_store(d)
+        try:
+            with store.engine.begin() as c:  # a copied data dir is a different kit
+                c.exec_driver_sql("UPDATE kit_meta SET value = ? WHERE key = 'kit_id'", (f"kit-{k}",))
+            store = _reopen(store)
+            li = OfficerService(store).login("45010320231", "demo1234")
+            case = CaseService(store).create(party="当事人", title="t", actor=li)
+            docs = DocumentService(store)
+            docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(),
+                           prefix="青环责改", first=first, last=last)
+            for _ in range(5):
+                numbers.append(docs.issue(case.id, li, "order_to_correct",
+                                          forms.get("order_to_correct").example).number)
+        finally:
+            store.close()
+    assert len(numbers) == 10 and len(set(numbers)) == 10
+    assert numbers[5] == f"青环责改〔{year()}〕51号"
+
+
+def _reopen(store: Store) -> Store:
+    from kit_app.db import open_store
+
+    d = store.data_dir
+    store.close()
+    return open_store(d)
+
+
+def test_issued_documents_are_frozen_and_corrected_by_new_ones(env) -> None:  # type: ignore[no-untyped-def]
+    store, docs, case, li = env
+    ex = forms.get("inspection_record").example
+    first = docs.issue(case.id, li, "inspection_record", ex)
+    assert first.number is None and first.pages == 2
+    db = sqlite3.connect(store.data_dir / "kit.sqlite3")
+    try:
+        for sql in ("UPDATE documents SET payload_json = '{}'", "DELETE FROM documents"):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                db.execute(sql)
+    finally:
+        db.close()
+    fixed = docs.issue(case.id, li, "inspection_record", ex | {"end_time": "2026-11-29T11:30"}, corrects=first.id)
+    assert fixed.corrects_id == first.id and fixed.content_sha256 != first.content_sha256
+    listed = docs.list_for_case(case.id)
+    assert [d["id"] for d in listed] == [first.id, fixed.id] and listed[1]["corrects"] == first.id
+    old = docs.evidence.show(first.evidence_id)
+    assert [e["kind"] for e in old["custody"]] == ["issued", "annotated"]
+    assert old["custody"][1]["details"]["corrected_by"] == fixed.id
+    with pytest.raises(ValidationError, match="not a document of this case"):
+        docs.issue(case.id, li, "inspection_record", ex, corrects="nope")
+    with pytest.raises(forms.FormError, match="party_name"):
+        docs.issue(case.id, li, "inspection_record", ex | {"party_name": ""})
