@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import io
+import os
+from concurrent.futures import ThreadPoolExecutor
 import threading
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -22,6 +24,7 @@ from forms.model import DocumentDef, FieldDef
 from kit_app.i18n import _
 from kit_app.ids import new_id
 
+_SECOND = timedelta(seconds=1)
 FONT = "KitSans"
 FONT_BOLD = "KitSans-Bold"
 MARGINS = (28, 26, 35, 30)  # mm: top, right, bottom (room for the footer), left — 公文 page margins
@@ -57,6 +60,9 @@ def _register_fonts() -> None:
         for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
             addMapping(FONT, bold, italic, name)
         shapes.STATE_DEFAULTS["fontName"] = FONT  # graphics (the QR code) must not pull in Helvetica
+        from reportlab import rl_config
+
+        rl_config.useA85 = 0  # binary streams: smaller files, and no slow pure-Python ASCII85 of every photo
         _registered = True
 
 
@@ -242,6 +248,43 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             if block.get("title"):
                 story.append(Paragraph(escape(block["title"]), heading))
             story += [t, Spacer(1, 4 * mm)]
+        elif kind == "photos":
+            f = fields[block["field"]]
+            cols = {c.name: c for c in f.columns}
+            per_page = block.get("per_page", 2)
+            img_h = (A4[1] - (MARGINS[0] + MARGINS[2]) * mm - 8 * mm) / per_page - 58 * mm
+            photos = data.get(f.name) or []
+            with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # decoding releases the GIL
+                images = list(pool.map(lambda ip: _photo(ip[1]["image"], width, img_h, text.warnings,
+                                                         f"{f.name}[{ip[0]}]"), enumerate(photos)))
+            for i, ph in enumerate(photos):
+                where = f"{f.name}[{i}]"
+                img = images[i]
+                meta = [[Paragraph(escape(cols[k].label), label),
+                         Paragraph(text(display(cols[k], ph.get(k)), f"{where}.{k}"), cell)]
+                        for k in ("caption", "time", "place", "photographer", "device") if ph.get(k)]
+                if ph.get("sha256"):
+                    meta.append([Paragraph("SHA-256", label), Paragraph(escape(ph["sha256"][:16]) + "…", cell)])
+                mt = Table(meta, colWidths=[26 * mm, width - 26 * mm])
+                mt.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
+                                        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                                        ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+                                        ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+                story.append(KeepTogether([Paragraph(f"照片 {i + 1}", heading), img, Spacer(1, 2 * mm), mt]))
+                story.append(Spacer(1, 4 * mm))
+        elif kind == "plot":
+            f = fields[block["field"]]
+            by_q: dict[str, list[tuple[float, float]]] = {}
+            units: dict[str, str] = {}
+            for row in data.get(f.name) or []:
+                when = datetime.fromisoformat(row["time"])
+                t = (when if when.tzinfo else when.replace(tzinfo=LOCAL)).timestamp()  # forms hold local time
+                by_q.setdefault(row["quantity"], []).append((t, float(row["value"])))
+                units[row["quantity"]] = row.get("unit") or ""
+            for q, pts in list(by_q.items())[: block.get("max_plots", 4)]:
+                story.append(KeepTogether([Paragraph(text(f"{q}（{units[q]}）" if units[q] else q, f.name), heading),
+                                           _line_chart(sorted(pts), width, 55 * mm)]))
+            story.append(Spacer(1, 3 * mm))
         elif kind == "seal":  # the issuing agency and the date, right-aligned, where the seal goes
             right = ParagraphStyle("right", parent=body, alignment=2, firstLineIndent=0)
             story += [Spacer(1, 14 * mm),
@@ -261,6 +304,87 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     pdf = buf.getvalue()
     return RenderResult(pdf=pdf, pages=footer.pages, doc_id=doc_id, number=number, content_sha256=content,
                         pdf_sha256=hashlib.sha256(pdf).hexdigest(), warnings=text.warnings)
+
+
+PHOTO_PX = 1000  # longest side embedded: about 240 dpi at the printed size, and JPEG draft decodes at 1/4
+
+
+def _photo(ref: str, max_w: float, max_h: float, warnings: list[str], where: str) -> Any:
+    """A photo scaled to fit, decoded once at a reduced size (JPEG draft mode), EXIF orientation
+    applied; a missing or unreadable file becomes a visible box and a warning."""
+    from PIL import Image as PILImage
+    from PIL import ImageOps
+    from reportlab.platypus import Image, Paragraph
+    from reportlab.lib.styles import ParagraphStyle
+
+    try:
+        if ref.startswith("sample:"):
+            im = _sample_picture(int(ref.split(":", 1)[1] or 1))
+        else:
+            im = PILImage.open(ref)
+            im.draft("RGB", (PHOTO_PX * 2 // 3, PHOTO_PX * 2 // 3))  # the smallest JPEG scale still big enough
+            im = ImageOps.exif_transpose(im)
+        im = im.convert("RGB")
+        im.thumbnail((PHOTO_PX, PHOTO_PX))
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=85)
+        buf.seek(0)
+        w, h = im.size
+        scale = min(max_w / w, max_h / h)
+        return Image(buf, width=w * scale, height=h * scale)
+    except (OSError, ValueError) as exc:
+        warnings.append(_("{where}: the picture {ref} cannot be read ({error}); a placeholder is printed").format(
+            where=where, ref=ref, error=exc))
+        style = ParagraphStyle("missing", fontName=FONT, fontSize=12, textColor="#d00000")
+        return Paragraph(escape(_("[picture missing: {ref}]").format(ref=ref)), style)
+
+
+def _sample_picture(n: int) -> Any:
+    """A generated scene for example documents (the simulated camera's, at a fixed time)."""
+    from PIL import Image as PILImage
+
+    from devices.sim.camera import LOCAL, SyntheticCamera
+
+    cam = SyntheticCamera(1280, 720, 25, seed=n)
+    frame = None
+    for k in range(1, 40 * n + 1):
+        frame = cam.frame(k, datetime(2026, 11, 29, 9, 40, tzinfo=LOCAL) + (k / 25) * _SECOND)
+    return PILImage.fromarray(frame[:, :, ::-1])
+
+
+def _line_chart(pts: list[tuple[float, float]], w: float, h: float) -> Any:
+    """One quantity over time: axes in the document font, times as HH:MM."""
+    from reportlab.graphics.charts.lineplots import LinePlot
+    from reportlab.graphics.shapes import Drawing
+    from reportlab.graphics.widgets.markers import makeMarker
+    from reportlab.lib import colors
+
+    d = Drawing(w, h)
+    lp = LinePlot()
+    lp.x, lp.y, lp.width, lp.height = 40, 18, w - 52, h - 28
+    t0 = pts[0][0]
+    lp.data = [[(t - t0, v) for t, v in pts]]
+    lp.lines[0].strokeColor = colors.HexColor("#1565c0")
+    lp.lines[0].strokeWidth = 1.4
+    lp.lines[0].symbol = makeMarker("FilledCircle", size=3)
+    for axis in (lp.xValueAxis, lp.yValueAxis):
+        axis.labels.fontName = FONT
+        axis.labels.fontSize = 8
+    span = max(pts[-1][0] - t0, 1.0)
+    lp.xValueAxis.valueMin, lp.xValueAxis.valueMax = 0, span
+    lp.xValueAxis.valueSteps = [span * k / 4 for k in range(5)]
+    lp.xValueAxis.labelTextFormat = lambda s: datetime.fromtimestamp(t0 + s, LOCAL).strftime("%H:%M:%S" if span < 600
+                                                                                              else "%H:%M")
+    vals = [v for _t, v in pts]
+    lo, hi = min(vals), max(vals)
+    pad = (hi - lo) * 0.1 or 1.0
+    lp.yValueAxis.valueMin, lp.yValueAxis.valueMax = lo - pad, hi + pad
+    lp.yValueAxis.labelTextFormat = "%.4g"
+    d.add(lp)
+    return d
+
+
+LOCAL = timezone(timedelta(hours=8))
 
 
 class _Fill(dict):  # type: ignore[type-arg]

@@ -11,6 +11,7 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
+    CheckConstraint,
     Boolean,
     Date,
     Float,
@@ -19,6 +20,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -261,6 +263,8 @@ class NumberBlock(SyncMixin, Base):
     """A range of document numbers (agency, document type, year) reserved for one kit."""
 
     __tablename__ = "number_blocks"
+    __table_args__ = (Index("ix_number_blocks_key", "agency_code", "doc_type", "year"),
+                      CheckConstraint("first >= 1 AND last >= first", name="ck_number_blocks_range"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     agency_code: Mapped[str] = mapped_column(String(12), nullable=False)
@@ -277,6 +281,7 @@ class Document(SyncMixin, Base):
     """An issued document: frozen (append-only); its PDF is an evidence item of the case."""
 
     __tablename__ = "documents"
+    __table_args__ = (UniqueConstraint("agency_code", "doc_type", "year", "seq", name="uq_documents_number"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True, nullable=False)

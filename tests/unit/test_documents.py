@@ -133,3 +133,27 @@ def test_cli_render(tmp_path: Path) -> None:
     assert "officers: is required" in p.stderr
     p = run("no_such_type", "--example", "-o", str(tmp_path / "x.pdf"))
     assert p.returncode == 2 and "unknown document type no_such_type" in p.stderr
+
+
+def test_photo_sheet_two_photos_a_page_with_captions(tmp_path: Path) -> None:
+    from datetime import datetime
+
+    from tests.helpers.photos import make_jpeg
+
+    shots = [make_jpeg(tmp_path / f"p{i}.jpg", taken=datetime(2026, 11, 29, 9, i), seed=i, size=(1600, 1200))
+             for i in range(5)]
+    defn = forms.get("photo_evidence")
+    rows = [{"image": str(p), "caption": f"证明内容{i}", "time": f"2026-11-29T09:0{i}", "place": "总排口",
+             "photographer": "李明", "device": "Canon EOS 90D", "sha256": f"{i}" * 64} for i, p in enumerate(shots)]
+    rows.append(rows[0] | {"image": str(tmp_path / "gone.jpg"), "caption": "丢失的照片"})
+    res = render(defn, defn.example | {"photos": rows})
+    pdf = tmp_path / "sheet.pdf"
+    pdf.write_bytes(res.pdf)
+    assert res.pages == 4  # the header and photo 1, then two a page
+    assert len(res.warnings) == 1 and "photos[5]" in res.warnings[0] and "gone.jpg" in res.warnings[0]
+    images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
+    assert len(images.splitlines()[2:]) == 5
+    text = pdftotext(pdf).replace(" ", "")
+    for i in range(5):
+        assert f"证明内容{i}" in text and f"{i}" * 16 + "…" in text
+    assert "2026年11月29日9时03分" in text and "[picturemissing:" in text
