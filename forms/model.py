@@ -39,6 +39,7 @@ class FieldDef:
     columns: tuple[FieldDef, ...] = ()  # for tables
     help: str | None = None
     default: Any = None
+    after: str | None = None  # a date/datetime field this one may not precede
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FieldDef:
@@ -47,7 +48,7 @@ class FieldDef:
         return cls(name=d["name"], label=d["label"], type=d.get("type", "text"), required=d.get("required", False),
                    max_length=d.get("max_length"), source=d.get("source"), choices=tuple(d.get("choices", ())),
                    columns=tuple(cls.from_json(c) for c in d.get("columns", ())), help=d.get("help"),
-                   default=d.get("default"))
+                   default=d.get("default"), after=d.get("after"))
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,10 @@ class DocumentDef:
         for f in self.fields:
             value = payload.get(f.name, f.default)
             out[f.name] = _check(f, value, f.name)
+        for f in self.fields:
+            if f.after and out.get(f.name) and out.get(f.after) and out[f.name] < out[f.after]:
+                raise FormError(f.name, _("is earlier than {other} ({label})").format(
+                    other=self.field(f.after).label, label=f.label))
         return out
 
     def content_hash(self, payload: dict[str, Any], doc_id: str, number: str | None) -> str:
@@ -138,7 +143,7 @@ def _check(f: FieldDef, value: Any, path: str) -> Any:
         except ValueError:
             raise FormError(path, _("is not a date and time (YYYY-MM-DDTHH:MM): {value!r}").format(
                 value=value)) from None
-        return dt.isoformat(timespec="minutes")
+        return dt.isoformat(timespec="seconds" if dt.second else "minutes")
     if t in ("int", "number"):
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (t == "int" and not isinstance(value, int)):
             raise FormError(path, _("must be a number"))

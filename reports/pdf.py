@@ -95,7 +95,7 @@ def _fmt_datetime(v: str | None) -> str:
     if not v:
         return ""
     dt = datetime.fromisoformat(v)
-    return f"{dt.year}年{dt.month}月{dt.day}日{dt.hour}时{dt.minute:02d}分"
+    return f"{dt.year}年{dt.month}月{dt.day}日{dt.hour}时{dt.minute:02d}分" + (f"{dt.second:02d}秒" if dt.second else "")
 
 
 def _fmt_date(v: str | None) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable
+from typing import Any
 
 from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -352,6 +353,11 @@ class CasesPane(Pane):
         self.new_btn.setObjectName("new_case")
         self.new_btn.setVisible(R.can(officer, "case.create"))
         self.new_btn.clicked.connect(self.new_case)
+        self.docs_btn = QPushButton(_("Documents…"))
+        self.docs_btn.setObjectName("case_documents_button")
+        self.docs_btn.setToolTip(_("Write, issue and print the case's enforcement documents"))
+        self.docs_btn.setEnabled(False)
+        self.docs_btn.clicked.connect(self.open_documents)
         self.model = CaseTableModel(self)
         self.view = _table(self.model)
         self.view.setObjectName("case_table")
@@ -362,6 +368,7 @@ class CasesPane(Pane):
         self.view.selectionModel().selectionChanged.connect(self._case_selected)
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
+        top.addWidget(self.docs_btn)
         top.addWidget(self.new_btn)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
@@ -394,6 +401,20 @@ class CasesPane(Pane):
         row = self.model.row_at(idx[0].row()) if idx else None
         if row is None or row.id != self.evidence.case_id:
             self.evidence.set_case(row.id if row else None, f"{row.number} {row.title}" if row else "")
+        self.docs_btn.setEnabled(row is not None)
+
+    def open_documents(self) -> Any:
+        from ui.documents import CaseDocumentsDialog
+
+        idx = self.view.selectionModel().selectedRows()
+        row = self.model.row_at(idx[0].row()) if idx else None
+        if row is None:
+            return None
+        dlg = CaseDocumentsDialog(self.services, self.runner, self.officer, row.id, f"{row.number} {row.title}", self)
+        dlg.finished.connect(lambda _r: self.evidence.refresh())
+        dlg.show()
+        self.documents_dialog = dlg
+        return dlg
 
     def new_case(self, source: SourceRow | None = None) -> NewCaseDialog:
         dlg = NewCaseDialog(self.services, self.runner, self.officer, source=source, parent=self)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from kit_app.db import Store
 from kit_app.evidence.service import EvidenceService
 from kit_app.services.cases import CaseService
+from kit_app.services.documents import DocumentService
 from kit_app.services.importer import ImportService
 from kit_app.services.officers import OfficerService
 from kit_app.services.projects import ProjectService
@@ -24,6 +25,7 @@ class Services:
     cases: CaseService
     importer: ImportService
     evidence: EvidenceService
+    documents: DocumentService
 
     @classmethod
     def build(cls, store: Store) -> Services:
@@ -35,5 +37,6 @@ class Services:
             projects=ProjectService(store),
             cases=CaseService(store),
             importer=ImportService(store),
-            evidence=EvidenceService(store),
+            evidence=(ev := EvidenceService(store)),
+            documents=DocumentService(store, ev),
         )

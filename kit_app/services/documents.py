@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from kit_app.db import Store
-from kit_app.db.models import Agency, Case, Document, EvidenceItem, EvidenceOfficer, NumberBlock
+from kit_app.db.models import Agency, Case, Document, EvidenceItem, EvidenceOfficer, NumberBlock, Source
 from kit_app.dto import OfficerInfo
 from kit_app.errors import NotFound, ValidationError
 from kit_app.evidence import custody as C
@@ -207,6 +207,72 @@ class DocumentService:
                 return IssuedDocument(doc_id, case.id, defn.id, defn.title, number, res.content_sha256, item.id,
                                       res.pdf_sha256, res.pages, corrects, tuple(res.warnings))
 
+    # ------------------------------------------------------------ auto-fill from the case
+    def prefill(self, case_id: str, doc_type: str, officer: OfficerInfo | None,
+                evidence_id: str | None = None) -> dict[str, Any]:
+        """A payload for ``doc_type`` filled from the case, its evidence and the officer, following
+        each field's ``source``; fields without one get their default. Editors start from it."""
+        import forms
+
+        from kit_app.services.cases import CaseService
+
+        defn = forms.get(doc_type)
+        case = CaseService(self.store).get(case_id)
+        legal_rep = None
+        if case.party.get("source_id"):
+            with self.store.session() as s:
+                src = s.get(Source, case.party["source_id"])
+                legal_rep = src.legal_rep if src is not None else None
+        now = utcnow().astimezone(LOCAL_TZ)
+        items = self.evidence.list_for_case(case.id)
+        reading = next((i for i in reversed(items) if i["kind"] == media.READING
+                        and (evidence_id is None or i["id"] == evidence_id)), None)
+        values: dict[str, Any] = {
+            "case.agency_name": case.agency_name, "case.number": case.number, "case.title": case.title,
+            "case.party.name": case.party.get("name"), "case.party.address": case.party.get("address"),
+            "case.party.credit_code": case.party.get("credit_code"), "case.party.legal_rep": legal_rep,
+            "case.officers": [{"name": o.name, "cert_no": o.cert_no} for o in case.officers],
+            "officer.name": officer.name if officer else None,
+            "now": now.strftime("%Y-%m-%dT%H:%M"), "today": now.date().isoformat(),
+            "case.evidence.photos": [_photo_row(i) for i in items if i["kind"] == media.PHOTO and i["stored_path"]],
+            "case.evidence": [_evidence_row(i) for i in items],
+        }
+        if reading is not None:
+            values |= _reading_values(reading)
+        out: dict[str, Any] = {}
+        for f in defn.fields:
+            v = values.get(f.source) if f.source else None
+            if v in (None, "", []) and f.default is not None:
+                v = f.default
+            if v not in (None, "", []):
+                out[f.name] = v
+        return out
+
+    def attach_signed_copy(self, doc_id: str, officer: OfficerInfo, path: Path) -> str:
+        """The photo or scan of the signed paper becomes evidence, linked to the document."""
+        with self.store.session() as s:
+            d = s.get(Document, doc_id)
+            if d is None:
+                raise NotFound(_("No document with id {id}.").format(id=doc_id))
+            case_id, evidence_id, title, number = d.case_id, d.evidence_id, d.title, d.number
+        [res] = self.evidence.ingest(case_id, officer, [path],
+                                     description=_("signed copy of {title} {number}").format(
+                                         title=title, number=number or doc_id[:8]))
+        if res.status == "error":
+            raise ValidationError(res.error or "", "file")
+        self.evidence.record(evidence_id, C.ANNOTATED, officer,
+                             reason=_("signed copy attached"), details={"signed_copy": res.evidence_id})
+        return res.evidence_id or ""
+
+    def record_printed(self, doc_ids: list[str], officer: OfficerInfo | None, printer: str) -> None:
+        """A custody event ``printed`` for each document printed (by review staff, for example)."""
+        with self.store.session() as s:
+            targets = [s.get(Document, d) for d in doc_ids]
+        for d in targets:
+            if d is not None:
+                self.evidence.record(d.evidence_id, C.PRINTED, officer, details={"printer": printer,
+                                                                                  "document": d.id})
+
     def list_for_case(self, case_id: str) -> list[dict[str, Any]]:
         with self.store.session() as s:
             rows = s.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.issued_at)).all()
@@ -221,6 +287,68 @@ class DocumentService:
                 raise NotFound(_("No document with id {id}.").format(id=doc_id))
             sha = s.scalar(select(EvidenceItem.sha256).where(EvidenceItem.id == d.evidence_id))
             return self.evidence.blobs.path_for(sha)
+
+
+def _local_minutes(iso: str | None) -> str | None:
+    from datetime import datetime
+
+    if not iso:
+        return None
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def _place(i: dict[str, Any]) -> str:
+    if i.get("place"):
+        return str(i["place"])
+    if i.get("latitude") is not None:
+        return f"{i['latitude']:.5f}, {i['longitude']:.5f}"
+    return "—"
+
+
+def _photo_row(i: dict[str, Any]) -> dict[str, Any]:
+    return {"image": i["stored_path"], "evidence_id": i["id"],
+            "caption": i.get("description") or i.get("original_name") or "—",
+            "time": _local_minutes(i.get("captured_at") or i.get("imported_at")), "place": _place(i),
+            "photographer": "、".join(o["name"] for o in i["officers"]) or "—", "device": i.get("device") or "",
+            "sha256": i.get("sha256") or ""}
+
+
+_KIND_NAMES = {media.PHOTO: "照片", media.VIDEO: "视频", media.AUDIO: "录音", media.DOCUMENT: "文书",
+               media.READING: "仪器读数", media.PHYSICAL: "物证"}
+
+
+def _evidence_row(i: dict[str, Any]) -> dict[str, Any]:
+    pages = (i.get("metadata") or {}).get("document", {}).get("pages")
+    return {"name": (i.get("description") or i.get("original_name") or "—")[:100],
+            "kind": _KIND_NAMES.get(i["kind"], i["kind"]),
+            "collected": _local_minutes(i.get("captured_at") or i.get("imported_at")),
+            "collector": "、".join(o["name"] for o in i["officers"])[:40],
+            "quantity": f"{pages} 页" if pages else ("1 件" if i["kind"] == media.PHYSICAL else "1 份"),
+            "sha256": (i.get("sha256") or i.get("seal_no") or "")[:16], "proves": ""}
+
+
+def _reading_values(i: dict[str, Any]) -> dict[str, Any]:
+    from devices.values import load_series
+
+    meta = i.get("metadata") or {}
+    inst = meta.get("instrument") or {}
+    gps = meta.get("gps") or {}
+    rows: list[dict[str, Any]] = []
+    if i.get("stored_path"):
+        from datetime import datetime
+
+        _header, series = load_series(i["stored_path"])
+        for _key, (label, unit, pts) in series.items():
+            rows += [{"time": datetime.fromtimestamp(t, LOCAL_TZ).strftime("%Y-%m-%dT%H:%M:%S"),
+                      "quantity": label, "value": v, "unit": unit} for t, v in pts[:500]]
+    summary = meta.get("readings") or {}
+    return {
+        "evidence.instrument.model": inst.get("model"), "evidence.instrument.serial": inst.get("serial"),
+        "evidence.instrument.calibrated": inst.get("calibrated"),
+        "evidence.gps": f"{gps['latitude']:.5f}, {gps['longitude']:.5f}" if gps.get("fix") else None,
+        "evidence.sha256": i.get("sha256"), "evidence.readings": rows,
+        "evidence.start": _local_minutes(summary.get("first")), "evidence.end": _local_minutes(summary.get("last")),
+    }
 
 
 def _block_dict(b: NumberBlock, used: int) -> dict[str, Any]:

@@ -136,3 +136,46 @@ def test_issued_documents_are_frozen_and_corrected_by_new_ones(env) -> None:  # 
         docs.issue(case.id, li, "inspection_record", ex, corrects="nope")
     with pytest.raises(forms.FormError, match="party_name"):
         docs.issue(case.id, li, "inspection_record", ex | {"party_name": ""})
+
+
+def test_prefill_from_the_case_then_issue(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime, timedelta
+
+    from tests.helpers.photos import make_jpeg
+
+    store, docs, case, li = env
+    wf = OfficerService(store).get("45010320232")
+    case = CaseService(store).create(party="南宁市绿源化工有限公司", title="超标排放", actor=li,
+                                     officer_ids=[li.id, wf.id])
+    shot = make_jpeg(tmp_path / "a.jpg", taken=datetime.now() - timedelta(minutes=5), lat=22.8, lon=108.3, seed=1)
+    docs.evidence.ingest(case.id, li, [shot], description="总排口外排废水")
+    readings = [{"valid": True, "name": "pH", "value": 5.2 + k / 10, "unit": "",
+                 "received_at": f"2026-11-29T02:0{k}:30+00:00", "raw": "00"} for k in range(3)]
+    docs.evidence.add_readings(case.id, li, readings, protocol="ascii", port="/dev/pts/9",
+                               instrument={"model": "雷磁 PHBJ-260", "serial": "PH-7", "calibrated": "2026-10-01"},
+                               gps={"fix": True, "latitude": 22.8, "longitude": 108.3})
+    ins = docs.prefill(case.id, "inspection_record", li)
+    assert ins["party_name"] == "南宁市绿源化工有限公司" and ins["recorder"] == "李明"
+    assert [o["cert_no"] for o in ins["officers"]] == ["45010320231", "45010320232"]
+    assert ins["agency_name"] == case.agency_name and ins["party_comment"].startswith("以上笔录")
+    ph = docs.prefill(case.id, "photo_evidence", li)
+    [row] = ph["photos"]
+    assert row["caption"] == "总排口外排废水" and row["photographer"] == "李明" and len(row["sha256"]) == 64
+    rr = docs.prefill(case.id, "readings_record", li)
+    assert (rr["instrument"], rr["serial"], rr["calibrated"]) == ("雷磁 PHBJ-260", "PH-7", "2026-10-01")
+    assert [r["value"] for r in rr["readings"]] == [5.2, 5.3, 5.4] and rr["readings"][0]["time"].endswith("10:00:30")
+    assert rr["start_time"] == "2026-11-29T10:00"
+    issued = docs.issue(case.id, li, "photo_evidence", ph)
+    assert issued.pages == 1
+    rr |= {"place": "总排口"}
+    assert docs.issue(case.id, li, "readings_record", rr).pages >= 1
+    el = docs.prefill(case.id, "evidence_list", li)
+    assert [r["kind"] for r in el["items"]] == ["照片", "仪器读数", "文书", "文书"]
+    # the signed paper comes back as a photo, linked to the document
+    scan = make_jpeg(tmp_path / "signed.jpg", taken=datetime.now(), seed=9)
+    sid = docs.attach_signed_copy(issued.id, li, scan)
+    doc_item = docs.evidence.show(issued.evidence_id)
+    assert doc_item["custody"][-1]["details"] == {"signed_copy": sid}
+    assert docs.evidence.show(sid)["description"].startswith("signed copy of 现场照片")
+    docs.record_printed([issued.id], None, "Kit printer")
+    assert docs.evidence.show(issued.evidence_id)["custody"][-1]["kind"] == "printed"

@@ -1,0 +1,107 @@
+"""The document editor and the case's documents, driven offscreen: prefill, validation as you
+type, live QtPdf preview, issue, print to a PDF printer, batch printing by review staff."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+import pytest
+from PySide6.QtPrintSupport import QPrinter
+from PySide6.QtWidgets import QMessageBox
+from pytestqt.qtbot import QtBot
+
+from kit_app.dto import OfficerInfo
+from ui.documents import CaseDocumentsDialog, DocumentEditor
+from ui.services import Services
+from ui.tasks import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+@pytest.fixture
+def case(services: Services, officer: OfficerInfo):  # type: ignore[no-untyped-def]
+    wf = services.officers.get("45010320232")
+    c = services.cases.create(party="南宁市绿源化工有限公司", title="涉嫌超标排放", actor=officer,
+                              officer_ids=[officer.id, wf.id])
+    services.documents.add_block(agency_code=c.agency_code, doc_type="order_to_correct", year=_year(),
+                                 prefix="青环责改", first=7, last=9)
+    return c
+
+
+def _year() -> int:
+    from kit_app.timeutil import LOCAL_TZ, utcnow
+
+    return utcnow().astimezone(LOCAL_TZ).year
+
+
+def pdf_printer(path: Path) -> QPrinter:
+    p = QPrinter(QPrinter.PrinterMode.HighResolution)
+    p.setOutputFormat(QPrinter.OutputFormat.PdfFormat)
+    p.setOutputFileName(str(path))
+    return p
+
+
+def test_edit_validate_preview_issue_print(qtbot: QtBot, services: Services, runner: TaskRunner,
+                                           officer: OfficerInfo, case, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    ed = DocumentEditor(services, runner, officer, case.id, "order_to_correct")
+    qtbot.addWidget(ed)
+    ed.show()
+    qtbot.waitUntil(lambda: not ed._loading, timeout=5000)
+    # filled from the case
+    assert ed.fields["party_name"].value() == "南宁市绿源化工有限公司"
+    assert ed.fields["agency_name"].value() == case.agency_name
+    assert "facts" in ed.status.text() and not ed.issue_btn.isEnabled()  # required fields named
+    ed.fields["facts"].widget.setPlainText("现场检查发现加药装置停运。")
+    ed.fields["provisions"].widget.setPlainText("违反了《中华人民共和国水污染防治法》第三十九条。")
+    ed.fields["order"].widget.setPlainText("立即修复加药装置。")
+    ed.fields["deadline"].widget.setText("12/06/2026")  # wrong format: named as you type
+    qtbot.waitUntil(lambda: "deadline" in ed.status.text() and "YYYY-MM-DD" in ed.status.text(), timeout=3000)
+    assert "border" in ed.fields["deadline"].widget.styleSheet()
+    ed.fields["deadline"].widget.setText("2026-12-06")
+    qtbot.waitUntil(lambda: ed.issue_btn.isEnabled() and ed.pdf_doc.pageCount() == 1, timeout=8000)
+    assert ed.fields["deadline"].widget.styleSheet() == ""
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    got = []
+    ed.issued.connect(got.append)
+    ed.issue()
+    qtbot.waitUntil(lambda: bool(got), timeout=10000)
+    doc = got[0]
+    assert doc.number == f"青环责改〔{_year()}〕7号" and ed.print_btn.isEnabled()
+    assert not ed.fields["facts"].widget.isEnabled()  # frozen
+    # the preview now shows the issued PDF, number included
+    assert ed.pdf == services.documents.pdf_path(doc.id).read_bytes()
+    out = tmp_path / "printed.pdf"
+    from ui.documents import print_batch
+
+    print_batch(services, runner, officer, [(doc.id, ed.pdf)], pdf_printer(out), ed.status.setText)
+    qtbot.waitUntil(lambda: ed.status.text() == "Printed 1 pages.", timeout=15000)
+    assert out.stat().st_size > 1000
+    item = services.evidence.show(doc.evidence_id)
+    assert [e["kind"] for e in item["custody"]] == ["issued", "printed"]
+
+
+def test_review_staff_print_a_batch(qtbot: QtBot, services: Services, runner: TaskRunner, officer: OfficerInfo,
+                                    reviewer: OfficerInfo, case, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import forms
+
+    for t in ("inspection_record", "service_receipt"):
+        services.documents.issue(case.id, officer, t, forms.get(t).example)
+    dlg = CaseDocumentsDialog(services, runner, reviewer, case.id, case.number)
+    qtbot.addWidget(dlg)
+    qtbot.waitUntil(lambda: dlg.table.rowCount() == 2, timeout=5000)
+    assert not dlg.new_btn.isVisibleTo(dlg)  # review staff print; they do not issue
+    out = tmp_path / "batch.pdf"
+    dlg.print_selected(pdf_printer(out))
+    qtbot.waitUntil(lambda: dlg.status.text() == "Printed 3 pages.", timeout=20000)
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    assert "Pages:           3" in info
+    for d in services.documents.list_for_case(case.id):
+        ev = services.evidence.show(d["evidence_id"])["custody"][-1]
+        assert ev["kind"] == "printed" and ev["actors"][0]["name"] == "陈静"
+    ed = DocumentEditor(services, runner, reviewer, case.id, "inspection_record")
+    qtbot.addWidget(ed)
+    assert not ed.issue_btn.isVisibleTo(ed)
+    qtbot.waitUntil(lambda: not ed._loading, timeout=5000)
+    runner.wait()
