@@ -211,14 +211,15 @@ class DocumentEditor(QDialog):
     issued = Signal(object)  # IssuedDocument
 
     def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo, case_id: str, doc_type: str,
-                 parent: QWidget | None = None) -> None:
+                 parent: QWidget | None = None, corrects: str | None = None) -> None:
         super().__init__(parent)
         self.services, self.runner, self.officer, self.case_id = services, runner, officer, case_id
+        self.corrects = corrects  # the issued document this one corrects: it starts from its payload
         self.defn: DocumentDef = forms.get(doc_type)
         self.result_doc: Any = None
         self.pdf: bytes | None = None
         self._seq = 0
-        self.setWindowTitle(self.defn.title)
+        self.setWindowTitle(self.defn.title + (" — " + _("correction") if corrects else ""))
         self.resize(1360, 880)
         self.setObjectName("document_editor")
 
@@ -278,7 +279,10 @@ class DocumentEditor(QDialog):
         self._timer.timeout.connect(self._check)
         self._loading = True
         self.status.setText(_("Filling in from the case…"))
-        runner.run(lambda: services.documents.prefill(case_id, doc_type, officer), self._prefilled, self._failed)
+        if corrects:
+            runner.run(lambda: services.documents.get(corrects)["payload"], self._prefilled, self._failed)
+        else:
+            runner.run(lambda: services.documents.prefill(case_id, doc_type, officer), self._prefilled, self._failed)
 
     # ------------------------------------------------------------ filling and checking
     def _prefilled(self, payload: dict[str, Any]) -> None:
@@ -360,7 +364,7 @@ class DocumentEditor(QDialog):
         docs = self.services.documents
 
         def work() -> tuple[Any, bytes]:
-            res = docs.issue(self.case_id, self.officer, self.defn.id, payload)
+            res = docs.issue(self.case_id, self.officer, self.defn.id, payload, corrects=self.corrects)
             return res, docs.pdf_path(res.id).read_bytes()
 
         def done(got: tuple[Any, bytes]) -> None:
@@ -446,6 +450,12 @@ class CaseDocumentsDialog(QDialog):
         can_issue = R.can(officer, "document.issue")
         self.type.setVisible(can_issue)
         self.new_btn.setVisible(can_issue)
+        self.correct_btn = QPushButton(_("Correct…"))
+        self.correct_btn.setObjectName("correct_document")
+        self.correct_btn.setToolTip(_("An issued document is never edited: a correction is a new document that "
+                                      "names the one it corrects."))
+        self.correct_btn.setVisible(can_issue)
+        self.correct_btn.clicked.connect(self.correct_selected)
         self.print_btn = QPushButton(_("Print selected…"))
         self.print_btn.setObjectName("print_documents")
         self.print_btn.clicked.connect(self.print_selected)
@@ -455,6 +465,7 @@ class CaseDocumentsDialog(QDialog):
         top.addWidget(self.new_btn)
         bottom = QHBoxLayout()
         bottom.addWidget(self.status, 1)
+        bottom.addWidget(self.correct_btn)
         bottom.addWidget(self.print_btn)
         lay = QVBoxLayout(self)
         lay.addLayout(top)
@@ -492,6 +503,19 @@ class CaseDocumentsDialog(QDialog):
 
     def new_document(self) -> DocumentEditor:
         ed = DocumentEditor(self.services, self.runner, self.officer, self.case_id, self.type.currentData(), self)
+        ed.issued.connect(lambda _d: self.refresh())
+        self.editors.append(ed)
+        ed.show()
+        return ed
+
+    def correct_selected(self) -> DocumentEditor | None:
+        row = self.table.currentRow()
+        if row < 0 or row >= len(self.rows):
+            self.status.setText(_("Select the document to correct."))
+            return None
+        old = self.rows[row]
+        ed = DocumentEditor(self.services, self.runner, self.officer, self.case_id, old["type"], self,
+                            corrects=old["id"])
         ed.issued.connect(lambda _d: self.refresh())
         self.editors.append(ed)
         ed.show()

@@ -280,6 +280,16 @@ class DocumentService:
                      "content_sha256": d.content_sha256, "evidence_id": d.evidence_id, "corrects": d.corrects_id,
                      "issued_at": d.issued_at.isoformat(), "issued_by": d.issued_by} for d in rows]
 
+    def get(self, doc_id: str) -> dict[str, Any]:
+        """An issued document with its frozen payload."""
+        with self.store.session() as s:
+            d = s.get(Document, doc_id)
+            if d is None:
+                raise NotFound(_("No document with id {id}.").format(id=doc_id))
+            return {"id": d.id, "case_id": d.case_id, "type": d.doc_type, "version": d.def_version, "title": d.title,
+                    "number": d.number, "payload": json.loads(d.payload_json), "content_sha256": d.content_sha256,
+                    "evidence_id": d.evidence_id, "corrects": d.corrects_id}
+
     def pdf_path(self, doc_id: str) -> Path:
         with self.store.session() as s:
             d = s.get(Document, doc_id)

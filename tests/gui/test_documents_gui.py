@@ -105,3 +105,28 @@ def test_review_staff_print_a_batch(qtbot: QtBot, services: Services, runner: Ta
     assert not ed.issue_btn.isVisibleTo(ed)
     qtbot.waitUntil(lambda: not ed._loading, timeout=5000)
     runner.wait()
+
+
+def test_correct_an_issued_document(qtbot: QtBot, services: Services, runner: TaskRunner, officer: OfficerInfo,
+                                    case, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    import forms
+
+    first = services.documents.issue(case.id, officer, "service_receipt", forms.get("service_receipt").example)
+    dlg = CaseDocumentsDialog(services, runner, officer, case.id, case.number)
+    qtbot.addWidget(dlg)
+    qtbot.waitUntil(lambda: dlg.table.rowCount() == 1, timeout=5000)
+    dlg.table.setCurrentCell(0, 1)
+    ed = dlg.correct_selected()
+    assert ed is not None
+    qtbot.waitUntil(lambda: not ed._loading and ed.issue_btn.isEnabled(), timeout=8000)
+    assert ed.fields["method"].value() == "直接送达"  # starts from the issued payload
+    ed.fields["method"].widget.setCurrentText("留置送达")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    qtbot.waitUntil(lambda: ed.issue_btn.isEnabled(), timeout=5000)
+    ed.issue()
+    qtbot.waitUntil(lambda: dlg.table.rowCount() == 2, timeout=10000)
+    assert dlg.table.item(1, 3).text() == "送达回证"  # corrects the first
+    new = services.documents.get(services.documents.list_for_case(case.id)[1]["id"])
+    assert new["corrects"] == first.id and new["payload"]["method"] == "留置送达"
+    assert services.documents.get(first.id)["payload"]["method"] == "直接送达"  # the first is unchanged
+    runner.wait()
