@@ -305,6 +305,9 @@ def build_parser() -> ArgumentParser:
     a = dsub.add_parser("list", help=_("the documents issued in a case"))
     a.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
     _json_flag(a)
+    a = dsub.add_parser("check", help=_("check a paper copy's QR code (kitdoc:…) against the issued document"))
+    a.add_argument("code", help=_("the text of the QR code"))
+    _json_flag(a)
 
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
     _json_flag(s)
@@ -813,6 +816,13 @@ def cmd_document(store: Store, args: argparse.Namespace) -> int:
     from kit_app.services.officers import OfficerService
 
     docs = DocumentService(store)
+    if args.action == "check":
+        res = docs.check_code(args.code)
+        _emit(args, res, lambda: print(
+            _("Matches {title} {number}, issued {at}.").format(title=res["title"], number=res["number"] or "",
+                                                               at=res["issued_local"]) if res["ok"]
+            else _("Does not match: {reason}").format(reason=res["reason"])))
+        return EXIT_OK if res["ok"] else EXIT_FAIL
     if args.action == "list":
         case = CaseService(store).get(args.case)
         rows = docs.list_for_case(case.id)

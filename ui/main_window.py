@@ -118,6 +118,10 @@ class MainWindow(QMainWindow):
         find.setShortcut(QKeySequence.StandardKey.Find)
         find.triggered.connect(lambda: (self.nav.setCurrentRow(0), self.sources.search.setFocus()))
         case.addAction(find)
+        check = QAction(_("Check a paper copy…"), self)
+        check.setToolTip(_("Scan or type the QR code printed on a document to check it against the issued record"))
+        check.triggered.connect(self.check_paper_copy)
+        case.addAction(check)
         help_ = self.menuBar().addMenu(_("&Help"))
         about = QAction(_("About"), self)
         about.triggered.connect(self._about)
@@ -153,6 +157,25 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, _("Import failed"), describe_error(exc))
 
         self.runner.run(lambda: fn(Path(path), actor=self.officer), done, failed)
+
+    def check_paper_copy(self) -> None:
+        from PySide6.QtWidgets import QInputDialog
+
+        code, ok = QInputDialog.getText(self, _("Check a paper copy"),
+                                        _("The QR code of the document (a scanner types it here):"))
+        if not ok or not code.strip():
+            return
+
+        def done(res: dict) -> None:  # type: ignore[type-arg]
+            if res["ok"]:
+                QMessageBox.information(self, _("Check a paper copy"), _("Matches {title} {number}, issued {at}.").format(
+                    title=res["title"], number=res["number"] or "", at=res["issued_local"]))
+            else:
+                QMessageBox.warning(self, _("Check a paper copy"), _("Does not match: {reason}").format(
+                    reason=res["reason"]))
+
+        self.runner.run(lambda: self.services.documents.check_code(code), done,
+                        lambda exc: QMessageBox.warning(self, _("Check a paper copy"), describe_error(exc)))
 
     def _logout(self) -> None:
         self.logout_requested.emit()

@@ -32,7 +32,7 @@ from kit_app.evidence.service import EvidenceService
 from kit_app.i18n import _
 from kit_app.ids import new_id
 from kit_app.services import roles as R
-from kit_app.timeutil import LOCAL_TZ, utcnow
+from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 
 
 @dataclass(frozen=True)
@@ -289,6 +289,27 @@ class DocumentService:
             return {"id": d.id, "case_id": d.case_id, "type": d.doc_type, "version": d.def_version, "title": d.title,
                     "number": d.number, "payload": json.loads(d.payload_json), "content_sha256": d.content_sha256,
                     "evidence_id": d.evidence_id, "corrects": d.corrects_id}
+
+    def check_code(self, code: str) -> dict[str, Any]:
+        """Check the QR code of a paper copy (``kitdoc:<id>:<sha256>``) against the issued record:
+        ``ok`` only if the document exists here and its content hash is the one printed."""
+        parts = code.strip().split(":")
+        if len(parts) != 3 or parts[0] != "kitdoc" or len(parts[2]) != 64:
+            raise ValidationError(_("Not a document code (kitdoc:<id>:<SHA-256>): {code}").format(code=code[:80]),
+                                  "code")
+        _kind, doc_id, sha = parts
+        with self.store.session() as s:
+            d = s.get(Document, doc_id)
+            if d is None:
+                return {"ok": False, "id": doc_id, "reason": _("no document with this id was issued on this kit")}
+            info = {"id": d.id, "title": d.title, "number": d.number, "case_id": d.case_id,
+                    "issued_at": d.issued_at.isoformat(), "issued_local": format_local(d.issued_at),
+                    "content_sha256": d.content_sha256}
+        if d.content_sha256 != sha:
+            return {"ok": False, **info, "printed_sha256": sha,
+                    "reason": _("the content hash printed differs from the issued document's: this paper is not "
+                                "the issued document")}
+        return {"ok": True, **info}
 
     def pdf_path(self, doc_id: str) -> Path:
         with self.store.session() as s:

@@ -179,3 +179,23 @@ def test_prefill_from_the_case_then_issue(env, tmp_path: Path) -> None:  # type:
     assert docs.evidence.show(sid)["description"].startswith("signed copy of 现场照片")
     docs.record_printed([issued.id], None, "Kit printer")
     assert docs.evidence.show(issued.evidence_id)["custody"][-1]["kind"] == "printed"
+
+
+def test_a_paper_copy_is_checked_by_its_qr_code(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    import subprocess
+
+    import cv2
+
+    _store, docs, case, li = env
+    doc = docs.issue(case.id, li, "service_receipt", forms.get("service_receipt").example)
+    # "scan" the printed page and read its code
+    subprocess.run(["pdftoppm", "-png", "-r", "200", str(docs.pdf_path(doc.id)), str(tmp_path / "scan")], check=True)
+    code, _pts, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(next(tmp_path.glob("scan*.png")))))
+    ok = docs.check_code(code)
+    assert ok["ok"] and ok["id"] == doc.id and ok["title"] == "送达回证"
+    forged = code[:-64] + "0" * 64
+    bad = docs.check_code(forged)
+    assert not bad["ok"] and "differs" in bad["reason"]
+    assert not docs.check_code(f"kitdoc:{'1' * 36}:{'0' * 64}")["ok"]
+    with pytest.raises(ValidationError, match="Not a document code"):
+        docs.check_code("https://example.com")
