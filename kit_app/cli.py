@@ -309,6 +309,12 @@ def build_parser() -> ArgumentParser:
     a.add_argument("code", help=_("the text of the QR code"))
     _json_flag(a)
 
+    s = sub.add_parser("enrol", help=_("enrol this kit with the central server (a one-time code from its administrator)"))
+    s.add_argument("--server", required=True, metavar="URL")
+    s.add_argument("--code", required=True)
+    s.add_argument("--name", help=_("a name for this kit, shown on the server"))
+    _json_flag(s)
+
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
     _json_flag(s)
     return p
@@ -857,6 +863,15 @@ def cmd_document(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_enrol(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.sync.client import enrol
+
+    res = enrol(store, args.server, args.code, args.name)
+    _emit(args, res, lambda: print(_("Enrolled with {server} for {agency}.").format(
+        server=res["server"], agency=res["agency_name"] or res["agency_code"])))
+    return EXIT_OK
+
+
 def cmd_decode(args: argparse.Namespace) -> int:
     """One JSON object a line: the decoded fields or {"valid": false, "error": ...}; never stops."""
     if args.command == "hj212":
@@ -901,6 +916,7 @@ COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "status": cmd_status,
     "numbers": cmd_numbers,
     "document": cmd_document,
+    "enrol": cmd_enrol,
 }
 
 

@@ -1,0 +1,73 @@
+"""The HTTP API, ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``, browsable at ``/api/v1/docs``).
+
+No ``from __future__ import annotations`` here: FastAPI reads the endpoint annotations at run time.
+"""
+
+
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from central.db import make_engine, sessions
+from central.service import Central, CentralError
+
+API = "/api/v1"
+
+
+class EnrolRequest(BaseModel):
+    code: str = Field(description="the one-time enrolment code, e.g. ABCD-EFGH-JKMN-PQRS")
+    kit_id: str = Field(max_length=36, description="the kit's id (chosen by the kit, UUIDv7)")
+    public_key_pem: str = Field(description="the kit's Ed25519 custody public key, PEM")
+    name: str | None = Field(default=None, max_length=100)
+
+
+class EnrolResponse(BaseModel):
+    kit_id: str
+    credential: str = Field(description="send as 'Authorization: Bearer <credential>' from now on")
+    agency_code: str
+    agency_name: str | None
+
+
+class KitInfo(BaseModel):
+    kit_id: str
+    agency_code: str
+    name: str | None
+    enrolled_at: str
+
+
+def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
+    engine = make_engine(db_url)
+    central = Central(sessions(engine))
+    app = FastAPI(title="Enforcement Evidence Kit — central server", version="1",
+                  openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
+    app.state.central = central
+    app.state.storage = storage
+
+    @app.exception_handler(CentralError)
+    async def _refused(_request: Request, exc: CentralError) -> JSONResponse:
+        return JSONResponse({"detail": str(exc)}, status_code=exc.status)
+
+    def kit(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise HTTPException(401, "a kit credential is required (Authorization: Bearer …)")
+        found = central.kit_for(authorization.removeprefix("Bearer ").strip())
+        if found is None:
+            raise HTTPException(401, "unknown or revoked kit credential")
+        return found
+
+    @app.get(f"{API}/health")
+    def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.post(f"{API}/enrol", status_code=201, response_model=EnrolResponse)
+    def enrol(req: EnrolRequest) -> dict[str, Any]:
+        return central.enrol(req.code, req.kit_id, req.public_key_pem, req.name)
+
+    @app.get(f"{API}/kit", response_model=KitInfo)
+    def whoami(k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
+        return k
+
+    return app

@@ -1,0 +1,113 @@
+"""The central server's tables and how to open its database (any SQLAlchemy URL)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+
+from kit_app.db.types import UTCDateTime
+from kit_app.ids import new_id
+from kit_app.timeutil import utcnow
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Agency(Base):
+    """An agency by its administrative division code: 45 (province), 4501 (city), 450103 (county)."""
+
+    __tablename__ = "agencies"
+
+    code: Mapped[str] = mapped_column(String(12), primary_key=True)
+    name: Mapped[str] = mapped_column(String(128), nullable=False)
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Officer(Base):
+    __tablename__ = "officers"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    cert_no: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
+    name: Mapped[str] = mapped_column(String(64), nullable=False)
+    roles: Mapped[str] = mapped_column(String(64), nullable=False)  # comma separated
+    agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"), index=True)
+    password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
+    active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class EnrolCode(Base):
+    """A one-time code an administrator gives to a kit of an agency (only its hash is kept)."""
+
+    __tablename__ = "enrol_codes"
+
+    code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    used_by_kit: Mapped[str | None] = mapped_column(String(36))
+
+
+class Kit(Base):
+    """An enrolled kit: its id (chosen by the kit), agency, custody public key and credential hash."""
+
+    __tablename__ = "kits"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), nullable=False, index=True)
+    public_key_pem: Mapped[str] = mapped_column(Text, nullable=False)
+    credential_hash: Mapped[str] = mapped_column(String(64), nullable=False, unique=True)
+    name: Mapped[str | None] = mapped_column(String(100))
+    enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+
+
+class ServerMeta(Base):
+    __tablename__ = "server_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class Sequence(Base):
+    """The server's sequence number (receipts and pulls are ordered by it)."""
+
+    __tablename__ = "server_sequence"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):  # type: ignore[no-untyped-def]
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def sessions(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]
+    return sessionmaker(engine, expire_on_commit=False)
+
+
+def default_url(data_dir: Path) -> str:
+    return f"sqlite:///{data_dir / 'central.sqlite3'}"

@@ -1,0 +1,76 @@
+"""A real central server on loopback (uvicorn in a thread), on SQLite and — when
+``KIT_TEST_PG_URL`` names a PostgreSQL server (``.ci/run`` starts one) — on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from uuid import uuid4
+
+import pytest
+
+PG = os.environ.get("KIT_TEST_PG_URL")  # e.g. postgresql+psycopg://postgres@127.0.0.1:55432/postgres
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'central.sqlite3'}"
+        return
+    if not PG:
+        pytest.skip("KIT_TEST_PG_URL is not set (make test-central-pg, or .ci/run, starts PostgreSQL)")
+    import psycopg
+
+    name = f"kit_test_{uuid4().hex[:12]}"
+    admin = PG.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(f'CREATE DATABASE "{name}"')
+    yield PG.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(admin, autocommit=True) as c:
+        c.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+class Server:
+    def __init__(self, url: str, storage: Path) -> None:
+        import uvicorn
+
+        from central.app import create_app
+        from central.migrate import upgrade
+
+        upgrade(url)
+        self.db_url = url
+        self.port = _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(url, storage)
+        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        end = time.monotonic() + 10
+        while not self.server.started:
+            if time.monotonic() > end:
+                raise RuntimeError("the server did not start")
+            time.sleep(0.02)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(10)
+        self.app.state.central.sessions.kw["bind"].dispose()
+
+
+@pytest.fixture
+def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
+    with Server(db_url, tmp_path / "blobs") as s:
+        yield s
