@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from central.db import make_engine, sessions
-from central.service import Central, CentralError
+from central.service import Central, CentralError, Push
 
 API = "/api/v1"
 
@@ -31,6 +31,27 @@ class EnrolResponse(BaseModel):
     agency_name: str | None
 
 
+class CustodyIn(BaseModel):
+    seq: int
+    id: str
+    body: str = Field(description="the canonical JSON the kit hashed, verbatim")
+    hash: str
+    signature: str
+
+
+class RecordIn(BaseModel):
+    entity: str = Field(description="case, evidence or document")
+    id: str
+    row_version: int = 1
+    body: dict[str, Any]
+
+
+class PushRequest(BaseModel):
+    batch_id: str = Field(description="the idempotency key: a replayed batch gets the same receipt")
+    records: list[RecordIn] = []
+    custody: list[CustodyIn] = []
+
+
 class KitInfo(BaseModel):
     kit_id: str
     agency_code: str
@@ -44,6 +65,8 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
     app = FastAPI(title="Enforcement Evidence Kit — central server", version="1",
                   openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
     app.state.central = central
+    push = Push(central)
+    app.state.push = push
     app.state.storage = storage
 
     @app.exception_handler(CentralError)
@@ -69,5 +92,17 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
     @app.get(f"{API}/kit", response_model=KitInfo)
     def whoami(k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
         return k
+
+    @app.get(f"{API}/server-key")
+    def server_key() -> dict[str, str]:
+        """The public key receipts are signed with (Ed25519, PEM)."""
+        return {"public_key_pem": push.public_key_pem()}
+
+    @app.post(f"{API}/push")
+    def push_batch(req: PushRequest, k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
+        """Accept a batch: the custody chain is checked (continuity, hashes, the kit's signatures);
+        records are upserted (issued documents and custody events append-only); a signed receipt."""
+        return push.accept(k["kit_id"], req.batch_id, [r.model_dump() for r in req.records],
+                           [c.model_dump() for c in req.custody])
 
     return app

@@ -50,6 +50,8 @@ def parser() -> argparse.ArgumentParser:
     s = sub.add_parser("enrol-code", help="a one-time code for a kit of an agency")
     s.add_argument("--agency", required=True)
     sub.add_parser("kits", help="the enrolled kits")
+    sub.add_parser("received", help="per kit: records, evidence items (sha256, size), custody events")
+    sub.add_parser("verify", help="every kit's custody chain (hashes, links, signatures); exit 0 only if all holds")
     return p
 
 
@@ -85,6 +87,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "enrol-code":
             res = central.make_enrol_code(args.agency)
             _out(args, res, f"Enrolment code for agency {args.agency}: {res['code']} (until {res['expires_at'][:10]})")
+        elif args.command == "received":
+            from central.service import Push
+
+            res = Push(central).received()
+            _out(args, res, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['records']}\t"
+                                       f"{k['custody_events']} custody events" for k in res))
+        elif args.command == "verify":
+            from central.service import Push
+
+            res = Push(central).verify()
+            _out(args, res, f"{res['events_checked']} custody events checked: "
+                            + ("all hold." if res["ok"] else f"{len(res['problems'])} problems: {res['problems']}"))
+            return 0 if res["ok"] else 1
         elif args.command == "kits":
             res = central.kits()
             _out(args, res, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['name'] or ''}" for k in res))

@@ -111,3 +111,49 @@ def sessions(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]
 
 def default_url(data_dir: Path) -> str:
     return f"sqlite:///{data_dir / 'central.sqlite3'}"
+
+
+class Record(Base):
+    """The newest version a kit pushed of a case, evidence item or issued document (JSON body)."""
+
+    __tablename__ = "records"
+
+    entity: Mapped[str] = mapped_column(String(24), primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kit_id: Mapped[str] = mapped_column(ForeignKey("kits.id"), nullable=False, index=True)
+    agency_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    case_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    server_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+
+
+class CustodyEvent(Base):
+    """A kit's custody event as the kit signed it; append-only here too."""
+
+    __tablename__ = "custody_events"
+
+    kit_id: Mapped[str] = mapped_column(ForeignKey("kits.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
+    evidence_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    case_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    prev_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    signature: Mapped[str] = mapped_column(String(100), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class Batch(Base):
+    """An accepted batch and the receipt the server signed for it (replays get the same receipt)."""
+
+    __tablename__ = "batches"
+
+    batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kit_id: Mapped[str] = mapped_column(ForeignKey("kits.id"), nullable=False, index=True)
+    server_seq: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    receipt: Mapped[str] = mapped_column(Text, nullable=False)
+    signature: Mapped[str] = mapped_column(String(100), nullable=False)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

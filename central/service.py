@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import secrets
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from central.db import Agency, EnrolCode, Kit, Officer
+from central.db import Agency, Batch, CustodyEvent, EnrolCode, Kit, Officer, Record, Sequence, ServerMeta
 from kit_app.services.officers import hash_password
 from kit_app.timeutil import utcnow
 
@@ -124,3 +126,191 @@ class Central:
                      "enrolled_at": k.enrolled_at.isoformat(),
                      "last_seen_at": k.last_seen_at.isoformat() if k.last_seen_at else None}
                     for k in s.scalars(select(Kit).order_by(Kit.enrolled_at))]
+
+
+# ---------------------------------------------------------------- push
+PUSHED = ("case", "evidence", "document")
+
+
+def canonical(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+
+
+class Push:
+    """Accepting a kit's batch: custody chain checked, records upserted, a signed receipt."""
+
+    def __init__(self, central: Central) -> None:
+        self.central = central
+
+    def signing_key(self, s: Session) -> Any:
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+        row = s.get(ServerMeta, "signing_key")
+        if row is None:
+            key = Ed25519PrivateKey.generate()
+            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                    serialization.NoEncryption()).decode()
+            s.add(ServerMeta(key="signing_key", value=pem))
+            s.flush()
+            return key
+        return serialization.load_pem_private_key(row.value.encode(), None)
+
+    def public_key_pem(self) -> str:
+        from cryptography.hazmat.primitives import serialization
+
+        with self.central.sessions.begin() as s:
+            return self.signing_key(s).public_key().public_bytes(
+                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+
+    def _next_seq(self, s: Session) -> int:
+        row = s.get(Sequence, "server", with_for_update=True)
+        if row is None:
+            row = Sequence(name="server", value=0)
+            s.add(row)
+        row.value += 1
+        s.flush()
+        return row.value
+
+    def accept(self, kit_id: str, batch_id: str, records: list[dict[str, Any]],
+               custody: list[dict[str, Any]]) -> dict[str, Any]:
+        now = utcnow()
+        with self.central.sessions.begin() as s:
+            done = s.get(Batch, batch_id)
+            if done is not None:
+                if done.kit_id != kit_id:
+                    raise CentralError(f"batch {batch_id} belongs to another kit", 409)
+                return json.loads(done.receipt) | {"signature": done.signature, "replayed": True}
+            kit = s.get(Kit, kit_id)
+            if kit is None:
+                raise CentralError("unknown kit", 401)
+            first, last = self._custody(s, kit, custody, now)
+            counts = self._records(s, kit, records, now, batch_seq := self._next_seq(s))
+            receipt = {"batch_id": batch_id, "kit_id": kit_id, "server_seq": batch_seq,
+                       "received_at": now.isoformat(), "records": counts, "custody": {"from": first, "to": last},
+                       "content_sha256": hashlib.sha256(canonical({"records": records, "custody": custody})).hexdigest()}
+            digest = hashlib.sha256(canonical(receipt)).hexdigest()
+            signature = base64.b64encode(self.signing_key(s).sign(digest.encode("ascii"))).decode()
+            s.add(Batch(batch_id=batch_id, kit_id=kit_id, server_seq=batch_seq, receipt=canonical(receipt).decode(),
+                        signature=signature, received_at=now))
+            return receipt | {"signature": signature, "replayed": False}
+
+    def _custody(self, s: Session, kit: Kit, events: list[dict[str, Any]], now: Any) -> tuple[int | None, int | None]:
+        from kit_app.evidence.custody import GENESIS
+        from kit_app.evidence.keys import verifier
+
+        top = s.scalar(select(CustodyEvent).where(CustodyEvent.kit_id == kit.id)
+                       .order_by(CustodyEvent.seq.desc()).limit(1))
+        head_seq, head_hash = (top.seq, top.hash) if top else (0, GENESIS)
+        check = verifier(_raw_public(kit.public_key_pem))
+        first = last = None
+        for ev in sorted(events, key=lambda e: e["seq"]):
+            seq, body = int(ev["seq"]), ev["body"]
+            if seq <= head_seq:
+                stored = s.get(CustodyEvent, (kit.id, seq))
+                if stored is None or stored.hash != ev["hash"] or stored.body != body:
+                    raise CentralError(f"custody event {seq} differs from the one this kit pushed before: "
+                                       "custody events are append-only", 409)
+                continue
+            problem = None
+            try:
+                b = json.loads(body)
+            except ValueError:
+                b, problem = {}, "the event body is not JSON"
+            if problem is None and seq != head_seq + 1:
+                problem = f"event {head_seq + 1} is missing"
+            elif problem is None and hashlib.sha256(body.encode("utf-8")).hexdigest() != ev["hash"]:
+                problem = "its hash does not match its content"
+            elif problem is None and (b.get("seq") != seq or b.get("kit_id") != kit.id or b.get("id") != ev["id"]):
+                problem = "its body names another kit, sequence number or id"
+            elif problem is None and b.get("prev_hash") != head_hash:
+                problem = "it does not continue the chain (prev_hash)"
+            elif problem is None and not check(ev["hash"].encode("ascii"), ev["signature"]):
+                problem = "its signature is not the kit's"
+            if problem is not None:
+                raise CentralError(f"custody chain of kit {kit.id} broken at event {seq}: {problem}", 409)
+            s.add(CustodyEvent(kit_id=kit.id, seq=seq, id=ev["id"], evidence_id=b["evidence_id"],
+                               case_id=b["case_id"], body=body, prev_hash=b["prev_hash"], hash=ev["hash"],
+                               signature=ev["signature"], received_at=now))
+            head_seq, head_hash = seq, ev["hash"]
+            first = seq if first is None else first
+            last = seq
+        s.flush()
+        return first, last
+
+    def _records(self, s: Session, kit: Kit, records: list[dict[str, Any]], now: Any, seq: int) -> dict[str, int]:
+        counts = {"new": 0, "updated": 0, "unchanged": 0}
+        for r in records:
+            entity, rid = r.get("entity"), r.get("id")
+            if entity not in PUSHED or not rid:
+                raise CentralError(f"a record must be one of {PUSHED} with an id", 422)
+            body = canonical(r["body"]).decode()
+            version = int(r.get("row_version") or 1)
+            case_id = r["body"].get("case_id") if entity != "case" else rid
+            old = s.get(Record, (entity, rid))
+            if old is None:
+                s.add(Record(entity=entity, id=rid, kit_id=kit.id, agency_code=kit.agency_code, case_id=case_id,
+                             row_version=version, body=body, received_at=now, server_seq=seq))
+                counts["new"] += 1
+                continue
+            if old.kit_id != kit.id:
+                raise CentralError(f"{entity} {rid} was pushed by another kit", 409)
+            if old.body == body:
+                counts["unchanged"] += 1
+            elif entity == "document":
+                raise CentralError(f"issued document {rid} differs from the one pushed before: issued documents "
+                                   "are append-only", 409)
+            elif version >= old.row_version:
+                old.body, old.row_version, old.received_at, old.server_seq = body, version, now, seq
+                counts["updated"] += 1
+            else:
+                counts["unchanged"] += 1  # an older version arriving late: the newer one stays
+        return counts
+
+    # ------------------------------------------------------------ what was received, and verify
+    def received(self) -> list[dict[str, Any]]:
+        out = []
+        with self.central.sessions() as s:
+            for kit in s.scalars(select(Kit).order_by(Kit.enrolled_at)):
+                recs = s.execute(select(Record.entity, func.count()).where(Record.kit_id == kit.id)
+                                 .group_by(Record.entity)).all()
+                events = s.scalar(select(func.count()).select_from(CustodyEvent)
+                                  .where(CustodyEvent.kit_id == kit.id)) or 0
+                items = [json.loads(b) for (b,) in s.execute(select(Record.body).where(
+                    Record.kit_id == kit.id, Record.entity == "evidence"))]
+                out.append({"kit_id": kit.id, "agency_code": kit.agency_code, "name": kit.name,
+                            "records": dict(recs), "custody_events": events,
+                            "evidence": [{"id": i["id"], "sha256": i.get("sha256"), "size": i.get("size")}
+                                         for i in items]})
+        return out
+
+    def verify(self) -> dict[str, Any]:
+        """Every kit's stored custody chain: hashes, links and signatures."""
+        from kit_app.evidence.custody import GENESIS
+        from kit_app.evidence.keys import verifier
+
+        problems, checked = [], 0
+        with self.central.sessions() as s:
+            for kit in s.scalars(select(Kit)):
+                check = verifier(_raw_public(kit.public_key_pem))
+                prev, expect = GENESIS, 1
+                for ev in s.scalars(select(CustodyEvent).where(CustodyEvent.kit_id == kit.id)
+                                    .order_by(CustodyEvent.seq)):
+                    checked += 1
+                    if ev.seq != expect:
+                        problems.append({"kit_id": kit.id, "seq": expect, "problem": "missing"})
+                    if hashlib.sha256(ev.body.encode()).hexdigest() != ev.hash:
+                        problems.append({"kit_id": kit.id, "seq": ev.seq, "problem": "altered"})
+                    if ev.prev_hash != prev or json.loads(ev.body).get("prev_hash") != prev:
+                        problems.append({"kit_id": kit.id, "seq": ev.seq, "problem": "broken link"})
+                    if not check(ev.hash.encode("ascii"), ev.signature):
+                        problems.append({"kit_id": kit.id, "seq": ev.seq, "problem": "bad signature"})
+                    prev, expect = ev.hash, ev.seq + 1
+        return {"ok": not problems, "events_checked": checked, "problems": problems}
+
+
+def _raw_public(pem: str) -> bytes:
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    return load_pem_public_key(pem.encode()).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

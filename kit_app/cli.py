@@ -315,6 +315,9 @@ def build_parser() -> ArgumentParser:
     s.add_argument("--name", help=_("a name for this kit, shown on the server"))
     _json_flag(s)
 
+    s = sub.add_parser("sync", help=_("push what the central server has not acknowledged yet"))
+    _json_flag(s)
+
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
     _json_flag(s)
     return p
@@ -872,6 +875,17 @@ def cmd_enrol(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_sync(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.sync.client import push
+
+    res = push(store)
+    _emit(args, {"pushed": res}, lambda: print(_("Pushed {records} records and {events} custody events in "
+                                                 "{batches} batches.").format(records=res["records"],
+                                                                             events=res["custody_events"],
+                                                                             batches=res["batches"])))
+    return EXIT_OK
+
+
 def cmd_decode(args: argparse.Namespace) -> int:
     """One JSON object a line: the decoded fields or {"valid": false, "error": ...}; never stops."""
     if args.command == "hj212":
@@ -917,6 +931,7 @@ COMMANDS: dict[str, Callable[[Store, argparse.Namespace], int]] = {
     "numbers": cmd_numbers,
     "document": cmd_document,
     "enrol": cmd_enrol,
+    "sync": cmd_sync,
 }
 
 

@@ -298,3 +298,28 @@ class Document(SyncMixin, Base):
     corrects_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
     issued_by: Mapped[str] = mapped_column(ForeignKey("officers.id"), nullable=False)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class SyncOutbox(Base):
+    """A local change waiting to be pushed: written in the same transaction as the change."""
+
+    __tablename__ = "sync_outbox"
+    __table_args__ = {"sqlite_autoincrement": True}
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    entity: Mapped[str] = mapped_column(String(24), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    batch_id: Mapped[str | None] = mapped_column(String(36), index=True)
+
+
+class SyncReceipt(Base):
+    """The server's signed receipt for a pushed batch."""
+
+    __tablename__ = "sync_receipts"
+
+    batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    server_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    received_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    signature: Mapped[str] = mapped_column(String(100), nullable=False)

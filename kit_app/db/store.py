@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from kit_app.db.models import KitMeta
+from kit_app.sync import outbox as _outbox  # noqa: F401 - every session writes the outbox
 from kit_app.errors import DataDirTooNew, KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id

@@ -77,3 +77,119 @@ def whoami(store: Store) -> dict[str, Any]:
         raise SyncError(_("the central server refused this kit ({status}): {detail}").format(
             status=r.status_code, detail=r.json().get("detail")))
     return r.json()
+
+
+# ---------------------------------------------------------------- push
+BATCH_RECORDS = 200
+BATCH_EVENTS = 1000
+
+
+def _snapshot(s: Any, entity: str, entity_id: str) -> dict[str, Any] | None:
+    from kit_app.db.models import Case, Document, EvidenceItem
+
+    model = {"case": Case, "evidence": EvidenceItem, "document": Document}[entity]
+    obj = s.get(model, entity_id)
+    if obj is None:
+        return None
+    body: dict[str, Any] = {}
+    for col in obj.__table__.columns:
+        v = getattr(obj, col.key)
+        body[col.name] = v.isoformat() if hasattr(v, "isoformat") else v
+    if entity in ("case", "evidence"):
+        body["officers"] = [o.officer_id for o in obj.officers]
+    return {"entity": entity, "id": entity_id, "row_version": body.get("row_version") or 1, "body": body}
+
+
+def _set(s: Any, key: str, value: str) -> None:
+    row = s.get(KitMeta, key)
+    if row is None:
+        s.add(KitMeta(key=key, value=value))
+    else:
+        row.value = value
+
+
+def _next_batch(store: Store) -> dict[str, Any] | None:
+    """The batch to send: the one sent before without a receipt (resent as it was), else a new one."""
+    import json
+
+    from sqlalchemy import func, select, update
+
+    from kit_app.db.models import CustodyEvent, SyncOutbox
+    from kit_app.ids import new_id
+
+    with store.write_session() as s:
+        pending = s.get(KitMeta, "sync_pending")
+        if pending is None:
+            ids = s.scalars(select(SyncOutbox.seq).where(SyncOutbox.batch_id.is_(None))
+                            .order_by(SyncOutbox.seq).limit(BATCH_RECORDS)).all()
+            acked = int((s.get(KitMeta, "sync_custody_acked") or KitMeta(value="0")).value)
+            top = s.scalar(select(func.max(CustodyEvent.seq)).where(CustodyEvent.kit_id == store.kit_id)) or 0
+            if not ids and top <= acked:
+                return None
+            batch_id = new_id()
+            if ids:
+                s.execute(update(SyncOutbox).where(SyncOutbox.seq.in_(ids)).values(batch_id=batch_id))
+            info = {"batch_id": batch_id, "custody_from": acked + 1, "custody_to": min(top, acked + BATCH_EVENTS)}
+            _set(s, "sync_pending", json.dumps(info))
+        else:
+            info = json.loads(pending.value)
+        rows = s.execute(select(SyncOutbox.entity, SyncOutbox.entity_id)
+                         .where(SyncOutbox.batch_id == info["batch_id"])).all()
+        records = [r for r in (_snapshot(s, e, i) for e, i in sorted(set(rows))) if r is not None]
+        events = s.scalars(select(CustodyEvent).where(
+            CustodyEvent.kit_id == store.kit_id,
+            CustodyEvent.seq.between(info["custody_from"], info["custody_to"])).order_by(CustodyEvent.seq)).all()
+        custody = [{"seq": e.seq, "id": e.id, "body": e.body, "hash": e.hash, "signature": e.signature}
+                   for e in events]
+        return {"batch_id": info["batch_id"], "records": records, "custody": custody,
+                "custody_to": info["custody_to"]}
+
+
+def push(store: Store, progress: Any = None) -> dict[str, Any]:
+    """Push everything not yet acknowledged, batch after batch; each receipt is stored.
+
+    A batch is fixed before it is sent and resent unchanged until a receipt comes back, so a
+    dropped connection or a crash at any moment neither loses nor duplicates anything.
+    """
+    import json
+
+    import httpx
+    from sqlalchemy import delete
+
+    from kit_app.db.models import SyncOutbox, SyncReceipt
+
+    url, cred = _get(store, "central_url"), _get(store, "central_credential")
+    if not url or not cred:
+        raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
+    totals = {"batches": 0, "records": 0, "custody_events": 0, "replayed": 0}
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {cred}"}, timeout=TIMEOUT) as client:
+        while (batch := _next_batch(store)) is not None:
+            body = {k: batch[k] for k in ("batch_id", "records", "custody")}
+            try:
+                r = client.post(f"{API}/push", json=body)
+            except httpx.HTTPError as exc:
+                raise SyncError(_("cannot reach the central server at {url}: {reason}").format(url=url, reason=exc)) \
+                    from exc
+            if r.status_code != 200:
+                detail = r.json().get("detail") if "json" in r.headers.get("content-type", "") else r.text[:200]
+                raise SyncError(_("the central server refused batch {batch} ({status}): {detail}").format(
+                    batch=batch["batch_id"][:8], status=r.status_code, detail=detail))
+            receipt = r.json()
+            signature = receipt.pop("signature")
+            replayed = receipt.pop("replayed", False)
+            with store.write_session() as s:
+                if s.get(SyncReceipt, batch["batch_id"]) is None:
+                    s.add(SyncReceipt(batch_id=batch["batch_id"], server_seq=receipt["server_seq"],
+                                      received_at=receipt["received_at"], body=json.dumps(receipt, ensure_ascii=False),
+                                      signature=signature))
+                s.execute(delete(SyncOutbox).where(SyncOutbox.batch_id == batch["batch_id"]))
+                if batch["custody"]:
+                    _set(s, "sync_custody_acked", str(batch["custody_to"]))
+                s.delete(s.get(KitMeta, "sync_pending"))
+            totals["batches"] += 1
+            totals["records"] += len(batch["records"])
+            totals["custody_events"] += len(batch["custody"])
+            totals["replayed"] += bool(replayed)
+            if progress:
+                progress(totals)
+    return totals

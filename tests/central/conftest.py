@@ -41,7 +41,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 class Server:
-    def __init__(self, url: str, storage: Path) -> None:
+    def __init__(self, url: str, storage: Path, port: int | None = None) -> None:
         import uvicorn
 
         from central.app import create_app
@@ -49,7 +49,7 @@ class Server:
 
         upgrade(url)
         self.db_url = url
-        self.port = _free_port()
+        self.port = port or _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.app = create_app(url, storage)
         self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
