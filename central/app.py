@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from central.db import make_engine, sessions
-from central.service import Central, CentralError, Push
+from central.service import CHUNK_LIMIT, BlobStore, Central, CentralError, Push
 
 API = "/api/v1"
 
@@ -92,6 +92,45 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
     @app.get(f"{API}/kit", response_model=KitInfo)
     def whoami(k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
         return k
+
+    blobs = BlobStore(storage or Path("central-data") / "blobs")
+    app.state.blobs = blobs
+
+    def _sha(sha: str) -> str:
+        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
+            raise HTTPException(422, "a blob is named by its SHA-256 in lower-case hex")
+        return sha
+
+    @app.get(f"{API}/blobs/{{sha}}")
+    def blob_state(sha: str, k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
+        """Whether the server holds the blob, else how many bytes of this kit's upload it has."""
+        _sha(sha)
+        if blobs.has(sha):  # held already (this kit's earlier upload, or the same file from another kit)
+            size = blobs.path(sha).stat().st_size
+            return {"sha256": sha, "stored": True, "offset": size,
+                    "receipt": push.blob_receipt(k["kit_id"], sha, size)}
+        return {"sha256": sha, "stored": False, "offset": blobs.offset(k["kit_id"], sha)}
+
+    @app.put(f"{API}/blobs/{{sha}}")
+    async def blob_chunk(sha: str, request: Request, offset: int, size: int,
+                         k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
+        """Append a chunk at ``offset`` of a blob of ``size`` bytes; the last chunk completes it
+        and the server checks its SHA-256 before accepting it (a signed receipt comes back)."""
+        import asyncio
+
+        _sha(sha)
+        if blobs.has(sha):
+            return {"sha256": sha, "stored": True, "offset": size}
+        if int(request.headers.get("content-length") or 0) > CHUNK_LIMIT:
+            raise HTTPException(413, f"a chunk may not exceed {CHUNK_LIMIT} bytes")
+        chunks = [c async for c in request.stream()]  # at most CHUNK_LIMIT bytes: bounded memory
+        new = await asyncio.to_thread(blobs.append, k["kit_id"], sha, offset, chunks)
+        if new < size:
+            return {"sha256": sha, "stored": False, "offset": new}
+        if new > size or not await asyncio.to_thread(blobs.finish, k["kit_id"], sha, size):
+            raise HTTPException(422, f"the uploaded bytes do not have the SHA-256 {sha}: upload again")
+        return {"sha256": sha, "stored": True, "offset": size,
+                "receipt": push.blob_receipt(k["kit_id"], sha, size)}
 
     @app.get(f"{API}/server-key")
     def server_key() -> dict[str, str]:

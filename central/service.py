@@ -5,8 +5,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import os
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
@@ -267,6 +269,13 @@ class Push:
                 counts["unchanged"] += 1  # an older version arriving late: the newer one stays
         return counts
 
+    def blob_receipt(self, kit_id: str, sha: str, size: int) -> dict[str, Any]:
+        with self.central.sessions.begin() as s:
+            receipt = {"kind": "blob", "kit_id": kit_id, "sha256": sha, "size": size,
+                       "server_seq": self._next_seq(s), "received_at": utcnow().isoformat()}
+            digest = hashlib.sha256(canonical(receipt)).hexdigest()
+            return receipt | {"signature": base64.b64encode(self.signing_key(s).sign(digest.encode("ascii"))).decode()}
+
     # ------------------------------------------------------------ what was received, and verify
     def received(self) -> list[dict[str, Any]]:
         out = []
@@ -314,3 +323,70 @@ def _raw_public(pem: str) -> bytes:
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
     return load_pem_public_key(pem.encode()).public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
+# ---------------------------------------------------------------- evidence blobs
+CHUNK_LIMIT = 16 * 1024 * 1024
+
+
+class BlobStore:
+    """Evidence originals on the server's filesystem, content-addressed like the kit's
+    (``objects/ab/<sha256>``); uploads in progress live in ``incoming/<kit>/<sha256>.part``.
+
+    The interface (``has``, ``offset``, ``append``, ``finish``) is what an S3-compatible backend
+    would implement with multipart uploads."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        (root / "objects").mkdir(parents=True, exist_ok=True)
+        (root / "incoming").mkdir(parents=True, exist_ok=True)
+
+    def path(self, sha: str) -> Path:
+        return self.root / "objects" / sha[:2] / sha
+
+    def _part(self, kit_id: str, sha: str) -> Path:
+        d = self.root / "incoming" / kit_id
+        d.mkdir(parents=True, exist_ok=True)
+        return d / f"{sha}.part"
+
+    def has(self, sha: str) -> bool:
+        return self.path(sha).exists()
+
+    def offset(self, kit_id: str, sha: str) -> int:
+        p = self._part(kit_id, sha)
+        return p.stat().st_size if p.exists() else 0
+
+    def append(self, kit_id: str, sha: str, offset: int, chunks: Any) -> int:
+        """Append a chunk stream at ``offset`` (must equal what is held); returns the new size."""
+        p = self._part(kit_id, sha)
+        have = p.stat().st_size if p.exists() else 0
+        if offset != have:
+            raise CentralError(f"the upload of {sha[:12]} continues at byte {have}, not {offset}", 409)
+        n = 0
+        with p.open("ab") as fh:
+            for chunk in chunks:
+                n += len(chunk)
+                if n > CHUNK_LIMIT:
+                    raise CentralError(f"a chunk may not exceed {CHUNK_LIMIT} bytes", 413)
+                fh.write(chunk)
+            fh.flush()
+            os.fsync(fh.fileno())
+        return have + n
+
+    def finish(self, kit_id: str, sha: str, size: int) -> bool:
+        """Check the SHA-256 of a complete upload and store it; False (and the part removed) if wrong."""
+        p = self._part(kit_id, sha)
+        if not p.exists() or p.stat().st_size != size:
+            return False
+        h = hashlib.sha256()
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        if h.hexdigest() != sha:
+            p.unlink()
+            return False
+        dest = self.path(sha)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(p, dest)
+        os.chmod(dest, 0o444)
+        return True

@@ -876,13 +876,14 @@ def cmd_enrol(store: Store, args: argparse.Namespace) -> int:
 
 
 def cmd_sync(store: Store, args: argparse.Namespace) -> int:
-    from kit_app.sync.client import push
+    from kit_app.sync.client import push, upload
 
     res = push(store)
-    _emit(args, {"pushed": res}, lambda: print(_("Pushed {records} records and {events} custody events in "
-                                                 "{batches} batches.").format(records=res["records"],
-                                                                             events=res["custody_events"],
-                                                                             batches=res["batches"])))
+    up = upload(store)
+    _emit(args, {"pushed": res, "uploaded": up}, lambda: print(
+        _("Pushed {records} records and {events} custody events in {batches} batches.").format(
+            records=res["records"], events=res["custody_events"], batches=res["batches"]) + " " +
+        _("Uploaded {n} evidence originals ({mb:.1f} MB).").format(n=up["blobs"], mb=up["bytes"] / 1e6)))
     return EXIT_OK
 
 

@@ -323,3 +323,15 @@ class SyncReceipt(Base):
     received_at: Mapped[str] = mapped_column(String(40), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     signature: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+class SyncBlob(Base):
+    """The server's signed receipt for an evidence original it holds (verified by its SHA-256)."""
+
+    __tablename__ = "sync_blobs"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    size: Mapped[int] = mapped_column(BigInteger, nullable=False)
+    received_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    signature: Mapped[str] = mapped_column(String(100), nullable=False)
