@@ -81,6 +81,13 @@ class MainWindow(QMainWindow):
         self.gps_status.setObjectName("status_gps")
         self.device_status = QLabel()
         self.device_status.setObjectName("status_devices")
+        from ui.sync import SyncController
+
+        self.sync = SyncController(services.store, runner, self)
+        self.sync_status = QLabel(self.sync.text)
+        self.sync_status.setObjectName("status_sync")
+        self.sync.changed.connect(self.sync_status.setText)
+        self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.gps_status)
         self.statusBar().addPermanentWidget(self.device_status)
         self._device_timer = QTimer(self)
@@ -100,6 +107,14 @@ class MainWindow(QMainWindow):
             act.setEnabled(can_import)
             act.triggered.connect(lambda _c=False, k=kind: self.import_file(k))
             file.addAction(act)
+        file.addSeparator()
+        enrol = QAction(_("Enrol with the central server…"), self)
+        enrol.triggered.connect(self.enrol)
+        file.addAction(enrol)
+        sync = QAction(_("Sync now"), self)
+        sync.setObjectName("sync_now")
+        sync.triggered.connect(lambda: self.sync.sync_now())
+        file.addAction(sync)
         file.addSeparator()
         logout = QAction(_("Log out"), self)
         logout.triggered.connect(self._logout)
@@ -157,6 +172,15 @@ class MainWindow(QMainWindow):
             QMessageBox.warning(self, _("Import failed"), describe_error(exc))
 
         self.runner.run(lambda: fn(Path(path), actor=self.officer), done, failed)
+
+    def enrol(self) -> None:
+        from ui.sync import EnrolDialog
+
+        dlg = EnrolDialog(self.services.store, self.runner, self)
+        dlg.accepted.connect(lambda: (self.statusBar().showMessage(_("Enrolled: syncing now."), 8000),
+                                      self.sync.sync_now()))
+        dlg.open()
+        self.enrol_dialog = dlg
 
     def check_paper_copy(self) -> None:
         from PySide6.QtWidgets import QInputDialog

@@ -260,3 +260,22 @@ def upload(store: Store, progress: Any = None, chunk: int = CHUNK) -> dict[str, 
                 s.merge(SyncBlob(sha256=sha, size=size, received_at=receipt.get("received_at", ""),
                                  body=json.dumps(receipt, ensure_ascii=False), signature=signature))
     return totals
+
+
+def status(store: Store) -> dict[str, Any]:
+    """What is left to sync: outbox entries, custody events and originals not yet receipted."""
+    from sqlalchemy import func, select
+
+    from kit_app.db.models import CustodyEvent, EvidenceItem, SyncBlob, SyncOutbox, SyncReceipt
+
+    with store.session() as s:
+        acked = int((s.get(KitMeta, "sync_custody_acked") or KitMeta(value="0")).value)
+        events = s.scalar(select(func.count()).select_from(CustodyEvent).where(
+            CustodyEvent.kit_id == store.kit_id, CustodyEvent.seq > acked)) or 0
+        records = s.scalar(select(func.count(func.distinct(SyncOutbox.entity_id)))) or 0
+        held = set(s.scalars(select(SyncBlob.sha256)))
+        blobs = len({sha for sha in s.scalars(select(EvidenceItem.sha256).where(EvidenceItem.sha256.is_not(None)))
+                     if sha not in held})
+        last = s.scalar(select(func.max(SyncReceipt.received_at)))
+    return {"enrolled": enrolment(store) is not None, "records": records, "custody_events": events,
+            "originals": blobs, "last_receipt_at": last, "synced": not (records or events or blobs)}

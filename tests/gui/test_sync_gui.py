@@ -1,0 +1,54 @@
+"""Enrolment and sync from the app: the dialog, Sync now, and the state in the status bar."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from central.service import Central
+from kit_app.dto import OfficerInfo
+from tests.central.conftest import Server
+from ui.main_window import MainWindow
+from ui.services import Services
+from ui.sync import EnrolDialog
+from ui.tasks import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+def test_enrol_then_sync_from_the_app(qtbot: QtBot, services: Services, runner: TaskRunner, officer: OfficerInfo,
+                                      tmp_path: Path) -> None:
+    with Server(f"sqlite:///{tmp_path / 'central.sqlite3'}", tmp_path / "blobs") as srv:
+        c: Central = srv.app.state.central
+        c.add_agency("45", "广西")
+        code = c.make_enrol_code("45")["code"]
+        case = services.cases.create(party="当事人", title="同步", actor=officer)
+        services.evidence.add_physical(case.id, officer, seal_no="S-1", description="样品")
+        w = MainWindow(services, runner, officer)
+        qtbot.addWidget(w)
+        qtbot.waitUntil(lambda: w.sync_status.text() == "Sync: not enrolled", timeout=5000)
+        dlg = EnrolDialog(services.store, runner, w)
+        qtbot.addWidget(dlg)
+        dlg.server.setText("ftp://x")
+        dlg.submit()
+        assert "https://" in dlg.error.text()
+        dlg.server.setText(srv.base)
+        dlg.code.setText("WRONG-CODE")
+        dlg.submit()
+        qtbot.waitUntil(lambda: "unknown enrolment code" in dlg.error.text(), timeout=5000)
+        dlg.code.setText(code)
+        with qtbot.waitSignal(dlg.accepted, timeout=5000):
+            dlg.submit()
+        w.sync.refresh()
+        qtbot.waitUntil(lambda: w.sync_status.text().startswith("Sync: ") and "waiting" in w.sync_status.text(),
+                        timeout=5000)
+        w.sync.sync_now()
+        qtbot.waitUntil(lambda: w.sync_status.text().startswith("Synced "), timeout=15000)
+        [k] = srv.app.state.push.received()
+        assert k["custody_events"] == 2 and k["records"]["case"] == 1
+    # the server is gone: the next sync says so, and the app carries on
+    w.sync.sync_now()
+    qtbot.waitUntil(lambda: w.sync_status.text().startswith("Sync failed: cannot reach"), timeout=15000)
+    runner.wait()

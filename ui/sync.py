@@ -1,0 +1,125 @@
+"""Sync in the app: enrolment dialog, "Sync now", a background sync every few minutes while the
+kit is enrolled, and the state in the status bar (not enrolled / syncing / synced at … / failed
+with the reason / N items waiting). All network work runs on the I/O pool."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+
+from kit_app.db import Store
+from kit_app.i18n import _
+from kit_app.timeutil import LOCAL_TZ
+from ui.tasks import TaskRunner, describe_error
+
+INTERVAL_MS = 5 * 60 * 1000
+
+
+class EnrolDialog(QDialog):
+    def __init__(self, store: Store, runner: TaskRunner, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.runner = store, runner
+        self.setWindowTitle(_("Enrol with the central server"))
+        self.server = QLineEdit()
+        self.server.setPlaceholderText("https://kit.sthjt.gxzf.gov.cn")
+        self.code = QLineEdit()
+        self.code.setPlaceholderText("ABCD-EFGH-JKMN-PQRS")
+        self.name = QLineEdit()
+        self.error = QLabel()
+        self.error.setStyleSheet("color: #c62828")
+        self.error.setWordWrap(True)
+        form = QFormLayout()
+        form.addRow(_("Server address"), self.server)
+        form.addRow(_("Enrolment code"), self.code)
+        form.addRow(_("Name of this kit"), self.name)
+        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        self.buttons.accepted.connect(self.submit)
+        self.buttons.rejected.connect(self.reject)
+        lay = QVBoxLayout(self)
+        lay.addWidget(QLabel(_("The administrator of the central server gives each kit a one-time code.")))
+        lay.addLayout(form)
+        lay.addWidget(self.error)
+        lay.addWidget(self.buttons)
+
+    def submit(self) -> None:
+        from kit_app.sync.client import enrol
+
+        server, code, name = self.server.text().strip(), self.code.text().strip(), self.name.text().strip() or None
+        if not server.startswith(("http://", "https://")):
+            self.error.setText(_("The server address starts with https:// (or http:// on a test network)."))
+            return
+        if not code:
+            self.error.setText(_("Enter the enrolment code."))
+            return
+        self.buttons.setEnabled(False)
+        self.error.setText(_("Enrolling…"))
+
+        def failed(exc: BaseException) -> None:
+            self.buttons.setEnabled(True)
+            self.error.setText(describe_error(exc))
+
+        self.runner.run(lambda: enrol(self.store, server, code, name), lambda _r: self.accept(), failed, io=True)
+
+
+class SyncController(QObject):
+    """Runs syncs (one at a time) and says how things stand."""
+
+    changed = Signal(str)
+
+    def __init__(self, store: Store, runner: TaskRunner, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.store, self.runner = store, runner
+        self.running = False
+        self.text = ""
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(lambda: self.sync_now(quiet=True))
+        self.timer.start(INTERVAL_MS)
+        self.refresh()
+
+    def refresh(self) -> None:
+        from kit_app.sync.client import status
+
+        self.runner.run(lambda: status(self.store), self._show_status, lambda _e: None, io=True)
+
+    def _show_status(self, st: dict[str, Any]) -> None:
+        if self.running:
+            return
+        if not st["enrolled"]:
+            self._say(_("Sync: not enrolled"))
+        elif st["synced"]:
+            when = datetime.fromisoformat(st["last_receipt_at"]).astimezone(LOCAL_TZ).strftime("%m-%d %H:%M") \
+                if st["last_receipt_at"] else "—"
+            self._say(_("Synced {when}").format(when=when))
+        else:
+            self._say(_("Sync: {n} waiting").format(n=st["records"] + st["custody_events"] + st["originals"]))
+
+    def _say(self, text: str) -> None:
+        self.text = text
+        self.changed.emit(text)
+
+    def sync_now(self, quiet: bool = False) -> None:
+        from kit_app.sync.client import enrolment, push, upload, whoami
+
+        if self.running:
+            return
+        self.running = True
+        self._say(_("Syncing…"))
+
+        def work() -> dict[str, Any]:
+            if enrolment(self.store) is None:
+                return {"enrolled": False}
+            whoami(self.store)  # reachable, and this kit still known (a revoked kit learns it here)
+            return {"enrolled": True, "pushed": push(self.store), "uploaded": upload(self.store)}
+
+        def done(res: dict[str, Any]) -> None:
+            self.running = False
+            self.refresh()
+
+        def failed(exc: BaseException) -> None:
+            self.running = False
+            self._say(_("Sync failed: {reason}").format(reason=describe_error(exc)))
+
+        self.runner.run(work, done, failed, io=True)
