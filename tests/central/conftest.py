@@ -28,7 +28,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
         yield f"sqlite:///{tmp_path / 'central.sqlite3'}"
         return
     if not PG:
-        pytest.skip("KIT_TEST_PG_URL is not set (make test-central-pg, or .ci/run, starts PostgreSQL)")
+        pytest.skip("KIT_TEST_PG_URL is not set (.ci/run starts PostgreSQL; locally: "
+                    "export KIT_TEST_PG_URL=$(.ci/postgres start /tmp/kit-pg 55432))")
     import psycopg
 
     name = f"kit_test_{uuid4().hex[:12]}"
