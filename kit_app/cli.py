@@ -744,6 +744,21 @@ def cmd_devices_record(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+_UNREADABLE = object()
+
+
+def _read_payload(args: argparse.Namespace) -> Any:
+    """The JSON document in ``--input``; ``_UNREADABLE`` (the error already said) if unreadable or
+    not JSON."""
+    try:
+        return json.loads(args.input.read_text(encoding="utf-8-sig"))
+    except OSError as exc:
+        _fail(args, _("cannot read {file}: {reason}").format(file=args.input, reason=exc.strerror or exc), EXIT_FAIL)
+    except ValueError as exc:
+        _fail(args, _("{file} is not valid JSON: {reason}").format(file=args.input, reason=exc), EXIT_FAIL)
+    return _UNREADABLE
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     """Document types, their schema and example, and PDF rendering; no data dir needed."""
     import forms
@@ -772,13 +787,9 @@ def cmd_render(args: argparse.Namespace) -> int:
     if args.example:
         payload: Any = defn.example
     else:
-        try:
-            payload = json.loads(args.input.read_text(encoding="utf-8-sig"))
-        except OSError as exc:
-            return _fail(args, _("cannot read {file}: {reason}").format(file=args.input, reason=exc.strerror or exc),
-                         EXIT_FAIL)
-        except ValueError as exc:
-            return _fail(args, _("{file} is not valid JSON: {reason}").format(file=args.input, reason=exc), EXIT_FAIL)
+        payload = _read_payload(args)
+        if payload is _UNREADABLE:
+            return EXIT_FAIL
     from reports import render
 
     try:
@@ -845,13 +856,9 @@ def cmd_document(store: Store, args: argparse.Namespace) -> int:
     from forms import FormError
 
     officer = OfficerService(store).get(args.officer)
-    try:
-        payload = json.loads(args.input.read_text(encoding="utf-8-sig"))
-    except OSError as exc:
-        return _fail(args, _("cannot read {file}: {reason}").format(file=args.input, reason=exc.strerror or exc),
-                     EXIT_FAIL)
-    except ValueError as exc:
-        return _fail(args, _("{file} is not valid JSON: {reason}").format(file=args.input, reason=exc), EXIT_FAIL)
+    payload = _read_payload(args)
+    if payload is _UNREADABLE:
+        return EXIT_FAIL
     case = CaseService(store).get(args.case)
     try:
         res = docs.issue(case.id, officer, args.type, payload, corrects=args.corrects)
