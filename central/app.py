@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from central.db import make_engine, sessions
-from central.service import CHUNK_LIMIT, BlobStore, Central, CentralError, Push
+from central.service import CHUNK_LIMIT, PULL_LIMIT, BlobStore, Central, CentralError, Feed, Officers, Push
 
 API = "/api/v1"
 
@@ -50,6 +50,15 @@ class PushRequest(BaseModel):
     batch_id: str = Field(description="the idempotency key: a replayed batch gets the same receipt")
     records: list[RecordIn] = []
     custody: list[CustodyIn] = []
+
+
+class LoginRequest(BaseModel):
+    cert_no: str = Field(description="the officer's law-enforcement certificate number")
+    password: str
+
+
+class CommentRequest(BaseModel):
+    text: str = Field(min_length=1, max_length=4000)
 
 
 class KitInfo(BaseModel):
@@ -143,5 +152,47 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
         records are upserted (issued documents and custody events append-only); a signed receipt."""
         return push.accept(k["kit_id"], req.batch_id, [r.model_dump() for r in req.records],
                            [c.model_dump() for c in req.custody])
+
+    feed = Feed(central)
+    officers = Officers(central)
+
+    @app.get(f"{API}/pull")
+    def pull(k: Annotated[dict[str, Any], Depends(kit)], since: int = 0, limit: int = PULL_LIMIT) -> dict[str, Any]:
+        """What changed since server sequence number ``since`` that this kit may see: agencies,
+        officers, sources, projects, checklists, form definitions, its number blocks, assignments
+        and review comments. Continue with ``since=next`` while ``more``."""
+        return feed.pull(k["kit_id"], k["agency_code"], since, limit)
+
+    # ------------------------------------------------------------ officers as themselves
+    def officer(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
+        if not authorization or not authorization.startswith("Bearer "):
+            raise HTTPException(401, "sign in first (POST /api/v1/login; Authorization: Bearer <token>)")
+        found = officers.officer_for(authorization.removeprefix("Bearer ").strip())
+        if found is None:
+            raise HTTPException(401, "unknown or expired session: sign in again")
+        return found
+
+    @app.post(f"{API}/login")
+    def login(req: LoginRequest) -> dict[str, Any]:
+        """An officer signs in as themselves; the token is valid for 12 hours."""
+        return officers.login(req.cert_no, req.password)
+
+    @app.get(f"{API}/me")
+    def me(o: Annotated[dict[str, Any], Depends(officer)]) -> dict[str, Any]:
+        return o
+
+    @app.get(f"{API}/cases")
+    def cases(o: Annotated[dict[str, Any], Depends(officer)]) -> list[dict[str, Any]]:
+        """The cases the officer may see: a county its county, a city its counties, the province all."""
+        return officers.cases(o)
+
+    @app.get(f"{API}/cases/{{case_id}}")
+    def case(case_id: str, o: Annotated[dict[str, Any], Depends(officer)]) -> dict[str, Any]:
+        return officers.case(o, case_id)
+
+    @app.post(f"{API}/cases/{{case_id}}/comments", status_code=201)
+    def comment(case_id: str, req: CommentRequest, o: Annotated[dict[str, Any], Depends(officer)]) -> dict[str, Any]:
+        """A review comment (reviewers, administrators); kits pull it with the case."""
+        return officers.comment(o, case_id, req.text)
 
     return app

@@ -157,3 +157,31 @@ class Batch(Base):
     receipt: Mapped[str] = mapped_column(Text, nullable=False)
     signature: Mapped[str] = mapped_column(String(100), nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class FeedItem(Base):
+    """What flows down to kits: one row per (kind, key), its newest version, ordered by the server
+    sequence number it was last changed at. ``agency_code`` scopes it (a kit sees items of its own
+    agency, its ancestors and its descendants); ``kit_id`` narrows it to one kit (number blocks)."""
+
+    __tablename__ = "feed"
+
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    agency_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
+    kit_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    server_seq: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class OfficerToken(Base):
+    """A session of an officer signed in as themselves (only the token's hash is kept)."""
+
+    __tablename__ = "officer_tokens"
+
+    token_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), nullable=False, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)

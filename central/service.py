@@ -14,7 +14,19 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from central.db import Agency, Batch, CustodyEvent, EnrolCode, Kit, Officer, Record, Sequence, ServerMeta
+from central.db import (
+    Agency,
+    Batch,
+    CustodyEvent,
+    EnrolCode,
+    FeedItem,
+    Kit,
+    Officer,
+    OfficerToken,
+    Record,
+    Sequence,
+    ServerMeta,
+)
 from kit_app.services.officers import hash_password
 from kit_app.timeutil import utcnow
 
@@ -54,6 +66,9 @@ class Central:
             if parent is not None and s.get(Agency, parent) is None:
                 raise CentralError(f"parent agency {parent} is not known: add it first", 404)
             s.add(Agency(code=code, name=name.strip(), parent_code=parent))
+            s.flush()
+            Feed(self).publish(s, "agency", code, code, {"code": kit_code(code), "name": name.strip(),
+                                                          "parent": kit_code(parent) if parent else None})
         return {"code": code, "name": name.strip(), "parent": parent}
 
     def add_officer(self, *, cert_no: str, name: str, roles: str, agency: str | None, password: str) -> dict[str, Any]:
@@ -68,6 +83,7 @@ class Central:
                         password_hash=hash_password(password))
             s.add(o)
             s.flush()
+            publish_officer(s, self, o)
             return {"id": o.id, "cert_no": cert_no, "name": name, "roles": roles.split(","), "agency": agency}
 
     def make_enrol_code(self, agency: str) -> dict[str, Any]:
@@ -122,7 +138,80 @@ class Central:
             return {"kit_id": kit.id, "agency_code": kit.agency_code, "name": kit.name,
                     "enrolled_at": kit.enrolled_at.isoformat()}
 
-    def kits(self, s: Session | None = None) -> list[dict[str, Any]]:
+    def set_officer(self, cert_no: str, *, active: bool | None = None, roles: str | None = None,
+                    password: str | None = None) -> dict[str, Any]:
+        """Change an officer; the change flows down to the kits (a deactivated officer can no longer
+        sign in on any kit once it has synced)."""
+        with self.sessions.begin() as s:
+            o = s.scalar(select(Officer).where(Officer.cert_no == cert_no))
+            if o is None:
+                raise CentralError(f"no officer with certificate number {cert_no}", 404)
+            if active is not None:
+                o.active = active
+            if roles is not None:
+                o.roles = roles
+            if password is not None:
+                if len(password) < 8:
+                    raise CentralError("the password needs at least 8 characters")
+                o.password_hash = hash_password(password)
+            s.flush()
+            publish_officer(s, self, o)
+            return _officer(o) | {"active": o.active}
+
+    def assign_numbers(self, *, kit_id: str, agency: str, doc_type: str, year: int, prefix: str, first: int,
+                       last: int) -> dict[str, Any]:
+        """Reserve document numbers first–last of (agency, type, year) for a kit; blocks never overlap."""
+        from kit_app.ids import new_id
+
+        if first < 1 or last < first:
+            raise CentralError("a block runs from a first number ≥ 1 to a last number ≥ the first")
+        if not prefix.strip():
+            raise CentralError("the number prefix (e.g. 南环罚告) is missing")
+        with self.sessions.begin() as s:
+            if s.get(Kit, kit_id) is None:
+                raise CentralError(f"no kit {kit_id}", 404)
+            code = kit_code(agency)
+            Push(self)._next_seq(s)  # serialises block assignment (the sequence row is locked)
+            for f in s.scalars(select(FeedItem).where(FeedItem.kind == "number_block")):
+                b = json.loads(f.body)
+                if (b["agency_code"], b["doc_type"], b["year"]) == (code, doc_type, year) \
+                        and b["first"] <= last and b["last"] >= first:
+                    raise CentralError(f"numbers {first}–{last} overlap the block {b['first']}–{b['last']} "
+                                       f"assigned to kit {b['kit_id']}", 409)
+            body = {"id": new_id(), "agency_code": code, "doc_type": doc_type, "year": year,
+                    "prefix": prefix.strip(), "first": first, "last": last, "kit_id": kit_id}
+            Feed(self).publish(s, "number_block", body["id"], agency, body, kit_id=kit_id)
+            return body
+
+    def assign_case(self, *, agency: str, title: str, party_name: str, source_id: str | None = None,
+                    party_credit_code: str | None = None, party_address: str | None = None,
+                    officers: list[str] = (), note: str = "", case_id: str | None = None,  # type: ignore[assignment]
+                    kit_id: str | None = None) -> dict[str, Any]:
+        """An inspection task for an agency (or one kit): the kits pull it and open the case.
+        Assigning again under the same ``case_id`` changes the task (merged on the kit by the
+        conflict rules in docs/sync.md)."""
+        from kit_app.ids import new_id
+
+        if not title.strip() or not party_name.strip():
+            raise CentralError("an assignment needs a title and a party")
+        with self.sessions.begin() as s:
+            if s.get(Agency, scope(agency)) is None and s.get(Agency, agency) is None:
+                raise CentralError(f"agency {agency} is not known", 404)
+            for cert in officers:
+                if s.scalar(select(Officer).where(Officer.cert_no == cert)) is None:
+                    raise CentralError(f"no officer with certificate number {cert}", 404)
+            case_id = case_id or new_id()
+            old = s.get(FeedItem, ("assignment", case_id))
+            body = {"id": case_id, "title": title.strip(), "party_name": party_name.strip(),
+                    "party_credit_code": party_credit_code, "party_address": party_address,
+                    "source_id": source_id, "officers": list(officers), "note": note.strip(),
+                    "agency_code": kit_code(agency),
+                    "assigned_at": json.loads(old.body)["assigned_at"] if old else utcnow().isoformat(),
+                    "changed_at": utcnow().isoformat()}
+            Feed(self).publish(s, "assignment", case_id, agency, body, kit_id=kit_id)
+            return body
+
+    def kits(self) -> list[dict[str, Any]]:
         with self.sessions() as s:
             return [{"kit_id": k.id, "agency_code": k.agency_code, "name": k.name,
                      "enrolled_at": k.enrolled_at.isoformat(),
@@ -241,32 +330,53 @@ class Push:
         return first, last
 
     def _records(self, s: Session, kit: Kit, records: list[dict[str, Any]], now: Any, seq: int) -> dict[str, int]:
+        """Upsert records by the conflict rules (kit_app.sync.conflicts, docs/sync.md). A case
+        belongs to the agency it names when that lies within the kit's; its evidence and documents
+        to the case's agency."""
+        from kit_app.sync.conflicts import ConflictError, merge_versions
+
         counts = {"new": 0, "updated": 0, "unchanged": 0}
-        for r in records:
+        order = {"case": 0, "evidence": 1, "document": 2}
+        for r in sorted(records, key=lambda r: order.get(str(r.get("entity")), 9)):
             entity, rid = r.get("entity"), r.get("id")
             if entity not in PUSHED or not rid:
                 raise CentralError(f"a record must be one of {PUSHED} with an id", 422)
-            body = canonical(r["body"]).decode()
             version = int(r.get("row_version") or 1)
-            case_id = r["body"].get("case_id") if entity != "case" else rid
+            incoming = dict(r["body"]) | {"row_version": version}
+            case_id = incoming.get("case_id") if entity != "case" else rid
+            if entity == "case":
+                named = incoming.get("agency_code")
+                agency = scope(named) if named and within(kit.agency_code, named) else scope(kit.agency_code)
+            else:
+                case = s.get(Record, ("case", case_id))
+                agency = case.agency_code if case is not None else scope(kit.agency_code)
             old = s.get(Record, (entity, rid))
             if old is None:
-                s.add(Record(entity=entity, id=rid, kit_id=kit.id, agency_code=kit.agency_code, case_id=case_id,
-                             row_version=version, body=body, received_at=now, server_seq=seq))
+                s.add(Record(entity=entity, id=rid, kit_id=kit.id, agency_code=agency, case_id=case_id,
+                             row_version=version, body=canonical(incoming).decode(), received_at=now,
+                             server_seq=seq))
                 counts["new"] += 1
                 continue
             if old.kit_id != kit.id:
                 raise CentralError(f"{entity} {rid} was pushed by another kit", 409)
-            if old.body == body:
+            held = json.loads(old.body) | {"row_version": old.row_version}
+            if entity == "document":
+                if canonical(held) != canonical(incoming):
+                    raise CentralError(f"issued document {rid} differs from the one pushed before: issued "
+                                       "documents are append-only", 409)
                 counts["unchanged"] += 1
-            elif entity == "document":
-                raise CentralError(f"issued document {rid} differs from the one pushed before: issued documents "
-                                   "are append-only", 409)
-            elif version >= old.row_version:
-                old.body, old.row_version, old.received_at, old.server_seq = body, version, now, seq
-                counts["updated"] += 1
+                continue
+            try:
+                merged = merge_versions(entity, held, incoming)
+            except ConflictError as exc:
+                raise CentralError(f"refused: {exc}", 409) from None
+            body = canonical(merged).decode()
+            if body == canonical(held).decode():
+                counts["unchanged"] += 1
             else:
-                counts["unchanged"] += 1  # an older version arriving late: the newer one stays
+                old.body, old.row_version = body, max(version, old.row_version)
+                old.received_at, old.server_seq, old.agency_code = now, seq, agency
+                counts["updated"] += 1
         return counts
 
     def blob_receipt(self, kit_id: str, sha: str, size: int) -> dict[str, Any]:
@@ -293,8 +403,9 @@ class Push:
                                          for i in items]})
         return out
 
-    def verify(self) -> dict[str, Any]:
-        """Every kit's stored custody chain: hashes, links and signatures."""
+    def verify(self, blobs: BlobStore | None = None) -> dict[str, Any]:
+        """Every kit's stored custody chain (hashes, links, signatures) and, given the blob store,
+        every stored blob's hash (and that each receipted original is there)."""
         from kit_app.evidence.custody import GENESIS
         from kit_app.evidence.keys import verifier
 
@@ -315,7 +426,12 @@ class Push:
                     if not check(ev.hash.encode("ascii"), ev.signature):
                         problems.append({"kit_id": kit.id, "seq": ev.seq, "problem": "bad signature"})
                     prev, expect = ev.hash, ev.seq + 1
-        return {"ok": not problems, "events_checked": checked, "problems": problems}
+        out: dict[str, Any] = {"events_checked": checked}
+        if blobs is not None:
+            b = blobs.verify()
+            problems += b["problems"]
+            out |= {"blobs_checked": b["blobs_checked"], "bytes_checked": b["bytes_checked"]}
+        return {"ok": not problems, **out, "problems": problems}
 
 
 def _raw_public(pem: str) -> bytes:
@@ -373,6 +489,20 @@ class BlobStore:
             os.fsync(fh.fileno())
         return have + n
 
+    def verify(self) -> dict[str, Any]:
+        """Recompute every stored blob's SHA-256 (it names the blob)."""
+        checked, bad, size = 0, [], 0
+        for p in sorted((self.root / "objects").glob("*/*")):
+            h = hashlib.sha256()
+            with p.open("rb") as fh:
+                for block in iter(lambda: fh.read(1 << 20), b""):
+                    h.update(block)
+                    size += len(block)
+            checked += 1
+            if h.hexdigest() != p.name:
+                bad.append({"sha256": p.name, "problem": f"its content hashes to {h.hexdigest()}"})
+        return {"blobs_checked": checked, "bytes_checked": size, "problems": bad}
+
     def finish(self, kit_id: str, sha: str, size: int) -> bool:
         """Check the SHA-256 of a complete upload and store it; False (and the part removed) if wrong."""
         p = self._part(kit_id, sha)
@@ -390,3 +520,274 @@ class BlobStore:
         os.replace(p, dest)
         os.chmod(dest, 0o444)
         return True
+
+
+# ---------------------------------------------------------------- the hierarchy
+def scope(code: str | None) -> str:
+    """The prefix a division code stands for: 450000 and 45 → 45 (province), 450100 and 4501 →
+    4501 (city), 450103 → 450103 (county). Everything under an agency starts with its prefix."""
+    if not code:
+        return ""
+    if len(code) == 6 and code.endswith("0000"):
+        return code[:2]
+    if len(code) == 6 and code.endswith("00"):
+        return code[:4]
+    return code
+
+
+def within(viewer: str | None, item: str | None) -> bool:
+    """Whether an agency (``viewer``; None = the provincial administrator) may see an item of
+    agency ``item``: a county sees its county, a city its counties, the province everything."""
+    if viewer is None:
+        return True
+    return scope(item).startswith(scope(viewer))
+
+
+def ancestors(code: str) -> list[str]:
+    """The prefixes of the agencies above ``code`` and its own (45, 4501, 450103)."""
+    p = scope(code)
+    return [p[:n] for n in (2, 4, 6) if n <= len(p)]
+
+
+# ---------------------------------------------------------------- the feed (pull)
+FEED_KINDS = ("agency", "officer", "source", "project", "checklist", "form", "number_block", "assignment",
+              "comment")
+PULL_LIMIT = 500
+
+
+class Feed:
+    """Base data, definitions, number blocks, assignments and review comments flowing down to kits,
+    incrementally by server sequence number. The sequence row is locked until the transaction
+    commits, so sequence numbers become visible in order and a pull ``since`` N never skips one."""
+
+    def __init__(self, central: Central) -> None:
+        self.central = central
+
+    def publish(self, s: Session, kind: str, key: str, agency: str, body: dict[str, Any], *,
+                kit_id: str | None = None, deleted: bool = False) -> int | None:
+        """Put the newest version of an item in the feed; unchanged → no new sequence number."""
+        if kind not in FEED_KINDS:
+            raise CentralError(f"unknown feed kind {kind!r}")
+        text = canonical(body).decode()
+        row = s.get(FeedItem, (kind, key))
+        if row is not None and row.body == text and row.deleted == deleted and row.agency_code == scope(agency):
+            return None
+        seq = Push(self.central)._next_seq(s)
+        if row is None:
+            s.add(FeedItem(kind=kind, key=key, agency_code=scope(agency), kit_id=kit_id, body=text, deleted=deleted,
+                           server_seq=seq, updated_at=utcnow()))
+        else:
+            row.agency_code, row.kit_id, row.body, row.deleted = scope(agency), kit_id, text, deleted
+            row.server_seq, row.updated_at = seq, utcnow()
+        s.flush()
+        return seq
+
+    def pull(self, kit_id: str, agency: str, since: int, limit: int = PULL_LIMIT) -> dict[str, Any]:
+        """Items a kit of ``agency`` may see changed after ``since``: its agency's, its ancestors'
+        (province-wide checklists and forms) and its descendants'."""
+        from sqlalchemy import or_
+
+        limit = max(1, min(limit, 5000))
+        mine = scope(agency)
+        with self.central.sessions() as s:
+            rows = s.scalars(select(FeedItem).where(
+                FeedItem.server_seq > since,
+                or_(FeedItem.agency_code.in_(ancestors(mine)), FeedItem.agency_code.like(f"{mine}%")),
+                or_(FeedItem.kit_id.is_(None), FeedItem.kit_id == kit_id),
+            ).order_by(FeedItem.server_seq).limit(limit + 1)).all()
+            top = s.scalar(select(func.max(Sequence.value))) or 0
+        more = len(rows) > limit
+        rows = rows[:limit]
+        items = [{"kind": r.kind, "key": r.key, "seq": r.server_seq, "agency_code": r.agency_code,
+                  "deleted": r.deleted, "body": json.loads(r.body)} for r in rows]
+        return {"items": items, "next": rows[-1].server_seq if more else max(since, top), "more": more}
+
+    # ------------------------------------------------------------ what an administrator publishes
+    def publish_items(self, kind: str, items: list[dict[str, Any]]) -> dict[str, int]:
+        counts = {"published": 0, "unchanged": 0}
+        with self.central.sessions.begin() as s:
+            for it in items:
+                seq = self.publish(s, kind, it["key"], it["agency"], it["body"], kit_id=it.get("kit_id"))
+                counts["published" if seq else "unchanged"] += 1
+        return counts
+
+    def publish_definition(self, kind: str, path: Path) -> dict[str, Any]:
+        """A document definition (``form``) or checklist, province-wide, keyed by its id."""
+        try:
+            body = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise CentralError(f"{path}: {exc}") from None
+        if not isinstance(body, dict) or not body.get("id") or not isinstance(body.get("version"), int):
+            raise CentralError(f"{path}: a definition needs an 'id' and an integer 'version'")
+        if kind == "form":
+            from forms.model import parse
+
+            try:
+                parse(body, path.name)
+            except (ValueError, TypeError) as exc:
+                raise CentralError(f"{path}: not a valid document definition: {exc}") from None
+        with self.central.sessions.begin() as s:
+            old = s.get(FeedItem, (kind, body["id"]))
+            if old is not None and json.loads(old.body).get("version", 0) > body["version"]:
+                raise CentralError(f"{path}: version {body['version']} is older than the published "
+                                   f"{json.loads(old.body)['version']}", 409)
+            seq = self.publish(s, kind, body["id"], "45", body)
+        return {"kind": kind, "id": body["id"], "version": body["version"], "server_seq": seq}
+
+    def publish_base_data(self, kind: str, path: Path) -> dict[str, Any]:
+        """Sources or projects from a CSV/XLSX file, checked by the kit's own importer (its errors
+        name row and column); each keeps its id from one publication to the next (matched by
+        credit code or EIA approval number, else by name and county)."""
+        import tempfile
+
+        from kit_app.db.models import Agency as KitAgency
+        from kit_app.db.models import Project, Source
+        from kit_app.services.importer import ImportService
+
+        with tempfile.TemporaryDirectory() as tmp:
+            from kit_app.db.store import open_store
+
+            store = open_store(Path(tmp))
+            try:
+                imp = ImportService(store)
+                actor = _system_actor()
+                res = imp.import_sources(path, actor) if kind == "source" else imp.import_projects(path, actor)
+                with store.session() as ks:
+                    codes = dict(ks.execute(select(KitAgency.id, KitAgency.code)).all())
+                    model = Source if kind == "source" else Project
+                    rows = [_kit_row(r, codes) for r in ks.scalars(select(model))]
+            finally:
+                store.close()
+        rejected = [{"row": r.row, "column": r.column, "reason": r.reason} for r in res.rejected]
+        published = {"published": 0, "unchanged": 0}
+        with self.central.sessions.begin() as s:
+            existing = {json.loads(f.body).get("natural_key"): json.loads(f.body)["id"]
+                        for f in s.scalars(select(FeedItem).where(FeedItem.kind == kind))}
+            for body in rows:
+                nat = (body.get("credit_code") or body.get("eia_approval_no")
+                       or f"{body.get('county_code')}:{body['name']}")
+                body["natural_key"] = nat
+                body["id"] = existing.get(nat) or body["id"]
+                seq = self.publish(s, kind, body["id"], body.get("county_code") or "45", body)
+                published["published" if seq else "unchanged"] += 1
+        return {"kind": kind, "file": str(path), "rejected": rejected, **published}
+
+
+def _system_actor() -> Any:
+    from kit_app.dto import OfficerInfo
+
+    return OfficerInfo(id="central", name="central", cert_no="central", roles=("admin",), agency_code=None,
+                       agency_name=None, active=True)
+
+
+_LOCAL_COLUMNS = {"rid", "created_at", "updated_at", "origin_kit", "row_version", "name_py", "name_abbr",
+                  "county_id", "source_id"}
+
+
+def _kit_row(obj: Any, codes: dict[str, str]) -> dict[str, Any]:
+    body: dict[str, Any] = {}
+    for col in obj.__table__.columns:
+        if col.key in _LOCAL_COLUMNS:
+            continue
+        v = getattr(obj, col.key)
+        body[col.name] = v.isoformat() if hasattr(v, "isoformat") else v
+    body["county_code"] = codes.get(obj.county_id) if obj.county_id else None
+    return body
+
+
+# ---------------------------------------------------------------- officers as themselves
+TOKEN_LIFETIME = timedelta(hours=12)
+
+
+class Officers:
+    """Officers signing in to the central server as themselves; what they may see follows the
+    hierarchy (``within``), enforced here, not in a client."""
+
+    def __init__(self, central: Central) -> None:
+        self.central = central
+
+    def login(self, cert_no: str, password: str) -> dict[str, Any]:
+        from kit_app.services.officers import verify_password
+
+        now = utcnow()
+        with self.central.sessions.begin() as s:
+            o = s.scalar(select(Officer).where(Officer.cert_no == cert_no.strip()))
+            if o is None or not o.active or not verify_password(password, o.password_hash):
+                raise CentralError("wrong certificate number or password", 401)
+            token = secrets.token_urlsafe(32)
+            s.add(OfficerToken(token_hash=_sha(token), officer_id=o.id, created_at=now,
+                               expires_at=now + TOKEN_LIFETIME))
+            return {"token": token, "expires_at": (now + TOKEN_LIFETIME).isoformat()} | _officer(o)
+
+    def officer_for(self, token: str) -> dict[str, Any] | None:
+        with self.central.sessions() as s:
+            t = s.get(OfficerToken, _sha(token))
+            if t is None or t.expires_at < utcnow():
+                return None
+            o = s.get(Officer, t.officer_id)
+            return _officer(o) if o is not None and o.active else None
+
+    def cases(self, viewer: dict[str, Any]) -> list[dict[str, Any]]:
+        """The cases the officer's agency may see (its own and those below it)."""
+        with self.central.sessions() as s:
+            q = select(Record).where(Record.entity == "case")
+            if viewer["agency"] is not None:
+                q = q.where(Record.agency_code.like(f"{scope(viewer['agency'])}%"))
+            out = []
+            for r in s.scalars(q.order_by(Record.server_seq)):
+                b = json.loads(r.body)
+                out.append({"id": r.id, "number": b.get("number"), "title": b.get("title"),
+                            "status": b.get("status"), "party_name": b.get("party_name"),
+                            "agency_code": r.agency_code, "kit_id": r.kit_id, "opened_at": b.get("opened_at")})
+            return out
+
+    def case(self, viewer: dict[str, Any], case_id: str) -> dict[str, Any]:
+        with self.central.sessions() as s:
+            r = s.get(Record, ("case", case_id))
+            if r is None or not within(viewer["agency"], r.agency_code):
+                # the same answer for "not there" and "not yours": a county learns nothing of another
+                raise CentralError(f"no case {case_id}", 404)
+            items = [json.loads(b) for (b,) in s.execute(select(Record.body).where(
+                Record.case_id == case_id, Record.entity == "evidence"))]
+            docs = [json.loads(b) for (b,) in s.execute(select(Record.body).where(
+                Record.case_id == case_id, Record.entity == "document"))]
+            events = s.scalar(select(func.count()).select_from(CustodyEvent)
+                              .where(CustodyEvent.case_id == case_id)) or 0
+            comments = [json.loads(f.body) for f in s.scalars(select(FeedItem).where(
+                FeedItem.kind == "comment").order_by(FeedItem.server_seq)) if json.loads(f.body)["case_id"] == case_id]
+            return {"case": json.loads(r.body), "agency_code": r.agency_code, "kit_id": r.kit_id,
+                    "evidence": items, "documents": docs, "custody_events": events, "comments": comments}
+
+    def comment(self, viewer: dict[str, Any], case_id: str, text: str) -> dict[str, Any]:
+        """A review comment on a case; it flows down to the kits of the case's agency."""
+        from kit_app.ids import new_id
+
+        if not ({"reviewer", "admin"} & set(viewer["roles"])):
+            raise CentralError("only reviewers and administrators comment on cases", 403)
+        text = text.strip()
+        if not text or len(text) > 4000:
+            raise CentralError("a comment has 1 to 4000 characters", 422)
+        self.case(viewer, case_id)  # 404 when outside the viewer's agency
+        with self.central.sessions.begin() as s:
+            r = s.get(Record, ("case", case_id))
+            body = {"id": new_id(), "case_id": case_id, "text": text, "author_name": viewer["name"],
+                    "author_cert": viewer["cert_no"], "at": utcnow().isoformat()}
+            Feed(self.central).publish(s, "comment", body["id"], r.agency_code, body)
+            return body
+
+
+def kit_code(code: str) -> str:
+    """The kit's six-digit form of a division code: 45 → 450000, 4501 → 450100."""
+    return code.ljust(6, "0")
+
+
+def publish_officer(s: Session, central: Central, o: Officer) -> None:
+    """Officers flow down with their password hash, so they sign in on a kit as themselves offline."""
+    Feed(central).publish(s, "officer", o.cert_no, o.agency_code or "45",
+                          {"id": o.id, "cert_no": o.cert_no, "name": o.name, "roles": o.roles,
+                           "agency_code": kit_code(o.agency_code) if o.agency_code else None,
+                           "password_hash": o.password_hash, "active": o.active})
+
+
+def _officer(o: Officer) -> dict[str, Any]:
+    return {"id": o.id, "cert_no": o.cert_no, "name": o.name, "roles": o.roles.split(","), "agency": o.agency_code}

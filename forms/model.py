@@ -224,30 +224,60 @@ def _schema(f: FieldDef) -> dict[str, Any]:
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
-@cache
-def definitions() -> dict[str, DocumentDef]:
-    """Every definition shipped, by id."""
-    out: dict[str, DocumentDef] = {}
-    for path in sorted(DEFINITIONS.glob("*.json")):
-        d = json.loads(path.read_text(encoding="utf-8"))
-        if not _ID.match(d.get("id", "")):
-            raise ValueError(f"{path.name}: bad id {d.get('id')!r}")
+EXTRA_DIRS: list[Path] = []  # definitions pulled from the central server (newer versions win)
+
+
+def parse(d: dict[str, Any], name: str = "definition") -> DocumentDef:
+    """A definition from its JSON, checked: ids, field types, the layout naming only defined fields,
+    and its example fitting it. ValueError names what is wrong."""
+    if not _ID.match(str(d.get("id", ""))):
+        raise ValueError(f"{name}: bad id {d.get('id')!r}")
+    try:
         doc = DocumentDef(id=d["id"], version=int(d["version"]), title=d["title"], kind=d["kind"],
                           fields=tuple(FieldDef.from_json(f) for f in d["fields"]), layout=tuple(d["layout"]),
                           example=d["example"], number=d.get("number"),
                           page_signatures=tuple(d.get("page_signatures", ())), copies=d.get("copies"),
                           description=d.get("description", ""), raw=d)
-        names = {f.name for f in doc.fields}
-        for block in doc.layout:
-            refs = [block["field"]] if "field" in block else []
-            for row in block.get("rows", ()):
-                for item in row:
-                    refs += item["fields"] if isinstance(item, dict) else [item]
-            if missing := [r for r in refs if r and r not in names]:
-                raise ValueError(f"{path.name}: the layout names fields that are not defined: {missing}")
-        doc.validate(doc.example)  # a shipped definition's example always fits it
+    except KeyError as exc:
+        raise ValueError(f"{name}: {exc.args[0]!r} is missing") from None
+    names = {f.name for f in doc.fields}
+    for block in doc.layout:
+        refs = [block["field"]] if "field" in block else []
+        for row in block.get("rows", ()):
+            for item in row:
+                refs += item["fields"] if isinstance(item, dict) else [item]
+        if missing := [r for r in refs if r and r not in names]:
+            raise ValueError(f"{name}: the layout names fields that are not defined: {missing}")
+    try:
+        doc.validate(doc.example)  # a definition's example always fits it
+    except FormError as exc:
+        raise ValueError(f"{name}: its example does not fit it: {exc}") from None
+    return doc
+
+
+@cache
+def definitions() -> dict[str, DocumentDef]:
+    """Every definition shipped, by id, and those pulled from the central server where newer."""
+    out: dict[str, DocumentDef] = {}
+    for path in sorted(DEFINITIONS.glob("*.json")):
+        doc = parse(json.loads(path.read_text(encoding="utf-8")), path.name)
         out[doc.id] = doc
+    for extra in EXTRA_DIRS:
+        for path in sorted(extra.glob("*.json")):
+            try:
+                doc = parse(json.loads(path.read_text(encoding="utf-8")), path.name)
+            except (OSError, ValueError):
+                continue  # checked when pulled; a damaged copy never hides the shipped definition
+            if doc.id not in out or doc.version > out[doc.id].version:
+                out[doc.id] = doc
     return out
+
+
+def use_directory(path: Path) -> None:
+    """Also read definitions from ``path`` (the kit's pulled definitions)."""
+    if path not in EXTRA_DIRS:
+        EXTRA_DIRS.append(path)
+    definitions.cache_clear()
 
 
 def get(type_id: str) -> DocumentDef:

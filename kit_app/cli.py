@@ -315,7 +315,7 @@ def build_parser() -> ArgumentParser:
     s.add_argument("--name", help=_("a name for this kit, shown on the server"))
     _json_flag(s)
 
-    s = sub.add_parser("sync", help=_("push what the central server has not acknowledged yet"))
+    s = sub.add_parser("sync", help=_("one full sync with the central server: push, pull, upload"))
     _json_flag(s)
 
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
@@ -883,15 +883,23 @@ def cmd_enrol(store: Store, args: argparse.Namespace) -> int:
 
 
 def cmd_sync(store: Store, args: argparse.Namespace) -> int:
-    from kit_app.sync.client import push, upload
+    from kit_app.sync.client import sync
 
-    res = push(store)
-    up = upload(store)
-    _emit(args, {"pushed": res, "uploaded": up}, lambda: print(
-        _("Pushed {records} records and {events} custody events in {batches} batches.").format(
-            records=res["records"], events=res["custody_events"], batches=res["batches"]) + " " +
-        _("Uploaded {n} evidence originals ({mb:.1f} MB).").format(n=up["blobs"], mb=up["bytes"] / 1e6)))
-    return EXIT_OK
+    res = sync(store)
+    pushed, pulled, up, st = res["pushed"], res["pulled"], res["uploaded"], res["status"]
+
+    def human() -> None:
+        print(_("Pushed {records} records and {events} custody events in {batches} batches.").format(
+            records=pushed["records"], events=pushed["custody_events"], batches=pushed["batches"]))
+        print(_("Pulled {n} items from the central server.").format(n=pulled["items"])
+              + "".join(f" {k}: {n}" for k, n in sorted(pulled["kinds"].items())))
+        for note in pulled["notes"]:
+            print("  " + note)
+        print(_("Uploaded {n} evidence originals ({mb:.1f} MB).").format(n=up["blobs"], mb=up["bytes"] / 1e6))
+        print(_("Everything is synced.") if st["synced"] else _("Not everything is synced yet: run sync again."))
+
+    _emit(args, res, human)
+    return EXIT_OK if st["synced"] else EXIT_PARTIAL
 
 
 def cmd_decode(args: argparse.Namespace) -> int:

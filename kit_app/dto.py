@@ -77,6 +77,7 @@ class CaseRow:
     source_id: str | None
     opened_at: datetime
     officers: tuple[str, ...] = ()
+    waiting: int | None = None  # items waiting for the server's receipt; None: the kit is not enrolled
 
 
 @dataclass(frozen=True)

@@ -237,6 +237,33 @@ class TransferDialog(TaskDialog):
         self.lay_out(form, on_ok=submit)
 
 
+def describe_overview(o: dict[str, Any]) -> str:
+    from html import escape
+
+    from kit_app.timeutil import format_local
+
+    st = o["sync"]
+    if st is None:
+        state = _("Local only (this kit is not enrolled)")
+    elif st["synced"]:
+        state = _("Synced: the server has receipted all of it")
+    else:
+        state = _("waiting for the server: {records} records, {events} custody events, {originals} originals").format(
+            records=st["records"], events=st["custody_events"], originals=st["originals"])
+    parts = ["<p><b>%s:</b> %s</p>" % (escape(_("Sync")), escape(state))]
+    a = o["assignment"]
+    if a:
+        note = "<br>" + escape(a["note"]) if a.get("note") else ""
+        parts.append("<p><b>%s</b>%s</p>" % (escape(_("Assigned by the central server")), note))
+    if o["comments"]:
+        parts.append("<p><b>%s</b></p><ul>" % escape(_("Review comments")))
+        for c in o["comments"]:
+            parts.append("<li>%s %s：%s</li>" % (escape(format_local(c["at"])), escape(c["author_name"]),
+                                                escape(c["text"])))
+        parts.append("</ul>")
+    return "".join(parts)
+
+
 class EvidencePanel(QWidget):
     """Evidence of the case selected in the cases pane."""
 
@@ -327,6 +354,18 @@ class EvidencePanel(QWidget):
         self.open_btn.setEnabled(False)
         self.detail.clear()
         self.refresh()
+        if case_id is not None:
+            from kit_app.sync.state import case_overview
+
+            self.runner.run(lambda: case_overview(self.ev.store, case_id),
+                            lambda o: self._show_overview(case_id, o),
+                            lambda exc: self.status_message.emit(describe_error(exc)))
+
+    def _show_overview(self, case_id: str, o: dict[str, Any]) -> None:
+        """With no item selected: the case's sync state, its assignment and review comments."""
+        if case_id != self.case_id or self.current_item() is not None:
+            return
+        self.detail.setHtml(describe_overview(o))
 
     def refresh(self) -> None:
         if self.case_id is None:

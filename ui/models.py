@@ -149,7 +149,15 @@ class CaseTableModel(RowsModel):
         (N_("Status"), lambda r: _(CASE_STATUS.get(r.status, r.status))),
         (N_("Officers"), lambda r: "、".join(r.officers)),
         (N_("Opened"), lambda r: format_local(r.opened_at)),
+        (N_("Sync"), lambda r: sync_label(r.waiting)),
     )
+
+
+def sync_label(waiting: int | None) -> str:
+    """A case's sync state: synced only when the server's receipts cover all of it."""
+    if waiting is None:
+        return _("Local only")
+    return _("Synced") if waiting == 0 else _("{n} waiting").format(n=waiting)
 
 
 __all__ = ["CaseRow", "CaseTableModel", "ProjectTableModel", "RowsModel", "SourceTableModel"]

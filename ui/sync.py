@@ -101,7 +101,7 @@ class SyncController(QObject):
         self.changed.emit(text)
 
     def sync_now(self, quiet: bool = False) -> None:
-        from kit_app.sync.client import enrolment, push, upload, whoami
+        from kit_app.sync.client import enrolment, sync, whoami
 
         if self.running:
             return
@@ -112,7 +112,7 @@ class SyncController(QObject):
             if enrolment(self.store) is None:
                 return {"enrolled": False}
             whoami(self.store)  # reachable, and this kit still known (a revoked kit learns it here)
-            return {"enrolled": True, "pushed": push(self.store), "uploaded": upload(self.store)}
+            return {"enrolled": True} | sync(self.store)
 
         def done(res: dict[str, Any]) -> None:
             self.running = False

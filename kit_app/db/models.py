@@ -335,3 +335,40 @@ class SyncBlob(Base):
     received_at: Mapped[str] = mapped_column(String(40), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     signature: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+class CentralItem(Base):
+    """A checklist or document definition pulled from the central server (newest version)."""
+
+    __tablename__ = "central_items"
+
+    kind: Mapped[str] = mapped_column(String(24), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    version: Mapped[int | None] = mapped_column(Integer)
+    server_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+
+
+class CaseAssignment(Base):
+    """The assignment a case was opened from, as last applied (the base of the three-way merge)."""
+
+    __tablename__ = "case_assignments"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    server_seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)
+    applied_at: Mapped[str] = mapped_column(String(40), nullable=False)
+
+
+class CaseComment(Base):
+    """A review comment on a case, written on the central server and pulled."""
+
+    __tablename__ = "case_comments"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36), index=True, nullable=False)
+    author_name: Mapped[str] = mapped_column(String(64), nullable=False)
+    author_cert: Mapped[str | None] = mapped_column(String(32))
+    at: Mapped[str] = mapped_column(String(40), nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    server_seq: Mapped[int] = mapped_column(Integer, nullable=False)

@@ -163,4 +163,8 @@ def open_store(data_dir: Path, *, upgrade: bool = True) -> Store:
         store.upgrade()
     if store.current_revision() is not None:
         store.ensure_kit_id()
+    if (data_dir / "forms").is_dir():  # document definitions pulled from the central server
+        import forms.model
+
+        forms.model.use_directory(data_dir / "forms")
     return store

@@ -202,7 +202,19 @@ class CaseService:
                 like = f"%{text}%"
                 q = q.where(Case.title.like(like) | Case.party_name.like(like) | Case.number.like(like))
             q = q.order_by(Case.opened_at.desc()).limit(limit)
-            return [case_row(c) for c in s.scalars(q)]
+            rows = [case_row(c) for c in s.scalars(q)]
+            return self._with_sync(s, rows)
+
+    def _with_sync(self, s: Session, rows: list[CaseRow]) -> list[CaseRow]:
+        """Each row with the number of its items waiting for the server's receipt (when enrolled)."""
+        from dataclasses import replace
+
+        from kit_app.sync.state import waiting_by_case
+
+        if s.get(KitMeta, "central_url") is None:
+            return rows
+        waiting = waiting_by_case(s, self.store.kit_id, [r.id for r in rows])
+        return [replace(r, waiting=sum(waiting[r.id].values())) for r in rows]
 
     def for_source(self, source_id: str) -> list[CaseRow]:
         with self.store.session() as s:
@@ -212,7 +224,7 @@ class CaseService:
                 .where(Case.source_id == source_id)
                 .order_by(Case.opened_at.desc())
             )
-            return [case_row(c) for c in s.scalars(q)]
+            return self._with_sync(s, [case_row(c) for c in s.scalars(q)])
 
     def count(self) -> int:
         with self.store.session() as s:

@@ -85,6 +85,7 @@ BATCH_EVENTS = 1000
 
 
 def _snapshot(s: Any, entity: str, entity_id: str) -> dict[str, Any] | None:
+    from sqlalchemy import select
     from kit_app.db.models import Case, Document, EvidenceItem
 
     model = {"case": Case, "evidence": EvidenceItem, "document": Document}[entity]
@@ -97,6 +98,11 @@ def _snapshot(s: Any, entity: str, entity_id: str) -> dict[str, Any] | None:
         body[col.name] = v.isoformat() if hasattr(v, "isoformat") else v
     if entity in ("case", "evidence"):
         body["officers"] = [o.officer_id for o in obj.officers]
+    if entity == "case":
+        from kit_app.db.models import Agency
+
+        body["agency_code"] = s.scalar(select(Agency.code).where(Agency.id == obj.agency_id)) if obj.agency_id \
+            else None
     return {"entity": entity, "id": entity_id, "row_version": body.get("row_version") or 1, "body": body}
 
 
@@ -196,10 +202,12 @@ def push(store: Store, progress: Any = None) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- evidence originals
-CHUNK = 4 * 1024 * 1024
+# bytes per upload request; a cut connection costs at most one chunk (KIT_SYNC_CHUNK tunes it for
+# slow or flaky links)
+CHUNK = int(__import__("os").environ.get("KIT_SYNC_CHUNK") or 4 * 1024 * 1024)
 
 
-def upload(store: Store, progress: Any = None, chunk: int = CHUNK) -> dict[str, Any]:
+def upload(store: Store, progress: Any = None, chunk: int | None = None) -> dict[str, Any]:
     """Upload every evidence original the server has not receipted, in chunks, resuming where the
     server's copy ends (a dropped connection costs at most one chunk); bounded memory."""
     import json
@@ -210,6 +218,7 @@ def upload(store: Store, progress: Any = None, chunk: int = CHUNK) -> dict[str, 
     from kit_app.db.models import EvidenceItem, SyncBlob
     from kit_app.evidence.blobs import BlobStore
 
+    chunk = chunk or CHUNK
     url, cred = _get(store, "central_url"), _get(store, "central_credential")
     if not url or not cred:
         raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
@@ -279,3 +288,54 @@ def status(store: Store) -> dict[str, Any]:
         last = s.scalar(select(func.max(SyncReceipt.received_at)))
     return {"enrolled": enrolment(store) is not None, "records": records, "custody_events": events,
             "originals": blobs, "last_receipt_at": last, "synced": not (records or events or blobs)}
+
+
+# ---------------------------------------------------------------- pull
+def pull(store: Store, progress: Any = None, limit: int = 500) -> dict[str, Any]:
+    """Pull what changed on the server since the last pull, page by page (each page applied in one
+    transaction with its sequence number)."""
+    import httpx
+
+    from kit_app.sync.pull import apply_page, pulled_since
+
+    url, cred = _get(store, "central_url"), _get(store, "central_credential")
+    if not url or not cred:
+        raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
+    totals: dict[str, Any] = {"items": 0, "kinds": {}, "notes": [], "since": pulled_since(store)}
+    since = totals["since"]
+    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {cred}"}, timeout=TIMEOUT) as client:
+        while True:
+            try:
+                r = client.get(f"{API}/pull", params={"since": since, "limit": limit})
+            except httpx.HTTPError as exc:
+                raise SyncError(_("cannot reach the central server at {url}: {reason}").format(url=url, reason=exc)) \
+                    from exc
+            if r.status_code != 200:
+                detail = r.json().get("detail") if "json" in r.headers.get("content-type", "") else r.text[:200]
+                raise SyncError(_("the central server refused the pull ({status}): {detail}").format(
+                    status=r.status_code, detail=detail))
+            page = r.json()
+            counts, notes = apply_page(store, page)
+            totals["items"] += len(page["items"])
+            for k, n in counts.items():
+                totals["kinds"][k] = totals["kinds"].get(k, 0) + n
+            totals["notes"] += notes
+            since = page["next"]
+            if progress:
+                progress(totals)
+            if not page["more"]:
+                break
+    totals["until"] = since
+    return totals
+
+
+def sync(store: Store, progress: Any = None) -> dict[str, Any]:
+    """One full sync: push (changes and custody), pull (what came down), upload (originals).
+    Every step resumes where a killed or cut-off sync stopped; run again until it says synced."""
+    pushed = push(store, progress)
+    pulled = pull(store, progress)
+    pushed_after = push(store, progress)  # cases opened from pulled assignments go straight back up
+    for k in ("batches", "records", "custody_events", "replayed"):
+        pushed[k] += pushed_after[k]
+    uploaded = upload(store, progress)
+    return {"pushed": pushed, "pulled": pulled, "uploaded": uploaded, "status": status(store)}

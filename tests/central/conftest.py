@@ -75,3 +75,13 @@ class Server:
 def server(db_url: str, tmp_path: Path) -> Iterator[Server]:
     with Server(db_url, tmp_path / "blobs") as s:
         yield s
+
+
+@pytest.fixture(autouse=True)
+def _shipped_definitions_only() -> Iterator[None]:
+    """Definitions pulled in one test must not leak into the next (the registry is per process)."""
+    import forms.model
+
+    yield
+    forms.model.EXTRA_DIRS.clear()
+    forms.model.definitions.cache_clear()
