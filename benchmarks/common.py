@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import statistics
+import subprocess
 import sys
 import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -38,3 +42,35 @@ def emit(result: dict[str, Any]) -> None:
 
 def workdir(name: str) -> Path:
     return Path(tempfile.mkdtemp(prefix=f"kit-bench-{name}-"))
+
+
+@contextmanager
+def central_server(url: str, storage: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``kit-central serve`` in its own process on a free loopback port, up and answering."""
+    import httpx
+
+    from tests.central.conftest import _free_port
+
+    port = _free_port()
+    exe = Path(sys.executable).with_name("kit-central")
+    server = subprocess.Popen([str(exe), "--db", url, "serve", "--storage", str(storage), "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        for _ in range(300):
+            try:
+                httpx.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=1)
+                break
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        yield server, port
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+def enrolled_kit(data_dir: Path, port: int, code: str) -> list[str]:
+    """Enrol the kit in ``data_dir`` with the server; the ``kit-app`` command line for it."""
+    kit = [str(Path(sys.executable).with_name("kit-app")), "--lang", "en", "--data-dir", str(data_dir)]
+    subprocess.run([*kit, "enrol", "--server", f"http://127.0.0.1:{port}", "--code", code], check=True,
+                   capture_output=True)
+    return kit

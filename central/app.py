@@ -12,7 +12,16 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from central.db import make_engine, sessions
-from central.service import CHUNK_LIMIT, PULL_LIMIT, BlobStore, Central, CentralError, Feed, Officers, Push
+from central.service import (
+    CHUNK_LIMIT,
+    PULL_LIMIT,
+    BlobStore,
+    Central,
+    CentralError,
+    Feed,
+    Officers,
+    Push,
+)
 
 API = "/api/v1"
 
@@ -139,7 +148,38 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
         if new > size or not await asyncio.to_thread(blobs.finish, k["kit_id"], sha, size):
             raise HTTPException(422, f"the uploaded bytes do not have the SHA-256 {sha}: upload again")
         return {"sha256": sha, "stored": True, "offset": size,
-                "receipt": push.blob_receipt(k["kit_id"], sha, size)}
+                "receipt": await asyncio.to_thread(push.blob_receipt, k["kit_id"], sha, size)}
+
+    @app.post(f"{API}/blobs")
+    async def blob_bundle(request: Request, k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
+        """Many small blobs in one request (at most 16 MB): a first line of JSON
+        ``[{"sha256": ..., "size": ...}, ...]``, then their bytes back to back. Each is checked
+        against its SHA-256; a signed receipt comes back for each one stored (or held already)."""
+        import asyncio
+        import json
+
+        if int(request.headers.get("content-length") or 0) > CHUNK_LIMIT + 1024 * 1024:
+            raise HTTPException(413, f"a bundle may not exceed {CHUNK_LIMIT} bytes")
+        body = await request.body()
+        head, sep, data = body.partition(b"\n")
+        try:
+            manifest = json.loads(head) if sep else None
+            entries = [(_sha(str(m["sha256"])), int(m["size"])) for m in manifest]  # type: ignore[union-attr]
+        except (ValueError, TypeError, KeyError):
+            raise HTTPException(422, "a bundle starts with a line of JSON: [{sha256, size}, ...]") from None
+        if sum(size for _s, size in entries) != len(data):
+            raise HTTPException(422, f"the manifest lists {sum(s for _h, s in entries)} bytes, the bundle "
+                                     f"carries {len(data)}")
+        items, at = [], 0
+        for sha, size in entries:
+            items.append((sha, data[at:at + size]))
+            at += size
+        problems = await asyncio.to_thread(blobs.put_many, items)
+        good = [(sha, size) for (sha, size), p in zip(entries, problems, strict=True) if p is None]
+        receipts = iter(await asyncio.to_thread(push.blob_receipts, k["kit_id"], good))
+        return {"results": [{"sha256": sha, "stored": p is None, **({"receipt": next(receipts)} if p is None
+                                                                     else {"error": p})}
+                            for (sha, _size), p in zip(entries, problems, strict=True)]}
 
     @app.get(f"{API}/server-key")
     def server_key() -> dict[str, str]:

@@ -153,9 +153,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             _out(args, res, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['records']}\t"
                                        f"{k['custody_events']} custody events" for k in res))
         elif args.command == "verify":
-            from central.service import Push
-
-            from central.service import BlobStore
+            from central.service import BlobStore, Push
 
             if args.storage is not None and not args.storage.is_dir():
                 raise CentralError(f"{args.storage}: no such directory")

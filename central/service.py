@@ -32,6 +32,7 @@ from kit_app.timeutil import utcnow
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 CODE_LIFETIME = timedelta(days=7)
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
 
 
 class CentralError(Exception):
@@ -134,7 +135,9 @@ class Central:
             kit = s.scalar(select(Kit).where(Kit.credential_hash == _sha(credential), Kit.revoked.is_(False)))
             if kit is None:
                 return None
-            kit.last_seen_at = utcnow()
+            now = utcnow()
+            if kit.last_seen_at is None or now - kit.last_seen_at > LAST_SEEN_RESOLUTION:
+                kit.last_seen_at = now  # not on every request: a write (and an fsync) per request is costly
             return {"kit_id": kit.id, "agency_code": kit.agency_code, "name": kit.name,
                     "enrolled_at": kit.enrolled_at.isoformat()}
 
@@ -380,11 +383,20 @@ class Push:
         return counts
 
     def blob_receipt(self, kit_id: str, sha: str, size: int) -> dict[str, Any]:
+        return self.blob_receipts(kit_id, [(sha, size)])[0]
+
+    def blob_receipts(self, kit_id: str, blobs: list[tuple[str, int]]) -> list[dict[str, Any]]:
+        """Signed receipts for blobs the server holds, each with its own sequence number (one transaction)."""
+        out = []
         with self.central.sessions.begin() as s:
-            receipt = {"kind": "blob", "kit_id": kit_id, "sha256": sha, "size": size,
-                       "server_seq": self._next_seq(s), "received_at": utcnow().isoformat()}
-            digest = hashlib.sha256(canonical(receipt)).hexdigest()
-            return receipt | {"signature": base64.b64encode(self.signing_key(s).sign(digest.encode("ascii"))).decode()}
+            key = self.signing_key(s)
+            now = utcnow().isoformat()
+            for sha, size in blobs:
+                receipt = {"kind": "blob", "kit_id": kit_id, "sha256": sha, "size": size,
+                           "server_seq": self._next_seq(s), "received_at": now}
+                digest = hashlib.sha256(canonical(receipt)).hexdigest()
+                out.append(receipt | {"signature": base64.b64encode(key.sign(digest.encode("ascii"))).decode()})
+        return out
 
     # ------------------------------------------------------------ what was received, and verify
     def received(self) -> list[dict[str, Any]]:
@@ -488,6 +500,41 @@ class BlobStore:
             fh.flush()
             os.fsync(fh.fileno())
         return have + n
+
+    def put_many(self, items: list[tuple[str, bytes]]) -> list[str | None]:
+        """Store small blobs whole (a bundle): each checked against its SHA-256, written, fsynced,
+        then renamed into place; returns per blob None (stored) or what was wrong."""
+        results: list[str | None] = []
+        staged: list[tuple[Path, Path]] = []
+        tmpdir = self.root / "incoming" / "_bundles"
+        tmpdir.mkdir(parents=True, exist_ok=True)
+        for sha, data in items:
+            if hashlib.sha256(data).hexdigest() != sha:
+                results.append(f"the bytes sent do not have the SHA-256 {sha}")
+                continue
+            results.append(None)
+            if self.has(sha):
+                continue
+            tmp = tmpdir / f"{sha}.{secrets.token_hex(4)}"
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
+            try:
+                os.write(fd, data)
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            staged.append((tmp, self.path(sha)))
+        dirs = set()
+        for tmp, dest in staged:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(tmp, dest)
+            dirs.add(dest.parent)
+        for d in dirs:  # the renames themselves survive a power cut
+            fd = os.open(d, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        return results
 
     def verify(self) -> dict[str, Any]:
         """Recompute every stored blob's SHA-256 (it names the blob)."""

@@ -354,6 +354,10 @@ class EvidencePanel(QWidget):
         self.open_btn.setEnabled(False)
         self.detail.clear()
         self.refresh()
+        self.refresh_overview()
+
+    def refresh_overview(self) -> None:
+        case_id = self.case_id
         if case_id is not None:
             from kit_app.sync.state import case_overview
 

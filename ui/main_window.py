@@ -87,6 +87,7 @@ class MainWindow(QMainWindow):
         self.sync_status = QLabel(self.sync.text)
         self.sync_status.setObjectName("status_sync")
         self.sync.changed.connect(self.sync_status.setText)
+        self.sync.synced.connect(lambda _res: self.cases.refresh())  # sync states, pulled assignments, comments
         self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.gps_status)
         self.statusBar().addPermanentWidget(self.device_status)

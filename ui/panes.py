@@ -361,7 +361,7 @@ class CasesPane(Pane):
         self.model = CaseTableModel(self)
         self.view = _table(self.model)
         self.view.setObjectName("case_table")
-        for col, width in enumerate((230, 220, 260, 70, 140)):
+        for col, width in enumerate((230, 190, 220, 70, 120, 140, 100)):
             self.view.setColumnWidth(col, width)
         self.evidence = EvidencePanel(services.evidence, runner, officer, services.officers.list)
         self.evidence.status_message.connect(self.status_message)
@@ -393,6 +393,7 @@ class CasesPane(Pane):
         for i, r in enumerate(rows):
             if r.id == selected:
                 self.view.selectRow(i)
+                self.evidence.refresh_overview()
                 return
         self.evidence.set_case(None, "")
 

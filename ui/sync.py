@@ -68,6 +68,8 @@ class SyncController(QObject):
     """Runs syncs (one at a time) and says how things stand."""
 
     changed = Signal(str)
+    synced = Signal(dict)  # a sync went through: what was pushed, pulled and uploaded
+    progressed = Signal(dict)  # from the worker thread (queued to the GUI thread)
 
     def __init__(self, store: Store, runner: TaskRunner, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -77,6 +79,7 @@ class SyncController(QObject):
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.sync_now(quiet=True))
         self.timer.start(INTERVAL_MS)
+        self.progressed.connect(self._progress)
         self.refresh()
 
     def refresh(self) -> None:
@@ -96,6 +99,17 @@ class SyncController(QObject):
         else:
             self._say(_("Sync: {n} waiting").format(n=st["records"] + st["custody_events"] + st["originals"]))
 
+    def _progress(self, t: dict[str, Any]) -> None:
+        if not self.running:
+            return
+        if "bytes" in t:
+            self._say(_("Syncing: uploaded {n} originals ({mb:.1f} MB)…").format(n=t["blobs"], mb=t["bytes"] / 1e6))
+        elif "items" in t:
+            self._say(_("Syncing: pulled {n} items…").format(n=t["items"]))
+        elif "custody_events" in t:
+            self._say(_("Syncing: pushed {records} records, {events} custody events…").format(
+                records=t["records"], events=t["custody_events"]))
+
     def _say(self, text: str) -> None:
         self.text = text
         self.changed.emit(text)
@@ -112,11 +126,13 @@ class SyncController(QObject):
             if enrolment(self.store) is None:
                 return {"enrolled": False}
             whoami(self.store)  # reachable, and this kit still known (a revoked kit learns it here)
-            return {"enrolled": True} | sync(self.store)
+            return {"enrolled": True} | sync(self.store, lambda totals: self.progressed.emit(dict(totals)))
 
         def done(res: dict[str, Any]) -> None:
             self.running = False
             self.refresh()
+            if res.get("enrolled"):
+                self.synced.emit(res)
 
         def failed(exc: BaseException) -> None:
             self.running = False

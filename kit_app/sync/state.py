@@ -11,7 +11,14 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kit_app.db.models import CustodyEvent, Document, EvidenceItem, KitMeta, SyncBlob, SyncOutbox
+from kit_app.db.models import (
+    CustodyEvent,
+    Document,
+    EvidenceItem,
+    KitMeta,
+    SyncBlob,
+    SyncOutbox,
+)
 
 
 def waiting_by_case(s: Session, kit_id: str, case_ids: Iterable[str]) -> dict[str, dict[str, int]]:

@@ -23,7 +23,7 @@ from tests.helpers.data import SOURCE_HEADER_ZH, code, write_csv
 PW = "pass-word-1"
 
 
-class login:  # noqa: N801 - reads as a verb: login(server, cert).get(...)
+class login:
     """An officer signed in to the central server as themselves."""
 
     def __init__(self, server, cert: str) -> None:  # type: ignore[no-untyped-def]

@@ -77,3 +77,33 @@ def test_a_blob_held_already_is_receipted_without_sending_it(server, kit) -> Non
     assert res == {"blobs": 0, "bytes": 0, "already_there": 1}
     with store.engine.connect() as c:
         assert c.exec_driver_sql("SELECT signature FROM sync_blobs").scalar()  # a signed receipt all the same
+
+
+def test_small_originals_travel_in_bundles(server, kit, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    store, _sha, _video = kit
+    c: Central = server.app.state.central
+    li = OfficerService(store).login("45010320231", "demo1234")
+    case = CaseService(store).create(party="当事人", title="照片", actor=li)
+    photos = []
+    for i in range(30):
+        p = tmp_path / f"p{i}.jpg"
+        p.write_bytes(b"\xff\xd8\xff\xe0" + os.urandom(5_000 + i))
+        photos.append(p)
+    EvidenceService(store).ingest(case.id, li, photos, thumbnails=False)
+    res = upload(store)
+    assert res["blobs"] == 31  # the 30 photos in one bundle, the video in chunks
+    blobs = server.app.state.blobs
+    for p in photos:
+        sha = hashlib.sha256(p.read_bytes()).hexdigest()
+        assert blobs.path(sha).read_bytes() == p.read_bytes()
+    # a bundle whose bytes do not match its manifest: refused per blob, nothing kept
+    headers = {"Authorization": f"Bearer {_get(store, 'central_credential')}"}
+    fake = "0" * 64
+    r = httpx.post(f"{server.base}/api/v1/blobs", headers=headers,
+                   content=b'[{"sha256": "%s", "size": 3}]\nabc' % fake.encode())
+    assert r.status_code == 200 and r.json()["results"][0]["stored"] is False
+    assert not blobs.has(fake)
+    r = httpx.post(f"{server.base}/api/v1/blobs", headers=headers,
+                   content=b'[{"sha256": "%s", "size": 5}]\nabc' % fake.encode())
+    assert r.status_code == 422 and "5 bytes" in r.json()["detail"]
+    assert c is not None

@@ -44,10 +44,34 @@ def test_enrol_then_sync_from_the_app(qtbot: QtBot, services: Services, runner: 
         w.sync.refresh()
         qtbot.waitUntil(lambda: w.sync_status.text().startswith("Sync: ") and "waiting" in w.sync_status.text(),
                         timeout=5000)
+        # the case is not synced yet: the cases table says how much waits
+        w.cases.refresh()
+        qtbot.waitUntil(lambda: w.cases.model.rowCount() == 1 and "waiting" in w.cases.model.index(0, 6).data(),
+                        timeout=5000)
+        said: list[str] = []
+        w.sync.changed.connect(said.append)
         w.sync.sync_now()
         qtbot.waitUntil(lambda: w.sync_status.text().startswith("Synced "), timeout=15000)
+        assert any(s.startswith("Syncing: pushed 2 records, 2 custody events") for s in said), said  # progress
         [k] = srv.app.state.push.received()
         assert k["custody_events"] == 2 and k["records"]["case"] == 1
+        qtbot.waitUntil(lambda: w.cases.model.index(0, 6).data() == "Synced", timeout=5000)
+        # a reviewer's comment on the server reaches the case view with the next sync
+        from central.service import Officers
+
+        c.add_officer(cert_no="45000000001", name="周审核", roles="reviewer", agency="45", password="pass-word-1")
+        reviewer = Officers(c).officer_for(Officers(c).login("45000000001", "pass-word-1")["token"])
+        Officers(c).comment(reviewer, case.id, "请补充现场照片")
+        w.cases.view.selectRow(0)
+        w.sync.sync_now()
+        qtbot.waitUntil(lambda: "请补充现场照片" in w.cases.evidence.detail.toPlainText(), timeout=15000)
+        assert "周审核" in w.cases.evidence.detail.toPlainText()
+        w.resize(1280, 800)
+        w.nav.setCurrentRow(2)
+        w.cases.view.selectRow(0)
+        qtbot.waitUntil(lambda: "请补充现场照片" in w.cases.evidence.detail.toPlainText(), timeout=5000)
+        if shots := __import__("os").environ.get("KIT_SCREENSHOTS"):
+            w.grab().save(str(Path(shots) / "screenshot-sync.png"))
     # the server is gone: the next sync says so, and the app carries on
     w.sync.sync_now()
     qtbot.waitUntil(lambda: w.sync_status.text().startswith("Sync failed: cannot reach"), timeout=15000)
