@@ -4,6 +4,7 @@ No ``from __future__ import annotations`` here: FastAPI reads the endpoint annot
 """
 
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -77,6 +78,17 @@ class KitInfo(BaseModel):
     enrolled_at: str
 
 
+def _bearer(authorization: str | None, lookup: Callable[[str], dict[str, Any] | None], missing: str,
+            unknown: str) -> dict[str, Any]:
+    """Who a bearer token stands for (a kit or an officer), else 401 saying why."""
+    if not authorization or not authorization.startswith("Bearer "):
+        raise HTTPException(401, missing)
+    found = lookup(authorization.removeprefix("Bearer ").strip())
+    if found is None:
+        raise HTTPException(401, unknown)
+    return found
+
+
 def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
     engine = make_engine(db_url)
     central = Central(sessions(engine))
@@ -92,12 +104,8 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     def kit(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        if not authorization or not authorization.startswith("Bearer "):
-            raise HTTPException(401, "a kit credential is required (Authorization: Bearer …)")
-        found = central.kit_for(authorization.removeprefix("Bearer ").strip())
-        if found is None:
-            raise HTTPException(401, "unknown or revoked kit credential")
-        return found
+        return _bearer(authorization, central.kit_for, "a kit credential is required (Authorization: Bearer …)",
+                       "unknown or revoked kit credential")
 
     @app.get(f"{API}/health")
     def health() -> dict[str, str]:
@@ -205,12 +213,9 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
 
     # ------------------------------------------------------------ officers as themselves
     def officer(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        if not authorization or not authorization.startswith("Bearer "):
-            raise HTTPException(401, "sign in first (POST /api/v1/login; Authorization: Bearer <token>)")
-        found = officers.officer_for(authorization.removeprefix("Bearer ").strip())
-        if found is None:
-            raise HTTPException(401, "unknown or expired session: sign in again")
-        return found
+        return _bearer(authorization, officers.officer_for,
+                       "sign in first (POST /api/v1/login; Authorization: Bearer <token>)",
+                       "unknown or expired session: sign in again")
 
     @app.post(f"{API}/login")
     def login(req: LoginRequest) -> dict[str, Any]:
