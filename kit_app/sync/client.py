@@ -3,6 +3,7 @@ keeps (in ``kit_meta``) for every later request."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 from kit_app.db import Store
@@ -25,6 +26,35 @@ def _get(store: Store, key: str) -> str | None:
         return row.value if row else None
 
 
+def _client(store: Store) -> Any:
+    """An HTTP client for this kit's server, with its credential; SyncError if not enrolled."""
+    import httpx
+
+    url, cred = _get(store, "central_url"), _get(store, "central_credential")
+    if not url or not cred:
+        raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {cred}"}, timeout=TIMEOUT)
+
+
+def _detail(r: Any) -> str:
+    return str(r.json().get("detail")) if "json" in r.headers.get("content-type", "") else r.text[:200]
+
+
+def _call(client: Any, method: str, path: str, refused: Any, ok: int = 200, **kw: Any) -> Any:
+    """One request; SyncError naming the server when it cannot be reached, and ``refused(status,
+    detail)`` (the caller's translated message) when it answers anything but ``ok``."""
+    import httpx
+
+    try:
+        r = client.request(method, path, **kw)
+    except httpx.HTTPError as exc:
+        raise SyncError(_("cannot reach the central server at {url}: {reason}").format(
+            url=str(client.base_url).rstrip("/"), reason=exc)) from exc
+    if r.status_code != ok:
+        raise SyncError(refused(r.status_code, _detail(r)))
+    return r
+
+
 def enrolment(store: Store) -> dict[str, Any] | None:
     url = _get(store, "central_url")
     if not url:
@@ -40,16 +70,10 @@ def enrol(store: Store, server: str, code: str, name: str | None = None) -> dict
     server = server.rstrip("/")
     key = KitKey.load_or_create(store.data_dir)
     body = {"code": code, "kit_id": store.kit_id, "public_key_pem": key.public_pem(), "name": name}
-    try:
-        r = httpx.post(f"{server}{API}/enrol", json=body, timeout=TIMEOUT)
-    except httpx.HTTPError as exc:
-        raise SyncError(_("cannot reach the central server at {url}: {reason}").format(url=server, reason=exc)) \
-            from exc
-    if r.status_code != 201:
-        detail = r.json().get("detail") if r.headers.get("content-type", "").startswith("application/json") else r.text
-        raise SyncError(_("the central server refused the enrolment ({status}): {detail}").format(
-            status=r.status_code, detail=detail))
-    got = r.json()
+    with httpx.Client(base_url=server, timeout=TIMEOUT) as client:
+        got = _call(client, "POST", f"{API}/enrol", lambda status, detail: _(
+            "the central server refused the enrolment ({status}): {detail}").format(status=status, detail=detail),
+            ok=201, json=body).json()
     with store.write_session() as s:
         for k, v in (("central_url", server), ("central_credential", got["credential"]),
                      ("central_agency", got["agency_code"]), ("central_agency_name", got.get("agency_name") or "")):
@@ -64,19 +88,9 @@ def enrol(store: Store, server: str, code: str, name: str | None = None) -> dict
 
 def whoami(store: Store) -> dict[str, Any]:
     """Ask the server who this kit is (checks the credential)."""
-    import httpx
-
-    url, cred = _get(store, "central_url"), _get(store, "central_credential")
-    if not url or not cred:
-        raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
-    try:
-        r = httpx.get(f"{url}{API}/kit", headers={"Authorization": f"Bearer {cred}"}, timeout=TIMEOUT)
-    except httpx.HTTPError as exc:
-        raise SyncError(_("cannot reach the central server at {url}: {reason}").format(url=url, reason=exc)) from exc
-    if r.status_code != 200:
-        raise SyncError(_("the central server refused this kit ({status}): {detail}").format(
-            status=r.status_code, detail=r.json().get("detail")))
-    return r.json()
+    with _client(store) as client:
+        return _call(client, "GET", f"{API}/kit", lambda status, detail: _(
+            "the central server refused this kit ({status}): {detail}").format(status=status, detail=detail)).json()
 
 
 # ---------------------------------------------------------------- push
@@ -160,28 +174,17 @@ def push(store: Store, progress: Any = None) -> dict[str, Any]:
     """
     import json
 
-    import httpx
     from sqlalchemy import delete
 
     from kit_app.db.models import SyncOutbox, SyncReceipt
 
-    url, cred = _get(store, "central_url"), _get(store, "central_credential")
-    if not url or not cred:
-        raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
     totals = {"batches": 0, "records": 0, "custody_events": 0, "replayed": 0}
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {cred}"}, timeout=TIMEOUT) as client:
+    with _client(store) as client:
         while (batch := _next_batch(store)) is not None:
             body = {k: batch[k] for k in ("batch_id", "records", "custody")}
-            try:
-                r = client.post(f"{API}/push", json=body)
-            except httpx.HTTPError as exc:
-                raise SyncError(_("cannot reach the central server at {url}: {reason}").format(url=url, reason=exc)) \
-                    from exc
-            if r.status_code != 200:
-                detail = r.json().get("detail") if "json" in r.headers.get("content-type", "") else r.text[:200]
-                raise SyncError(_("the central server refused batch {batch} ({status}): {detail}").format(
-                    batch=batch["batch_id"][:8], status=r.status_code, detail=detail))
-            receipt = r.json()
+            receipt = _call(client, "POST", f"{API}/push", lambda status, detail, b=batch["batch_id"][:8]: _(
+                "the central server refused batch {batch} ({status}): {detail}").format(
+                batch=b, status=status, detail=detail), json=body).json()
             signature = receipt.pop("signature")
             replayed = receipt.pop("replayed", False)
             with store.write_session() as s:
@@ -220,9 +223,7 @@ def upload(store: Store, progress: Any = None, chunk: int | None = None) -> dict
     from kit_app.evidence.blobs import BlobStore
 
     chunk = chunk or CHUNK
-    url, cred = _get(store, "central_url"), _get(store, "central_credential")
-    if not url or not cred:
-        raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
+    client = _client(store)
     with store.session() as s:
         done = set(s.scalars(select(SyncBlob.sha256)))
         todo = sorted({(sha, size) for sha, size in s.execute(select(EvidenceItem.sha256, EvidenceItem.size)
@@ -232,7 +233,7 @@ def upload(store: Store, progress: Any = None, chunk: int | None = None) -> dict
     totals = {"blobs": 0, "bytes": 0, "already_there": 0}
     small = [(sha, size) for sha, size in todo if size <= SMALL_BLOB]
     todo = [(sha, size) for sha, size in todo if size > SMALL_BLOB]
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {cred}"}, timeout=TIMEOUT) as client:
+    with client:
         _upload_small(store, client, blobs, small, totals, progress)
         for sha, size in todo:
             try:
@@ -247,16 +248,16 @@ def upload(store: Store, progress: Any = None, chunk: int | None = None) -> dict
                     with blobs.path_for(sha).open("rb") as fh:
                         fh.seek(offset)
                         while offset < size:
-                            data = fh.read(chunk)
+                            n = min(chunk, size - offset)
                             r = client.put(f"{API}/blobs/{sha}", params={"offset": offset, "size": size},
-                                           content=data)
+                                           content=_pieces(fh, n), headers={"Content-Length": str(n)})
                             if r.status_code == 409:  # the server holds a different amount: ask and go on
                                 offset = client.get(f"{API}/blobs/{sha}").raise_for_status().json()["offset"] or 0
                                 fh.seek(offset)
                                 continue
                             r.raise_for_status()
                             got = r.json()
-                            totals["bytes"] += len(data)
+                            totals["bytes"] += n
                             offset = got["offset"]
                             if got.get("receipt"):
                                 receipt = got["receipt"]
@@ -273,6 +274,22 @@ def upload(store: Store, progress: Any = None, chunk: int | None = None) -> dict
                 s.merge(SyncBlob(sha256=sha, size=size, received_at=receipt.get("received_at", ""),
                                  body=json.dumps(receipt, ensure_ascii=False), signature=signature))
     return totals
+
+
+PIECE = 256 * 1024
+
+
+def _pieces(fh: Any, n: int) -> Iterator[bytes]:
+    """The next ``n`` bytes of ``fh`` in small pieces. A request holding a generator rather than
+    one 4 MB bytes object keeps memory flat: httpx's request/response objects form reference
+    cycles that live until the cyclic collector runs, and each held a whole chunk."""
+    left = n
+    while left > 0:
+        piece = fh.read(min(PIECE, left))
+        if not piece:
+            raise SyncError(_("an evidence original is shorter than recorded: run verify"))
+        left -= len(piece)
+        yield piece
 
 
 SMALL_BLOB = 1024 * 1024  # originals up to this size travel in bundles: one request for many photos
@@ -297,11 +314,15 @@ def _upload_small(store: Store, client: Any, blobs: Any, small: list[tuple[str, 
             bundle.append(small[i])
             n += small[i][1]
             i += 1
-        parts = [json.dumps([{"sha256": sha, "size": size} for sha, size in bundle]).encode() + b"\n"]
-        for sha, _size in bundle:
-            parts.append(blobs.path_for(sha).read_bytes())
+        head = json.dumps([{"sha256": sha, "size": size} for sha, size in bundle]).encode() + b"\n"
+
+        def body(head: bytes = head, bundle: list[tuple[str, int]] = bundle) -> Iterator[bytes]:
+            yield head
+            for sha, _size in bundle:
+                yield blobs.path_for(sha).read_bytes()
+
         try:
-            r = client.post(f"{API}/blobs", content=b"".join(parts))
+            r = client.post(f"{API}/blobs", content=body(), headers={"Content-Length": str(len(head) + n)})
             r.raise_for_status()
         except httpx.HTTPError as exc:
             raise SyncError(_("uploading {n} originals failed: {reason} (the next sync resumes it)").format(
@@ -350,27 +371,15 @@ def status(store: Store) -> dict[str, Any]:
 def pull(store: Store, progress: Any = None, limit: int = 500) -> dict[str, Any]:
     """Pull what changed on the server since the last pull, page by page (each page applied in one
     transaction with its sequence number)."""
-    import httpx
-
     from kit_app.sync.pull import apply_page, pulled_since
 
-    url, cred = _get(store, "central_url"), _get(store, "central_credential")
-    if not url or not cred:
-        raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
     totals: dict[str, Any] = {"items": 0, "kinds": {}, "notes": [], "since": pulled_since(store)}
     since = totals["since"]
-    with httpx.Client(base_url=url, headers={"Authorization": f"Bearer {cred}"}, timeout=TIMEOUT) as client:
+    with _client(store) as client:
         while True:
-            try:
-                r = client.get(f"{API}/pull", params={"since": since, "limit": limit})
-            except httpx.HTTPError as exc:
-                raise SyncError(_("cannot reach the central server at {url}: {reason}").format(url=url, reason=exc)) \
-                    from exc
-            if r.status_code != 200:
-                detail = r.json().get("detail") if "json" in r.headers.get("content-type", "") else r.text[:200]
-                raise SyncError(_("the central server refused the pull ({status}): {detail}").format(
-                    status=r.status_code, detail=detail))
-            page = r.json()
+            page = _call(client, "GET", f"{API}/pull", lambda status, detail: _(
+                "the central server refused the pull ({status}): {detail}").format(status=status, detail=detail),
+                params={"since": since, "limit": limit}).json()
             counts, notes = apply_page(store, page)
             totals["items"] += len(page["items"])
             for k, n in counts.items():
