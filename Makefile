@@ -59,7 +59,7 @@ mo: $(STAMP) $(MO)
 # Re-extract translatable strings and merge them into the catalogues (then translate zh_CN).
 i18n-extract: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
-	    --project "Enforcement Evidence Kit" -o $(LOCALE_DIR)/kit_app.pot kit_app ui devices forms reports
+	    --project "Enforcement Evidence Kit" -o $(LOCALE_DIR)/kit_app.pot kit_app ui devices forms reports central
 	$(BIN)/pybabel update -D kit_app -i $(LOCALE_DIR)/kit_app.pot -d $(LOCALE_DIR) --no-fuzzy-matching
 
 lint: $(STAMP)

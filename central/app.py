@@ -23,6 +23,7 @@ from central.service import (
     Officers,
     Push,
 )
+from kit_app.i18n import _
 
 API = "/api/v1"
 
@@ -104,8 +105,8 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
     def kit(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        return _bearer(authorization, central.kit_for, "a kit credential is required (Authorization: Bearer …)",
-                       "unknown or revoked kit credential")
+        return _bearer(authorization, central.kit_for, _("a kit credential is required (Authorization: Bearer …)"),
+                       _("unknown or revoked kit credential"))
 
     @app.get(f"{API}/health")
     def health() -> dict[str, str]:
@@ -124,7 +125,7 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
 
     def _sha(sha: str) -> str:
         if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-            raise HTTPException(422, "a blob is named by its SHA-256 in lower-case hex")
+            raise HTTPException(422, _('a blob is named by its SHA-256 in lower-case hex'))
         return sha
 
     @app.get(f"{API}/blobs/{{sha}}")
@@ -148,13 +149,14 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
         if blobs.has(sha):
             return {"sha256": sha, "stored": True, "offset": size}
         if int(request.headers.get("content-length") or 0) > CHUNK_LIMIT:
-            raise HTTPException(413, f"a chunk may not exceed {CHUNK_LIMIT} bytes")
+            raise HTTPException(413, _("a chunk may not exceed {CHUNK_LIMIT} bytes").format(CHUNK_LIMIT=CHUNK_LIMIT))
         chunks = [c async for c in request.stream()]  # at most CHUNK_LIMIT bytes: bounded memory
         new = await asyncio.to_thread(blobs.append, k["kit_id"], sha, offset, chunks)
         if new < size:
             return {"sha256": sha, "stored": False, "offset": new}
         if new > size or not await asyncio.to_thread(blobs.finish, k["kit_id"], sha, size):
-            raise HTTPException(422, f"the uploaded bytes do not have the SHA-256 {sha}: upload again")
+            raise HTTPException(422, _("the uploaded bytes do not have the SHA-256 {sha}: upload again").format(
+                sha=sha))
         return {"sha256": sha, "stored": True, "offset": size,
                 "receipt": await asyncio.to_thread(push.blob_receipt, k["kit_id"], sha, size)}
 
@@ -167,17 +169,17 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
         import json
 
         if int(request.headers.get("content-length") or 0) > CHUNK_LIMIT + 1024 * 1024:
-            raise HTTPException(413, f"a bundle may not exceed {CHUNK_LIMIT} bytes")
+            raise HTTPException(413, _("a bundle may not exceed {CHUNK_LIMIT} bytes").format(CHUNK_LIMIT=CHUNK_LIMIT))
         body = await request.body()
         head, sep, data = body.partition(b"\n")
         try:
             manifest = json.loads(head) if sep else None
             entries = [(_sha(str(m["sha256"])), int(m["size"])) for m in manifest]  # type: ignore[union-attr]
         except (ValueError, TypeError, KeyError):
-            raise HTTPException(422, "a bundle starts with a line of JSON: [{sha256, size}, ...]") from None
+            raise HTTPException(422, _("a bundle starts with a line of JSON: [{sha256, size}, ...]")) from None
         if sum(size for _s, size in entries) != len(data):
-            raise HTTPException(422, f"the manifest lists {sum(s for _h, s in entries)} bytes, the bundle "
-                                     f"carries {len(data)}")
+            raise HTTPException(422, _("the manifest lists {listed} bytes, the bundle carries {carried}").format(
+                listed=sum(s for _h, s in entries), carried=len(data)))
         items, at = [], 0
         for sha, size in entries:
             items.append((sha, data[at:at + size]))
@@ -214,8 +216,8 @@ def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
     # ------------------------------------------------------------ officers as themselves
     def officer(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
         return _bearer(authorization, officers.officer_for,
-                       "sign in first (POST /api/v1/login; Authorization: Bearer <token>)",
-                       "unknown or expired session: sign in again")
+                       _("sign in first (POST /api/v1/login; Authorization: Bearer <token>)"),
+                       _("unknown or expired session: sign in again"))
 
     @app.post(f"{API}/login")
     def login(req: LoginRequest) -> dict[str, Any]:

@@ -13,6 +13,7 @@ from typing import Any
 
 from central.db import default_url, make_engine, sessions
 from central.service import Central, CentralError
+from kit_app.i18n import _, set_language
 
 
 def _url(args: argparse.Namespace) -> str:
@@ -24,77 +25,82 @@ def _out(args: argparse.Namespace, payload: Any, human: str) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="kit-central", description="the provincial central server")
-    p.add_argument("--db", help="SQLAlchemy URL: postgresql+psycopg://user:pw@host/db or sqlite:///path")
-    p.add_argument("--json", action="store_true")
+    p = argparse.ArgumentParser(prog="kit-central", description=_("the provincial central server"))
+    p.add_argument("--db", help=_("SQLAlchemy URL: postgresql+psycopg://user:pw@host/db or sqlite:///path"))
+    p.add_argument("--json", action="store_true", help=_("machine-readable output"))
+    p.add_argument("--lang", choices=("zh_CN", "en"), help=_("language of messages (default zh_CN)"))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    sub.add_parser("init", help="create or upgrade the database schema")
-    s = sub.add_parser("serve", help="serve the API")
-    s.add_argument("--storage", type=Path, required=True, help="directory for evidence blobs")
+    sub.add_parser("init", help=_("create or upgrade the database schema"))
+    s = sub.add_parser("serve", help=_("serve the API"))
+    s.add_argument("--storage", type=Path, required=True, help=_("directory for evidence blobs"))
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8700)
-    s = sub.add_parser("agency", help="agencies")
+    s = sub.add_parser("agency", help=_("agencies"))
     asub = s.add_subparsers(dest="action", required=True)
     a = asub.add_parser("add")
     a.add_argument("--code", required=True)
     a.add_argument("--name", required=True)
     a.add_argument("--parent")
-    s = sub.add_parser("officer", help="officers")
+    s = sub.add_parser("officer", help=_("officers"))
     osub = s.add_subparsers(dest="action", required=True)
     a = osub.add_parser("add")
     a.add_argument("--name", required=True)
     a.add_argument("--cert", required=True)
-    a.add_argument("--role", default="officer", help="officer, reviewer, admin (comma separated)")
+    a.add_argument("--role", default="officer", help=_("officer, reviewer, admin (comma separated)"))
     a.add_argument("--agency")
     a.add_argument("--password-stdin", action="store_true", required=True)
-    a = osub.add_parser("set", help="change an officer (flows down to the kits)")
+    a = osub.add_parser("set", help=_("change an officer (flows down to the kits)"))
     a.add_argument("--cert", required=True)
     a.add_argument("--active", choices=("yes", "no"))
-    a.add_argument("--role", help="officer, reviewer, admin (comma separated)")
+    a.add_argument("--role", help=_("officer, reviewer, admin (comma separated)"))
     a.add_argument("--password-stdin", action="store_true")
-    s = sub.add_parser("publish", help="publish base data or a definition to the kits")
+    s = sub.add_parser("publish", help=_("publish base data or a definition to the kits"))
     s.add_argument("kind", choices=("sources", "projects", "form", "checklist"))
-    s.add_argument("file", type=Path, help="CSV/XLSX (sources, projects) or a JSON definition")
-    s = sub.add_parser("numbers", help="document-number blocks")
+    s.add_argument("file", type=Path, help=_("CSV/XLSX (sources, projects) or a JSON definition"))
+    s = sub.add_parser("numbers", help=_("document-number blocks"))
     nsub = s.add_subparsers(dest="action", required=True)
-    a = nsub.add_parser("assign", help="reserve numbers first–last for a kit")
+    a = nsub.add_parser("assign", help=_("reserve numbers first–last for a kit"))
     a.add_argument("--kit", required=True)
     a.add_argument("--agency", required=True)
-    a.add_argument("--type", required=True, help="document type, e.g. order_to_correct")
+    a.add_argument("--type", required=True, help=_("document type, e.g. order_to_correct"))
     a.add_argument("--year", type=int, required=True)
-    a.add_argument("--prefix", required=True, help="e.g. 青环责改")
+    a.add_argument("--prefix", required=True, help=_("the number prefix, e.g. 青环责改"))
     a.add_argument("--first", type=int, required=True)
     a.add_argument("--last", type=int, required=True)
-    s = sub.add_parser("assign", help="assign an inspection task (a case) to an agency's kits")
+    s = sub.add_parser("assign", help=_("assign an inspection task (a case) to an agency's kits"))
     s.add_argument("--agency", required=True)
     s.add_argument("--title", required=True)
     s.add_argument("--party", required=True)
     s.add_argument("--source-id")
     s.add_argument("--credit-code")
     s.add_argument("--address")
-    s.add_argument("--officer", action="append", default=[], help="certificate number (repeatable)")
+    s.add_argument("--officer", action="append", default=[], help=_("certificate number (repeatable)"))
     s.add_argument("--note", default="")
-    s.add_argument("--case-id", help="change the task assigned under this id")
-    s.add_argument("--kit", help="only this kit")
-    s = sub.add_parser("enrol-code", help="a one-time code for a kit of an agency")
+    s.add_argument("--case-id", help=_("change the task assigned under this id"))
+    s.add_argument("--kit", help=_("only this kit"))
+    s = sub.add_parser("enrol-code", help=_("a one-time code for a kit of an agency"))
     s.add_argument("--agency", required=True)
-    sub.add_parser("kits", help="the enrolled kits")
-    sub.add_parser("received", help="per kit: records, evidence items (sha256, size), custody events")
-    s = sub.add_parser("verify", help="every kit's custody chain (hashes, links, signatures) and every stored "
-                                      "blob's SHA-256; exit 0 only if all holds")
-    s.add_argument("--storage", type=Path, help="the evidence blob directory given to serve (omit: chains only)")
+    sub.add_parser("kits", help=_("the enrolled kits"))
+    sub.add_parser("received", help=_("per kit: records, evidence items (sha256, size), custody events"))
+    s = sub.add_parser("verify", help=_("every kit's custody chain (hashes, links, signatures) and every stored "
+                                        "blob's SHA-256; exit 0 only if all holds"))
+    s.add_argument("--storage", type=Path, help=_("the evidence blob directory given to serve (omit: chains only)"))
     return p
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    raw = list(sys.argv[1:] if argv is None else argv)
+    # the language must be set before the parser builds its (translated) help
+    lang = next((raw[i + 1] for i, a in enumerate(raw[:-1]) if a == "--lang"), None)
+    set_language(lang or next((a.split("=", 1)[1] for a in raw if a.startswith("--lang=")), None))
+    args = parser().parse_args(raw)
     url = _url(args)
     try:
         if args.command == "init":
             from central.migrate import upgrade
 
             rev = upgrade(url)
-            _out(args, {"revision": rev}, f"Database at revision {rev}.")
+            _out(args, {"revision": rev}, _("Database at revision {rev}.").format(rev=rev))
             return 0
         if args.command == "serve":
             import uvicorn
@@ -109,59 +115,66 @@ def main(argv: Sequence[str] | None = None) -> int:
         central = Central(sessions(make_engine(url)))
         if args.command == "agency":
             res = central.add_agency(args.code, args.name, args.parent)
-            _out(args, res, f"Added agency {res['code']} {res['name']}.")
+            _out(args, res, _("Added agency {code} {name}.").format(code=res["code"], name=res["name"]))
         elif args.command == "officer" and args.action == "add":
             password = sys.stdin.readline().rstrip("\r\n")
             res = central.add_officer(cert_no=args.cert, name=args.name, roles=args.role, agency=args.agency,
                                       password=password)
-            _out(args, res, f"Added officer {res['name']} ({res['cert_no']}).")
+            _out(args, res, _("Added officer {name} ({cert}).").format(name=res["name"], cert=res["cert_no"]))
         elif args.command == "officer" and args.action == "set":
             password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
             res = central.set_officer(args.cert, active=None if args.active is None else args.active == "yes",
                                       roles=args.role, password=password)
-            _out(args, res, f"Changed officer {res['name']} ({res['cert_no']}).")
+            _out(args, res, _("Changed officer {name} ({cert}).").format(name=res["name"], cert=res["cert_no"]))
         elif args.command == "publish":
             from central.service import Feed
 
             feed = Feed(central)
             if args.kind in ("sources", "projects"):
                 res = feed.publish_base_data(args.kind[:-1], args.file)
-                _out(args, res, f"{res['published']} published, {res['unchanged']} unchanged, "
-                                f"{len(res['rejected'])} rejected" + "".join(
-                                    f"\n  row {r['row']}, {r['column']}: {r['reason']}" for r in res["rejected"]))
+                _out(args, res, _("{published} published, {unchanged} unchanged, {rejected} rejected").format(
+                    published=res["published"], unchanged=res["unchanged"], rejected=len(res["rejected"])) + "".join(
+                    "\n  " + _("row {row}, {column}: {reason}").format(**r) for r in res["rejected"]))
                 return 0 if not res["rejected"] else 3
             res = feed.publish_definition(args.kind, args.file)
-            _out(args, res, f"Published {args.kind} {res['id']} version {res['version']}.")
+            _out(args, res, _("Published {kind} {id} version {version}.").format(kind=args.kind, id=res["id"],
+                                                                                  version=res["version"]))
         elif args.command == "numbers":
             res = central.assign_numbers(kit_id=args.kit, agency=args.agency, doc_type=args.type, year=args.year,
                                          prefix=args.prefix, first=args.first, last=args.last)
-            _out(args, res, f"Numbers {res['first']}–{res['last']} of {res['doc_type']} {res['year']} "
-                            f"reserved for kit {res['kit_id']}.")
+            _out(args, res, _("Numbers {first}–{last} of {type} {year} reserved for kit {kit}.").format(
+                first=res["first"], last=res["last"], type=res["doc_type"], year=res["year"], kit=res["kit_id"]))
         elif args.command == "assign":
             res = central.assign_case(agency=args.agency, title=args.title, party_name=args.party,
                                       source_id=args.source_id, party_credit_code=args.credit_code,
                                       party_address=args.address, officers=args.officer, note=args.note,
                                       case_id=args.case_id, kit_id=args.kit)
-            _out(args, res, f"Assigned {res['title']} ({res['id']}) to agency {args.agency}.")
+            _out(args, res, _("Assigned {title} ({id}) to agency {agency}.").format(
+                title=res["title"], id=res["id"], agency=args.agency))
         elif args.command == "enrol-code":
             res = central.make_enrol_code(args.agency)
-            _out(args, res, f"Enrolment code for agency {args.agency}: {res['code']} (until {res['expires_at'][:10]})")
+            _out(args, res, _("Enrolment code for agency {agency}: {code} (until {until})").format(
+                agency=args.agency, code=res["code"], until=res["expires_at"][:10]))
         elif args.command == "received":
             from central.service import Push
 
             res = Push(central).received()
-            _out(args, res, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['records']}\t"
-                                       f"{k['custody_events']} custody events" for k in res))
+            _out(args, res, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['records']}\t" + _(
+                "{n} custody events").format(n=k["custody_events"]) for k in res))
         elif args.command == "verify":
             from central.service import BlobStore, Push
 
             if args.storage is not None and not args.storage.is_dir():
-                raise CentralError(f"{args.storage}: no such directory")
+                raise CentralError(_("{path}: no such directory").format(path=args.storage))
             res = Push(central).verify(BlobStore(args.storage) if args.storage else None)
-            _out(args, res, f"{res['events_checked']} custody events"
-                            + (f", {res['blobs_checked']} blobs ({res['bytes_checked']:,} bytes)"
-                               if "blobs_checked" in res else "") + " checked: "
-                            + ("all hold." if res["ok"] else f"{len(res['problems'])} problems: {res['problems']}"))
+            if "blobs_checked" in res:
+                what = _("{events} custody events, {blobs} blobs ({bytes:,} bytes) checked").format(
+                    events=res["events_checked"], blobs=res["blobs_checked"], bytes=res["bytes_checked"])
+            else:
+                what = _("{events} custody events checked").format(events=res["events_checked"])
+            verdict = _("all hold.") if res["ok"] else _("{n} problems: {problems}").format(
+                n=len(res["problems"]), problems=res["problems"])
+            _out(args, res, _("{what}: {verdict}").format(what=what, verdict=verdict))
             return 0 if res["ok"] else 1
         elif args.command == "kits":
             res = central.kits()
@@ -170,7 +183,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CentralError as exc:
         if args.json:
             print(json.dumps({"error": str(exc)}, ensure_ascii=False))
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {message}").format(message=exc), file=sys.stderr)
         return 1
 
 

@@ -29,6 +29,7 @@ from central.db import (
 )
 from kit_app.services.officers import hash_password
 from kit_app.timeutil import utcnow
+from kit_app.i18n import _
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 CODE_LIFETIME = timedelta(days=7)
@@ -58,14 +59,15 @@ class Central:
     # ------------------------------------------------------------ administration
     def add_agency(self, code: str, name: str, parent: str | None = None) -> dict[str, Any]:
         if not code.isdigit() or len(code) not in (2, 4, 6):
-            raise CentralError(f"agency code {code!r}: a division code has 2, 4 or 6 digits (GB/T 2260)")
+            raise CentralError(_("agency code {code!r}: a division code has 2, 4 or 6 digits (GB/T 2260)").format(
+                code=code))
         if parent is None and len(code) > 2:
             parent = code[:-2] if len(code) == 6 else code[:2]
         with self.sessions.begin() as s:
             if s.get(Agency, code) is not None:
-                raise CentralError(f"agency {code} exists already", 409)
+                raise CentralError(_("agency {code} exists already").format(code=code), 409)
             if parent is not None and s.get(Agency, parent) is None:
-                raise CentralError(f"parent agency {parent} is not known: add it first", 404)
+                raise CentralError(_("parent agency {parent} is not known: add it first").format(parent=parent), 404)
             s.add(Agency(code=code, name=name.strip(), parent_code=parent))
             s.flush()
             Feed(self).publish(s, "agency", code, code, {"code": kit_code(code), "name": name.strip(),
@@ -74,12 +76,13 @@ class Central:
 
     def add_officer(self, *, cert_no: str, name: str, roles: str, agency: str | None, password: str) -> dict[str, Any]:
         if len(password) < 8:
-            raise CentralError("the password needs at least 8 characters")
+            raise CentralError(_('the password needs at least 8 characters'))
         with self.sessions.begin() as s:
             if agency is not None and s.get(Agency, agency) is None:
-                raise CentralError(f"agency {agency} is not known", 404)
+                raise CentralError(_("agency {agency} is not known").format(agency=agency), 404)
             if s.scalar(select(Officer).where(Officer.cert_no == cert_no)) is not None:
-                raise CentralError(f"an officer with certificate number {cert_no} exists already", 409)
+                raise CentralError(_("an officer with certificate number {cert_no} exists already").format(
+                    cert_no=cert_no), 409)
             o = Officer(cert_no=cert_no, name=name, roles=roles, agency_code=agency,
                         password_hash=hash_password(password))
             s.add(o)
@@ -93,7 +96,7 @@ class Central:
         now = utcnow()
         with self.sessions.begin() as s:
             if s.get(Agency, agency) is None:
-                raise CentralError(f"agency {agency} is not known", 404)
+                raise CentralError(_("agency {agency} is not known").format(agency=agency), 404)
             s.add(EnrolCode(code_hash=_sha(raw), agency_code=agency, created_at=now, expires_at=now + CODE_LIFETIME))
         return {"code": code, "agency": agency, "expires_at": (now + CODE_LIFETIME).isoformat()}
 
@@ -106,23 +109,23 @@ class Central:
         try:
             key = load_pem_public_key(public_key_pem.encode())
         except ValueError:
-            raise CentralError("the kit's public key is not a PEM public key") from None
+            raise CentralError(_("the kit's public key is not a PEM public key")) from None
         if not isinstance(key, Ed25519PublicKey):
-            raise CentralError("the kit's public key must be Ed25519")
+            raise CentralError(_("the kit's public key must be Ed25519"))
         if not kit_id or len(kit_id) > 36:
-            raise CentralError("the kit id is missing or too long")
+            raise CentralError(_('the kit id is missing or too long'))
         now = utcnow()
         credential = secrets.token_urlsafe(32)
         with self.sessions.begin() as s:
             row = s.get(EnrolCode, _sha(normalise_code(code)), with_for_update=True)
             if row is None:
-                raise CentralError("unknown enrolment code", 403)
+                raise CentralError(_('unknown enrolment code'), 403)
             if row.used_at is not None:
-                raise CentralError("this enrolment code has been used already", 403)
+                raise CentralError(_('this enrolment code has been used already'), 403)
             if row.expires_at < now:
-                raise CentralError("this enrolment code has expired", 403)
+                raise CentralError(_('this enrolment code has expired'), 403)
             if s.get(Kit, kit_id) is not None:
-                raise CentralError(f"kit {kit_id} is enrolled already", 409)
+                raise CentralError(_("kit {kit_id} is enrolled already").format(kit_id=kit_id), 409)
             row.used_at, row.used_by_kit = now, kit_id
             s.add(Kit(id=kit_id, agency_code=row.agency_code, public_key_pem=public_key_pem,
                       credential_hash=_sha(credential), name=name, enrolled_at=now))
@@ -148,14 +151,14 @@ class Central:
         with self.sessions.begin() as s:
             o = s.scalar(select(Officer).where(Officer.cert_no == cert_no))
             if o is None:
-                raise CentralError(f"no officer with certificate number {cert_no}", 404)
+                raise CentralError(_("no officer with certificate number {cert_no}").format(cert_no=cert_no), 404)
             if active is not None:
                 o.active = active
             if roles is not None:
                 o.roles = roles
             if password is not None:
                 if len(password) < 8:
-                    raise CentralError("the password needs at least 8 characters")
+                    raise CentralError(_('the password needs at least 8 characters'))
                 o.password_hash = hash_password(password)
             s.flush()
             publish_officer(s, self, o)
@@ -167,20 +170,21 @@ class Central:
         from kit_app.ids import new_id
 
         if first < 1 or last < first:
-            raise CentralError("a block runs from a first number ≥ 1 to a last number ≥ the first")
+            raise CentralError(_('a block runs from a first number ≥ 1 to a last number ≥ the first'))
         if not prefix.strip():
-            raise CentralError("the number prefix (e.g. 南环罚告) is missing")
+            raise CentralError(_('the number prefix (e.g. 南环罚告) is missing'))
         with self.sessions.begin() as s:
             if s.get(Kit, kit_id) is None:
-                raise CentralError(f"no kit {kit_id}", 404)
+                raise CentralError(_("no kit {kit_id}").format(kit_id=kit_id), 404)
             code = kit_code(agency)
             Push(self)._next_seq(s)  # serialises block assignment (the sequence row is locked)
             for f in s.scalars(select(FeedItem).where(FeedItem.kind == "number_block")):
                 b = json.loads(f.body)
                 if (b["agency_code"], b["doc_type"], b["year"]) == (code, doc_type, year) \
                         and b["first"] <= last and b["last"] >= first:
-                    raise CentralError(f"numbers {first}–{last} overlap the block {b['first']}–{b['last']} "
-                                       f"assigned to kit {b['kit_id']}", 409)
+                    raise CentralError(_("numbers {first}–{last} overlap the block {held_first}–{held_last} "
+                                         "assigned to kit {held_kit}").format(
+                        first=first, last=last, held_first=b['first'], held_last=b['last'], held_kit=b['kit_id']), 409)
             body = {"id": new_id(), "agency_code": code, "doc_type": doc_type, "year": year,
                     "prefix": prefix.strip(), "first": first, "last": last, "kit_id": kit_id}
             Feed(self).publish(s, "number_block", body["id"], agency, body, kit_id=kit_id)
@@ -196,13 +200,13 @@ class Central:
         from kit_app.ids import new_id
 
         if not title.strip() or not party_name.strip():
-            raise CentralError("an assignment needs a title and a party")
+            raise CentralError(_('an assignment needs a title and a party'))
         with self.sessions.begin() as s:
             if s.get(Agency, scope(agency)) is None and s.get(Agency, agency) is None:
-                raise CentralError(f"agency {agency} is not known", 404)
+                raise CentralError(_("agency {agency} is not known").format(agency=agency), 404)
             for cert in officers:
                 if s.scalar(select(Officer).where(Officer.cert_no == cert)) is None:
-                    raise CentralError(f"no officer with certificate number {cert}", 404)
+                    raise CentralError(_("no officer with certificate number {cert}").format(cert=cert), 404)
             case_id = case_id or new_id()
             old = s.get(FeedItem, ("assignment", case_id))
             body = {"id": case_id, "title": title.strip(), "party_name": party_name.strip(),
@@ -273,11 +277,11 @@ class Push:
             done = s.get(Batch, batch_id)
             if done is not None:
                 if done.kit_id != kit_id:
-                    raise CentralError(f"batch {batch_id} belongs to another kit", 409)
+                    raise CentralError(_("batch {batch_id} belongs to another kit").format(batch_id=batch_id), 409)
                 return json.loads(done.receipt) | {"signature": done.signature, "replayed": True}
             kit = s.get(Kit, kit_id)
             if kit is None:
-                raise CentralError("unknown kit", 401)
+                raise CentralError(_('unknown kit'), 401)
             first, last = self._custody(s, kit, custody, now)
             counts = self._records(s, kit, records, now, batch_seq := self._next_seq(s))
             receipt = {"batch_id": batch_id, "kit_id": kit_id, "server_seq": batch_seq,
@@ -303,26 +307,28 @@ class Push:
             if seq <= head_seq:
                 stored = s.get(CustodyEvent, (kit.id, seq))
                 if stored is None or stored.hash != ev["hash"] or stored.body != body:
-                    raise CentralError(f"custody event {seq} differs from the one this kit pushed before: "
-                                       "custody events are append-only", 409)
+                    raise CentralError(_("custody event {seq} differs from the one this kit pushed before: "
+                                         "custody events are append-only").format(
+                        seq=seq), 409)
                 continue
             problem = None
             try:
                 b = json.loads(body)
             except ValueError:
-                b, problem = {}, "the event body is not JSON"
+                b, problem = {}, _('the event body is not JSON')
             if problem is None and seq != head_seq + 1:
-                problem = f"event {head_seq + 1} is missing"
+                problem = _("event {seq} is missing").format(seq=head_seq + 1)
             elif problem is None and hashlib.sha256(body.encode("utf-8")).hexdigest() != ev["hash"]:
-                problem = "its hash does not match its content"
+                problem = _('its hash does not match its content')
             elif problem is None and (b.get("seq") != seq or b.get("kit_id") != kit.id or b.get("id") != ev["id"]):
-                problem = "its body names another kit, sequence number or id"
+                problem = _('its body names another kit, sequence number or id')
             elif problem is None and b.get("prev_hash") != head_hash:
-                problem = "it does not continue the chain (prev_hash)"
+                problem = _('it does not continue the chain (prev_hash)')
             elif problem is None and not check(ev["hash"].encode("ascii"), ev["signature"]):
-                problem = "its signature is not the kit's"
+                problem = _("its signature is not the kit's")
             if problem is not None:
-                raise CentralError(f"custody chain of kit {kit.id} broken at event {seq}: {problem}", 409)
+                raise CentralError(_("custody chain of kit {kit} broken at event {seq}: {problem}").format(
+                    kit=kit.id, seq=seq, problem=problem), 409)
             s.add(CustodyEvent(kit_id=kit.id, seq=seq, id=ev["id"], evidence_id=b["evidence_id"],
                                case_id=b["case_id"], body=body, prev_hash=b["prev_hash"], hash=ev["hash"],
                                signature=ev["signature"], received_at=now))
@@ -343,7 +349,7 @@ class Push:
         for r in sorted(records, key=lambda r: order.get(str(r.get("entity")), 9)):
             entity, rid = r.get("entity"), r.get("id")
             if entity not in PUSHED or not rid:
-                raise CentralError(f"a record must be one of {PUSHED} with an id", 422)
+                raise CentralError(_("a record must be one of {kinds} with an id").format(kinds=PUSHED), 422)
             version = int(r.get("row_version") or 1)
             incoming = dict(r["body"]) | {"row_version": version}
             case_id = incoming.get("case_id") if entity != "case" else rid
@@ -361,18 +367,19 @@ class Push:
                 counts["new"] += 1
                 continue
             if old.kit_id != kit.id:
-                raise CentralError(f"{entity} {rid} was pushed by another kit", 409)
+                raise CentralError(_("{entity} {rid} was pushed by another kit").format(entity=entity, rid=rid), 409)
             held = json.loads(old.body) | {"row_version": old.row_version}
             if entity == "document":
                 if canonical(held) != canonical(incoming):
-                    raise CentralError(f"issued document {rid} differs from the one pushed before: issued "
-                                       "documents are append-only", 409)
+                    raise CentralError(_("issued document {rid} differs from the one pushed before: "
+                                         "issued documents are append-only").format(
+                        rid=rid), 409)
                 counts["unchanged"] += 1
                 continue
             try:
                 merged = merge_versions(entity, held, incoming)
             except ConflictError as exc:
-                raise CentralError(f"refused: {exc}", 409) from None
+                raise CentralError(_("refused: {exc}").format(exc=exc), 409) from None
             body = canonical(merged).decode()
             if body == canonical(held).decode():
                 counts["unchanged"] += 1
@@ -489,13 +496,15 @@ class BlobStore:
         p = self._part(kit_id, sha)
         have = p.stat().st_size if p.exists() else 0
         if offset != have:
-            raise CentralError(f"the upload of {sha[:12]} continues at byte {have}, not {offset}", 409)
+            raise CentralError(_("the upload of {sha} continues at byte {have}, not {offset}").format(
+                sha=sha[:12], have=have, offset=offset), 409)
         n = 0
         with p.open("ab") as fh:
             for chunk in chunks:
                 n += len(chunk)
                 if n > CHUNK_LIMIT:
-                    raise CentralError(f"a chunk may not exceed {CHUNK_LIMIT} bytes", 413)
+                    raise CentralError(_("a chunk may not exceed {CHUNK_LIMIT} bytes").format(
+                        CHUNK_LIMIT=CHUNK_LIMIT), 413)
                 fh.write(chunk)
             fh.flush()
             os.fsync(fh.fileno())
@@ -614,7 +623,7 @@ class Feed:
                 kit_id: str | None = None, deleted: bool = False) -> int | None:
         """Put the newest version of an item in the feed; unchanged → no new sequence number."""
         if kind not in FEED_KINDS:
-            raise CentralError(f"unknown feed kind {kind!r}")
+            raise CentralError(_("unknown feed kind {kind!r}").format(kind=kind))
         text = canonical(body).decode()
         row = s.get(FeedItem, (kind, key))
         if row is not None and row.body == text and row.deleted == deleted and row.agency_code == scope(agency):
@@ -663,21 +672,22 @@ class Feed:
         try:
             body = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError) as exc:
-            raise CentralError(f"{path}: {exc}") from None
+            raise CentralError(_("{path}: {exc}").format(path=path, exc=exc)) from None
         if not isinstance(body, dict) or not body.get("id") or not isinstance(body.get("version"), int):
-            raise CentralError(f"{path}: a definition needs an 'id' and an integer 'version'")
+            raise CentralError(_("{path}: a definition needs an 'id' and an integer 'version'").format(path=path))
         if kind == "form":
             from forms.model import parse
 
             try:
                 parse(body, path.name)
             except (ValueError, TypeError) as exc:
-                raise CentralError(f"{path}: not a valid document definition: {exc}") from None
+                raise CentralError(_("{path}: not a valid document definition: {exc}").format(
+                    path=path, exc=exc)) from None
         with self.central.sessions.begin() as s:
             old = s.get(FeedItem, (kind, body["id"]))
             if old is not None and json.loads(old.body).get("version", 0) > body["version"]:
-                raise CentralError(f"{path}: version {body['version']} is older than the published "
-                                   f"{json.loads(old.body)['version']}", 409)
+                raise CentralError(_("{path}: version {version} is older than the published {published}").format(
+                    path=path, version=body['version'], published=json.loads(old.body)['version']), 409)
             seq = self.publish(s, kind, body["id"], "45", body)
         return {"kind": kind, "id": body["id"], "version": body["version"], "server_seq": seq}
 
@@ -760,7 +770,7 @@ class Officers:
         with self.central.sessions.begin() as s:
             o = s.scalar(select(Officer).where(Officer.cert_no == cert_no.strip()))
             if o is None or not o.active or not verify_password(password, o.password_hash):
-                raise CentralError("wrong certificate number or password", 401)
+                raise CentralError(_('wrong certificate number or password'), 401)
             token = secrets.token_urlsafe(32)
             s.add(OfficerToken(token_hash=_sha(token), officer_id=o.id, created_at=now,
                                expires_at=now + TOKEN_LIFETIME))
@@ -793,7 +803,7 @@ class Officers:
             r = s.get(Record, ("case", case_id))
             if r is None or not within(viewer["agency"], r.agency_code):
                 # the same answer for "not there" and "not yours": a county learns nothing of another
-                raise CentralError(f"no case {case_id}", 404)
+                raise CentralError(_("no case {case_id}").format(case_id=case_id), 404)
             items = [json.loads(b) for (b,) in s.execute(select(Record.body).where(
                 Record.case_id == case_id, Record.entity == "evidence"))]
             docs = [json.loads(b) for (b,) in s.execute(select(Record.body).where(
@@ -810,10 +820,10 @@ class Officers:
         from kit_app.ids import new_id
 
         if not ({"reviewer", "admin"} & set(viewer["roles"])):
-            raise CentralError("only reviewers and administrators comment on cases", 403)
+            raise CentralError(_('only reviewers and administrators comment on cases'), 403)
         text = text.strip()
         if not text or len(text) > 4000:
-            raise CentralError("a comment has 1 to 4000 characters", 422)
+            raise CentralError(_('a comment has 1 to 4000 characters'), 422)
         self.case(viewer, case_id)  # 404 when outside the viewer's agency
         with self.central.sessions.begin() as s:
             r = s.get(Record, ("case", case_id))

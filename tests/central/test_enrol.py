@@ -61,6 +61,9 @@ def test_refusals_name_the_reason(server, store: Store) -> None:  # type: ignore
         enrol(store, "http://127.0.0.1:9", "AAAA-BBBB-CCCC-DDDD")
     p = subprocess.run([str(Path(sys.executable).with_name("kit-central")), "--db", server.db_url, "agency", "add",
                         "--code", "450103", "--name", "x"], capture_output=True, text=True)
+    assert p.returncode == 1 and "上级机构 4501 尚未登记" in p.stderr  # Chinese by default, the cause named
+    p = subprocess.run([str(Path(sys.executable).with_name("kit-central")), "--lang", "en", "--db", server.db_url,
+                        "agency", "add", "--code", "450103", "--name", "x"], capture_output=True, text=True)
     assert p.returncode == 1 and "parent agency 4501 is not known" in p.stderr
 
 

@@ -16,7 +16,7 @@ KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2)}
 
 def extracted() -> set[str | tuple[str, ...]]:
     ids: set[str | tuple[str, ...]] = set()
-    for pkg in ("kit_app", "ui", "devices", "forms", "reports"):
+    for pkg in ("kit_app", "ui", "devices", "forms", "reports", "central"):
         for _file, _line, msg, _comments, _ctx in extract_from_dir(
             ROOT / pkg, method_map=[("**.py", "python")], keywords=KEYWORDS
         ):
