@@ -15,6 +15,9 @@ DEBS := libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig
         libglib2.0-0 libdbus-1-3 libx11-xcb1 libxcb1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 \
         libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 \
         libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libcups2 python3-venv poppler-utils
+# The launcher's smoke tests start the application on a virtual X display and look at it as
+# another X client would (without them the tests fall back to offscreen).
+TEST_DEBS := xvfb xdotool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LOCALE_DIR := resources/locale
@@ -23,9 +26,11 @@ MO  := $(PO:.po=.mo)
 
 .PHONY: run test system-deps install mo i18n-extract lint bench screenshot clean
 
+run: DEPS = $(DEBS)
 run: system-deps $(STAMP) mo
 	$(BIN)/kit-app $(ARGS)
 
+test: DEPS = $(DEBS) $(TEST_DEBS)
 test: system-deps $(STAMP) mo
 	$(BIN)/lint-imports
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
@@ -33,7 +38,7 @@ test: system-deps $(STAMP) mo
 system-deps:
 	@if command -v dpkg-query >/dev/null 2>&1; then \
 	  missing=""; \
-	  for p in $(DEBS); do \
+	  for p in $(or $(DEPS),$(DEBS)); do \
 	    dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
 	  done; \
 	  if [ -n "$$missing" ]; then \
@@ -58,9 +63,9 @@ mo: $(STAMP) $(MO)
 
 # Re-extract translatable strings and merge them into the catalogues (then translate zh_CN).
 i18n-extract: $(STAMP)
-	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
+	$(BIN)/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output --no-wrap \
 	    --project "Enforcement Evidence Kit" -o $(LOCALE_DIR)/kit_app.pot kit_app ui devices forms reports central
-	$(BIN)/pybabel update -D kit_app -i $(LOCALE_DIR)/kit_app.pot -d $(LOCALE_DIR) --no-fuzzy-matching
+	$(BIN)/pybabel update -D kit_app -i $(LOCALE_DIR)/kit_app.pot -d $(LOCALE_DIR) --no-fuzzy-matching --no-wrap
 
 lint: $(STAMP)
 	$(BIN)/lint-imports

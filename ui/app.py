@@ -1,5 +1,11 @@
 """Composition root: builds the QApplication, translations and fonts, opens the store in a
 worker, logs the officer in and shows the main window. Start-up is a flat list of logged steps.
+
+The application decides when it ends, not Qt: windows come and go (the progress dialog, the first
+administrator, login, the main window, login again after a logout), and closing one must never end
+the run because it happened to be the last one on screen for a moment. The run ends only on the
+officer's explicit exit — Quit at login, closing the main window, cancelling the first dialog (or
+Ctrl+C / SIGTERM) — or after the error dialog of a data dir that cannot be opened.
 """
 
 from __future__ import annotations
@@ -7,13 +13,17 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import logging
+import os
+import signal
+import socket
 import sys
 import traceback
+from collections.abc import Callable
 from typing import Any
 from pathlib import Path
 from types import TracebackType
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QSocketNotifier, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
@@ -23,11 +33,13 @@ from kit_app.config import resolve_data_dir, setup_logging
 from kit_app.db import Store, open_store
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
+from ui import automation
 from ui.dialogs import FirstAdminDialog, LoginDialog
 from ui.devices import DeviceHub
 from ui.main_window import MainWindow
 from ui.services import Services
-from ui.tasks import TaskRunner, describe_error
+from ui.sync import SyncController
+from ui.tasks import Cancelled, TaskRunner, describe_error
 
 log = logging.getLogger("ui.app")
 
@@ -91,66 +103,97 @@ class Application:
 
     def __init__(self, app: QApplication, data_dir: Path, demo: bool, lang: str) -> None:
         self.app = app
+        # Only the quit paths below end the run (see the module docstring).
+        app.setQuitOnLastWindowClosed(False)
         self.data_dir = data_dir
         self.demo = demo
         self.lang = lang
         self.runner = TaskRunner(app)
+        self.sync_runner = TaskRunner(app)  # a long upload never holds up closing a window
         self.translators = Translators(app)
         self.translators.set(lang)
         self.store: Store | None = None
         self.services: Services | None = None
+        self.sync: SyncController | None = None
         self.window: MainWindow | None = None
         self.login: LoginDialog | None = None
         self.first_admin: FirstAdminDialog | None = None
+        self.progress: QProgressDialog | None = None
         self.hub: DeviceHub | None = None
         self.rig: Any = None
         self.closing = False
 
+    def quit(self, code: int = 0) -> None:
+        log.info("exit (%d)", code)
+        self.app.exit(code)
+
     # step 1: open the store (and fill the demo data dir) in the worker
     def start(self) -> None:
-        progress = QProgressDialog(_("Opening the data directory…"), _("Cancel"), 0, 0)
+        progress = self.progress = QProgressDialog(_("Opening the data directory…"), _("Cancel"), 0, 0)
         progress.setWindowTitle(_("Enforcement Evidence Kit"))
         progress.setMinimumDuration(400)
         progress.setAutoClose(False)
+        progress.setValue(0)  # starts the clock: shown after 400 ms even if no progress is ever reported
+        log.info("step: opening the data dir %s", self.data_dir)
 
         def work(ctx):  # type: ignore[no-untyped-def]
             from kit_app.evidence.service import EvidenceService
 
+            automation.pause("open")
             store = open_store(self.data_dir)
-            # start-up recovery: what an interrupted evidence import left behind goes away
-            if removed := EvidenceService(store).recover():
-                log.info("evidence recovery: %s", removed)
-            if self.demo:
-                from kit_app.services.demo import DemoGenerator
-                from kit_app.services.sources import SourceService
+            try:
+                # start-up recovery: what an interrupted evidence import left behind goes away
+                if removed := EvidenceService(store).recover():
+                    log.info("evidence recovery: %s", removed)
+                if self.demo:
+                    from kit_app.services.demo import DemoGenerator
 
-                if SourceService(store).count() == 0:
-                    DemoGenerator(store, seed=1).generate(DEMO_SOURCES, DEMO_PROJECTS, progress=ctx.progress)
-                else:
-                    DemoGenerator(store, seed=1).ensure_officers()
+                    DemoGenerator(store, seed=1).fill(DEMO_SOURCES, DEMO_PROJECTS, progress=ctx.progress)
+            except BaseException:
+                store.close()
+                raise
             return store
 
         def on_progress(done: int, total: int) -> None:
-            progress.setLabelText(_("Generating demo base data… {done} of {total}").format(done=done, total=total))
-            progress.setMaximum(total)
-            progress.setValue(done)
+            if self.progress is not None:
+                self.progress.setLabelText(
+                    _("Generating demo base data… {done} of {total}").format(done=done, total=total))
+                self.progress.setMaximum(total)
+                self.progress.setValue(done)
 
         def opened(store: Store) -> None:
-            progress.close()
+            self._end_progress()
+            if handle.cancelled:  # Cancel pressed after the last point the work could stop
+                store.close()
+                failed(Cancelled())
+                return
             self.store = store
             self.services = Services.build(store)
             self.hub = DeviceHub(store.data_dir)
-            log.info("store open: %s (kit %s)", store.data_dir, store.kit_id)
+            self.sync = SyncController(store, self.sync_runner)
+            log.info("step: store open: %s (kit %s)", store.data_dir, store.kit_id)
             if self.demo:
                 self._start_demo_devices()
             self.runner.run(self.services.officers.count, self._officers_counted, self._fatal)
 
         def failed(exc: BaseException) -> None:
-            progress.close()
-            self._fatal(exc)
+            self._end_progress()
+            if isinstance(exc, Cancelled):
+                log.info("step: opening cancelled by the officer")
+                self.quit(0)
+            else:
+                self._fatal(exc)
 
         handle = self.runner.run(work, opened, failed, on_progress=on_progress, with_context=True)
-        progress.canceled.connect(handle.cancel)
+        self._cancel_open = handle.cancel
+        progress.canceled.connect(self._cancel_open)
+
+    def _end_progress(self) -> None:
+        if self.progress is not None:
+            self.progress.canceled.disconnect(self._cancel_open)  # closing emits canceled(): no cancel
+            self.progress.close()
+            self.progress.deleteLater()
+            self.progress = None
 
     def _start_demo_devices(self) -> None:
         """The shipped simulators stand in for the kit's devices (started off the GUI thread)."""
@@ -170,44 +213,69 @@ class Application:
     def _officers_counted(self, n: int) -> None:
         assert self.services is not None
         if n == 0:
+            log.info("step: no officers yet, asking for the first administrator")
             self.first_admin = FirstAdminDialog(self.services, self.runner)  # kept: no Qt parent
-            self.first_admin.accepted.connect(self.show_login)
-            self.first_admin.rejected.connect(self.app.quit)
+            self.first_admin.accepted.connect(self._first_admin_created)
+            self.first_admin.rejected.connect(self.quit)
             self.first_admin.open()
             return
         self.show_login()
 
+    def _first_admin_created(self) -> None:
+        self._drop("first_admin")
+        self.show_login()
+
+    def _drop(self, attr: str) -> None:
+        """Forget a dialog that has done its part (deleted once control is back in the event loop)."""
+        dialog = getattr(self, attr)
+        setattr(self, attr, None)
+        if dialog is not None:
+            dialog.deleteLater()
+
     def show_login(self) -> None:
         assert self.services is not None
+        log.info("step: login")
         self.login = LoginDialog(self.services, self.runner, self.lang, demo=self.demo)
         self.login.language_changed.connect(self._change_language)
         self.login.logged_in.connect(self.show_main)
-        self.login.rejected.connect(self.app.quit)
+        self.login.rejected.connect(self.quit)
         self.login.open()
 
     def _change_language(self, lang: str) -> None:
         self.lang = i18n.set_language(lang)
         self.translators.set(self.lang)
         QSettings().setValue("language", self.lang)
+        log.info("language: %s", self.lang)
         if self.login is not None:
             self.login.retranslate()
 
-    # step 3: the main window
+    # step 3: the main window; closing it quits, logging out goes back to step 2
     def show_main(self, officer: OfficerInfo) -> MainWindow:
         assert self.services is not None
-        log.info("officer %s logged in", officer.cert_no)
-        self.window = MainWindow(self.services, self.runner, officer, demo=self.demo, hub=self.hub)
-        self.window.logout_requested.connect(self.show_login)
+        log.info("step: officer %s logged in", officer.cert_no)
+        self._drop("login")
+        self.window = MainWindow(self.services, self.runner, officer, demo=self.demo, hub=self.hub, sync=self.sync)
+        self.window.closed.connect(self._main_closed)
         self.window.show()
         return self.window
 
+    def _main_closed(self, logout: bool) -> None:
+        self._drop("window")
+        if logout:
+            log.info("step: logged out")
+            self.show_login()
+        else:
+            self.quit(0)
+
     def _fatal(self, exc: BaseException) -> None:
+        log.info("step: cannot go on: %s", exc)
         QMessageBox.critical(None, _("Enforcement Evidence Kit"), describe_error(exc))
-        self.app.exit(1)
+        self.quit(1)
 
     def shutdown(self) -> None:
         self.closing = True
         self.runner.wait(15000)  # the demo rig may still be starting its simulators
+        self.sync_runner.wait(15000)
         if self.hub is not None:
             self.hub.shutdown()
         if self.rig is not None:
@@ -224,16 +292,66 @@ def make_qapplication(argv: list[str] | None = None) -> QApplication:
     return app  # type: ignore[return-value]
 
 
+class SignalWakeup:
+    """Ctrl+C in the terminal that started the application, and SIGTERM (the system shutting down),
+    end the run the way Quit does. Python runs its signal handlers only when it next runs Python
+    code, which Qt's event loop may not do for a long time (at login, nothing ticks), so the C
+    handler writes the signal number to a socket whose notifier wakes the event loop."""
+
+    def __init__(self, app: QApplication, on_signal: Callable[[int], None]) -> None:
+        self.rsock, self.wsock = socket.socketpair()
+        for sock in (self.rsock, self.wsock):
+            sock.setblocking(False)
+        self.on_signal = on_signal
+        self.notifier = QSocketNotifier(self.rsock.fileno(), QSocketNotifier.Type.Read, app)
+        self.notifier.activated.connect(self._readable)
+        signal.set_wakeup_fd(self.wsock.fileno(), warn_on_full_buffer=False)
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda _n, _f: None)  # the number is already in the socket
+
+    def _readable(self) -> None:
+        try:
+            data = self.rsock.recv(64)
+        except BlockingIOError:
+            return
+        for signum in data:
+            log.info("signal %d received: quitting", signum)
+            self.on_signal(signum)
+
+    def close(self) -> None:
+        signal.set_wakeup_fd(-1)
+        self.notifier.setEnabled(False)
+        self.rsock.close()
+        self.wsock.close()
+
+
+def no_display() -> bool:
+    """On Linux without X11 or Wayland (an SSH session, a console), Qt would abort with a core dump."""
+    env = os.environ
+    return (sys.platform.startswith("linux") and not env.get("QT_QPA_PLATFORM")
+            and not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"))
+
+
 def run(args: argparse.Namespace) -> int:
     data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
     setup_logging(data_dir, args.verbose)
+    if no_display():
+        print(_("The desktop application needs a graphical session (X11 or Wayland), and none was found. "
+                "Start it from the desktop, or use the kit-app commands, which work without one."),
+              file=sys.stderr)
+        return 1
     app = make_qapplication()
+    hook = automation.install(app)  # only when the launcher's smoke tests ask for it
     lang = i18n.set_language(args.lang or QSettings().value("language") or None)
     family = load_fonts(app)
     log.info("start: data dir %s, language %s, font %s", data_dir, lang, family)
     install_crash_handler(data_dir)
     kit = Application(app, data_dir, args.demo, lang)
+    wakeup = SignalWakeup(app, lambda signum: kit.quit(128 + signum))
     kit.start()
     code = app.exec()
     kit.shutdown()
+    del hook
+    wakeup.close()
+    log.info("stopped (%d)", code)
     return code

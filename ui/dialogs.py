@@ -103,12 +103,14 @@ class LoginDialog(TaskDialog):
         self.password.setObjectName("password")
         self.password.setEchoMode(QLineEdit.EchoMode.Password)
         self.lang = QComboBox()
+        self.lang.setObjectName("language")
         for code in LANGUAGES:
             self.lang.addItem(LANGUAGE_NAMES[code], code)
         self.lang.setCurrentIndex(LANGUAGES.index(language))
         self.lang.currentIndexChanged.connect(lambda i: self.language_changed.emit(self.lang.itemData(i)))
         self.error = _error_label()
         self.hint = QLabel()
+        self.hint.setObjectName("hint")
         self.hint.setWordWrap(True)
         self.hint.setStyleSheet("color: #555;")
         self.hint.setVisible(demo)
@@ -170,10 +172,10 @@ class FirstAdminDialog(TaskDialog):
         self.services = services
         self.runner = runner
         self.setWindowTitle(_("Create the first administrator"))
-        self.name = QLineEdit()
-        self.cert = QLineEdit()
-        self.pw1 = QLineEdit()
-        self.pw2 = QLineEdit()
+        self.name = QLineEdit(objectName="name")
+        self.cert = QLineEdit(objectName="cert")
+        self.pw1 = QLineEdit(objectName="password")
+        self.pw2 = QLineEdit(objectName="password_again")
         for w in (self.pw1, self.pw2):
             w.setEchoMode(QLineEdit.EchoMode.Password)
         intro = QLabel(_("This data directory has no officers yet. Create the administrator who will "

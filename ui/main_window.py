@@ -25,16 +25,18 @@ from ui.devices import DeviceHub, DevicesPane
 from ui.dialogs import ImportResultDialog
 from ui.panes import CasesPane, Pane, ProjectsPane, SourcesPane
 from ui.services import Services
+from ui.sync import SyncController
 from ui.tasks import TaskRunner, describe_error
 
 
 class MainWindow(QMainWindow):
-    logout_requested = Signal()
+    closed = Signal(bool)  # the window has closed: True when the officer logged out, False to quit
 
     def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo, demo: bool = False,
-                 hub: DeviceHub | None = None) -> None:
+                 hub: DeviceHub | None = None, sync: SyncController | None = None) -> None:
         super().__init__()
         self._own_hub = hub is None
+        self._logging_out = False
         self.hub = hub or DeviceHub(services.store.data_dir, self)
         self.services = services
         self.runner = runner
@@ -81,13 +83,12 @@ class MainWindow(QMainWindow):
         self.gps_status.setObjectName("status_gps")
         self.device_status = QLabel()
         self.device_status.setObjectName("status_devices")
-        from ui.sync import SyncController
-
-        self.sync = SyncController(services.store, runner, self)
+        # the kit's sync outlives a login; a window of its own (tests) owns one
+        self.sync = sync or SyncController(services.store, runner, self)
         self.sync_status = QLabel(self.sync.text)
         self.sync_status.setObjectName("status_sync")
         self.sync.changed.connect(self.sync_status.setText)
-        self.sync.synced.connect(lambda _res: self.cases.refresh())  # sync states, pulled assignments, comments
+        self.sync.synced.connect(self._synced)
         self.statusBar().addPermanentWidget(self.sync_status)
         self.statusBar().addPermanentWidget(self.gps_status)
         self.statusBar().addPermanentWidget(self.device_status)
@@ -118,9 +119,11 @@ class MainWindow(QMainWindow):
         file.addAction(sync)
         file.addSeparator()
         logout = QAction(_("Log out"), self)
+        logout.setObjectName("logout")
         logout.triggered.connect(self._logout)
         file.addAction(logout)
         quit_ = QAction(_("Quit"), self)
+        quit_.setObjectName("quit")
         quit_.setShortcut(QKeySequence.StandardKey.Quit)
         quit_.triggered.connect(self.close)
         file.addAction(quit_)
@@ -142,6 +145,9 @@ class MainWindow(QMainWindow):
         about = QAction(_("About"), self)
         about.triggered.connect(self._about)
         help_.addAction(about)
+
+    def _synced(self, _result: dict) -> None:  # type: ignore[type-arg]
+        self.cases.refresh()  # sync states, pulled assignments, review comments
 
     def _update_device_status(self) -> None:
         self.gps_status.setText(self.hub.gps.describe())
@@ -203,8 +209,9 @@ class MainWindow(QMainWindow):
                         lambda exc: QMessageBox.warning(self, _("Check a paper copy"), describe_error(exc)))
 
     def _logout(self) -> None:
-        self.logout_requested.emit()
-        self.close()
+        self._logging_out = True
+        if not self.close():
+            self._logging_out = False
 
     def _about(self) -> None:
         QMessageBox.about(
@@ -217,3 +224,6 @@ class MainWindow(QMainWindow):
             self.hub.shutdown()
         self.runner.wait(10000)
         super().closeEvent(event)
+        if event.isAccepted():
+            logout, self._logging_out = self._logging_out, False
+            self.closed.emit(logout)

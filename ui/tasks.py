@@ -79,6 +79,10 @@ class TaskHandle:
     def cancel(self) -> None:
         self._cancel.set()
 
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
 
 def describe_error(exc: BaseException) -> str:
     """A sentence for the user: KitErrors speak for themselves; bugs get a calm message."""

@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import Connection, func, select
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from kit_app import creditcode
 from kit_app.db import Store
 from kit_app.db.bulk import insert_sources
-from kit_app.db.models import Project, ProjectEvent, Source
+from kit_app.db.models import KitMeta, Project, ProjectEvent, Source
 from kit_app.divisions import Division, agency_id, divisions, divisions_by_code
 from kit_app.ids import new_id
 from kit_app.pinyin import full_and_initials
@@ -64,6 +65,7 @@ CITY_ABBR = {
 }
 
 DEMO_PASSWORD = "demo1234"
+DEMO_META = "demo_generated"  # kit_meta: "sources,projects" committed so far
 DEMO_OFFICERS = (
     # name, cert no, roles, agency code
     ("系统管理员", "GXADMIN001", ("admin",), "450000"),
@@ -91,6 +93,8 @@ def _person(rng: random.Random) -> str:
 
 
 class DemoGenerator:
+    BATCH = 5000  # sources a transaction
+
     def __init__(self, store: Store, seed: int = 1) -> None:
         self.store = store
         self.rng = random.Random(seed)
@@ -185,21 +189,28 @@ class DemoGenerator:
         projects: int,
         officers: bool = True,
         progress: Callable[[int, int], None] | None = None,
+        *,
+        record: bool = False,
     ) -> DemoSummary:
+        """Add ``sources`` sources and ``projects`` projects. With ``record``, each batch commits
+        with the count generated so far, and a later call resumes from there (see ``fill``)."""
         total = sources + projects
+        done_sources, done_projects = self.recorded() if record else (0, 0)
+        if done_sources:  # resuming: other names than the ones already drawn
+            self.rng = random.Random(f"{self.seed}:{done_sources}")
         with self.store.engine.connect() as conn:
             used = {r[0] for r in conn.exec_driver_sql("SELECT credit_code FROM sources WHERE credit_code IS NOT NULL")}
-        done = 0
-        batch = 5000
-        for start in range(0, sources, batch):
-            values = self.source_values(min(batch, sources - start), used)
+        for start in range(done_sources, sources, self.BATCH):
+            values = self.source_values(min(self.BATCH, sources - start), used)
             with self.store.engine.begin() as conn:
                 insert_sources(conn, values)
-            done += len(values)
+                if record:
+                    self._record(conn, start + len(values), 0)
             if progress:
-                progress(done, total)
+                progress(start + len(values), total)
 
-        accepted = self._projects(projects)
+        accepted = self._projects(projects, record_sources=sources if record else None) \
+            if done_projects < projects else 0
         if progress:
             progress(total, total)
         officer_rows: list[dict[str, str]] = []
@@ -207,7 +218,31 @@ class DemoGenerator:
             officer_rows = self.ensure_officers()
         return DemoSummary(sources, projects, accepted, officer_rows, self.seed)
 
-    def _projects(self, n: int) -> int:
+    def fill(self, sources: int, projects: int, progress: Callable[[int, int], None] | None = None) -> None:
+        """Make a demo data dir complete: generate what is missing (all of it on a first start, the
+        rest after a start that was cancelled or cut off) and the demo officers."""
+        if self.store.meta(DEMO_META) is None:
+            with self.store.engine.connect() as conn:
+                if conn.scalar(select(func.count()).select_from(Source)):
+                    self.ensure_officers()  # filled before progress was recorded, or by an import
+                    return
+        if self.recorded() == (sources, projects):
+            self.ensure_officers()
+            return
+        self.generate(sources, projects, progress=progress, record=True)
+
+    def recorded(self) -> tuple[int, int]:
+        """How many sources and projects a recorded generation has committed."""
+        value = self.store.meta(DEMO_META) or "0,0"
+        s, p = value.split(",")
+        return int(s), int(p)
+
+    @staticmethod
+    def _record(conn: Connection, sources: int, projects: int) -> None:
+        conn.execute(sqlite_insert(KitMeta).values(key=DEMO_META, value=f"{sources},{projects}")
+                     .on_conflict_do_update(index_elements=["key"], set_={"value": f"{sources},{projects}"}))
+
+    def _projects(self, n: int, record_sources: int | None = None) -> int:
         from kit_app.services.projects import convert_to_source
 
         rng = self.rng
@@ -276,6 +311,8 @@ class DemoGenerator:
                     s.flush()
                     convert_to_source(s, p, kit, None, now)
                     accepted += 1
+            if record_sources is not None:
+                self._record(s.connection(), record_sources, n)
         return accepted
 
     def ensure_officers(self) -> list[dict[str, str]]:

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QFontDatabase, QRawFont
+from PySide6.QtGui import QAction, QFontDatabase, QRawFont
 from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
@@ -203,10 +203,14 @@ def test_qt_standard_dialogs_speak_chinese(kit_qapp: QApplication) -> None:
     assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "Cancel"
 
 
-def test_logout_returns_to_login(qtbot: QtBot, window: MainWindow) -> None:
-    with qtbot.waitSignal(window.logout_requested, timeout=2000):
-        window._logout()
-    assert not window.isVisible()
+def test_logout_closes_the_window_saying_so(qtbot: QtBot, window: MainWindow) -> None:
+    with qtbot.waitSignal(window.closed, timeout=2000) as blocker:
+        window.findChild(QAction, "logout").trigger()
+    assert blocker.args == [True] and not window.isVisible()
+    window.show()
+    with qtbot.waitSignal(window.closed, timeout=2000) as blocker:
+        window.findChild(QAction, "quit").trigger()
+    assert blocker.args == [False] and not window.isVisible()
 
 
 def test_row_version_counts_updates(services: Services) -> None:
