@@ -67,8 +67,10 @@ class DemoRig:
         return made
 
     def _spawn(self, args: list[str]) -> str:
-        p = subprocess.Popen([sys.executable, "-m", "devices.sim", *args, "--pty", "--wait", "0"],
-                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        # the simulator ends when its stdin closes: when we stop it, and when this process ends in any
+        # way (a crash, a kill), so no simulator outlives the application
+        p = subprocess.Popen([sys.executable, "-m", "devices.sim", *args, "--pty", "--wait", "0", "--exit-with-parent"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         self.procs.append(p)
         assert p.stdout is not None
         port = p.stdout.readline().strip()
@@ -81,6 +83,7 @@ class DemoRig:
             p.kill()
         for p in self.procs:
             p.wait()
-            if p.stdout is not None:
-                p.stdout.close()
+            for pipe in (p.stdin, p.stdout):
+                if pipe is not None:
+                    pipe.close()
         self.procs.clear()

@@ -244,6 +244,7 @@ class Application:
     def _change_language(self, lang: str) -> None:
         self.lang = i18n.set_language(lang)
         self.translators.set(self.lang)
+        set_display_name(self.app)
         QSettings().setValue("language", self.lang)
         log.info("language: %s", self.lang)
         if self.login is not None:
@@ -288,8 +289,13 @@ def make_qapplication(argv: list[str] | None = None) -> QApplication:
     app = QApplication.instance() or QApplication(argv or [sys.argv[0]])
     app.setApplicationName("EnforcementEvidenceKit")
     app.setOrganizationName("EnforcementEvidenceKit")
-    app.setApplicationDisplayName("环境执法取证工作站")
+    set_display_name(app)
     return app  # type: ignore[return-value]
+
+
+def set_display_name(app: QApplication) -> None:
+    """The name the window system adds to a window title that does not end with it already."""
+    app.setApplicationDisplayName(_("Enforcement Evidence Kit"))
 
 
 class SignalWakeup:
@@ -343,6 +349,7 @@ def run(args: argparse.Namespace) -> int:
     app = make_qapplication()
     hook = automation.install(app)  # only when the launcher's smoke tests ask for it
     lang = i18n.set_language(args.lang or QSettings().value("language") or None)
+    set_display_name(app)
     family = load_fonts(app)
     log.info("start: data dir %s, language %s, font %s", data_dir, lang, family)
     install_crash_handler(data_dir)

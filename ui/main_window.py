@@ -41,7 +41,7 @@ class MainWindow(QMainWindow):
         self.services = services
         self.runner = runner
         self.officer = officer
-        self.setWindowTitle(_("Enforcement Evidence Kit") + (" — " + _("demo data") if demo else ""))
+        self.setWindowTitle((_("demo data") + " — " if demo else "") + _("Enforcement Evidence Kit"))
         self.resize(1280, 780)
 
         self.sources = SourcesPane(services, runner, officer)

@@ -16,6 +16,7 @@ import os
 import random
 import select
 import sys
+import threading
 import time
 import tty
 from datetime import datetime, timedelta, timezone
@@ -140,6 +141,11 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
+def _exit_at_eof() -> None:
+    sys.stdin.buffer.read()  # returns once every writer of the pipe is gone
+    os._exit(0)  # the pseudo-terminal goes with the process
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(prog="python -m devices.sim")
     ap.add_argument("protocol", choices=("hj212", "nmea", "modbus", "ascii"))
@@ -160,7 +166,12 @@ def main() -> int:
                                              "with --rate 0, as fast as that line allows")
     ap.add_argument("--duration", type=float, help="stop after this many seconds")
     ap.add_argument("--report", action="store_true", help="print what was sent as JSON on stderr at the end")
+    ap.add_argument("--exit-with-parent", action="store_true",
+                    help="end when standard input closes: the program that started the simulator has ended, "
+                         "even if it was killed")
     args = ap.parse_args()
+    if args.exit_with_parent:
+        threading.Thread(target=_exit_at_eof, name="parent-watch", daemon=True).start()
     rng = random.Random(args.seed)
     master, slave, path = open_pty()
     print(path, flush=True)

@@ -1,0 +1,63 @@
+"""The demo kit's simulators live exactly as long as the application that started them."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from devices.demo import DemoRig
+
+pytestmark = pytest.mark.skipif(os.name != "posix", reason="pseudo-terminals")
+
+CHILD = r"""
+import json, sys, time
+from pathlib import Path
+from devices.demo import DemoRig
+rig = DemoRig(Path(sys.argv[1]))
+rig.start()
+print(json.dumps([p.pid for p in rig.procs]), flush=True)
+time.sleep(600)
+"""
+
+
+def gone(pid: int) -> bool:
+    """Ended (a zombie no one has reaped yet counts as ended)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (FileNotFoundError, ProcessLookupError):
+        return True
+    return state in ("Z", "X")
+
+
+def test_stop_ends_every_simulator(tmp_path: Path) -> None:
+    rig = DemoRig(tmp_path)
+    configs = rig.start()
+    procs = list(rig.procs)
+    assert len(procs) == 4 and all(Path(c.port).exists() for c in configs if c.driver == "serial")
+    rig.stop()
+    assert all(p.poll() is not None for p in procs) and rig.procs == []
+
+
+def test_simulators_end_when_the_application_is_killed(tmp_path: Path) -> None:
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(tmp_path)], stdout=subprocess.PIPE, text=True,
+                             cwd=Path(__file__).resolve().parents[3])
+    assert child.stdout is not None
+    pids = json.loads(child.stdout.readline())
+    assert len(pids) == 4 and not any(gone(p) for p in pids)
+    child.send_signal(signal.SIGKILL)  # a crash: nothing of the application runs any more
+    child.wait()
+    child.stdout.close()
+    deadline = time.monotonic() + 10
+    while not all(gone(p) for p in pids) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [p for p in pids if not gone(p)]
+    for pid in left:  # do not leave them running after a failure
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"simulators still running after the application was killed: {left}"
