@@ -182,11 +182,12 @@ class FirstAdminDialog(TaskDialog):
                          "add the others."))
         intro.setWordWrap(True)
         form = QFormLayout()
-        form.addRow(_("Name"), self.name)
+        form.addRow(_("Full name"), self.name)
         form.addRow(_("Certificate number"), self.cert)
         form.addRow(_("Password"), self.pw1)
         form.addRow(_("Repeat the password"), self.pw2)
         self.lay_out(intro, form, on_ok=self._submit)
+        self.setMinimumWidth(420)
 
     def _submit(self) -> None:
         if self.pw1.text() != self.pw2.text():

@@ -126,14 +126,13 @@ class SourcesPane(Pane):
         lay.addLayout(top)
         lay.addWidget(split, 1)
 
-        self._total = 0
+        self._total: int | None = None  # until counted
         self._seq = 0
         self._current: SourceDetail | None = None
+        self.detail.setHtml(f"<p style='color:#777'>{_e(self._hint())}</p>")
         self._timer = QTimer(self, singleShot=True, interval=120)
         self._timer.timeout.connect(self._run_search)
         self.search.textChanged.connect(lambda _t: self._timer.start())
-        hint = _("Select a pollution source to see its details.")
-        self.detail.setHtml(f"<p style='color:#777'>{_e(hint)}</p>")
         self.refresh()
 
     # ---------------------------------------------------------------- search
@@ -144,10 +143,19 @@ class SourcesPane(Pane):
     def _got_total(self, n: int) -> None:
         self._total = n
         self._show_count()
+        if self._current is None:  # nothing shown yet: say what to do (on a new data dir, where data comes from)
+            self.detail.setHtml(f"<p style='color:#777'>{_e(self._hint())}</p>")
+
+    def _hint(self) -> str:
+        if self._total is None or self._total:
+            return _("Select a pollution source to see its details.")
+        return _("There is no base data yet. An administrator imports it with File → Import pollution sources…, "
+                 "or it arrives with the first sync once the kit is enrolled with the central server.")
 
     def _show_count(self, results: int | None = None, ms: float | None = None) -> None:
         if results is None:
-            self.count.setText(_("{n} pollution sources").format(n=f"{self._total:,}"))
+            counted = f"{self._total:,}" if self._total is not None else ""
+            self.count.setText(_("{n} pollution sources").format(n=counted) if counted else "")
         else:
             self.count.setText(_("{n} found in {ms} ms").format(n=results, ms=f"{ms:.0f}"))
 

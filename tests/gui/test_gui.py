@@ -224,3 +224,16 @@ def test_row_version_counts_updates(services: Services) -> None:
     with services.store.session() as s:
         after = s.scalar(select(Officer.row_version).where(Officer.cert_no == "45010320231"))
     assert after == before + 1
+
+
+def test_a_new_data_dir_says_where_base_data_comes_from(qtbot: QtBot, store, runner: TaskRunner,  # type: ignore[no-untyped-def]
+                                                        window: MainWindow) -> None:
+    empty = Services.build(store)
+    empty.officers.add(name="管理员", cert_no="ADMIN01", roles=["admin", "officer"], password="a-long-password")
+    w = MainWindow(empty, runner, empty.officers.login("ADMIN01", "a-long-password"))
+    qtbot.addWidget(w)
+    qtbot.waitUntil(lambda: "no base data yet" in w.sources.detail.toPlainText(), timeout=5000)
+    assert w.sources.count.text() == "0 pollution sources"
+    # with base data, the usual prompt
+    qtbot.waitUntil(lambda: window.sources.count.text().endswith("pollution sources"), timeout=5000)
+    assert "Select a pollution source" in window.sources.detail.toPlainText()
