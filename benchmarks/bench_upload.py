@@ -40,6 +40,7 @@ def main() -> int:
     from central.migrate import upgrade
     from central.service import Central
     from kit_app.db import open_store
+    from kit_app.sync.client import auth_header
     from kit_app.evidence.service import EvidenceService
     from kit_app.services.cases import CaseService
     from kit_app.services.demo import DemoGenerator
@@ -71,7 +72,7 @@ def main() -> int:
     blobs = work / "blobs"
     with central_server(url, blobs) as (server, port):
         kit = enrolled_kit(work / "kit", port, code)
-        cred = open_store(work / "kit").meta("central_credential")
+        cred = auth_header(open_store(work / "kit"))["Authorization"].removeprefix("Bearer ")
         # the kit
         t0 = time.perf_counter()
         p = subprocess.Popen([*kit, "sync", "--json"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

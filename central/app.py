@@ -1,18 +1,39 @@
 """The HTTP API, ``/api/v1`` (OpenAPI at ``/api/v1/openapi.json``, browsable at ``/api/v1/docs``).
 
+Every request is validated at the boundary (``central.schemas``); bodies are limited while they
+stream in (``BodyLimit``), not only by their Content-Length; every refusal is ``{"detail": "..."}``
+with the status the OpenAPI document declares for it.
+
 No ``from __future__ import annotations`` here: FastAPI reads the endpoint annotations at run time.
 """
 
-
-from collections.abc import Callable
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Annotated, Any
 
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Path as PathParam
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ValidationError
 
 from central.db import make_engine, sessions
+from central.schemas import (
+    MAX_INT,
+    SHA256_PATTERN,
+    UUID_PATTERN,
+    BundleEntry,
+    CommentRequest,
+    EnrolRequest,
+    LoginRequest,
+    ProofRequest,
+    PushRequest,
+)
 from central.service import (
     CHUNK_LIMIT,
     PULL_LIMIT,
@@ -23,223 +44,314 @@ from central.service import (
     Officers,
     Push,
 )
+from central.signing import Signer
 from kit_app.i18n import _
 
 API = "/api/v1"
+JSON_LIMIT = 4 * 1024 * 1024  # a push batch is a few hundred KB; the kit keeps its batches under 2 MB
+BLOB_LIMIT = CHUNK_LIMIT + 1024 * 1024  # a chunk, or a bundle with its manifest line
+MANIFEST_LIMIT = 1024 * 1024
+
+log = logging.getLogger("central.api")
 
 
-class EnrolRequest(BaseModel):
-    code: str = Field(description="the one-time enrolment code, e.g. ABCD-EFGH-JKMN-PQRS")
-    kit_id: str = Field(max_length=36, description="the kit's id (chosen by the kit, UUIDv7)")
-    public_key_pem: str = Field(description="the kit's Ed25519 custody public key, PEM")
-    name: str | None = Field(default=None, max_length=100)
+class Error(BaseModel):
+    detail: str
 
 
-class EnrolResponse(BaseModel):
-    kit_id: str
-    credential: str = Field(description="send as 'Authorization: Bearer <credential>' from now on")
-    agency_code: str
-    agency_name: str | None
+def _errors(*codes: int) -> dict[int | str, dict[str, Any]]:
+    """The refusals a route declares: its own, plus those any request can meet — a body that is
+    not JSON (400), one over the size limit (413), a field that is not valid (422)."""
+    return {c: {"model": Error} for c in sorted({*codes, 400, 413, 422})}
 
 
-class CustodyIn(BaseModel):
-    seq: int
-    id: str
-    body: str = Field(description="the canonical JSON the kit hashed, verbatim")
-    hash: str
-    signature: str
+AUTH = (401, 403)
 
 
-class RecordIn(BaseModel):
-    entity: str = Field(description="case, evidence or document")
-    id: str
-    row_version: int = 1
-    body: dict[str, Any]
+# ---------------------------------------------------------------- limits while streaming
+class BodyLimit:
+    """Refuse a request body over its limit while it streams in (413), whatever Content-Length
+    says or whether there is one (``Transfer-Encoding: chunked``): the server never holds more."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    @staticmethod
+    def limit(path: str, method: str) -> int:
+        if path.startswith(f"{API}/blobs") and method in ("PUT", "POST") and not path.endswith("/proof"):
+            return BLOB_LIMIT
+        return JSON_LIMIT
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable[..., Any], send: Callable[..., Any]) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        limit = self.limit(scope["path"], scope["method"])
+        headers = dict(scope.get("headers") or [])
+        declared = headers.get(b"content-length")
+        too_large = _("the request body exceeds {limit} bytes").format(limit=limit)
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            await JSONResponse({"detail": too_large}, status_code=413)(scope, receive, send)
+            return
+        seen = 0
+
+        async def counted() -> dict[str, Any]:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > limit:
+                    raise HTTPException(413, too_large)
+            return message
+
+        await self.app(scope, counted, send)
 
 
-class PushRequest(BaseModel):
-    batch_id: str = Field(description="the idempotency key: a replayed batch gets the same receipt")
-    records: list[RecordIn] = []
-    custody: list[CustodyIn] = []
-
-
-class LoginRequest(BaseModel):
-    cert_no: str = Field(description="the officer's law-enforcement certificate number")
-    password: str
-
-
-class CommentRequest(BaseModel):
-    text: str = Field(min_length=1, max_length=4000)
-
-
-class KitInfo(BaseModel):
-    kit_id: str
-    agency_code: str
-    name: str | None
-    enrolled_at: str
-
-
-def _bearer(authorization: str | None, lookup: Callable[[str], dict[str, Any] | None], missing: str,
-            unknown: str) -> dict[str, Any]:
-    """Who a bearer token stands for (a kit or an officer), else 401 saying why."""
-    if not authorization or not authorization.startswith("Bearer "):
-        raise HTTPException(401, missing)
-    found = lookup(authorization.removeprefix("Bearer ").strip())
-    if found is None:
-        raise HTTPException(401, unknown)
-    return found
-
-
-def create_app(db_url: str, storage: Path | None = None) -> FastAPI:
+# ---------------------------------------------------------------- the application
+def create_app(db_url: str, storage: Path | None = None, signing_key: Path | None = None) -> FastAPI:
     engine = make_engine(db_url)
     central = Central(sessions(engine))
-    app = FastAPI(title="Enforcement Evidence Kit — central server", version="1",
+    storage = storage or Path("central-data") / "blobs"
+    signer = Signer.load_or_create(signing_key or storage.parent / "signing-key.pem", central.sessions)
+    blobs = BlobStore(storage)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        async def expire() -> None:  # stale unfinished uploads go, at start and every hour
+            while True:
+                if n := await asyncio.to_thread(blobs.expire):
+                    log.info("removed %d unfinished uploads older than a week", n)
+                await asyncio.sleep(3600)
+
+        task = asyncio.create_task(expire())
+        yield
+        task.cancel()
+
+    app = FastAPI(title="Enforcement Evidence Kit — central server", version="1", lifespan=lifespan,
                   openapi_url=f"{API}/openapi.json", docs_url=f"{API}/docs", redoc_url=None)
+    app.add_middleware(BodyLimit)
     app.state.central = central
-    push = Push(central)
+    push = Push(central, signer)
     app.state.push = push
+    app.state.signer = signer
     app.state.storage = storage
+    app.state.blobs = blobs
 
     @app.exception_handler(CentralError)
     async def _refused(_request: Request, exc: CentralError) -> JSONResponse:
         return JSONResponse({"detail": str(exc)}, status_code=exc.status)
 
-    def kit(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        return _bearer(authorization, central.kit_for, _("a kit credential is required (Authorization: Bearer …)"),
-                       _("unknown or revoked kit credential"))
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        """One sentence naming the field, like every other refusal."""
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "request"
+        return JSONResponse({"detail": f"{where}: {first.get('msg', 'invalid')}"}, status_code=422)
+
+    kit_bearer = HTTPBearer(scheme_name="KitCredential", auto_error=False,
+                            description="the credential a kit received at enrolment")
+    officer_bearer = HTTPBearer(scheme_name="OfficerToken", auto_error=False,
+                                description="the token POST /api/v1/login gives an officer")
+
+    def _token(creds: HTTPAuthorizationCredentials | None, missing: str) -> str:
+        if creds is None or not creds.credentials:
+            raise HTTPException(401, missing)
+        return creds.credentials
+
+    def kit(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(kit_bearer)]) -> dict[str, Any]:
+        token = _token(creds, _("a kit credential is required (Authorization: Bearer …)"))
+        found = central.kit_for(token)
+        if found is None:
+            raise HTTPException(401, _("unknown, expired or revoked kit credential"))
+        return found
+
+    def officer(creds: Annotated[HTTPAuthorizationCredentials | None, Depends(officer_bearer)]) -> dict[str, Any]:
+        token = _token(creds, _("sign in first (POST /api/v1/login; Authorization: Bearer <token>)"))
+        found = officers.officer_for(token)
+        if found is None:
+            raise HTTPException(401, _("unknown or expired session: sign in again"))
+        return found | {"token": token}
+
+    Kit = Annotated[dict[str, Any], Depends(kit)]
+    OfficerDep = Annotated[dict[str, Any], Depends(officer)]
+    Sha = Annotated[str, PathParam(pattern=SHA256_PATTERN, min_length=64, max_length=64)]
+    Offset = Annotated[int, Query(ge=0, le=MAX_INT)]
 
     @app.get(f"{API}/health")
     def health() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.post(f"{API}/enrol", status_code=201, response_model=EnrolResponse)
+    @app.post(f"{API}/enrol", status_code=201, responses=_errors(400, 403, 409))
     def enrol(req: EnrolRequest) -> dict[str, Any]:
+        """Use a one-time code: the kit's id and custody key are registered, a credential comes back."""
         return central.enrol(req.code, req.kit_id, req.public_key_pem, req.name)
 
-    @app.get(f"{API}/kit", response_model=KitInfo)
-    def whoami(k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
-        return k
+    @app.get(f"{API}/server-key")
+    def server_key() -> dict[str, str]:
+        """The public key receipts are signed with (Ed25519, PEM) and its fingerprint: the person
+        enrolling a kit compares it with the one the administrator gave them."""
+        return {"public_key_pem": signer.public_pem(), "fingerprint": signer.fingerprint()}
 
-    blobs = BlobStore(storage or Path("central-data") / "blobs")
-    app.state.blobs = blobs
+    @app.get(f"{API}/kit", responses=_errors(*AUTH))
+    def whoami(k: Kit) -> dict[str, Any]:
+        return {key: v for key, v in k.items() if key != "credential_used"}
 
-    def _sha(sha: str) -> str:
-        if len(sha) != 64 or any(c not in "0123456789abcdef" for c in sha):
-            raise HTTPException(422, _('a blob is named by its SHA-256 in lower-case hex'))
-        return sha
+    @app.post(f"{API}/kit/credential", responses=_errors(*AUTH))
+    def renew(k: Kit) -> dict[str, Any]:
+        """A new credential for this kit; the one this request came with keeps working until the
+        new one is first used."""
+        return central.renew_credential(k["kit_id"], k["credential_used"])
 
-    @app.get(f"{API}/blobs/{{sha}}")
-    def blob_state(sha: str, k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
-        """Whether the server holds the blob, else how many bytes of this kit's upload it has."""
-        _sha(sha)
-        if blobs.has(sha):  # held already (this kit's earlier upload, or the same file from another kit)
-            size = blobs.path(sha).stat().st_size
-            return {"sha256": sha, "stored": True, "offset": size,
-                    "receipt": push.blob_receipt(k["kit_id"], sha, size)}
-        return {"sha256": sha, "stored": False, "offset": blobs.offset(k["kit_id"], sha)}
+    # ------------------------------------------------------------ evidence originals
+    @app.get(f"{API}/blobs/{{sha}}", responses=_errors(*AUTH))
+    def blob_state(sha: Sha, k: Kit) -> dict[str, Any]:
+        """How many bytes of this kit's upload the server has, and a challenge: a kit that holds
+        the file proves it (``POST /blobs/{sha}/proof``) and gets a receipt without sending it,
+        if the server holds it already. Nothing here says whether it does."""
+        return {"sha256": sha, "offset": blobs.offset(k["kit_id"], sha),
+                "challenge": blobs.challenge(signer, k["kit_id"], sha)}
 
-    @app.put(f"{API}/blobs/{{sha}}")
-    async def blob_chunk(sha: str, request: Request, offset: int, size: int,
-                         k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
-        """Append a chunk at ``offset`` of a blob of ``size`` bytes; the last chunk completes it
-        and the server checks its SHA-256 before accepting it (a signed receipt comes back)."""
-        import asyncio
+    @app.post(f"{API}/blobs/{{sha}}/proof", responses=_errors(*AUTH))
+    async def blob_proof(sha: Sha, req: ProofRequest, k: Kit) -> dict[str, Any]:
+        """``proof`` = SHA-256 of the challenge's bytes followed by the file's: a receipt if the
+        server holds the file and the proof is right; otherwise the kit uploads it."""
+        ok = await asyncio.to_thread(blobs.check_proof, signer, k["kit_id"], sha, req.challenge, req.proof, req.size)
+        if not ok:
+            return {"sha256": sha, "stored": False}
+        return {"sha256": sha, "stored": True,
+                "receipt": await asyncio.to_thread(push.blob_receipt, k["kit_id"], sha, req.size)}
 
-        _sha(sha)
-        if blobs.has(sha):
-            return {"sha256": sha, "stored": True, "offset": size}
-        if int(request.headers.get("content-length") or 0) > CHUNK_LIMIT:
-            raise HTTPException(413, _("a chunk may not exceed {CHUNK_LIMIT} bytes").format(CHUNK_LIMIT=CHUNK_LIMIT))
-        chunks = [c async for c in request.stream()]  # at most CHUNK_LIMIT bytes: bounded memory
+    upload_body = {"requestBody": {"required": True, "content": {
+        "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
+
+    @app.put(f"{API}/blobs/{{sha}}", responses=_errors(*AUTH, 409, 413), openapi_extra=upload_body)
+    async def blob_chunk(sha: Sha, request: Request, offset: Offset, size: Offset, k: Kit) -> dict[str, Any]:
+        """Append a chunk at ``offset`` of a blob of ``size`` bytes (at most 16 MB a chunk, never
+        past ``size``); the last chunk completes it and the server checks its SHA-256 before
+        keeping it (a signed receipt comes back)."""
+        declared = int(request.headers.get("content-length") or 0)
+        if offset + declared > size:
+            raise HTTPException(413, _("the chunk runs past the declared size of the file"))
+        chunks, n = [], 0
+        async for c in request.stream():  # at most BLOB_LIMIT bytes (BodyLimit)
+            n += len(c)
+            if offset + n > size or n > CHUNK_LIMIT:
+                raise HTTPException(413, _("the chunk runs past the declared size of the file"))
+            chunks.append(c)
+        await asyncio.to_thread(blobs.check_quota, central, k["kit_id"], n)
         new = await asyncio.to_thread(blobs.append, k["kit_id"], sha, offset, chunks)
         if new < size:
             return {"sha256": sha, "stored": False, "offset": new}
-        if new > size or not await asyncio.to_thread(blobs.finish, k["kit_id"], sha, size):
+        if not await asyncio.to_thread(blobs.finish, central, k["kit_id"], sha, size):
             raise HTTPException(422, _("the uploaded bytes do not have the SHA-256 {sha}: upload again").format(
                 sha=sha))
         return {"sha256": sha, "stored": True, "offset": size,
                 "receipt": await asyncio.to_thread(push.blob_receipt, k["kit_id"], sha, size)}
 
-    @app.post(f"{API}/blobs")
-    async def blob_bundle(request: Request, k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
+    bundle_body = {"requestBody": {"required": True, "content": {"application/octet-stream": {"schema": {
+        "type": "string", "format": "binary",
+        "description": "a line of JSON [{sha256, size}, ...], then the files' bytes back to back"}}}}}
+
+    @app.post(f"{API}/blobs", responses=_errors(*AUTH, 413), openapi_extra=bundle_body)
+    async def blob_bundle(request: Request, k: Kit) -> dict[str, Any]:
         """Many small blobs in one request (at most 16 MB): a first line of JSON
         ``[{"sha256": ..., "size": ...}, ...]``, then their bytes back to back. Each is checked
-        against its SHA-256; a signed receipt comes back for each one stored (or held already)."""
-        import asyncio
-        import json
-
-        if int(request.headers.get("content-length") or 0) > CHUNK_LIMIT + 1024 * 1024:
-            raise HTTPException(413, _("a bundle may not exceed {CHUNK_LIMIT} bytes").format(CHUNK_LIMIT=CHUNK_LIMIT))
-        body = await request.body()
+        against its SHA-256; a signed receipt comes back for each one received whole."""
+        body = await request.body()  # at most BLOB_LIMIT bytes (BodyLimit)
         head, sep, data = body.partition(b"\n")
+        bad = _("a bundle starts with a line of JSON: [{sha256, size}, ...]")
+        if not sep or len(head) > MANIFEST_LIMIT:
+            raise HTTPException(422, bad)
         try:
-            manifest = json.loads(head) if sep else None
-            entries = [(_sha(str(m["sha256"])), int(m["size"])) for m in manifest]  # type: ignore[union-attr]
-        except (ValueError, TypeError, KeyError):
-            raise HTTPException(422, _("a bundle starts with a line of JSON: [{sha256, size}, ...]")) from None
+            manifest = json.loads(head)
+            if not isinstance(manifest, list) or len(manifest) > 10_000:
+                raise ValueError(bad)
+            entries = [(e.sha256, e.size) for e in (BundleEntry.model_validate(m) for m in manifest)]
+        except (ValueError, RecursionError, ValidationError):
+            raise HTTPException(422, bad) from None
         if sum(size for _s, size in entries) != len(data):
             raise HTTPException(422, _("the manifest lists {listed} bytes, the bundle carries {carried}").format(
                 listed=sum(s for _h, s in entries), carried=len(data)))
+        await asyncio.to_thread(blobs.check_quota, central, k["kit_id"], len(data))
         items, at = [], 0
         for sha, size in entries:
             items.append((sha, data[at:at + size]))
             at += size
-        problems = await asyncio.to_thread(blobs.put_many, items)
+        problems = await asyncio.to_thread(blobs.put_many, items, central, k["kit_id"])
         good = [(sha, size) for (sha, size), p in zip(entries, problems, strict=True) if p is None]
         receipts = iter(await asyncio.to_thread(push.blob_receipts, k["kit_id"], good))
         return {"results": [{"sha256": sha, "stored": p is None, **({"receipt": next(receipts)} if p is None
                                                                      else {"error": p})}
                             for (sha, _size), p in zip(entries, problems, strict=True)]}
 
-    @app.get(f"{API}/server-key")
-    def server_key() -> dict[str, str]:
-        """The public key receipts are signed with (Ed25519, PEM)."""
-        return {"public_key_pem": push.public_key_pem()}
-
-    @app.post(f"{API}/push")
-    def push_batch(req: PushRequest, k: Annotated[dict[str, Any], Depends(kit)]) -> dict[str, Any]:
-        """Accept a batch: the custody chain is checked (continuity, hashes, the kit's signatures);
-        records are upserted (issued documents and custody events append-only); a signed receipt."""
+    # ------------------------------------------------------------ push and pull
+    @app.post(f"{API}/push", responses=_errors(*AUTH, 409, 413))
+    def push_batch(req: PushRequest, k: Kit) -> dict[str, Any]:
+        """Accept a batch: records are upserted (a kit writes only its own cases, their evidence
+        and documents; issued documents and custody events append-only), the custody chain is
+        checked (continuity, hashes, the kit's signatures, each event's item and case); a signed
+        receipt comes back. A replayed batch gets the same receipt; a batch id reused for other
+        content is refused."""
         return push.accept(k["kit_id"], req.batch_id, [r.model_dump() for r in req.records],
                            [c.model_dump() for c in req.custody])
 
     feed = Feed(central)
     officers = Officers(central)
 
-    @app.get(f"{API}/pull")
-    def pull(k: Annotated[dict[str, Any], Depends(kit)], since: int = 0, limit: int = PULL_LIMIT) -> dict[str, Any]:
+    @app.get(f"{API}/pull", responses=_errors(*AUTH))
+    def pull(k: Kit, since: Offset = 0, limit: Annotated[int, Query(ge=1, le=5000)] = PULL_LIMIT) -> dict[str, Any]:
         """What changed since server sequence number ``since`` that this kit may see: agencies,
-        officers, sources, projects, checklists, form definitions, its number blocks, assignments
-        and review comments. Continue with ``since=next`` while ``more``."""
+        its agency's officers (with their offline-login verifiers), sources, projects, checklists,
+        form definitions, its number blocks, assignments and review comments. Continue with
+        ``since=next`` while ``more``."""
         return feed.pull(k["kit_id"], k["agency_code"], since, limit)
 
     # ------------------------------------------------------------ officers as themselves
-    def officer(authorization: Annotated[str | None, Header()] = None) -> dict[str, Any]:
-        return _bearer(authorization, officers.officer_for,
-                       _("sign in first (POST /api/v1/login; Authorization: Bearer <token>)"),
-                       _("unknown or expired session: sign in again"))
-
-    @app.post(f"{API}/login")
+    @app.post(f"{API}/login", responses=_errors(401))
     def login(req: LoginRequest) -> dict[str, Any]:
-        """An officer signs in as themselves; the token is valid for 12 hours."""
+        """An officer signs in as themselves; the token is valid for 12 hours (or until logout or
+        a password change). Five failures lock the account for 15 minutes."""
         return officers.login(req.cert_no, req.password)
 
-    @app.get(f"{API}/me")
-    def me(o: Annotated[dict[str, Any], Depends(officer)]) -> dict[str, Any]:
-        return o
+    @app.post(f"{API}/logout", responses=_errors(401))
+    def logout(o: OfficerDep) -> dict[str, str]:
+        officers.logout(o["token"])
+        return {"status": "signed out"}
 
-    @app.get(f"{API}/cases")
-    def cases(o: Annotated[dict[str, Any], Depends(officer)]) -> list[dict[str, Any]]:
+    @app.get(f"{API}/me", responses=_errors(401))
+    def me(o: OfficerDep) -> dict[str, Any]:
+        return {k: v for k, v in o.items() if k != "token"}
+
+    @app.get(f"{API}/cases", responses=_errors(401))
+    def cases(o: OfficerDep) -> list[dict[str, Any]]:
         """The cases the officer may see: a county its county, a city its counties, the province all."""
         return officers.cases(o)
 
-    @app.get(f"{API}/cases/{{case_id}}")
-    def case(case_id: str, o: Annotated[dict[str, Any], Depends(officer)]) -> dict[str, Any]:
+    CaseId = Annotated[str, PathParam(pattern=UUID_PATTERN, min_length=36, max_length=36)]
+
+    @app.get(f"{API}/cases/{{case_id}}", responses=_errors(401, 404))
+    def case(case_id: CaseId, o: OfficerDep) -> dict[str, Any]:
         return officers.case(o, case_id)
 
-    @app.post(f"{API}/cases/{{case_id}}/comments", status_code=201)
-    def comment(case_id: str, req: CommentRequest, o: Annotated[dict[str, Any], Depends(officer)]) -> dict[str, Any]:
+    @app.post(f"{API}/cases/{{case_id}}/comments", status_code=201, responses=_errors(401, 403, 404))
+    def comment(case_id: CaseId, req: CommentRequest, o: OfficerDep) -> dict[str, Any]:
         """A review comment (reviewers, administrators); kits pull it with the case."""
         return officers.comment(o, case_id, req.text)
+
+    # ------------------------------------------------------------ administration
+    @app.get(f"{API}/kits", responses=_errors(401, 403))
+    def kits(o: OfficerDep) -> list[dict[str, Any]]:
+        """The kits of the administrator's agency and below."""
+        return central.kits(viewer=_admin(o))
+
+    @app.post(f"{API}/kits/{{kit_id}}/revoke", responses=_errors(401, 403, 404))
+    def revoke(kit_id: CaseId, o: OfficerDep) -> dict[str, Any]:
+        """Revoke a kit (lost, stolen): refused at once from then on."""
+        return central.revoke_kit(kit_id, viewer=_admin(o))
+
+    def _admin(o: dict[str, Any]) -> str:
+        if "admin" not in o["roles"]:
+            raise HTTPException(403, _("only administrators manage kits"))
+        return str(o["agency"])
 
     return app

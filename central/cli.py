@@ -13,11 +13,24 @@ from typing import Any
 
 from central.db import default_url, make_engine, sessions
 from central.service import Central, CentralError
+from central.signing import KeyFileError
 from kit_app.i18n import _, set_language
 
 
 def _url(args: argparse.Namespace) -> str:
     return args.db or os.environ.get("KIT_CENTRAL_DB") or default_url(Path("central-data").resolve())
+
+
+def _key_file(args: argparse.Namespace) -> Path:
+    from central.signing import ENV_KEY_FILE
+
+    return Path(args.signing_key or os.environ.get(ENV_KEY_FILE) or Path("central-data") / "signing-key.pem")
+
+
+def _signer(args: argparse.Namespace, central: Central) -> Any:
+    from central.signing import Signer
+
+    return Signer.load_or_create(_key_file(args), central.sessions)
 
 
 def _out(args: argparse.Namespace, payload: Any, human: str) -> None:
@@ -29,12 +42,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--db", help=_("SQLAlchemy URL: postgresql+psycopg://user:pw@host/db or sqlite:///path"))
     p.add_argument("--json", action="store_true", help=_("machine-readable output"))
     p.add_argument("--lang", choices=("zh_CN", "en"), help=_("language of messages (default zh_CN)"))
+    p.add_argument("--signing-key", help=_("the receipt-signing key file (default $KIT_CENTRAL_SIGNING_KEY, else "
+                                           "central-data/signing-key.pem; made on first use, mode 0600)"))
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("init", help=_("create or upgrade the database schema"))
     s = sub.add_parser("serve", help=_("serve the API"))
     s.add_argument("--storage", type=Path, required=True, help=_("directory for evidence blobs"))
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8700)
+    s.add_argument("--tls-cert", type=Path, help=_("serve HTTPS with this certificate chain (PEM)"))
+    s.add_argument("--tls-key", type=Path, help=_("the certificate's private key (PEM)"))
     s = sub.add_parser("agency", help=_("agencies"))
     asub = s.add_subparsers(dest="action", required=True)
     a = asub.add_parser("add")
@@ -47,12 +64,18 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--name", required=True)
     a.add_argument("--cert", required=True)
     a.add_argument("--role", default="officer", help=_("officer, reviewer, admin (comma separated)"))
-    a.add_argument("--agency")
+    a.add_argument("--agency", required=True, help=_("the officer's agency (a province's staff: the province's)"))
+    a.add_argument("--kits-of", action="append", default=[], metavar="AGENCY",
+                   help=_("also allow offline sign-in on the kits of this agency (repeatable)"))
     a.add_argument("--password-stdin", action="store_true", required=True)
     a = osub.add_parser("set", help=_("change an officer (flows down to the kits)"))
     a.add_argument("--cert", required=True)
     a.add_argument("--active", choices=("yes", "no"))
     a.add_argument("--role", help=_("officer, reviewer, admin (comma separated)"))
+    a.add_argument("--agency", help=_("move the officer to this agency"))
+    a.add_argument("--kits-of", action="append", metavar="AGENCY",
+                   help=_("the agencies (besides their own) on whose kits the officer may sign in offline; "
+                          "replaces the list (repeatable; --kits-of '' for none)"))
     a.add_argument("--password-stdin", action="store_true")
     s = sub.add_parser("publish", help=_("publish base data or a definition to the kits"))
     s.add_argument("kind", choices=("sources", "projects", "form", "checklist"))
@@ -80,7 +103,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--kit", help=_("only this kit"))
     s = sub.add_parser("enrol-code", help=_("a one-time code for a kit of an agency"))
     s.add_argument("--agency", required=True)
-    sub.add_parser("kits", help=_("the enrolled kits"))
+    s = sub.add_parser("kits", help=_("the enrolled kits"))
+    ksub = s.add_subparsers(dest="action")
+    a = ksub.add_parser("revoke", help=_("revoke a kit (lost, stolen, retired): refused at once from then on"))
+    a.add_argument("kit")
+    sub.add_parser("server-key", help=_("the receipt-signing key's fingerprint (kits compare it when enrolling)"))
     sub.add_parser("received", help=_("per kit: records, evidence items (sha256, size), custody events"))
     s = sub.add_parser("verify", help=_("every kit's custody chain (hashes, links, signatures) and every stored "
                                         "blob's SHA-256; exit 0 only if all holds"))
@@ -110,7 +137,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             upgrade(url)
             args.storage.mkdir(parents=True, exist_ok=True)
-            uvicorn.run(create_app(url, args.storage), host=args.host, port=args.port, log_level="info")
+            if bool(args.tls_cert) != bool(args.tls_key):
+                raise CentralError(_("--tls-cert and --tls-key go together"))
+            tls = {"ssl_certfile": str(args.tls_cert), "ssl_keyfile": str(args.tls_key)} if args.tls_cert else {}
+            uvicorn.run(create_app(url, args.storage, _key_file(args)), host=args.host, port=args.port,
+                        log_level="info", **tls)
             return 0
         central = Central(sessions(make_engine(url)))
         if args.command == "agency":
@@ -119,12 +150,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "officer" and args.action == "add":
             password = sys.stdin.readline().rstrip("\r\n")
             res = central.add_officer(cert_no=args.cert, name=args.name, roles=args.role, agency=args.agency,
-                                      password=password)
+                                      password=password, kit_agencies=args.kits_of)
             _out(args, res, _("Added officer {name} ({cert}).").format(name=res["name"], cert=res["cert_no"]))
         elif args.command == "officer" and args.action == "set":
             password = sys.stdin.readline().rstrip("\r\n") if args.password_stdin else None
+            kits_of = None if args.kits_of is None else [a for a in args.kits_of if a]
             res = central.set_officer(args.cert, active=None if args.active is None else args.active == "yes",
-                                      roles=args.role, password=password)
+                                      roles=args.role, password=password, agency=args.agency, kit_agencies=kits_of)
             _out(args, res, _("Changed officer {name} ({cert}).").format(name=res["name"], cert=res["cert_no"]))
         elif args.command == "publish":
             from central.service import Feed
@@ -152,9 +184,14 @@ def main(argv: Sequence[str] | None = None) -> int:
             _out(args, res, _("Assigned {title} ({id}) to agency {agency}.").format(
                 title=res["title"], id=res["id"], agency=args.agency))
         elif args.command == "enrol-code":
-            res = central.make_enrol_code(args.agency)
-            _out(args, res, _("Enrolment code for agency {agency}: {code} (until {until})").format(
-                agency=args.agency, code=res["code"], until=res["expires_at"][:10]))
+            res = central.make_enrol_code(args.agency) | {"server_fingerprint": _signer(args, central).fingerprint()}
+            _out(args, res, _("Enrolment code for agency {agency}: {code} (until {until})\n"
+                              "Server fingerprint (the kit shows it when enrolling: they must match): {fp}").format(
+                agency=args.agency, code=res["code"], until=res["expires_at"][:10], fp=res["server_fingerprint"]))
+        elif args.command == "server-key":
+            signer = _signer(args, central)
+            res = {"fingerprint": signer.fingerprint(), "public_key_pem": signer.public_pem(), "file": str(signer.path)}
+            _out(args, res, _("Server fingerprint: {fp}").format(fp=res["fingerprint"]))
         elif args.command == "received":
             from central.service import Push
 
@@ -176,11 +213,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 n=len(res["problems"]), problems=res["problems"])
             _out(args, res, _("{what}: {verdict}").format(what=what, verdict=verdict))
             return 0 if res["ok"] else 1
+        elif args.command == "kits" and args.action == "revoke":
+            res = central.revoke_kit(args.kit)
+            _out(args, res, _("Kit {kit} revoked: it is refused from now on.").format(kit=res["kit_id"]))
         elif args.command == "kits":
             res = central.kits()
-            _out(args, res, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['name'] or ''}" for k in res))
+            _out(args, res, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['name'] or ''}"
+                                      + ("\t" + _("revoked") if k["revoked"] else "") for k in res))
         return 0
-    except CentralError as exc:
+    except (CentralError, KeyFileError) as exc:
         if args.json:
             print(json.dumps({"error": str(exc)}, ensure_ascii=False))
         print(_("error: {message}").format(message=exc), file=sys.stderr)

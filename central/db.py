@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -36,10 +36,16 @@ class Officer(Base):
     cert_no: Mapped[str] = mapped_column(String(32), unique=True, nullable=False)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
     roles: Mapped[str] = mapped_column(String(64), nullable=False)  # comma separated
-    agency_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"), index=True)
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), index=True, nullable=False)
     password_hash: Mapped[str] = mapped_column(String(200), nullable=False)
     active: Mapped[bool] = mapped_column(Boolean, nullable=False, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    # offline sign-in on the kits: a verifier of its own (another salt), never the server's hash
+    kit_verifier: Mapped[str | None] = mapped_column(String(200))
+    # agencies (besides the officer's own) whose kits also receive the verifier, comma separated
+    kit_agencies: Mapped[str] = mapped_column(String(400), nullable=False, default="")
+    failed_logins: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class EnrolCode(Base):
@@ -68,6 +74,12 @@ class Kit(Base):
     enrolled_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     revoked: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    credential_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # the credential before the last renewal: valid until the new one is first used (a renewal
+    # whose answer was lost does not lock the kit out)
+    previous_credential_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    stored_bytes: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
 
 class ServerMeta(Base):
@@ -83,7 +95,7 @@ class Sequence(Base):
     __tablename__ = "server_sequence"
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
-    value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+    value: Mapped[int] = mapped_column(BigInteger, nullable=False, default=0)
 
 
 def make_engine(url: str) -> Engine:
@@ -123,10 +135,10 @@ class Record(Base):
     kit_id: Mapped[str] = mapped_column(ForeignKey("kits.id"), nullable=False, index=True)
     agency_code: Mapped[str] = mapped_column(String(12), nullable=False, index=True)
     case_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    row_version: Mapped[int] = mapped_column(Integer, nullable=False)
+    row_version: Mapped[int] = mapped_column(BigInteger, nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
-    server_seq: Mapped[int] = mapped_column(Integer, nullable=False, index=True)
+    server_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
 
 
 class CustodyEvent(Base):
@@ -135,7 +147,7 @@ class CustodyEvent(Base):
     __tablename__ = "custody_events"
 
     kit_id: Mapped[str] = mapped_column(ForeignKey("kits.id"), primary_key=True)
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False)
     evidence_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
     case_id: Mapped[str] = mapped_column(String(36), nullable=False, index=True)
@@ -153,7 +165,7 @@ class Batch(Base):
 
     batch_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     kit_id: Mapped[str] = mapped_column(ForeignKey("kits.id"), nullable=False, index=True)
-    server_seq: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    server_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
     receipt: Mapped[str] = mapped_column(Text, nullable=False)
     signature: Mapped[str] = mapped_column(String(100), nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
@@ -172,7 +184,7 @@ class FeedItem(Base):
     kit_id: Mapped[str | None] = mapped_column(String(36), index=True)
     body: Mapped[str] = mapped_column(Text, nullable=False)
     deleted: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
-    server_seq: Mapped[int] = mapped_column(Integer, nullable=False, unique=True)
+    server_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, unique=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 

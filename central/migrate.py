@@ -20,11 +20,14 @@ def config(url: str) -> Config:
 def upgrade(url: str) -> str:
     """Migrate to head; returns the revision."""
     from alembic.runtime.migration import MigrationContext
-    from sqlalchemy import create_engine
+
+    from central.db import make_engine, sessions
+    from central.service import Central, upgrade_data
 
     command.upgrade(config(url), "head")
-    engine = create_engine(url)
+    engine = make_engine(url)
     try:
+        upgrade_data(Central(sessions(engine)))
         with engine.connect() as c:
             return MigrationContext.configure(c).get_current_revision() or ""
     finally:

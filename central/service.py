@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
+import functools
 import json
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.db import (
@@ -27,6 +28,8 @@ from central.db import (
     Sequence,
     ServerMeta,
 )
+from central.schemas import SHA256_PATTERN, UUID_PATTERN, CustodyBody
+from central.signing import Signer
 from kit_app.services.officers import hash_password
 from kit_app.timeutil import utcnow
 from kit_app.i18n import _
@@ -46,6 +49,19 @@ class CentralError(Exception):
 
 def _sha(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
+
+
+def valid_uuid(value: str) -> str:
+    """A kit's, case's or record's id as the server accepts it: a UUID in lower-case hex."""
+    if not isinstance(value, str) or not re.fullmatch(UUID_PATTERN, value):
+        raise CentralError(_("{value!r} is not an id (a UUID in lower-case hex)").format(value=str(value)[:80]), 422)
+    return value
+
+
+def valid_sha256(value: str) -> str:
+    if not isinstance(value, str) or not re.fullmatch(SHA256_PATTERN, value):
+        raise CentralError(_("a blob is named by its SHA-256 in lower-case hex"), 422)
+    return value
 
 
 def normalise_code(code: str) -> str:
@@ -74,21 +90,25 @@ class Central:
                                                           "parent": kit_code(parent) if parent else None})
         return {"code": code, "name": name.strip(), "parent": parent}
 
-    def add_officer(self, *, cert_no: str, name: str, roles: str, agency: str | None, password: str) -> dict[str, Any]:
-        if len(password) < 8:
-            raise CentralError(_('the password needs at least 8 characters'))
+    def add_officer(self, *, cert_no: str, name: str, roles: str, agency: str, password: str,
+                    kit_agencies: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
+        """An officer of an agency (the province's administrators belong to the province's agency:
+        an officer sees what lies within their agency, nothing more)."""
+        _check_password(password)
         with self.sessions.begin() as s:
-            if agency is not None and s.get(Agency, agency) is None:
-                raise CentralError(_("agency {agency} is not known").format(agency=agency), 404)
+            if not agency or s.get(Agency, agency) is None:
+                raise CentralError(_("agency {agency} is not known: every officer belongs to an agency").format(
+                    agency=agency), 404)
             if s.scalar(select(Officer).where(Officer.cert_no == cert_no)) is not None:
                 raise CentralError(_("an officer with certificate number {cert_no} exists already").format(
                     cert_no=cert_no), 409)
             o = Officer(cert_no=cert_no, name=name, roles=roles, agency_code=agency,
-                        password_hash=hash_password(password))
+                        password_hash=hash_password(password), kit_verifier=hash_password(password),
+                        kit_agencies=_agency_list(s, kit_agencies))
             s.add(o)
             s.flush()
             publish_officer(s, self, o)
-            return {"id": o.id, "cert_no": cert_no, "name": name, "roles": roles.split(","), "agency": agency}
+            return _officer(o) | {"kit_agencies": _split(o.kit_agencies)}
 
     def make_enrol_code(self, agency: str) -> dict[str, Any]:
         raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(16))
@@ -112,8 +132,7 @@ class Central:
             raise CentralError(_("the kit's public key is not a PEM public key")) from None
         if not isinstance(key, Ed25519PublicKey):
             raise CentralError(_("the kit's public key must be Ed25519"))
-        if not kit_id or len(kit_id) > 36:
-            raise CentralError(_('the kit id is missing or too long'))
+        valid_uuid(kit_id)
         now = utcnow()
         credential = secrets.token_urlsafe(32)
         with self.sessions.begin() as s:
@@ -128,41 +147,89 @@ class Central:
                 raise CentralError(_("kit {kit_id} is enrolled already").format(kit_id=kit_id), 409)
             row.used_at, row.used_by_kit = now, kit_id
             s.add(Kit(id=kit_id, agency_code=row.agency_code, public_key_pem=public_key_pem,
-                      credential_hash=_sha(credential), name=name, enrolled_at=now))
+                      credential_hash=_sha(credential), name=name, enrolled_at=now,
+                      credential_expires_at=now + CREDENTIAL_LIFETIME))
             agency = s.get(Agency, row.agency_code)
             return {"kit_id": kit_id, "credential": credential, "agency_code": row.agency_code,
-                    "agency_name": agency.name if agency else None}
+                    "agency_name": agency.name if agency else None,
+                    "expires_at": (now + CREDENTIAL_LIFETIME).isoformat()}
 
     def kit_for(self, credential: str) -> dict[str, Any] | None:
+        """The kit a credential stands for: not revoked, not expired. The credential before the
+        last renewal still works until the new one is first used."""
+        from sqlalchemy import or_
+
+        h = _sha(credential)
         with self.sessions.begin() as s:
-            kit = s.scalar(select(Kit).where(Kit.credential_hash == _sha(credential), Kit.revoked.is_(False)))
-            if kit is None:
-                return None
+            kit = s.scalar(select(Kit).where(or_(Kit.credential_hash == h, Kit.previous_credential_hash == h)))
             now = utcnow()
+            if kit is None or kit.revoked or (kit.credential_expires_at is not None
+                                              and kit.credential_expires_at < now):
+                return None
+            if kit.credential_hash == h and kit.previous_credential_hash is not None:
+                kit.previous_credential_hash = None  # the renewed credential has arrived: the old one ends
             if kit.last_seen_at is None or now - kit.last_seen_at > LAST_SEEN_RESOLUTION:
                 kit.last_seen_at = now  # not on every request: a write (and an fsync) per request is costly
             return {"kit_id": kit.id, "agency_code": kit.agency_code, "name": kit.name,
-                    "enrolled_at": kit.enrolled_at.isoformat()}
+                    "enrolled_at": kit.enrolled_at.isoformat(),
+                    "credential_expires_at": kit.credential_expires_at.isoformat()
+                    if kit.credential_expires_at else None, "credential_used": h}
+
+    def renew_credential(self, kit_id: str, used_hash: str) -> dict[str, Any]:
+        """A new credential; the one this request came with stays valid until the new one is used
+        (so a renewal whose answer is lost on the way does not lock the kit out)."""
+        credential = secrets.token_urlsafe(32)
+        now = utcnow()
+        with self.sessions.begin() as s:
+            kit = s.get(Kit, kit_id, with_for_update=True)
+            if kit is None or kit.revoked:
+                raise CentralError(_("unknown, expired or revoked kit credential"), 401)
+            kit.previous_credential_hash = used_hash
+            kit.credential_hash = _sha(credential)
+            kit.credential_expires_at = now + CREDENTIAL_LIFETIME
+            return {"credential": credential, "expires_at": kit.credential_expires_at.isoformat()}
+
+    def revoke_kit(self, kit_id: str, viewer: str | None = None) -> dict[str, Any]:
+        """Revoke a kit (lost, stolen, retired): every request with its credential is refused from
+        now on; its records and custody chain stay. ``viewer``: the revoking administrator's agency."""
+        with self.sessions.begin() as s:
+            kit = s.get(Kit, kit_id)
+            if kit is None or (viewer is not None and not within(viewer, kit.agency_code)):
+                raise CentralError(_("no kit {kit_id}").format(kit_id=kit_id), 404)
+            if not kit.revoked:
+                kit.revoked, kit.revoked_at = True, utcnow()
+            return _kit(kit)
 
     def set_officer(self, cert_no: str, *, active: bool | None = None, roles: str | None = None,
-                    password: str | None = None) -> dict[str, Any]:
+                    password: str | None = None, agency: str | None = None,
+                    kit_agencies: list[str] | None = None) -> dict[str, Any]:
         """Change an officer; the change flows down to the kits (a deactivated officer can no longer
-        sign in on any kit once it has synced)."""
+        sign in on any kit once it has synced). A new password ends the officer's sessions."""
         with self.sessions.begin() as s:
             o = s.scalar(select(Officer).where(Officer.cert_no == cert_no))
             if o is None:
                 raise CentralError(_("no officer with certificate number {cert_no}").format(cert_no=cert_no), 404)
+            before = _officer_agencies(o)
             if active is not None:
                 o.active = active
             if roles is not None:
                 o.roles = roles
+            if agency is not None:
+                if s.get(Agency, agency) is None:
+                    raise CentralError(_("agency {agency} is not known").format(agency=agency), 404)
+                o.agency_code = agency
+            if kit_agencies is not None:
+                o.kit_agencies = _agency_list(s, kit_agencies)
             if password is not None:
-                if len(password) < 8:
-                    raise CentralError(_('the password needs at least 8 characters'))
-                o.password_hash = hash_password(password)
+                _check_password(password)
+                o.password_hash, o.kit_verifier = hash_password(password), hash_password(password)
+                o.failed_logins, o.locked_until = 0, None
+                s.execute(delete(OfficerToken).where(OfficerToken.officer_id == o.id))
+            if active is False:
+                s.execute(delete(OfficerToken).where(OfficerToken.officer_id == o.id))
             s.flush()
-            publish_officer(s, self, o)
-            return _officer(o) | {"active": o.active}
+            publish_officer(s, self, o, withdrawn=before - _officer_agencies(o))
+            return _officer(o) | {"active": o.active, "kit_agencies": _split(o.kit_agencies)}
 
     def assign_numbers(self, *, kit_id: str, agency: str, doc_type: str, year: int, prefix: str, first: int,
                        last: int) -> dict[str, Any]:
@@ -177,7 +244,7 @@ class Central:
             if s.get(Kit, kit_id) is None:
                 raise CentralError(_("no kit {kit_id}").format(kit_id=kit_id), 404)
             code = kit_code(agency)
-            Push(self)._next_seq(s)  # serialises block assignment (the sequence row is locked)
+            next_seq(s)  # serialises block assignment (the sequence row is locked)
             for f in s.scalars(select(FeedItem).where(FeedItem.kind == "number_block")):
                 b = json.loads(f.body)
                 if (b["agency_code"], b["doc_type"], b["year"]) == (code, doc_type, year) \
@@ -218,77 +285,106 @@ class Central:
             Feed(self).publish(s, "assignment", case_id, agency, body, kit_id=kit_id)
             return body
 
-    def kits(self) -> list[dict[str, Any]]:
+    def kits(self, viewer: str | None = None) -> list[dict[str, Any]]:
+        """The enrolled kits (of the viewer's agency and below, when an administrator asks)."""
         with self.sessions() as s:
-            return [{"kit_id": k.id, "agency_code": k.agency_code, "name": k.name,
-                     "enrolled_at": k.enrolled_at.isoformat(),
-                     "last_seen_at": k.last_seen_at.isoformat() if k.last_seen_at else None}
-                    for k in s.scalars(select(Kit).order_by(Kit.enrolled_at))]
+            return [_kit(k) for k in s.scalars(select(Kit).order_by(Kit.enrolled_at))
+                    if viewer is None or within(viewer, k.agency_code)]
+
+
+CREDENTIAL_LIFETIME = timedelta(days=90)
+RENEW_BEFORE = timedelta(days=60)  # a kit renews its credential at a sync once it has less than this left
+
+
+def _kit(k: Kit) -> dict[str, Any]:
+    return {"kit_id": k.id, "agency_code": k.agency_code, "name": k.name, "enrolled_at": k.enrolled_at.isoformat(),
+            "last_seen_at": k.last_seen_at.isoformat() if k.last_seen_at else None, "revoked": k.revoked,
+            "credential_expires_at": k.credential_expires_at.isoformat() if k.credential_expires_at else None}
+
+
+def _check_password(password: str) -> None:
+    if len(password) < 8:
+        raise CentralError(_('the password needs at least 8 characters'))
+
+
+def _split(codes: str) -> list[str]:
+    return [c for c in codes.split(",") if c]
+
+
+def _agency_list(s: Session, codes: Any) -> str:
+    for c in codes:
+        if s.get(Agency, c) is None:
+            raise CentralError(_("agency {agency} is not known").format(agency=c), 404)
+    return ",".join(sorted(set(codes)))
+
+
+def _officer_agencies(o: Officer) -> set[str]:
+    """The agencies whose kits receive the officer's offline-login verifier."""
+    return {o.agency_code, *_split(o.kit_agencies)}
 
 
 # ---------------------------------------------------------------- push
 PUSHED = ("case", "evidence", "document")
 
 
-def canonical(obj: Any) -> bytes:
-    return json.dumps(obj, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode("utf-8")
+from kit_app.evidence.custody import canonical  # noqa: E402 - the kit's; receipts are checked against it
+from kit_app.sync.trust import content_sha256  # noqa: E402 - what a receipt names, computed as the kit does
+
+
+def next_seq(s: Session) -> int:
+    """The next server sequence number; the row stays locked until the transaction ends."""
+    row = s.get(Sequence, "server", with_for_update=True)
+    if row is None:
+        row = Sequence(name="server", value=0)
+        s.add(row)
+    row.value += 1
+    s.flush()
+    return row.value
+
+
+def _not_yours(what: str, rid: str) -> CentralError:
+    """The same refusal whether the record is another kit's or not there at all."""
+    return CentralError(_("refused: {what} {id} is not this kit's to write").format(what=what, id=rid), 403)
 
 
 class Push:
-    """Accepting a kit's batch: custody chain checked, records upserted, a signed receipt."""
+    """Accepting a kit's batch: records upserted (each naming only what is the kit's own), the
+    custody chain checked, a signed receipt."""
 
-    def __init__(self, central: Central) -> None:
+    def __init__(self, central: Central, signer: Signer | None = None) -> None:
         self.central = central
+        self.signer = signer
 
-    def signing_key(self, s: Session) -> Any:
-        from cryptography.hazmat.primitives import serialization
-        from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-        row = s.get(ServerMeta, "signing_key")
-        if row is None:
-            key = Ed25519PrivateKey.generate()
-            pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                    serialization.NoEncryption()).decode()
-            s.add(ServerMeta(key="signing_key", value=pem))
-            s.flush()
-            return key
-        return serialization.load_pem_private_key(row.value.encode(), None)
+    def _sign(self, receipt: dict[str, Any]) -> str:
+        assert self.signer is not None, "a Push that signs needs the server's signer"
+        return self.signer.sign(hashlib.sha256(canonical(receipt)).hexdigest())
 
     def public_key_pem(self) -> str:
-        from cryptography.hazmat.primitives import serialization
-
-        with self.central.sessions.begin() as s:
-            return self.signing_key(s).public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo).decode()
-
-    def _next_seq(self, s: Session) -> int:
-        row = s.get(Sequence, "server", with_for_update=True)
-        if row is None:
-            row = Sequence(name="server", value=0)
-            s.add(row)
-        row.value += 1
-        s.flush()
-        return row.value
+        assert self.signer is not None
+        return self.signer.public_pem()
 
     def accept(self, kit_id: str, batch_id: str, records: list[dict[str, Any]],
                custody: list[dict[str, Any]]) -> dict[str, Any]:
         now = utcnow()
+        digest = content_sha256(records, custody)
         with self.central.sessions.begin() as s:
             done = s.get(Batch, batch_id)
             if done is not None:
-                if done.kit_id != kit_id:
-                    raise CentralError(_("batch {batch_id} belongs to another kit").format(batch_id=batch_id), 409)
-                return json.loads(done.receipt) | {"signature": done.signature, "replayed": True}
+                held = json.loads(done.receipt)
+                # the same answer whether the id is another kit's or this kit's with other content
+                if done.kit_id != kit_id or held.get("content_sha256") != digest:
+                    raise CentralError(_("batch id {batch_id} has been used for another batch: a new batch needs "
+                                         "a new id").format(batch_id=batch_id), 409)
+                return held | {"signature": done.signature, "replayed": True}
             kit = s.get(Kit, kit_id)
             if kit is None:
                 raise CentralError(_('unknown kit'), 401)
+            counts = self._records(s, kit, records, now, batch_seq := next_seq(s))
             first, last = self._custody(s, kit, custody, now)
-            counts = self._records(s, kit, records, now, batch_seq := self._next_seq(s))
             receipt = {"batch_id": batch_id, "kit_id": kit_id, "server_seq": batch_seq,
                        "received_at": now.isoformat(), "records": counts, "custody": {"from": first, "to": last},
-                       "content_sha256": hashlib.sha256(canonical({"records": records, "custody": custody})).hexdigest()}
-            digest = hashlib.sha256(canonical(receipt)).hexdigest()
-            signature = base64.b64encode(self.signing_key(s).sign(digest.encode("ascii"))).decode()
+                       "content_sha256": digest}
+            signature = self._sign(receipt)
             s.add(Batch(batch_id=batch_id, kit_id=kit_id, server_seq=batch_seq, receipt=canonical(receipt).decode(),
                         signature=signature, received_at=now))
             return receipt | {"signature": signature, "replayed": False}
@@ -313,24 +409,32 @@ class Push:
                 continue
             problem = None
             try:
-                b = json.loads(body)
+                b = CustodyBody.model_validate_json(body)
             except ValueError:
-                b, problem = {}, _('the event body is not JSON')
-            if problem is None and seq != head_seq + 1:
+                b, problem = None, _('the event body is not a custody event')
+            if b is None:
+                pass
+            elif seq != head_seq + 1:
                 problem = _("event {seq} is missing").format(seq=head_seq + 1)
-            elif problem is None and hashlib.sha256(body.encode("utf-8")).hexdigest() != ev["hash"]:
+            elif hashlib.sha256(body.encode("utf-8")).hexdigest() != ev["hash"]:
                 problem = _('its hash does not match its content')
-            elif problem is None and (b.get("seq") != seq or b.get("kit_id") != kit.id or b.get("id") != ev["id"]):
+            elif b.seq != seq or b.kit_id != kit.id or b.id != ev["id"]:
                 problem = _('its body names another kit, sequence number or id')
-            elif problem is None and b.get("prev_hash") != head_hash:
+            elif b.prev_hash != head_hash:
                 problem = _('it does not continue the chain (prev_hash)')
-            elif problem is None and not check(ev["hash"].encode("ascii"), ev["signature"]):
+            elif not check(ev["hash"].encode("ascii"), ev["signature"]):
                 problem = _("its signature is not the kit's")
             if problem is not None:
                 raise CentralError(_("custody chain of kit {kit} broken at event {seq}: {problem}").format(
                     kit=kit.id, seq=seq, problem=problem), 409)
-            s.add(CustodyEvent(kit_id=kit.id, seq=seq, id=ev["id"], evidence_id=b["evidence_id"],
-                               case_id=b["case_id"], body=body, prev_hash=b["prev_hash"], hash=ev["hash"],
+            assert b is not None
+            item = s.get(Record, ("evidence", b.evidence_id))
+            if item is None or item.kit_id != kit.id or item.case_id != b.case_id:
+                # pushed before its evidence record, or naming another kit's item or case
+                raise CentralError(_("refused: custody event {seq} names an evidence item this kit has not pushed "
+                                     "(or not in that case)").format(seq=seq), 403)
+            s.add(CustodyEvent(kit_id=kit.id, seq=seq, id=ev["id"], evidence_id=b.evidence_id,
+                               case_id=b.case_id, body=body, prev_hash=b.prev_hash, hash=ev["hash"],
                                signature=ev["signature"], received_at=now))
             head_seq, head_hash = seq, ev["hash"]
             first = seq if first is None else first
@@ -338,36 +442,49 @@ class Push:
         s.flush()
         return first, last
 
+    def _may_write_case(self, s: Session, kit: Kit, case_id: str) -> bool:
+        """A case this kit pushed, or one the server assigned to a scope the kit sees."""
+        rec = s.get(Record, ("case", case_id))
+        if rec is not None and rec.kit_id == kit.id:
+            return True
+        return rec is not None and _assigned_to(s, kit, case_id)
+
     def _records(self, s: Session, kit: Kit, records: list[dict[str, Any]], now: Any, seq: int) -> dict[str, int]:
         """Upsert records by the conflict rules (kit_app.sync.conflicts, docs/sync.md). A case
         belongs to the agency it names when that lies within the kit's; its evidence and documents
-        to the case's agency."""
+        to the case's agency. A kit writes only what is its own: cases it pushed (or that were
+        assigned to it), their evidence and documents."""
         from kit_app.sync.conflicts import ConflictError, merge_versions
 
         counts = {"new": 0, "updated": 0, "unchanged": 0}
         order = {"case": 0, "evidence": 1, "document": 2}
-        for r in sorted(records, key=lambda r: order.get(str(r.get("entity")), 9)):
-            entity, rid = r.get("entity"), r.get("id")
-            if entity not in PUSHED or not rid:
-                raise CentralError(_("a record must be one of {kinds} with an id").format(kinds=PUSHED), 422)
+        for r in sorted(records, key=lambda r: order[r["entity"]]):
+            entity, rid = r["entity"], r["id"]
             version = int(r.get("row_version") or 1)
             incoming = dict(r["body"]) | {"row_version": version}
-            case_id = incoming.get("case_id") if entity != "case" else rid
+            case_id = incoming["case_id"] if entity != "case" else rid
+            old = s.get(Record, (entity, rid))
             if entity == "case":
+                if old is not None and old.kit_id != kit.id:
+                    if _assigned_to(s, kit, rid):  # another kit of the agency took the task first
+                        counts["unchanged"] += 1
+                        continue
+                    raise _not_yours(_("case"), rid)
                 named = incoming.get("agency_code")
                 agency = scope(named) if named and within(kit.agency_code, named) else scope(kit.agency_code)
             else:
-                case = s.get(Record, ("case", case_id))
-                agency = case.agency_code if case is not None else scope(kit.agency_code)
-            old = s.get(Record, (entity, rid))
+                if not self._may_write_case(s, kit, case_id):
+                    raise _not_yours(_("case"), case_id)
+                if old is not None and (old.kit_id != kit.id or old.case_id != case_id):
+                    raise _not_yours({"evidence": _("evidence item"), "document": _("document")}[entity], rid)
+                agency = s.get(Record, ("case", case_id)).agency_code  # type: ignore[union-attr]
             if old is None:
                 s.add(Record(entity=entity, id=rid, kit_id=kit.id, agency_code=agency, case_id=case_id,
                              row_version=version, body=canonical(incoming).decode(), received_at=now,
                              server_seq=seq))
+                s.flush()
                 counts["new"] += 1
                 continue
-            if old.kit_id != kit.id:
-                raise CentralError(_("{entity} {rid} was pushed by another kit").format(entity=entity, rid=rid), 409)
             held = json.loads(old.body) | {"row_version": old.row_version}
             if entity == "document":
                 if canonical(held) != canonical(incoming):
@@ -396,13 +513,11 @@ class Push:
         """Signed receipts for blobs the server holds, each with its own sequence number (one transaction)."""
         out = []
         with self.central.sessions.begin() as s:
-            key = self.signing_key(s)
             now = utcnow().isoformat()
             for sha, size in blobs:
                 receipt = {"kind": "blob", "kit_id": kit_id, "sha256": sha, "size": size,
-                           "server_seq": self._next_seq(s), "received_at": now}
-                digest = hashlib.sha256(canonical(receipt)).hexdigest()
-                out.append(receipt | {"signature": base64.b64encode(key.sign(digest.encode("ascii"))).decode()})
+                           "server_seq": next_seq(s), "received_at": now}
+                out.append(receipt | {"signature": self._sign(receipt)})
         return out
 
     # ------------------------------------------------------------ what was received, and verify
@@ -462,11 +577,14 @@ def _raw_public(pem: str) -> bytes:
 
 # ---------------------------------------------------------------- evidence blobs
 CHUNK_LIMIT = 16 * 1024 * 1024
+KIT_QUOTA = int(os.environ.get("KIT_CENTRAL_KIT_QUOTA_GB") or 500) * 1024**3  # originals a kit may store
+PART_LIFETIME = timedelta(days=7)  # an upload left unfinished this long is removed
 
 
 class BlobStore:
     """Evidence originals on the server's filesystem, content-addressed like the kit's
     (``objects/ab/<sha256>``); uploads in progress live in ``incoming/<kit>/<sha256>.part``.
+    Every path is built from validated components and checked to stay under the root.
 
     The interface (``has``, ``offset``, ``append``, ``finish``) is what an S3-compatible backend
     would implement with multipart uploads."""
@@ -476,13 +594,21 @@ class BlobStore:
         (root / "objects").mkdir(parents=True, exist_ok=True)
         (root / "incoming").mkdir(parents=True, exist_ok=True)
 
+    def _inside(self, *parts: str) -> Path:
+        """A path under the store's root from validated components (an identifier never becomes a
+        path unchecked), and checked to stay there."""
+        p = self.root.joinpath(*parts)
+        if not p.resolve().is_relative_to(self.root.resolve()):
+            raise CentralError(_("refused: a path outside the evidence store"), 422)
+        return p
+
     def path(self, sha: str) -> Path:
-        return self.root / "objects" / sha[:2] / sha
+        return self._inside("objects", valid_sha256(sha)[:2], sha)
 
     def _part(self, kit_id: str, sha: str) -> Path:
-        d = self.root / "incoming" / kit_id
+        d = self._inside("incoming", valid_uuid(kit_id))
         d.mkdir(parents=True, exist_ok=True)
-        return d / f"{sha}.part"
+        return self._inside("incoming", kit_id, f"{valid_sha256(sha)}.part")
 
     def has(self, sha: str) -> bool:
         return self.path(sha).exists()
@@ -491,6 +617,57 @@ class BlobStore:
         p = self._part(kit_id, sha)
         return p.stat().st_size if p.exists() else 0
 
+    # ------------------------------------------------------------ proof of possession
+    @staticmethod
+    def challenge(signer: Signer, kit_id: str, sha: str, hour: int | None = None) -> str:
+        """A nonce for this kit and file, valid for this hour and the next (no state kept)."""
+        import hmac
+        import time
+
+        hour = int(time.time() // 3600) if hour is None else hour
+        key = hashlib.sha256(b"blob-challenge" + signer.key.private_bytes_raw()).digest()
+        return hmac.new(key, f"{kit_id}:{sha}:{hour}".encode(), hashlib.sha256).hexdigest()
+
+    def check_proof(self, signer: Signer, kit_id: str, sha: str, challenge: str, proof: str, size: int) -> bool:
+        """Whether the server holds the file and the kit proved it holds it too: ``proof`` is the
+        SHA-256 of the challenge's bytes followed by the file's. A kit without the bytes learns
+        nothing, not even whether the server has the file."""
+        import hmac
+        import time
+
+        now = int(time.time() // 3600)
+        if not any(hmac.compare_digest(challenge, self.challenge(signer, kit_id, sha, h)) for h in (now, now - 1)):
+            return False
+        p = self.path(sha)
+        if not p.exists() or p.stat().st_size != size:
+            return False
+        h = hashlib.sha256(bytes.fromhex(challenge))
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        return hmac.compare_digest(h.hexdigest(), proof)
+
+    # ------------------------------------------------------------ quota
+    def check_quota(self, central: Central, kit_id: str, adding: int) -> None:
+        """A kit stores at most KIT_QUOTA bytes of originals (its unfinished uploads count)."""
+        d = self._inside("incoming", valid_uuid(kit_id))
+        parts = sum(f.stat().st_size for f in d.glob("*.part")) if d.exists() else 0
+        with central.sessions() as s:
+            kit = s.get(Kit, kit_id)
+            stored = kit.stored_bytes if kit is not None else 0
+        if stored + parts + adding > KIT_QUOTA:
+            raise CentralError(_("this kit's storage quota ({gb} GB) is used up: ask the administrator").format(
+                gb=KIT_QUOTA // 1024**3), 413)
+
+    @staticmethod
+    def _account(central: Central, kit_id: str, n: int) -> None:
+        from sqlalchemy import update
+
+        if n:
+            with central.sessions.begin() as s:
+                s.execute(update(Kit).where(Kit.id == kit_id).values(stored_bytes=Kit.stored_bytes + n))
+
+    # ------------------------------------------------------------ writing
     def append(self, kit_id: str, sha: str, offset: int, chunks: Any) -> int:
         """Append a chunk stream at ``offset`` (must equal what is held); returns the new size."""
         p = self._part(kit_id, sha)
@@ -503,6 +680,7 @@ class BlobStore:
             for chunk in chunks:
                 n += len(chunk)
                 if n > CHUNK_LIMIT:
+                    fh.truncate(have)
                     raise CentralError(_("a chunk may not exceed {CHUNK_LIMIT} bytes").format(
                         CHUNK_LIMIT=CHUNK_LIMIT), 413)
                 fh.write(chunk)
@@ -510,19 +688,21 @@ class BlobStore:
             os.fsync(fh.fileno())
         return have + n
 
-    def put_many(self, items: list[tuple[str, bytes]]) -> list[str | None]:
+    def put_many(self, items: list[tuple[str, bytes]], central: Central | None = None,
+                 kit_id: str | None = None) -> list[str | None]:
         """Store small blobs whole (a bundle): each checked against its SHA-256, written, fsynced,
-        then renamed into place; returns per blob None (stored) or what was wrong."""
+        then renamed into place; returns per blob None (received whole) or what was wrong."""
         results: list[str | None] = []
         staged: list[tuple[Path, Path]] = []
-        tmpdir = self.root / "incoming" / "_bundles"
+        tmpdir = self._inside("incoming", "_bundles")
         tmpdir.mkdir(parents=True, exist_ok=True)
+        added = 0
         for sha, data in items:
-            if hashlib.sha256(data).hexdigest() != sha:
+            if hashlib.sha256(data).hexdigest() != valid_sha256(sha):
                 results.append(f"the bytes sent do not have the SHA-256 {sha}")
                 continue
             results.append(None)
-            if self.has(sha):
+            if self.has(sha) or any(dest == self.path(sha) for _t, dest in staged):
                 continue
             tmp = tmpdir / f"{sha}.{secrets.token_hex(4)}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
@@ -532,6 +712,7 @@ class BlobStore:
             finally:
                 os.close(fd)
             staged.append((tmp, self.path(sha)))
+            added += len(data)
         dirs = set()
         for tmp, dest in staged:
             dest.parent.mkdir(parents=True, exist_ok=True)
@@ -543,7 +724,49 @@ class BlobStore:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        if central is not None and kit_id is not None:
+            self._account(central, kit_id, added)
         return results
+
+    def finish(self, central: Central | None, kit_id: str, sha: str, size: int) -> bool:
+        """Check the SHA-256 of a complete upload and store it (if the server holds the file
+        already, the upload proved the kit has it and is dropped); False (and the part removed)
+        if wrong."""
+        p = self._part(kit_id, sha)
+        if not p.exists() or p.stat().st_size != size:
+            return False
+        h = hashlib.sha256()
+        with p.open("rb") as fh:
+            for block in iter(lambda: fh.read(1 << 20), b""):
+                h.update(block)
+        if h.hexdigest() != sha:
+            p.unlink()
+            return False
+        dest = self.path(sha)
+        if dest.exists():
+            p.unlink()
+            return True
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(p, dest)
+        os.chmod(dest, 0o444)
+        if central is not None:
+            self._account(central, kit_id, size)
+        return True
+
+    def expire(self, older_than: timedelta = PART_LIFETIME) -> int:
+        """Remove uploads left unfinished for longer than ``older_than``; returns how many."""
+        import time
+
+        cutoff = time.time() - older_than.total_seconds()
+        removed = 0
+        for p in (self.root / "incoming").glob("*/*"):
+            try:
+                if p.is_file() and p.stat().st_mtime < cutoff:
+                    p.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def verify(self) -> dict[str, Any]:
         """Recompute every stored blob's SHA-256 (it names the blob)."""
@@ -559,23 +782,14 @@ class BlobStore:
                 bad.append({"sha256": p.name, "problem": f"its content hashes to {h.hexdigest()}"})
         return {"blobs_checked": checked, "bytes_checked": size, "problems": bad}
 
-    def finish(self, kit_id: str, sha: str, size: int) -> bool:
-        """Check the SHA-256 of a complete upload and store it; False (and the part removed) if wrong."""
-        p = self._part(kit_id, sha)
-        if not p.exists() or p.stat().st_size != size:
-            return False
-        h = hashlib.sha256()
-        with p.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
-        if h.hexdigest() != sha:
-            p.unlink()
-            return False
-        dest = self.path(sha)
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        os.replace(p, dest)
-        os.chmod(dest, 0o444)
-        return True
+
+def _assigned_to(s: Session, kit: Kit, case_id: str) -> bool:
+    """Whether the server assigned this case to a scope the kit sees (as the pull shows it)."""
+    a = s.get(FeedItem, ("assignment", case_id))
+    if a is None or a.deleted or a.kit_id not in (None, kit.id):
+        return False
+    mine = scope(kit.agency_code)
+    return a.agency_code in ancestors(mine) or a.agency_code.startswith(mine)
 
 
 # ---------------------------------------------------------------- the hierarchy
@@ -628,7 +842,7 @@ class Feed:
         row = s.get(FeedItem, (kind, key))
         if row is not None and row.body == text and row.deleted == deleted and row.agency_code == scope(agency):
             return None
-        seq = Push(self.central)._next_seq(s)
+        seq = next_seq(s)
         if row is None:
             s.add(FeedItem(kind=kind, key=key, agency_code=scope(agency), kit_id=kit_id, body=text, deleted=deleted,
                            server_seq=seq, updated_at=utcnow()))
@@ -641,14 +855,17 @@ class Feed:
     def pull(self, kit_id: str, agency: str, since: int, limit: int = PULL_LIMIT) -> dict[str, Any]:
         """Items a kit of ``agency`` may see changed after ``since``: its agency's, its ancestors'
         (province-wide checklists and forms) and its descendants'."""
-        from sqlalchemy import or_
+        from sqlalchemy import and_, not_, or_
 
         limit = max(1, min(limit, 5000))
         mine = scope(agency)
+        officer = and_(FeedItem.kind == "officer", FeedItem.key.contains("@"))  # per agency: exactly its kits
         with self.central.sessions() as s:
             rows = s.scalars(select(FeedItem).where(
                 FeedItem.server_seq > since,
-                or_(FeedItem.agency_code.in_(ancestors(mine)), FeedItem.agency_code.like(f"{mine}%")),
+                or_(and_(not_(officer), or_(FeedItem.agency_code.in_(ancestors(mine)),
+                                            FeedItem.agency_code.like(f"{mine}%"))),
+                    and_(officer, FeedItem.agency_code == mine)),
                 or_(FeedItem.kit_id.is_(None), FeedItem.kit_id == kit_id),
             ).order_by(FeedItem.server_seq).limit(limit + 1)).all()
             top = s.scalar(select(func.max(Sequence.value))) or 0
@@ -754,6 +971,14 @@ def _kit_row(obj: Any, codes: dict[str, str]) -> dict[str, Any]:
 
 # ---------------------------------------------------------------- officers as themselves
 TOKEN_LIFETIME = timedelta(hours=12)
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+
+
+@functools.lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Checked against when the certificate number is unknown, so that costs what a wrong password does."""
+    return hash_password(secrets.token_hex(16))
 
 
 class Officers:
@@ -764,17 +989,40 @@ class Officers:
         self.central = central
 
     def login(self, cert_no: str, password: str) -> dict[str, Any]:
+        """Five failures lock the account for 15 minutes (as on the kits). Every refusal is the
+        same sentence, and an unknown certificate number costs the same time as a wrong password:
+        nothing tells whether an account exists or is locked."""
         from kit_app.services.officers import verify_password
 
         now = utcnow()
+        refused = CentralError(_("wrong certificate number or password (five failures lock the account for "
+                                 "15 minutes)"), 401)
         with self.central.sessions.begin() as s:
-            o = s.scalar(select(Officer).where(Officer.cert_no == cert_no.strip()))
-            if o is None or not o.active or not verify_password(password, o.password_hash):
-                raise CentralError(_('wrong certificate number or password'), 401)
-            token = secrets.token_urlsafe(32)
-            s.add(OfficerToken(token_hash=_sha(token), officer_id=o.id, created_at=now,
-                               expires_at=now + TOKEN_LIFETIME))
-            return {"token": token, "expires_at": (now + TOKEN_LIFETIME).isoformat()} | _officer(o)
+            o = s.scalar(select(Officer).where(Officer.cert_no == cert_no.strip()).with_for_update())
+            if o is None:
+                verify_password(password, _dummy_hash())
+                raise refused
+            ok = verify_password(password, o.password_hash)
+            if not o.active or (o.locked_until is not None and o.locked_until > now):
+                raise refused
+            if ok:
+                o.failed_logins, o.locked_until = 0, None
+                if o.kit_verifier is None:  # set before verifiers existed: derive it now the password is known
+                    o.kit_verifier = hash_password(password)
+                    s.flush()
+                    publish_officer(s, self.central, o)
+                token = secrets.token_urlsafe(32)
+                s.add(OfficerToken(token_hash=_sha(token), officer_id=o.id, created_at=now,
+                                   expires_at=now + TOKEN_LIFETIME))
+                return {"token": token, "expires_at": (now + TOKEN_LIFETIME).isoformat()} | _officer(o)
+            o.failed_logins += 1  # committed when the block ends: the count survives the refusal
+            if o.failed_logins >= MAX_FAILURES:
+                o.failed_logins, o.locked_until = 0, now + LOCKOUT
+        raise refused
+
+    def logout(self, token: str) -> None:
+        with self.central.sessions.begin() as s:
+            s.execute(delete(OfficerToken).where(OfficerToken.token_hash == _sha(token)))
 
     def officer_for(self, token: str) -> dict[str, Any] | None:
         with self.central.sessions() as s:
@@ -787,9 +1035,7 @@ class Officers:
     def cases(self, viewer: dict[str, Any]) -> list[dict[str, Any]]:
         """The cases the officer's agency may see (its own and those below it)."""
         with self.central.sessions() as s:
-            q = select(Record).where(Record.entity == "case")
-            if viewer["agency"] is not None:
-                q = q.where(Record.agency_code.like(f"{scope(viewer['agency'])}%"))
+            q = select(Record).where(Record.entity == "case", Record.agency_code.like(f"{scope(viewer['agency'])}%"))
             out = []
             for r in s.scalars(q.order_by(Record.server_seq)):
                 b = json.loads(r.body)
@@ -838,12 +1084,39 @@ def kit_code(code: str) -> str:
     return code.ljust(6, "0")
 
 
-def publish_officer(s: Session, central: Central, o: Officer) -> None:
-    """Officers flow down with their password hash, so they sign in on a kit as themselves offline."""
-    Feed(central).publish(s, "officer", o.cert_no, o.agency_code or "45",
-                          {"id": o.id, "cert_no": o.cert_no, "name": o.name, "roles": o.roles,
-                           "agency_code": kit_code(o.agency_code) if o.agency_code else None,
-                           "password_hash": o.password_hash, "active": o.active})
+def publish_officer(s: Session, central: Central, o: Officer, withdrawn: set[str] = frozenset()) -> None:  # type: ignore[assignment]
+    """An officer flows down to the kits of their own agency (and of the agencies they are
+    explicitly allowed on) with a verifier for offline sign-in — derived from the password with a
+    salt of its own, never the hash the server's sign-in checks. Kits of other agencies receive
+    nothing of them; an agency withdrawn gets the officer without a verifier (no sign-in there)."""
+    body = {"id": o.id, "cert_no": o.cert_no, "name": o.name, "roles": o.roles,
+            "agency_code": kit_code(o.agency_code), "active": o.active, "kit_verifier": o.kit_verifier}
+    feed = Feed(central)
+    for agency in sorted(_officer_agencies(o)):
+        feed.publish(s, "officer", f"{o.cert_no}@{agency}", agency, body)
+    for agency in sorted(withdrawn):
+        feed.publish(s, "officer", f"{o.cert_no}@{agency}", agency, body | {"active": False, "kit_verifier": None})
+
+
+def upgrade_data(central: Central) -> dict[str, int]:
+    """Data changes that go with the schema (run by ``central.migrate.upgrade``): officers used to
+    flow down with their server password hash, to every kit above and below their agency. Those
+    feed items are replaced by a stub without any hash (a kit that pulled the old one forgets it)
+    and the officer is published the new way (verifier, own agency's kits only)."""
+    replaced = 0
+    with central.sessions.begin() as s:
+        for item in list(s.scalars(select(FeedItem).where(FeedItem.kind == "officer"))):
+            if "@" in item.key:
+                continue
+            b = json.loads(item.body)
+            stub = {k: b.get(k) for k in ("id", "cert_no", "name", "roles", "agency_code")} | {
+                "active": False, "kit_verifier": None}
+            Feed(central).publish(s, "officer", item.key, item.agency_code, stub)
+            o = s.scalar(select(Officer).where(Officer.cert_no == item.key))
+            if o is not None:
+                publish_officer(s, central, o)
+            replaced += 1
+    return {"officer_items_replaced": replaced}
 
 
 def _officer(o: Officer) -> dict[str, Any]:

@@ -313,6 +313,10 @@ def build_parser() -> ArgumentParser:
     s.add_argument("--server", required=True, metavar="URL")
     s.add_argument("--code", required=True)
     s.add_argument("--name", help=_("a name for this kit, shown on the server"))
+    s.add_argument("--fingerprint", help=_("the server's fingerprint as the administrator gave it: enrolment is "
+                                           "refused if the server shows another"))
+    s.add_argument("--ca-file", type=Path, help=_("the certificate authority of the server's HTTPS certificate, "
+                                                  "if not a public one (PEM); kept for every later sync"))
     _json_flag(s)
 
     s = sub.add_parser("sync", help=_("one full sync with the central server: push, pull, upload"))
@@ -876,9 +880,10 @@ def cmd_document(store: Store, args: argparse.Namespace) -> int:
 def cmd_enrol(store: Store, args: argparse.Namespace) -> int:
     from kit_app.sync.client import enrol
 
-    res = enrol(store, args.server, args.code, args.name)
-    _emit(args, res, lambda: print(_("Enrolled with {server} for {agency}.").format(
-        server=res["server"], agency=res["agency_name"] or res["agency_code"])))
+    res = enrol(store, args.server, args.code, args.name, fingerprint=args.fingerprint, ca_file=args.ca_file)
+    _emit(args, res, lambda: print(_("Enrolled with {server} for {agency}.\nThe server's fingerprint is {fp}: it "
+                                     "must be the one the administrator gave you.").format(
+        server=res["server"], agency=res["agency_name"] or res["agency_code"], fp=res["server_fingerprint"])))
     return EXIT_OK
 
 

@@ -38,6 +38,7 @@ def setup_logging(data_dir: Path | None, verbose: bool = False) -> None:
     root.addHandler(stderr)
     if data_dir is not None:
         try:
+            data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # private (kit_app.db.store.make_private)
             (data_dir / "logs").mkdir(parents=True, exist_ok=True)
             fh = logging.handlers.RotatingFileHandler(
                 data_dir / "logs" / "kit.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"

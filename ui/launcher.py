@@ -6,6 +6,7 @@ and run on machines without a display.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 
@@ -19,6 +20,8 @@ def _start_gui(args: argparse.Namespace) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    if os.name == "posix":
+        os.umask(0o077)  # whatever the kit writes (evidence, keys, the database) is this user's alone
     return cli_main(argv, gui=_start_gui)
 
 

@@ -184,8 +184,15 @@ class MainWindow(QMainWindow):
         from ui.sync import EnrolDialog
 
         dlg = EnrolDialog(self.services.store, self.runner, self)
-        dlg.accepted.connect(lambda: (self.statusBar().showMessage(_("Enrolled: syncing now."), 8000),
-                                      self.sync.sync_now()))
+        def enrolled() -> None:
+            fp = (dlg.result or {}).get("server_fingerprint") or ""
+            QMessageBox.information(self, _("Enrolled"), _(
+                "This kit is enrolled. The server's fingerprint is\n\n{fp}\n\nIt must be the one the administrator "
+                "gave you; if it is not, tell them before syncing.").format(fp=fp))
+            self.statusBar().showMessage(_("Enrolled: syncing now."), 8000)
+            self.sync.sync_now()
+
+        dlg.accepted.connect(enrolled)
         dlg.open()
         self.enrol_dialog = dlg
 

@@ -28,6 +28,12 @@ class EnrolDialog(QDialog):
         self.code = QLineEdit()
         self.code.setPlaceholderText("ABCD-EFGH-JKMN-PQRS")
         self.name = QLineEdit()
+        self.fingerprint = QLineEdit()
+        self.fingerprint.setObjectName("fingerprint")
+        self.fingerprint.setPlaceholderText("3f2a 9c01 …")
+        self.fingerprint.setToolTip(_("The administrator gives it with the code; if you enter it, enrolment stops "
+                                      "when the server shows another"))
+        self.result: dict | None = None  # type: ignore[type-arg]
         self.error = QLabel()
         self.error.setStyleSheet("color: #c62828")
         self.error.setWordWrap(True)
@@ -35,6 +41,7 @@ class EnrolDialog(QDialog):
         form.addRow(_("Server address"), self.server)
         form.addRow(_("Enrolment code"), self.code)
         form.addRow(_("Name of this kit"), self.name)
+        form.addRow(_("Server fingerprint"), self.fingerprint)
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
         self.buttons.accepted.connect(self.submit)
         self.buttons.rejected.connect(self.reject)
@@ -47,9 +54,14 @@ class EnrolDialog(QDialog):
     def submit(self) -> None:
         from kit_app.sync.client import enrol
 
+        from kit_app.sync.trust import TrustError, check_url
+
         server, code, name = self.server.text().strip(), self.code.text().strip(), self.name.text().strip() or None
-        if not server.startswith(("http://", "https://")):
-            self.error.setText(_("The server address starts with https:// (or http:// on a test network)."))
+        fingerprint = self.fingerprint.text().strip() or None
+        try:
+            check_url(server)
+        except TrustError as exc:
+            self.error.setText(str(exc))
             return
         if not code:
             self.error.setText(_("Enter the enrolment code."))
@@ -61,7 +73,11 @@ class EnrolDialog(QDialog):
             self.buttons.setEnabled(True)
             self.error.setText(describe_error(exc))
 
-        self.runner.run(lambda: enrol(self.store, server, code, name), lambda _r: self.accept(), failed, io=True)
+        def done(res: dict) -> None:  # type: ignore[type-arg]
+            self.result = res
+            self.accept()
+
+        self.runner.run(lambda: enrol(self.store, server, code, name, fingerprint=fingerprint), done, failed, io=True)
 
 
 class SyncController(QObject):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -148,21 +149,40 @@ class Store:
         self.engine.dispose()
 
 
+def make_private(data_dir: Path, files: list[str] = ()) -> None:  # type: ignore[assignment]
+    """The data dir is the user's alone (0700) and so are the database's files (0600): a stolen or
+    shared laptop's other accounts read nothing of it. Nothing to do where POSIX modes do not
+    apply (Windows keeps a user's profile private by its ACLs)."""
+    if os.name != "posix":
+        return
+    try:
+        if data_dir.stat().st_mode & 0o077:
+            os.chmod(data_dir, 0o700)
+        for name in files:
+            p = data_dir / name
+            if p.exists() and p.stat().st_mode & 0o077:
+                os.chmod(p, 0o600)
+    except PermissionError:
+        log.warning("cannot make %s private: it belongs to another user", data_dir)
+
+
 def open_store(data_dir: Path, *, upgrade: bool = True) -> Store:
     """Open (creating if needed) the data dir and bring its schema up to date."""
     try:
-        data_dir.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
         raise KitError(
             _("Cannot create the data directory {path}: {reason}").format(
                 path=data_dir, reason=exc.strerror or exc
             )
         ) from exc
+    make_private(data_dir)
     store = Store(data_dir, make_engine(data_dir / DB_FILE))
     if upgrade:
         store.upgrade()
     if store.current_revision() is not None:
         store.ensure_kit_id()
+    make_private(data_dir, [DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"])
     if (data_dir / "forms").is_dir():  # document definitions pulled from the central server
         import forms.model
 

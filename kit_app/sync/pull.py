@@ -73,7 +73,9 @@ class Applier:
 
     def _officer(self, item: dict[str, Any], b: dict[str, Any]) -> None:
         row = self.s.scalar(select(Officer).where(Officer.cert_no == b["cert_no"]))
-        values = {"name": b["name"], "roles": b["roles"], "password_hash": b["password_hash"],
+        # the verifier for offline sign-in on this kit (its own salt: not what the server checks);
+        # none, and the officer cannot sign in here
+        values = {"name": b["name"], "roles": b["roles"], "password_hash": b.get("kit_verifier") or "",
                   "active": bool(b["active"]), "agency_id": self.agencies.get(b.get("agency_code") or "")}
         if row is None:
             self.s.add(Officer(id=b["id"], cert_no=b["cert_no"], origin_kit="central", **values))

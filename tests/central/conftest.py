@@ -43,8 +43,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 class Server:
     def __init__(self, url: str, storage: Path, port: int | None = None) -> None:
-        import uvicorn
-
         from central.app import create_app
         from central.migrate import upgrade
 
@@ -53,22 +51,37 @@ class Server:
         self.port = port or _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.app = create_app(url, storage)
-        self.server = uvicorn.Server(uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning"))
-        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.uvicorn = InThread(self.app, self.port)
 
     def __enter__(self) -> Server:
+        self.uvicorn.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.uvicorn.stop()
+        self.app.state.central.sessions.kw["bind"].dispose()
+
+
+class InThread:
+    """An ASGI app served by uvicorn on loopback, in a thread of the test process."""
+
+    def __init__(self, app: object, port: int) -> None:
+        import uvicorn
+
+        self.server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> None:
         self.thread.start()
         end = time.monotonic() + 10
         while not self.server.started:
             if time.monotonic() > end:
                 raise RuntimeError("the server did not start")
             time.sleep(0.02)
-        return self
 
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(10)
-        self.app.state.central.sessions.kw["bind"].dispose()
 
 
 @pytest.fixture

@@ -54,8 +54,8 @@ def test_refusals_name_the_reason(server, store: Store) -> None:  # type: ignore
     c.add_agency("45", "广西")
     with pytest.raises(SyncError, match="unknown enrolment code"):
         enrol(store, server.base, "AAAA-BBBB-CCCC-DDDD")
-    r = httpx.post(f"{server.base}/api/v1/enrol", json={"code": c.make_enrol_code("45")["code"], "kit_id": "k1",
-                                                       "public_key_pem": "not a key"})
+    r = httpx.post(f"{server.base}/api/v1/enrol", json={"code": c.make_enrol_code("45")["code"],
+                                                       "kit_id": store.kit_id, "public_key_pem": "not a key"})
     assert r.status_code == 400 and "PEM" in r.json()["detail"]
     with pytest.raises(SyncError, match="cannot reach"):
         enrol(store, "http://127.0.0.1:9", "AAAA-BBBB-CCCC-DDDD")

@@ -87,7 +87,7 @@ def test_pull_brings_what_the_kit_may_see(server, province, store: Store, tmp_pa
 
     res = pull(store)
     assert res["kinds"]["source"] == 1  # its county's source only
-    assert res["kinds"]["officer"] == 4  # its county's, the city's and the province's officers
+    assert res["kinds"]["officer"] == 2  # its county's officers only: no one else's verifier is on the kit
     assert res["kinds"]["number_block"] == 1 and res["kinds"]["assignment"] == 1 and res["kinds"]["form"] == 1
     with store.session() as s:
         names = {x.name for x in s.query(Source)}

@@ -15,6 +15,7 @@ import forms
 from central.service import Central
 from kit_app.db import Store
 from kit_app.evidence.service import EvidenceService
+from kit_app.ids import new_id
 from kit_app.services.cases import CaseService
 from kit_app.services.documents import DocumentService
 from kit_app.services.officers import OfficerService
@@ -82,12 +83,12 @@ def test_push_everything_once_with_receipts(server, kit) -> None:  # type: ignor
 
 def test_a_replayed_batch_changes_nothing(server, kit) -> None:  # type: ignore[no-untyped-def]
     store, *_ = kit
-    from kit_app.sync.client import _get, _next_batch
+    from kit_app.sync.client import _next_batch, auth_header
 
     batch = _next_batch(store)
     assert batch is not None
     body = {k: batch[k] for k in ("batch_id", "records", "custody")}
-    headers = {"Authorization": f"Bearer {_get(store, 'central_credential')}"}
+    headers = auth_header(store)
     first = httpx.post(f"{server.base}/api/v1/push", json=body, headers=headers).json()
     again = httpx.post(f"{server.base}/api/v1/push", json=body, headers=headers).json()
     assert not first["replayed"] and again["replayed"]
@@ -100,23 +101,24 @@ def test_a_replayed_batch_changes_nothing(server, kit) -> None:  # type: ignore[
 
 def test_a_broken_chain_is_refused_loudly(server, kit) -> None:  # type: ignore[no-untyped-def]
     store, *_ = kit
-    from kit_app.sync.client import _get, _next_batch
+    from kit_app.sync.client import _next_batch, auth_header
 
     batch = _next_batch(store)
-    headers = {"Authorization": f"Bearer {_get(store, 'central_credential')}"}
+    headers = auth_header(store)
     ev = dict(batch["custody"][1])
     assert "GXQX-001" in ev["body"]
     ev["body"] = ev["body"].replace("GXQX-001", "GXQX-999")  # altered after signing
+    records = batch["records"]
     r = httpx.post(f"{server.base}/api/v1/push", headers=headers,
-                   json={"batch_id": "b-altered", "records": [], "custody": [batch["custody"][0], ev]})
+                   json={"batch_id": new_id(), "records": records, "custody": [batch["custody"][0], ev]})
     assert r.status_code == 409 and "broken at event 2: its hash does not match its content" in r.json()["detail"]
     r = httpx.post(f"{server.base}/api/v1/push", headers=headers,
-                   json={"batch_id": "b-gap", "records": [], "custody": [batch["custody"][1]]})
+                   json={"batch_id": new_id(), "records": records, "custody": [batch["custody"][1]]})
     assert r.status_code == 409 and "event 1 is missing" in r.json()["detail"]
     forged = dict(batch["custody"][0])
     forged["signature"] = batch["custody"][1]["signature"]
     r = httpx.post(f"{server.base}/api/v1/push", headers=headers,
-                   json={"batch_id": "b-forged", "records": [], "custody": [forged]})
+                   json={"batch_id": new_id(), "records": records, "custody": [forged]})
     assert r.status_code == 409 and "signature is not the kit's" in r.json()["detail"]
     assert json.loads(central_cli(server, "received").stdout)[0]["custody_events"] == 0  # nothing half-taken
     assert push(store)["custody_events"] == 3  # the genuine chain goes through

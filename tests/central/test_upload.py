@@ -14,7 +14,7 @@ from kit_app.db import Store
 from kit_app.evidence.service import EvidenceService
 from kit_app.services.cases import CaseService
 from kit_app.services.officers import OfficerService
-from kit_app.sync.client import _get, enrol, upload
+from kit_app.sync.client import auth_header, enrol, upload
 
 
 @pytest.fixture
@@ -34,7 +34,7 @@ def kit(server, demo_store: Store, tmp_path: Path):  # type: ignore[no-untyped-d
 def test_upload_in_chunks_and_resume_after_a_cut(server, kit) -> None:  # type: ignore[no-untyped-def]
     store, sha, video = kit
     data = video.read_bytes()
-    headers = {"Authorization": f"Bearer {_get(store, 'central_credential')}"}
+    headers = auth_header(store)
     mb = 1024 * 1024
     # the connection drops after two chunks: the server keeps what it acknowledged
     for off in (0, mb):
@@ -55,14 +55,14 @@ def test_upload_in_chunks_and_resume_after_a_cut(server, kit) -> None:  # type: 
 
 def test_wrong_bytes_are_not_kept(server, kit) -> None:  # type: ignore[no-untyped-def]
     store, sha, video = kit
-    headers = {"Authorization": f"Bearer {_get(store, 'central_credential')}"}
+    headers = auth_header(store)
     bad = b"not the evidence"
     r = httpx.put(f"{server.base}/api/v1/blobs/{sha}", params={"offset": 0, "size": len(bad)}, content=bad,
                   headers=headers)
     assert r.status_code == 422 and "SHA-256" in r.json()["detail"]
     assert not server.app.state.blobs.has(sha)
     state = httpx.get(f"{server.base}/api/v1/blobs/{sha}", headers=headers).json()
-    assert state == {"sha256": sha, "stored": False, "offset": 0}  # the bad part was dropped
+    assert state["offset"] == 0 and "stored" not in state  # the bad part was dropped
     assert httpx.get(f"{server.base}/api/v1/blobs/{sha}").status_code == 401
     assert upload(store)["blobs"] == 1
 
@@ -97,7 +97,7 @@ def test_small_originals_travel_in_bundles(server, kit, tmp_path: Path) -> None:
         sha = hashlib.sha256(p.read_bytes()).hexdigest()
         assert blobs.path(sha).read_bytes() == p.read_bytes()
     # a bundle whose bytes do not match its manifest: refused per blob, nothing kept
-    headers = {"Authorization": f"Bearer {_get(store, 'central_credential')}"}
+    headers = auth_header(store)
     fake = "0" * 64
     r = httpx.post(f"{server.base}/api/v1/blobs", headers=headers,
                    content=b'[{"sha256": "%s", "size": 3}]\nabc' % fake.encode())

@@ -39,8 +39,14 @@ def test_enrol_then_sync_from_the_app(qtbot: QtBot, services: Services, runner: 
         dlg.submit()
         qtbot.waitUntil(lambda: "unknown enrolment code" in dlg.error.text(), timeout=5000)
         dlg.code.setText(code)
+        dlg.fingerprint.setText("0000 0000 0000 0000 0000 0000 0000 0000")  # not the server's: stop
+        dlg.submit()
+        qtbot.waitUntil(lambda: "not the server the administrator meant" in dlg.error.text(), timeout=5000)
+        fp = srv.app.state.signer.fingerprint()
+        dlg.fingerprint.setText(fp.upper())  # as read over the phone
         with qtbot.waitSignal(dlg.accepted, timeout=5000):
             dlg.submit()
+        assert dlg.result is not None and dlg.result["server_fingerprint"] == fp
         w.sync.refresh()
         qtbot.waitUntil(lambda: w.sync_status.text().startswith("Sync: ") and "waiting" in w.sync_status.text(),
                         timeout=5000)
