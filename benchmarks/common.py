@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -53,8 +54,10 @@ def central_server(url: str, storage: Path) -> Iterator[tuple[subprocess.Popen[b
 
     port = _free_port()
     exe = Path(sys.executable).with_name("kit-central")
+    log = open(os.environ.get("KIT_BENCH_SERVER_LOG") or os.devnull, "wb")  # the server's log, if asked for
     server = subprocess.Popen([str(exe), "--db", url, "serve", "--storage", str(storage), "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                              stdout=subprocess.DEVNULL, stderr=log)
+    log.close()
     try:
         for _ in range(300):
             try:

@@ -12,7 +12,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from central.db import (
@@ -145,7 +145,13 @@ class Central:
                 raise CentralError(_('this enrolment code has expired'), 403)
             if s.get(Kit, kit_id) is not None:
                 raise CentralError(_("kit {kit_id} is enrolled already").format(kit_id=kit_id), 409)
-            row.used_at, row.used_by_kit = now, kit_id
+            # claimed in one statement: of two kits using the code at once, one gets it (SQLite has no
+            # row locks, and a read-then-write would let both through)
+            claimed = s.execute(update(EnrolCode).where(EnrolCode.code_hash == row.code_hash,
+                                                         EnrolCode.used_at.is_(None))
+                                .values(used_at=now, used_by_kit=kit_id)).rowcount
+            if claimed != 1:
+                raise CentralError(_('this enrolment code has been used already'), 403)
             s.add(Kit(id=kit_id, agency_code=row.agency_code, public_key_pem=public_key_pem,
                       credential_hash=_sha(credential), name=name, enrolled_at=now,
                       credential_expires_at=now + CREDENTIAL_LIFETIME))
@@ -332,14 +338,17 @@ from kit_app.sync.trust import content_sha256  # noqa: E402 - what a receipt nam
 
 
 def next_seq(s: Session) -> int:
-    """The next server sequence number; the row stays locked until the transaction ends."""
-    row = s.get(Sequence, "server", with_for_update=True)
-    if row is None:
-        row = Sequence(name="server", value=0)
-        s.add(row)
-    row.value += 1
-    s.flush()
-    return row.value
+    """The next server sequence number. One UPDATE … RETURNING: the increment and the read are one
+    statement, which takes the row's lock (PostgreSQL) or the database's write lock (SQLite) until
+    the transaction ends — so concurrent transactions never draw the same number, and numbers
+    become visible in order."""
+    got = s.execute(update(Sequence).where(Sequence.name == "server").values(value=Sequence.value + 1)
+                    .returning(Sequence.value)).scalar()
+    if got is None:  # a database made before the row was created by the migration
+        s.add(Sequence(name="server", value=1))
+        s.flush()
+        return 1
+    return int(got)
 
 
 def _not_yours(what: str, rid: str) -> CentralError:
@@ -379,8 +388,10 @@ class Push:
             kit = s.get(Kit, kit_id)
             if kit is None:
                 raise CentralError(_('unknown kit'), 401)
-            counts = self._records(s, kit, records, now, batch_seq := next_seq(s))
-            first, last = self._custody(s, kit, custody, now)
+            batch_seq = next_seq(s)
+            known = self._known(s, records, custody)
+            counts = self._records(s, kit, records, now, batch_seq, known)
+            first, last = self._custody(s, kit, custody, now, known)
             receipt = {"batch_id": batch_id, "kit_id": kit_id, "server_seq": batch_seq,
                        "received_at": now.isoformat(), "records": counts, "custody": {"from": first, "to": last},
                        "content_sha256": digest}
@@ -389,7 +400,8 @@ class Push:
                         signature=signature, received_at=now))
             return receipt | {"signature": signature, "replayed": False}
 
-    def _custody(self, s: Session, kit: Kit, events: list[dict[str, Any]], now: Any) -> tuple[int | None, int | None]:
+    def _custody(self, s: Session, kit: Kit, events: list[dict[str, Any]], now: Any,
+                 known: dict[tuple[str, str], Record]) -> tuple[int | None, int | None]:
         from kit_app.evidence.custody import GENESIS
         from kit_app.evidence.keys import verifier
 
@@ -428,7 +440,7 @@ class Push:
                 raise CentralError(_("custody chain of kit {kit} broken at event {seq}: {problem}").format(
                     kit=kit.id, seq=seq, problem=problem), 409)
             assert b is not None
-            item = s.get(Record, ("evidence", b.evidence_id))
+            item = known.get(("evidence", b.evidence_id))
             if item is None or item.kit_id != kit.id or item.case_id != b.case_id:
                 # pushed before its evidence record, or naming another kit's item or case
                 raise CentralError(_("refused: custody event {seq} names an evidence item this kit has not pushed "
@@ -442,14 +454,37 @@ class Push:
         s.flush()
         return first, last
 
-    def _may_write_case(self, s: Session, kit: Kit, case_id: str) -> bool:
+    @staticmethod
+    def _known(s: Session, records: list[dict[str, Any]], custody: list[dict[str, Any]]) -> dict[tuple[str, str], Record]:
+        """The stored records a batch names (its own ids, their cases, the items its custody
+        events name), fetched in a few queries rather than one per record."""
+        wanted: dict[str, set[str]] = {"case": set(), "evidence": set(), "document": set()}
+        for r in records:
+            wanted[r["entity"]].add(r["id"])
+            if r["entity"] != "case":
+                wanted["case"].add(r["body"]["case_id"])
+        for ev in custody:
+            try:
+                wanted["evidence"].add(str(json.loads(ev["body"]).get("evidence_id")))
+            except (ValueError, AttributeError):
+                continue  # refused with its reason when the chain is checked
+        known: dict[tuple[str, str], Record] = {}
+        for entity, ids in wanted.items():
+            ids_list = sorted(ids)
+            for i in range(0, len(ids_list), 500):
+                for rec in s.scalars(select(Record).where(Record.entity == entity, Record.id.in_(ids_list[i:i + 500]))):
+                    known[(entity, rec.id)] = rec
+        return known
+
+    def _may_write_case(self, s: Session, kit: Kit, case_id: str, known: dict[tuple[str, str], Record]) -> bool:
         """A case this kit pushed, or one the server assigned to a scope the kit sees."""
-        rec = s.get(Record, ("case", case_id))
+        rec = known.get(("case", case_id))
         if rec is not None and rec.kit_id == kit.id:
             return True
         return rec is not None and _assigned_to(s, kit, case_id)
 
-    def _records(self, s: Session, kit: Kit, records: list[dict[str, Any]], now: Any, seq: int) -> dict[str, int]:
+    def _records(self, s: Session, kit: Kit, records: list[dict[str, Any]], now: Any, seq: int,
+                 known: dict[tuple[str, str], Record]) -> dict[str, int]:
         """Upsert records by the conflict rules (kit_app.sync.conflicts, docs/sync.md). A case
         belongs to the agency it names when that lies within the kit's; its evidence and documents
         to the case's agency. A kit writes only what is its own: cases it pushed (or that were
@@ -463,7 +498,7 @@ class Push:
             version = int(r.get("row_version") or 1)
             incoming = dict(r["body"]) | {"row_version": version}
             case_id = incoming["case_id"] if entity != "case" else rid
-            old = s.get(Record, (entity, rid))
+            old = known.get((entity, rid))
             if entity == "case":
                 if old is not None and old.kit_id != kit.id:
                     if _assigned_to(s, kit, rid):  # another kit of the agency took the task first
@@ -473,16 +508,17 @@ class Push:
                 named = incoming.get("agency_code")
                 agency = scope(named) if named and within(kit.agency_code, named) else scope(kit.agency_code)
             else:
-                if not self._may_write_case(s, kit, case_id):
+                if not self._may_write_case(s, kit, case_id, known):
                     raise _not_yours(_("case"), case_id)
                 if old is not None and (old.kit_id != kit.id or old.case_id != case_id):
                     raise _not_yours({"evidence": _("evidence item"), "document": _("document")}[entity], rid)
-                agency = s.get(Record, ("case", case_id)).agency_code  # type: ignore[union-attr]
+                agency = known[("case", case_id)].agency_code
             if old is None:
-                s.add(Record(entity=entity, id=rid, kit_id=kit.id, agency_code=agency, case_id=case_id,
+                rec = Record(entity=entity, id=rid, kit_id=kit.id, agency_code=agency, case_id=case_id,
                              row_version=version, body=canonical(incoming).decode(), received_at=now,
-                             server_seq=seq))
-                s.flush()
+                             server_seq=seq)
+                s.add(rec)
+                known[(entity, rid)] = rec
                 counts["new"] += 1
                 continue
             held = json.loads(old.body) | {"row_version": old.row_version}
@@ -504,6 +540,7 @@ class Push:
                 old.body, old.row_version = body, max(version, old.row_version)
                 old.received_at, old.server_seq, old.agency_code = now, seq, agency
                 counts["updated"] += 1
+        s.flush()
         return counts
 
     def blob_receipt(self, kit_id: str, sha: str, size: int) -> dict[str, Any]:
@@ -590,17 +627,17 @@ class BlobStore:
     would implement with multipart uploads."""
 
     def __init__(self, root: Path) -> None:
-        self.root = root
         (root / "objects").mkdir(parents=True, exist_ok=True)
         (root / "incoming").mkdir(parents=True, exist_ok=True)
+        self.root = root.resolve()
 
     def _inside(self, *parts: str) -> Path:
         """A path under the store's root from validated components (an identifier never becomes a
-        path unchecked), and checked to stay there."""
-        p = self.root.joinpath(*parts)
-        if not p.resolve().is_relative_to(self.root.resolve()):
+        path unchecked), and checked to stay there (lexically: no component may be '..' or
+        absolute; the store's own directories are not links)."""
+        if any(not p or p in (".", "..") or "/" in p or "\\" in p or "\x00" in p for p in parts):
             raise CentralError(_("refused: a path outside the evidence store"), 422)
-        return p
+        return self.root.joinpath(*parts)
 
     def path(self, sha: str) -> Path:
         return self._inside("objects", valid_sha256(sha)[:2], sha)
@@ -661,8 +698,6 @@ class BlobStore:
 
     @staticmethod
     def _account(central: Central, kit_id: str, n: int) -> None:
-        from sqlalchemy import update
-
         if n:
             with central.sessions.begin() as s:
                 s.execute(update(Kit).where(Kit.id == kit_id).values(stored_bytes=Kit.stored_bytes + n))
@@ -697,13 +732,15 @@ class BlobStore:
         tmpdir = self._inside("incoming", "_bundles")
         tmpdir.mkdir(parents=True, exist_ok=True)
         added = 0
+        seen: set[str] = set()
         for sha, data in items:
             if hashlib.sha256(data).hexdigest() != valid_sha256(sha):
                 results.append(f"the bytes sent do not have the SHA-256 {sha}")
                 continue
             results.append(None)
-            if self.has(sha) or any(dest == self.path(sha) for _t, dest in staged):
+            if sha in seen or self.has(sha):
                 continue
+            seen.add(sha)
             tmp = tmpdir / f"{sha}.{secrets.token_hex(4)}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
             try:
@@ -1015,9 +1052,14 @@ class Officers:
                 s.add(OfficerToken(token_hash=_sha(token), officer_id=o.id, created_at=now,
                                    expires_at=now + TOKEN_LIFETIME))
                 return {"token": token, "expires_at": (now + TOKEN_LIFETIME).isoformat()} | _officer(o)
-            o.failed_logins += 1  # committed when the block ends: the count survives the refusal
-            if o.failed_logins >= MAX_FAILURES:
-                o.failed_logins, o.locked_until = 0, now + LOCKOUT
+            # counted in one statement (parallel guesses must not lose counts), committed when the
+            # block ends: the count survives the refusal
+            count = s.execute(update(Officer).where(Officer.id == o.id)
+                              .values(failed_logins=Officer.failed_logins + 1)
+                              .returning(Officer.failed_logins)).scalar()
+            if count is not None and count >= MAX_FAILURES:
+                s.execute(update(Officer).where(Officer.id == o.id).values(failed_logins=0,
+                                                                           locked_until=now + LOCKOUT))
         raise refused
 
     def logout(self, token: str) -> None:

@@ -146,3 +146,4 @@ def test_push_cut_off_is_finished_later(db_url: str, tmp_path: Path, demo_store:
         k = json.loads(subprocess.run([str(Path(sys.executable).with_name("kit-central")), "--db", db_url, "--json",
                                        "received"], capture_output=True, text=True).stdout)[0]
         assert k["custody_events"] == 2 and k["records"] == {"case": 1, "evidence": 1}
+

@@ -270,6 +270,7 @@ def test_a_fake_server_that_stores_nothing_cannot_pass_for_the_real_one(server, 
         with pytest.raises(TrustError, match="another batch"):
             push(a)
     assert not status(a)["synced"]
+    verified(server)
 
 
 def test_a_forged_blob_receipt_is_not_kept(server, province: Central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -304,6 +305,7 @@ def test_a_forged_blob_receipt_is_not_kept(server, province: Central, tmp_path: 
     with a.engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT count(*) FROM sync_blobs").scalar() == 0
     assert status(a)["originals"] >= 1
+    verified(server)
 
 
 def test_enrolment_pins_the_key_the_administrator_named(server, province: Central, store: Store,  # type: ignore[no-untyped-def]
@@ -519,6 +521,7 @@ def test_officer_accounts(server, province: Central) -> None:  # type: ignore[no
     hdr = {"Authorization": f"Bearer {tok}"}
     assert httpx.post(f"{server.base}{API}/logout", headers=hdr).status_code == 200
     assert httpx.get(f"{server.base}{API}/me", headers=hdr).status_code == 401
+    verified(server)
 
 
 def test_an_unknown_certificate_number_costs_what_a_wrong_password_does(server, province: Central) -> None:  # type: ignore[no-untyped-def]
@@ -610,6 +613,7 @@ def test_credentials_expire_and_are_renewed_during_sync(server, province: Centra
     with province.sessions.begin() as s:
         s.get(Kit, a.kit_id).credential_expires_at = utcnow() - timedelta(seconds=1)
     assert httpx.get(f"{server.base}{API}/kit", headers=second).status_code == 401
+    verified(server)
 
 
 # ---------------------------------------------------------------- 9. a stolen kit gives away little
@@ -744,6 +748,7 @@ def test_stale_uploads_expire_and_a_kit_has_a_quota(server, province: Central, s
     assert r.json()["stored"]
     with province.sessions() as s:
         assert s.get(Kit, store.kit_id).stored_bytes == 5000
+    verified(server)
 
 
 def test_a_receipt_only_for_a_kit_that_holds_the_bytes(server, province: Central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -770,6 +775,7 @@ def test_a_receipt_only_for_a_kit_that_holds_the_bytes(server, province: Central
     got = httpx.post(f"{server.base}{API}/blobs/{sha}/proof", headers=auth_header(b),
                      json={"challenge": state["challenge"], "proof": proof, "size": len(data)}).json()
     assert got["stored"] and got["receipt"]["kit_id"] == b.kit_id and got["receipt"]["size"] == len(data)
+    verified(server)
 
 
 def test_a_batch_id_reused_for_other_content_is_refused(server, province: Central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -787,4 +793,59 @@ def test_a_batch_id_reused_for_other_content_is_refused(server, province: Centra
     r2 = httpx.post(f"{server.base}{API}/push", json={"batch_id": batch["batch_id"], "records": [], "custody": []},
                     headers=auth_header(b))
     assert r2.status_code == 409 and r2.json()["detail"] == r.json()["detail"]
+    verified(server)
+
+
+def test_an_assigned_case_is_open_to_the_kits_of_its_agency_only(server, province: Central, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    a = new_kit(server, province, tmp_path / "qingxiu1", "450103")
+    b = new_kit(server, province, tmp_path / "qingxiu2", "450103")
+    far = new_kit(server, province, tmp_path / "chengzhong", "450202")
+    task = province.assign_case(agency="450103", title="群众举报", party_name="青秀区绿源化工有限公司",
+                                officers=["45010320231"])
+    for kit in (a, b):
+        assert sync(kit)["status"]["synced"]  # both opened the task as a case and pushed it
+    li = OfficerService(b).login("45010320231", PW)
+    EvidenceService(b).add_physical(task["id"], li, seal_no="QX-7", description="雨水排口水样")
+    assert sync(b)["status"]["synced"]  # the second kit of the agency adds its own item to the task
+    with province.sessions() as s:
+        items = s.query(Record).filter_by(entity="evidence", case_id=task["id"]).all()
+        assert [i.kit_id for i in items] == [b.kit_id]
+        assert s.get(Record, ("case", task["id"])).kit_id == a.kit_id  # the first to push holds the case
+    # a kit of another county cannot write into it
+    with b.session() as s:
+        snap = client._snapshot(s, "evidence", items[0].id)
+    snap = dict(snap, id=new_id(), body=dict(snap["body"]))
+    snap["body"]["id"] = snap["id"]
+    r = httpx.post(f"{server.base}{API}/push", headers=auth_header(far),
+                   json={"batch_id": new_id(), "records": [snap], "custody": []})
+    assert r.status_code == 403
+    verified(server)
+
+
+def test_concurrent_requests_never_share_a_number_or_a_code(server, province: Central) -> None:  # type: ignore[no-untyped-def]
+    """SQLite has no row locks: a read-then-write would let two requests draw the same sequence
+    number, use a one-time code twice or lose failed sign-in counts."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.helpers.kits import synthetic_kit
+
+    kits = [synthetic_kit(i) for i in range(24)]
+    codes = [province.make_enrol_code("450103")["code"] for _ in kits]
+    with ThreadPoolExecutor(12) as pool:
+        enrolled = list(pool.map(lambda kc: httpx.post(f"{server.base}{API}/enrol", timeout=60, json={
+            "code": kc[1], "kit_id": kc[0]["kit_id"], "public_key_pem": kc[0]["pem"]}), zip(kits, codes)))
+        assert [r.status_code for r in enrolled] == [201] * len(kits)
+        pushed = list(pool.map(lambda kr: httpx.post(f"{server.base}{API}/push", json=kr[0]["batch"], timeout=60,
+                                                     headers={"Authorization": f"Bearer {kr[1].json()['credential']}"}),
+                               zip(kits, enrolled)))
+        assert [r.status_code for r in pushed] == [200] * len(kits)
+        assert len({r.json()["server_seq"] for r in pushed}) == len(kits)
+        one = province.make_enrol_code("450103")["code"]
+        spare = [synthetic_kit(100 + i) for i in range(8)]
+        raced = list(pool.map(lambda k: httpx.post(f"{server.base}{API}/enrol", timeout=60, json={
+            "code": one, "kit_id": k["kit_id"], "public_key_pem": k["pem"]}).status_code, spare))
+        assert sorted(raced) == [201] + [403] * 7
+        list(pool.map(lambda _i: _login(server, "45010320231", "wrong-pass"), range(10)))
+    with province.sessions() as s:
+        assert s.query(Officer).filter_by(cert_no="45010320231").one().locked_until is not None
     verified(server)

@@ -21,6 +21,8 @@ depends_on = None
 
 def upgrade() -> None:
     conn = op.get_bind()
+    if conn.execute(sa.text("SELECT count(*) FROM server_sequence WHERE name = 'server'")).scalar() == 0:
+        conn.execute(sa.text("INSERT INTO server_sequence (name, value) VALUES ('server', 0)"))
     if conn.execute(sa.text("SELECT count(*) FROM officers WHERE agency_code IS NULL")).scalar():
         # an officer without an agency saw the whole province: they now belong to the province
         root = conn.execute(sa.text("SELECT code FROM agencies WHERE parent_code IS NULL ORDER BY code")).scalar()
