@@ -55,7 +55,8 @@ def central_server(url: str, storage: Path) -> Iterator[tuple[subprocess.Popen[b
     port = _free_port()
     exe = Path(sys.executable).with_name("kit-central")
     log = open(os.environ.get("KIT_BENCH_SERVER_LOG") or os.devnull, "wb")  # the server's log, if asked for
-    server = subprocess.Popen([str(exe), "--db", url, "serve", "--storage", str(storage), "--port", str(port)],
+    server = subprocess.Popen([str(exe), "--db", url, "--signing-key", str(storage.parent / "signing-key.pem"),
+                               "serve", "--storage", str(storage), "--port", str(port)],
                               stdout=subprocess.DEVNULL, stderr=log)
     log.close()
     try:

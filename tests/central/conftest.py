@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from uuid import uuid4
 
+import httpx
 import pytest
 
 PG = os.environ.get("KIT_TEST_PG_URL")  # e.g. postgresql+psycopg://postgres@127.0.0.1:55432/postgres
@@ -98,3 +101,32 @@ def _shipped_definitions_only() -> Iterator[None]:
     yield
     forms.model.EXTRA_DIRS.clear()
     forms.model.definitions.cache_clear()
+
+
+class ServerProcess:
+    """``kit-central serve`` in its own process: it can be killed like a real one."""
+
+    def __init__(self, db_url: str, storage: Path) -> None:
+        self.db_url, self.storage, self.port = db_url, storage, _free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen([str(Path(sys.executable).with_name("kit-central")), "--db", self.db_url, "--signing-key",
+                                      str(self.storage.parent / "signing-key.pem"), "serve", "--storage",
+                                      str(self.storage), "--port", str(self.port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                if httpx.get(f"{self.base}/api/v1/health", timeout=1).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("kit-central serve did not start")
+
+    def kill(self) -> None:
+        if self.proc is not None:
+            self.proc.kill()
+            self.proc.wait(10)
+            self.proc = None

@@ -33,38 +33,10 @@ from kit_app.services.documents import DocumentService
 from kit_app.services.officers import OfficerService
 from kit_app.sync import client
 from kit_app.sync.client import SyncError, _snapshot, enrol, sync
-from tests.central.conftest import _free_port
+from tests.central.conftest import ServerProcess
 from tests.helpers.faultproxy import Fault, FaultProxy
 
 BIN = Path(sys.executable).parent
-
-
-class ServerProcess:
-    """``kit-central serve`` in its own process: it can be killed like a real one."""
-
-    def __init__(self, db_url: str, storage: Path) -> None:
-        self.db_url, self.storage, self.port = db_url, storage, _free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen([str(BIN / "kit-central"), "--db", self.db_url, "serve", "--storage",
-                                      str(self.storage), "--port", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        end = time.monotonic() + 30
-        while time.monotonic() < end:
-            try:
-                if httpx.get(f"{self.base}/api/v1/health", timeout=1).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                time.sleep(0.1)
-        raise RuntimeError("kit-central serve did not start")
-
-    def kill(self) -> None:
-        if self.proc is not None:
-            self.proc.kill()
-            self.proc.wait(10)
-            self.proc = None
 
 
 @pytest.fixture
