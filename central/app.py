@@ -224,7 +224,7 @@ def create_app(db_url: str, storage: Path | None = None, signing_key: Path | Non
     upload_body = {"requestBody": {"required": True, "content": {
         "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}}
 
-    @app.put(f"{API}/blobs/{{sha}}", responses=_errors(*AUTH, 409, 413), openapi_extra=upload_body)
+    @app.put(f"{API}/blobs/{{sha}}", responses=_errors(*AUTH, 409, 413, 503, 507), openapi_extra=upload_body)
     async def blob_chunk(sha: Sha, request: Request, offset: Offset, size: Offset, k: Kit) -> dict[str, Any]:
         """Append a chunk at ``offset`` of a blob of ``size`` bytes (at most 16 MB a chunk, never
         past ``size``); the last chunk completes it and the server checks its SHA-256 before
@@ -252,7 +252,7 @@ def create_app(db_url: str, storage: Path | None = None, signing_key: Path | Non
         "type": "string", "format": "binary",
         "description": "a line of JSON [{sha256, size}, ...], then the files' bytes back to back"}}}}}
 
-    @app.post(f"{API}/blobs", responses=_errors(*AUTH, 413), openapi_extra=bundle_body)
+    @app.post(f"{API}/blobs", responses=_errors(*AUTH, 413, 503, 507), openapi_extra=bundle_body)
     async def blob_bundle(request: Request, k: Kit) -> dict[str, Any]:
         """Many small blobs in one request (at most 16 MB): a first line of JSON
         ``[{"sha256": ..., "size": ...}, ...]``, then their bytes back to back. Each is checked

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-import hashlib
+import contextlib
 import functools
+import hashlib
 import json
+import logging
 import os
 import re
 import secrets
@@ -31,6 +33,7 @@ from central.db import (
 from central.schemas import SHA256_PATTERN, UUID_PATTERN, CustodyBody
 from central.signing import Signer
 from kit_app.services.officers import hash_password
+from kit_app.storage import is_full, write_all
 from kit_app.timeutil import utcnow
 from kit_app.i18n import _
 
@@ -712,15 +715,20 @@ class BlobStore:
                 sha=sha[:12], have=have, offset=offset), 409)
         n = 0
         with p.open("ab") as fh:
-            for chunk in chunks:
-                n += len(chunk)
-                if n > CHUNK_LIMIT:
+            try:
+                for chunk in chunks:
+                    n += len(chunk)
+                    if n > CHUNK_LIMIT:
+                        fh.truncate(have)
+                        raise CentralError(_("a chunk may not exceed {CHUNK_LIMIT} bytes").format(
+                            CHUNK_LIMIT=CHUNK_LIMIT), 413)
+                    fh.write(chunk)
+                fh.flush()
+                os.fsync(fh.fileno())
+            except OSError as exc:  # nothing of this chunk counts: the upload goes on from `have`
+                with contextlib.suppress(OSError):
                     fh.truncate(have)
-                    raise CentralError(_("a chunk may not exceed {CHUNK_LIMIT} bytes").format(
-                        CHUNK_LIMIT=CHUNK_LIMIT), 413)
-                fh.write(chunk)
-            fh.flush()
-            os.fsync(fh.fileno())
+                raise _storage_error(exc) from exc
         return have + n
 
     def put_many(self, items: list[tuple[str, bytes]], central: Central | None = None,
@@ -744,8 +752,13 @@ class BlobStore:
             tmp = tmpdir / f"{sha}.{secrets.token_hex(4)}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
             try:
-                os.write(fd, data)
+                write_all(fd, data)  # every byte, or an error (os.write alone may write short)
                 os.fsync(fd)
+            except OSError as exc:
+                tmp.unlink(missing_ok=True)
+                for staged_tmp, _dest in staged:
+                    staged_tmp.unlink(missing_ok=True)
+                raise _storage_error(exc) from exc
             finally:
                 os.close(fd)
             staged.append((tmp, self.path(sha)))
@@ -818,6 +831,16 @@ class BlobStore:
             if h.hexdigest() != p.name:
                 bad.append({"sha256": p.name, "problem": f"its content hashes to {h.hexdigest()}"})
         return {"blobs_checked": checked, "bytes_checked": size, "problems": bad}
+
+
+def _storage_error(exc: OSError) -> CentralError:
+    """The server's disk refused a write: a named condition for the kit (it retries later)."""
+    logging.getLogger("central.storage").error("evidence storage: %s", exc)
+    if is_full(exc):
+        return CentralError(_("the central server's evidence storage is full: the kit keeps its originals and "
+                              "sends them at a later sync (the server's log records it for its administrator)"), 507)
+    return CentralError(_("the central server cannot write its evidence storage now ({reason}): the kit sends the "
+                          "originals at a later sync").format(reason=exc.strerror or exc), 503)
 
 
 def _assigned_to(s: Session, kit: Kit, case_id: str) -> bool:

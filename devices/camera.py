@@ -21,6 +21,7 @@ import numpy as np
 from kit_app.errors import KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
+from kit_app.storage import RESERVE, free_bytes, require_space
 
 
 class CaptureError(KitError):
@@ -36,6 +37,12 @@ class Clip:
     height: int
     fps: float
     started_at: datetime
+    cut_short: bool = False  # recording stopped because the disk was nearly full
+
+
+# A clip is written, then copied into the evidence store: it needs its room twice. Refuse to start
+# without this much; stop writing frames (and keep what was recorded) when less is left.
+CLIP_HEADROOM = 200 * 1024 * 1024
 
 
 def _rational(v: float, den: int = 10000) -> tuple[int, int]:
@@ -118,11 +125,23 @@ class CameraTap:
             self._times.append(now)
             if len(self._times) > 30:
                 del self._times[0]
-            if self._writer is not None and self._clip is not None:
+            if self._writer is not None and self._clip is not None and not self._clip.cut_short:
                 h, w = frame.shape[:2]
                 if (w, h) == (self._clip.width, self._clip.height):
+                    if self._clip.frames % 25 == 0 and self._room_left(self._clip) is False:
+                        self._clip.cut_short = True  # the recording so far is kept, nothing more written
+                        return
                     self._writer.write(frame)
                     self._clip.frames += 1
+
+    @staticmethod
+    def _room_left(clip: Clip) -> bool:
+        """Whether the disk can still take more of the clip and its copy into the store."""
+        try:
+            written = clip.path.stat().st_size
+        except OSError:
+            written = 0
+        return free_bytes(clip.path.parent) > RESERVE + written + 8 * 1024 * 1024
 
     def latest(self, max_age: float = 2.0) -> np.ndarray | None:
         with self._lock:
@@ -138,6 +157,7 @@ class CameraTap:
             raise CaptureError(_("the camera has no current picture (is it connected?)"))
         data = jpeg_with_exif(frame, when, make=make, model=model, serial=serial, gps=gps)
         directory.mkdir(parents=True, exist_ok=True)
+        require_space(directory, 2 * len(data))  # the still, and its copy into the store
         path = directory / f"capture-{new_id()}.jpg"
         path.write_bytes(data)
         return path
@@ -156,6 +176,7 @@ class CameraTap:
         h, w = frame.shape[:2]
         fps = float(min(max(round(self.fps or 25.0), 1), 60))  # MPEG-4 wants a sane time base
         directory.mkdir(parents=True, exist_ok=True)
+        require_space(directory, CLIP_HEADROOM)  # refused before it starts
         with self._lock:
             if self._clip is not None:
                 raise CaptureError(_("a clip is already being recorded"))

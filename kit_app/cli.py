@@ -643,8 +643,10 @@ def cmd_verify(store: Store, args: argparse.Namespace) -> int:
             where = p.evidence_id or (f"#{p.seq}" if p.seq else "")
             print(f"  {p.kind}: {where} {p.detail}")
         print(_("All evidence and custody records verify.") if rep.ok else _("VERIFICATION FAILED."))
+        if store.read_only:
+            print(_("The data directory is read-only: the verification checkpoint was not updated."))
 
-    _emit(args, rep.as_dict(), human)
+    _emit(args, rep.as_dict() | {"read_only": store.read_only}, human)
     return EXIT_OK if rep.ok else EXIT_FAIL
 
 
@@ -1005,7 +1007,13 @@ def main(
         return _fail(args, str(exc), exc.exit_code)
     except KeyboardInterrupt:
         return _fail(args, _("interrupted"), EXIT_FAIL)
-    except Exception as exc:  # a bug: log the traceback, show a calm message
+    except Exception as exc:  # a full or read-only disk is named; anything else is a bug
+        from kit_app.storage import DiskFull, explain
+
+        if (named := explain(exc, data_dir)) is not None:
+            if store is not None and store.full:  # opened read-only because the disk is full
+                named = DiskFull(data_dir)
+            return _fail(args, str(named), named.exit_code)
         log.exception("unexpected error in %s", args.command)
         return _fail(
             args,

@@ -26,6 +26,25 @@ def resolve_data_dir(arg: str | None, demo: bool = False) -> Path:
     return base / "demo" if demo else base
 
 
+class _QuietFileHandler(logging.handlers.RotatingFileHandler):
+    """The log file: when it cannot be written (a full or read-only disk) it stops trying,
+    quietly — the log never breaks the program, and never prints a traceback for it."""
+
+    def handleError(self, record: logging.LogRecord) -> None:  # noqa: N802 - logging's name
+        self.failed = True
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not getattr(self, "failed", False):
+            super().emit(record)
+
+
+class _Brief(logging.Formatter):
+    """What reaches the terminal: the message, never a traceback (that goes to the log file)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return f"{record.levelname}: {record.getMessage()}"
+
+
 def setup_logging(data_dir: Path | None, verbose: bool = False) -> None:
     root = logging.getLogger()
     if getattr(root, "_kit_configured", False):
@@ -34,15 +53,13 @@ def setup_logging(data_dir: Path | None, verbose: bool = False) -> None:
     fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     stderr = logging.StreamHandler()
     stderr.setLevel(logging.DEBUG if verbose else logging.ERROR)
-    stderr.setFormatter(fmt)
+    stderr.setFormatter(fmt if verbose else _Brief())
     root.addHandler(stderr)
     if data_dir is not None:
         try:
             data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)  # private (kit_app.db.store.make_private)
             (data_dir / "logs").mkdir(parents=True, exist_ok=True)
-            fh = logging.handlers.RotatingFileHandler(
-                data_dir / "logs" / "kit.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8"
-            )
+            fh = _QuietFileHandler(data_dir / "logs" / "kit.log", maxBytes=2_000_000, backupCount=5, encoding="utf-8")
             fh.setFormatter(fmt)
             root.addHandler(fh)
         except OSError:

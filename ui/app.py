@@ -143,9 +143,9 @@ class Application:
             store = open_store(self.data_dir)
             try:
                 # start-up recovery: what an interrupted evidence import left behind goes away
-                if removed := EvidenceService(store).recover():
+                if not store.read_only and (removed := EvidenceService(store).recover()):
                     log.info("evidence recovery: %s", removed)
-                if self.demo:
+                if self.demo and not store.read_only:
                     from kit_app.services.demo import DemoGenerator
 
                     DemoGenerator(store, seed=1).fill(DEMO_SOURCES, DEMO_PROJECTS, progress=ctx.progress)

@@ -64,6 +64,7 @@ from devices.registry import DeviceConfig, DeviceConfigs
 from devices.values import numeric_values
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
+from kit_app.storage import DiskFull, require_space
 from kit_app.timeutil import LOCAL_TZ, format_local
 from ui.panes import Pane
 from ui.plot import SeriesPlot
@@ -908,6 +909,12 @@ class DevicesPane(Pane):
             self.record_btn.setChecked(False)
             return
         if not w.session.recording:
+            try:
+                require_space(self.services.evidence.blobs.root, 1024 * 1024)  # refused before it starts
+            except DiskFull as exc:
+                self.record_btn.setChecked(False)
+                self.record_info.setText(str(exc))
+                return
             w.session.start_recording()
             self.record_btn.setText(_("Stop and save as evidence"))
             self.record_info.setText(_("Recording: {n} messages").format(n=0))
@@ -950,7 +957,7 @@ class DevicesPane(Pane):
         self.capture_result.setText(_("Saving the photo…"))
 
         def work() -> Any:
-            path = tap.still(ev.blobs.tmp, when, make=make, model=model, serial=cfg.serial, gps=gps)
+            path = tap.still(ev.blobs.scratch(), when, make=make, model=model, serial=cfg.serial, gps=gps)
             return ev.add_capture(case_id, on_duty, path, kind="photo", captured_at=when, device=device, gps=gps,
                                   capture={"camera": cfg.name, "port": cfg.port,
                                            "width": size[0] if size else None, "height": size[1] if size else None})
@@ -968,7 +975,7 @@ class DevicesPane(Pane):
             self.clip_started = datetime.now(LOCAL_TZ)
             self.clip_gps = self.hub.gps.current()
             try:
-                tap.start_clip(ev.blobs.tmp, self.clip_started)
+                tap.start_clip(ev.blobs.scratch(), self.clip_started)
             except CaptureError as exc:
                 self.clip_btn.setChecked(False)
                 self._save_failed(exc, self.capture_result)
@@ -987,10 +994,12 @@ class DevicesPane(Pane):
 
         def work() -> Any:
             clip = tap.stop_clip()
+            warnings = [_("the recording stopped early: the disk was nearly full")] if clip.cut_short else []
             return ev.add_capture(case_id, on_duty, clip.path, kind="video", captured_at=started, device=device,
                                   gps=gps, capture={"camera": cfg.name, "port": cfg.port, "frames": clip.frames,
                                                     "seconds": clip.seconds, "fps": clip.fps,
-                                                    "width": clip.width, "height": clip.height})
+                                                    "width": clip.width, "height": clip.height,
+                                                    "cut_short": clip.cut_short}, warnings=warnings)
 
         self.runner.run(work, lambda r: self._saved(r, self.capture_result),
                         lambda e: self._save_failed(e, self.capture_result))

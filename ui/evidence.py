@@ -480,7 +480,11 @@ class EvidencePanel(QWidget):
         def failed(exc: BaseException) -> None:
             progress.close()
             self.refresh()
-            QMessageBox.warning(self, _("Import evidence"), describe_error(exc))
+            msg = describe_error(exc)
+            self.status_message.emit(msg)
+            box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=self)
+            box.setObjectName("import_failed")
+            box.open()
 
         handle = self.runner.run(work, done, failed, on_progress=on_progress, with_context=True)
         progress.canceled.connect(handle.cancel)
@@ -495,6 +499,10 @@ class EvidencePanel(QWidget):
         msg = _("{ok} imported, {dup} duplicates, {err} failed.").format(ok=ok, dup=dup, err=len(err))
         if warned:
             msg += " " + _("{n} items have warnings (shown in red).").format(n=warned)
+        if any(r.disk_full for r in err):
+            msg = _("The disk filled up during the import: {ok} files were imported whole, {n} were not. Free some "
+                    "space (move videos off this laptop) or use a larger drive, then import the same files again: "
+                    "those already imported are recognised and skipped.").format(ok=ok, n=len(err))
         self.status_message.emit(msg)
         if err:
             box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=self)

@@ -77,8 +77,12 @@ class MainWindow(QMainWindow):
         roles = "、".join(_(R.ROLE_LABELS[r]) for r in officer.roles)
         who = QLabel(_("{name} ({cert}) · {roles}").format(name=officer.name, cert=officer.cert_no, roles=roles))
         who.setObjectName("status_officer")
-        where = QLabel(_("Data: {path}").format(path=services.store.data_dir))
+        where = QLabel(_("Data: {path}").format(path=services.store.data_dir)
+                       + (" · " + _("read-only") if services.store.read_only else ""))
         where.setObjectName("status_data_dir")
+        if services.store.read_only:
+            where.setToolTip(_("This data directory is read-only: cases and evidence can be browsed, printed and "
+                               "verified, not changed."))
         self.gps_status = QLabel()
         self.gps_status.setObjectName("status_gps")
         self.device_status = QLabel()

@@ -94,7 +94,8 @@ class SyncController(QObject):
         self.text = ""
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.sync_now(quiet=True))
-        self.timer.start(INTERVAL_MS)
+        if not store.read_only:  # an archived, read-only store has nothing to send and takes nothing
+            self.timer.start(INTERVAL_MS)
         self.progressed.connect(self._progress)
         self.refresh()
 

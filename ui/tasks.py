@@ -88,6 +88,10 @@ def describe_error(exc: BaseException) -> str:
     """A sentence for the user: KitErrors speak for themselves; bugs get a calm message."""
     if isinstance(exc, KitError):
         return str(exc)
+    from kit_app.storage import explain
+
+    if (named := explain(exc)) is not None:  # a full disk, a read-only store: not a bug
+        return str(named)
     if isinstance(exc, Cancelled):
         return _("Cancelled.")
     return _("An unexpected error occurred ({kind}). The details are in the log file.").format(

@@ -14,6 +14,7 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from kit_app.db.models import KitMeta
@@ -21,6 +22,9 @@ from kit_app.sync import outbox as _outbox  # noqa: F401 - every session writes 
 from kit_app.errors import DataDirTooNew, KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
+from kit_app.storage import DiskFull, ReadOnlyStore, free_bytes, is_full, is_read_only, is_read_only_dir
+
+FULL_BELOW = 1024 * 1024  # a failed open with less than this free is taken for a full disk
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,9 @@ def _on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
 
 
-def make_engine(db_path: Path) -> Engine:
+def make_engine(db_path: Path, read_only: bool = False) -> Engine:
+    if read_only:
+        return _read_only_engine(db_path)
     engine = create_engine(
         f"sqlite:///{db_path}",
         connect_args={"check_same_thread": False},
@@ -71,14 +77,37 @@ def make_engine(db_path: Path) -> Engine:
     return engine
 
 
+def _read_only_engine(db_path: Path) -> Engine:
+    """SQLite opened read-only. ``mode=ro`` reads a WAL left by an unclean stop if its index
+    (``-shm``) is there; otherwise ``immutable=1``, which needs no file of its own on a medium
+    that takes none (a write-protected drive, an archived image)."""
+    uri = db_path.resolve().as_uri()
+
+    def connect() -> sqlite3.Connection:
+        try:
+            con = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
+            con.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError:
+            con = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
+        con.isolation_level = None
+        con.execute("PRAGMA foreign_keys=ON")
+        return con
+
+    engine = create_engine("sqlite://", creator=connect)
+    event.listen(engine, "begin", _on_begin)
+    return engine
+
+
 class Store:
     """A data dir: its database engine, session factory and kit id."""
 
-    def __init__(self, data_dir: Path, engine: Engine) -> None:
+    def __init__(self, data_dir: Path, engine: Engine, read_only: bool = False) -> None:
         self.data_dir = data_dir
         self.engine = engine
         self.Session = sessionmaker(engine, expire_on_commit=False)
         self.kit_id = ""
+        self.read_only = read_only  # browse and verify only (kit_app.storage.ReadOnlyStore)
+        self.full = False  # read-only because the disk is full (kit_app.storage.DiskFull)
 
     @property
     def db_path(self) -> Path:
@@ -86,13 +115,25 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """A unit of work: committed when the block ends, rolled back on any error."""
-        with self.Session() as s, s.begin():
-            yield s
+        """A unit of work: committed when the block ends, rolled back on any error. A write to a
+        read-only store is refused by name (ReadOnlyStore), not as a database error."""
+        try:
+            with self.Session() as s, s.begin():
+                yield s
+        except OperationalError as exc:
+            if is_read_only(exc):
+                raise (DiskFull(self.data_dir) if self.full else ReadOnlyStore(self.data_dir)) from exc
+            raise
+
+    def require_writable(self) -> None:
+        """Refuse a change to a read-only store with its name, before anything is attempted."""
+        if self.read_only:
+            raise DiskFull(self.data_dir) if self.full else ReadOnlyStore(self.data_dir)
 
     @contextmanager
     def write_session(self) -> Iterator[Session]:
         """A unit of work that takes SQLite's write lock at its start (BEGIN IMMEDIATE)."""
+        self.require_writable()
         with self.engine.connect() as conn:
             conn.info["immediate"] = True
             try:
@@ -149,6 +190,26 @@ class Store:
         self.engine.dispose()
 
 
+def _open_read_only(data_dir: Path, full: bool = False) -> Store:
+    """A data dir that cannot be written (a read-only medium; ``full``: a full disk): opened for
+    browsing and verifying, nothing migrated."""
+    store = Store(data_dir, make_engine(data_dir / DB_FILE, read_only=True), read_only=True)
+    store.full = full
+    current = store.current_revision()
+    if current != head_revision():
+        store.close()
+        raise KitError(_("The data directory {path} is read-only and was written by another version of the "
+                         "application (schema revision {rev}): it can be opened only by that version, or "
+                         "after copying it somewhere writable.").format(path=data_dir, rev=current))
+    store.kit_id = store.meta("kit_id") or ""
+    log.info("opened %s read-only", data_dir)
+    if (data_dir / "forms").is_dir():
+        import forms.model
+
+        forms.model.use_directory(data_dir / "forms")
+    return store
+
+
 def make_private(data_dir: Path, files: list[str] = ()) -> None:  # type: ignore[assignment]
     """The data dir is the user's alone (0700) and so are the database's files (0600): a stolen or
     shared laptop's other accounts read nothing of it. Nothing to do where POSIX modes do not
@@ -168,6 +229,9 @@ def make_private(data_dir: Path, files: list[str] = ()) -> None:  # type: ignore
 
 def open_store(data_dir: Path, *, upgrade: bool = True) -> Store:
     """Open (creating if needed) the data dir and bring its schema up to date."""
+    db = data_dir / DB_FILE
+    if data_dir.is_dir() and db.exists() and (is_read_only_dir(data_dir) or not os.access(db, os.W_OK)):
+        return _open_read_only(data_dir)
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
@@ -178,10 +242,19 @@ def open_store(data_dir: Path, *, upgrade: bool = True) -> Store:
         ) from exc
     make_private(data_dir)
     store = Store(data_dir, make_engine(data_dir / DB_FILE))
-    if upgrade:
-        store.upgrade()
-    if store.current_revision() is not None:
-        store.ensure_kit_id()
+    try:
+        if upgrade:
+            store.upgrade()
+        if store.current_revision() is not None:
+            store.ensure_kit_id()
+    except OperationalError as exc:
+        # a disk so full that SQLite cannot even make its shared-memory index: what is there can
+        # still be read (and verified); what needs writing says the disk is full
+        store.close()
+        if db.exists() and (is_full(exc) or free_bytes(data_dir) < FULL_BELOW):
+            log.warning("%s: the disk is full; opened read-only (%s)", data_dir, exc)
+            return _open_read_only(data_dir, full=True)
+        raise
     make_private(data_dir, [DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"])
     if (data_dir / "forms").is_dir():  # document definitions pulled from the central server
         import forms.model

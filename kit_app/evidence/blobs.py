@@ -20,7 +20,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from kit_app import filelock
+from kit_app.i18n import _
 from kit_app.ids import new_id
+from kit_app.storage import DiskFull, SourceReadError, free_bytes, is_full, write_all
 
 CHUNK = 4 * 1024 * 1024
 
@@ -79,9 +81,18 @@ class BlobStore:
         self.objects = self.root / "objects"
         self.tmp = self.root / "tmp"
         self.derived = self.root / "derived"
+        self._dirty: set[Path] = set()
+
+    def _dirs(self) -> None:
+        """Made when first written (a read-only store is only ever read)."""
         for d in (self.objects, self.tmp, self.derived):
             d.mkdir(parents=True, exist_ok=True)
-        self._dirty: set[Path] = set()
+
+    def scratch(self) -> Path:
+        """The directory where a kit-made original (a still, a clip, readings, a PDF) is written
+        before it is stored: on the same file system, so storing it is a rename."""
+        self._dirs()
+        return self.tmp
 
     def path_for(self, sha256: str) -> Path:
         return self.objects / sha256[:2] / sha256
@@ -92,8 +103,43 @@ class BlobStore:
     @contextmanager
     def writing(self) -> Iterator[None]:
         """Hold the writer lock (ingest, recovery)."""
+        self._dirs()
         with filelock.exclusive(self.root / ".writer.lock"):
+            self._ensure_ballast()
             yield
+
+    # ------------------------------------------------------------ the ballast
+    # A few megabytes kept allocated so that, when something else fills the disk in the middle of
+    # an import, the database can still record what was stored before: the ballast is given up
+    # for the commit, and made again once there is room.
+    BALLAST = 8 * 1024 * 1024
+
+    @property
+    def _ballast(self) -> Path:
+        return self.root / ".ballast"
+
+    def _ensure_ballast(self) -> None:
+        if self._ballast.exists() or free_bytes(self.root) < 4 * self.BALLAST:
+            return
+        tmp = self.root / ".ballast.part"
+        try:
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            try:
+                write_all(fd, b"\0" * self.BALLAST)  # written, not sparse: the blocks are really taken
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, self._ballast)
+        except OSError:
+            tmp.unlink(missing_ok=True)
+
+    def release_ballast(self) -> bool:
+        """Give the ballast's room to the database; False if there was none to give."""
+        try:
+            self._ballast.unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def put(self, src: Path, progress: Callable[[int], None] | None = None) -> tuple[str, int, bool]:
         """Store ``src``; return (sha256, size, newly stored). Call under ``writing()``, and
@@ -101,20 +147,52 @@ class BlobStore:
 
         The copy and the hash run side by side: hashing happens on a helper thread (hashlib
         releases the GIL) while this thread writes, so storing costs little more than reading.
+        Nothing is stored unless every byte reached the disk: each write is completed (a full disk
+        writes short), the stored size is checked against the size read and against the source's
+        size when the copy began, and a failed fsync fails the file. A full disk raises DiskFull, a
+        source that fails mid-read SourceReadError; either way nothing of the file is kept.
         """
+        self._dirs()
         tmp = self.tmp / f"{new_id()}.part"
         size = 0
+        fd = -1
         try:
-            with src.open("rb") as fin, tmp.open("xb", buffering=0) as fout:
+            with src.open("rb") as fin:
+                expected = os.fstat(fin.fileno()).st_size
+                fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
                 with _Hasher() as h:
-                    while chunk := fin.read(CHUNK):
+                    while True:
+                        try:
+                            chunk = fin.read(CHUNK)
+                        except OSError as exc:
+                            raise SourceReadError(src, size, exc.strerror or str(exc)) from exc
+                        if not chunk:
+                            break
                         h.feed(chunk)
-                        fout.write(chunk)
+                        try:
+                            write_all(fd, chunk)
+                        except OSError as exc:
+                            if is_full(exc):
+                                raise DiskFull(self.root, expected - size, free_bytes(self.root)) from exc
+                            raise
                         size += len(chunk)
                         if progress:
                             progress(len(chunk))
                 sha = h.hexdigest()
-                os.fsync(fout.fileno())
+                try:
+                    os.fsync(fd)  # an error here means the bytes may not be on the disk: the file fails
+                except OSError as exc:
+                    if is_full(exc):
+                        raise DiskFull(self.root, expected, free_bytes(self.root)) from exc
+                    raise
+                stored = os.fstat(fd).st_size
+                os.close(fd)
+                fd = -1
+            if size != expected:
+                raise SourceReadError(src, size, _("the file ended before its {size:,} bytes (it changed or was cut "
+                                                   "short while being read)").format(size=expected))
+            if stored != size:
+                raise DiskFull(self.root, size - stored, free_bytes(self.root))
             dest = self.path_for(sha)
             if dest.exists():
                 tmp.unlink()
@@ -125,8 +203,29 @@ class BlobStore:
             self._dirty.add(dest.parent)
             return sha, size, True
         except BaseException:
+            if fd >= 0:
+                os.close(fd)
             tmp.unlink(missing_ok=True)
             raise
+
+    def remove_new(self, sha256: str) -> None:
+        """Remove a blob stored by this writer that nothing will refer to (its row was not
+        committed: the disk filled up). Call under ``writing()``."""
+        p = self.path_for(sha256)
+        if p.exists():
+            os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
+            p.unlink(missing_ok=True)
+
+    def clear_derived(self) -> int:
+        """Remove thumbnails and other derived files (all can be made again); returns bytes freed.
+        They are the first to give way when an original needs the room."""
+        freed = 0
+        if self.derived.exists():
+            for f in self.derived.rglob("*"):
+                if f.is_file():
+                    freed += f.stat().st_size
+                    f.unlink(missing_ok=True)
+        return freed
 
     def sync(self) -> None:
         """Make the renames of the blobs stored since the last call durable (one fsync a folder)."""
@@ -142,6 +241,8 @@ class BlobStore:
         return "ok" if sha256_file(p) == sha256 else "modified"
 
     def all_blobs(self) -> Iterable[str]:
+        if not self.objects.exists():
+            return
         for sub in self.objects.iterdir():
             if sub.is_dir():
                 for f in sub.iterdir():
@@ -150,6 +251,7 @@ class BlobStore:
     def recover(self, referenced: set[str]) -> dict[str, int]:
         """Remove temporary files and unreferenced blobs. Call under ``writing()``."""
         tmp_removed = 0
+        self._dirs()
         for f in self.tmp.iterdir():
             f.unlink(missing_ok=True)
             tmp_removed += 1

@@ -31,7 +31,9 @@ class KitKey:
         return base64.b64encode(self._private.sign(data)).decode()
 
     @classmethod
-    def load_or_create(cls, data_dir: Path) -> KitKey:
+    def load_or_create(cls, data_dir: Path, persist: bool = True) -> KitKey:
+        """The data dir's key, made at first use. With ``persist`` False (a read-only store, which
+        signs nothing) a missing key is not written: the one returned signs nothing that lasts."""
         path = data_dir / KEY_FILE
         if path.exists():
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
@@ -40,7 +42,8 @@ class KitKey:
         key = Ed25519PrivateKey.generate()
         pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                 serialization.NoEncryption())
-        write_private(path, pem)
+        if persist:
+            write_private(path, pem)
         return cls(key)
 
 

@@ -5,6 +5,7 @@ file is in place (fsynced, read-only) before that transaction starts."""
 from __future__ import annotations
 
 import json
+import logging
 import os
 import time
 from datetime import datetime
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from kit_app.db import Store
@@ -31,7 +33,10 @@ from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
 from kit_app.ids import new_id
 from kit_app.services import roles as R
+from kit_app.storage import DiskFull, is_full, require_space
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
+
+log = logging.getLogger(__name__)
 
 # warning thresholds (settings later)
 GPS_DISTANCE_M = 2000.0
@@ -47,12 +52,15 @@ class IngestResult:
     sha256: str | None = None
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    disk_full: bool = False  # not imported because the disk was full
 
     def as_dict(self) -> dict[str, Any]:
         d = {"path": self.path, "evidence_id": self.evidence_id, "sha256": self.sha256,
              "status": self.status, "warnings": self.warnings}
         if self.error:
             d["error"] = self.error
+        if self.disk_full:
+            d["disk_full"] = True
         return d
 
 
@@ -77,6 +85,7 @@ class _Pending:
     lon: float | None = None
     alt: float | None = None
     thumb: Future[str | None] | None = None
+    new: bool = False  # stored by this import (not held already)
 
 
 @dataclass
@@ -85,10 +94,11 @@ class VerifyReport:
     files_checked: int
     events_checked: int
     problems: list[C.Problem]
+    checkpoint_saved: bool = False  # a read-only store keeps the checkpoint it had
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "files_checked": self.files_checked, "events_checked": self.events_checked,
-                "problems": [p.as_dict() for p in self.problems]}
+                "problems": [p.as_dict() for p in self.problems], "checkpoint_saved": self.checkpoint_saved}
 
 
 def walk(paths: Iterable[Path]) -> Iterable[Path]:
@@ -108,7 +118,7 @@ class EvidenceService:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.blobs = BlobStore(store.data_dir)
-        self.key = KitKey.load_or_create(store.data_dir)
+        self.key = KitKey.load_or_create(store.data_dir, persist=not store.read_only)
         self.log = C.CustodyLog(store.kit_id, self.key)
 
     # ------------------------------------------------------------ recovery
@@ -143,18 +153,34 @@ class EvidenceService:
         threads while the next files are copied and hashed.
         """
         R.require(officer, "evidence.collect")
+        self.store.require_writable()
         case = self._case(case_id)
         files = list(walk(paths))
+        require_space(self.blobs.root, sum(_size(f) for f in files))  # refused before it starts
         results: dict[int, IngestResult] = {}
         pending: list[_Pending] = []
         pending_shas: dict[str, int] = {}
         pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="kit-thumb") if thumbnails else None
         last_flush = time.monotonic()
+        full: DiskFull | None = None
 
         def flush() -> None:
-            nonlocal last_flush
+            nonlocal last_flush, full
             if pending:
-                self._commit(case, officer, pending, results)
+                try:
+                    if self._commit_with_room(case, officer, pending, results):
+                        # the ballast's room is the database's: no further original takes it
+                        full = DiskFull(self.blobs.root, None, None)
+                except OperationalError as exc:
+                    if not is_full(exc):
+                        raise
+                    # the database could not grow: the transaction rolled back, the database is
+                    # intact; these originals are referred to by nothing and go
+                    full = DiskFull(self.blobs.root, None, None)
+                    for p in pending:
+                        if p.new:
+                            self.blobs.remove_new(p.sha)
+                        results[p.index] = IngestResult(str(p.path), "error", error=str(full), disk_full=True)
                 pending.clear()
                 pending_shas.clear()
             last_flush = time.monotonic()
@@ -164,8 +190,15 @@ class EvidenceService:
                 for i, path in enumerate(files):
                     if cancelled and cancelled():
                         break
+                    if full is not None:  # the disk filled up: the rest is not imported, and says why
+                        results[i] = IngestResult(str(path), "error", error=_("not imported: {why}").format(
+                            why=str(full)), disk_full=True)
+                        continue
                     try:
-                        got = self._prepare(case, path, device, description, pending_shas)
+                        got = self._prepare_with_room(case, path, device, description, pending_shas)
+                    except DiskFull as exc:
+                        full = exc
+                        got = IngestResult(str(path), "error", error=str(exc), disk_full=True)
                     except KitError as exc:
                         got = IngestResult(str(path), "error", error=str(exc))
                     except OSError as exc:
@@ -183,7 +216,8 @@ class EvidenceService:
                                                     self.blobs.thumb_path(got.sha))
                         pending.append(got)
                         pending_shas[got.sha] = i
-                    if len(pending) >= self.BATCH_FILES or time.monotonic() - last_flush > self.BATCH_SECONDS:
+                    if full is not None or len(pending) >= self.BATCH_FILES or \
+                            time.monotonic() - last_flush > self.BATCH_SECONDS:
                         flush()
                     if progress:
                         progress(i + 1, len(files))
@@ -209,6 +243,18 @@ class EvidenceService:
                     lon, lat = src.longitude, src.latitude
             return {"id": c.id, "opened_at": c.opened_at, "lon": lon, "lat": lat, "number": c.number}
 
+    def _prepare_with_room(self, case: dict[str, Any], path: Path, device: str | None, description: str | None,
+                           pending_shas: dict[str, int]) -> IngestResult | _Pending:
+        """``_prepare``; on a full disk, the derived files (thumbnails) give way and it is tried once
+        more — an original never loses to a preview."""
+        try:
+            return self._prepare(case, path, device, description, pending_shas)
+        except DiskFull:
+            if not self.blobs.clear_derived():
+                raise
+            log.warning("disk full: previews removed to make room for %s", path)
+            return self._prepare(case, path, device, description, pending_shas)
+
     def _prepare(self, case: dict[str, Any], path: Path, device: str | None, description: str | None,
                  pending_shas: dict[str, int]) -> IngestResult | _Pending:
         """Store the original and read its metadata; the database is written later, in a batch."""
@@ -225,7 +271,7 @@ class EvidenceService:
             raise KitError(_("unsupported file type ({ext}): photos, videos, recordings, PDF and office "
                              "documents are taken").format(ext=path.suffix or _("no extension")))
         media_type, ev_kind = kind
-        sha, size, _new = self.blobs.put(path)
+        sha, size, new = self.blobs.put(path)
         dup_warning = [_("the same file is already evidence of this case")]
         with self.store.session() as s:
             dup = s.scalar(select(EvidenceItem.id).where(EvidenceItem.case_id == case["id"],
@@ -235,7 +281,7 @@ class EvidenceService:
         if sha in pending_shas:  # repeated within this batch: its evidence id is known at commit
             return IngestResult(str(path), "duplicate", None, sha, dup_warning)
         p = _Pending(path=path, sha=sha, size=size, media_type=media_type, kind=ev_kind,
-                     device=device, description=description)
+                     device=device, description=description, new=new)
         p.meta = {"source_path": str(path), "source_mtime": _mtime(path)}
         if ev_kind == media.PHOTO and media_type in ("image/jpeg", "image/png", "image/heic", "image/heif"):
             pm = read_photo(self.blobs.path_for(sha))
@@ -254,6 +300,21 @@ class EvidenceService:
             p.device = device or cam or None
             p.warnings.extend(self._photo_warnings(case, pm))
         return p
+
+    def _commit_with_room(self, case: dict[str, Any], officer: OfficerInfo, batch: list[_Pending],
+                          results: dict[int, IngestResult]) -> bool:
+        """``_commit``; if the database cannot grow (the disk filled up meanwhile), the ballast
+        gives it room and it is tried once more — what was stored is recorded. True if the
+        ballast was given up (the disk is full: the import stops here)."""
+        try:
+            self._commit(case, officer, batch, results)
+            return False
+        except OperationalError as exc:
+            if not is_full(exc) or not self.blobs.release_ballast():
+                raise
+            log.warning("disk full: the ballast is given up to record %d items", len(batch))
+            self._commit(case, officer, batch, results)
+            return True
 
     def _commit(self, case: dict[str, Any], officer: OfficerInfo, batch: list[_Pending],
                 results: dict[int, IngestResult]) -> None:
@@ -333,7 +394,7 @@ class EvidenceService:
         header = {"type": "session", "format": 1, "protocol": protocol, "port": port,
                   "instrument": instrument, "gps": gps, "recorded_at": now.isoformat(),
                   "officer": C.actor(officer), "count": len(readings)}
-        tmp = self.blobs.tmp / f"readings-{new_id()}.jsonl"
+        tmp = self.blobs.scratch() / f"readings-{new_id()}.jsonl"
         with tmp.open("w", encoding="utf-8") as fh:
             fh.write(json.dumps(header, ensure_ascii=False) + "\n")
             for r in readings:
@@ -372,6 +433,7 @@ class EvidenceService:
         gps: dict[str, Any] | None,
         capture: dict[str, Any] | None = None,
         description: str | None = None,
+        warnings: list[str] | None = None,
     ) -> IngestResult:
         """Take a still or clip the kit captured itself (the file at ``path``, which is moved in).
 
@@ -393,7 +455,7 @@ class EvidenceService:
         try:
             return self._add_generated(
                 case, officers, path, kind=kind, media_type=media_type, name=name, captured_at=captured_at,
-                gps=gps, device=device, description=description, warnings=[], now=now,
+                gps=gps, device=device, description=description, warnings=list(warnings or []), now=now,
                 metadata={"capture": capture or {}}, details={"capture": capture or {}, "original_name": name})
         finally:
             path.unlink(missing_ok=True)
@@ -403,41 +465,71 @@ class EvidenceService:
                        device: str | None, description: str | None, warnings: list[str], now: datetime,
                        metadata: dict[str, Any], details: dict[str, Any]) -> IngestResult:
         """An original the kit made (readings, captures): stored, then one item and its first event."""
+        self.store.require_writable()
         has_fix = bool(gps and gps.get("fix") and gps.get("latitude") is not None)
         if not has_fix:
             warnings.append(_("no GPS fix: the place of the measurement is not recorded") if kind == media.READING
                             else _("no GPS fix: the place of the capture is not recorded"))
         with self.blobs.writing():
-            sha, size, _new = self.blobs.put(tmp)
-            if kind == media.PHOTO:
-                if why := make_thumbnail(self.blobs.path_for(sha), self.blobs.thumb_path(sha)):
-                    warnings.append(why)
-            elif kind == media.VIDEO:
-                if why := make_video_thumbnail(self.blobs.path_for(sha), self.blobs.thumb_path(sha)):
-                    warnings.append(why)
-            self.blobs.sync()
-            with self.store.write_session() as s:
-                item = EvidenceItem(
-                    case_id=case["id"], kind=kind, original_name=name, size=size, sha256=sha, media_type=media_type,
-                    captured_at=captured_at, captured_offset_min=int((captured_at.utcoffset() or timedelta()).total_seconds()
-                                                                     // 60) if captured_at.tzinfo else None,
-                    captured_clock="kit",
-                    latitude=gps["latitude"] if has_fix else None, longitude=gps["longitude"] if has_fix else None,
-                    altitude=gps.get("altitude") if has_fix else None, device=device, description=description,
-                    metadata_json=json.dumps(metadata | {"gps": gps}, ensure_ascii=False),
-                    warnings_json=json.dumps(warnings, ensure_ascii=False), imported_at=now,
-                    created_at=now, updated_at=now, origin_kit=self.store.kit_id)
-                for i, o in enumerate(officers):
-                    item.officers.append(EvidenceOfficer(officer_id=o.id, position=i))
-                s.add(item)
-                s.flush()
-                place = {k: gps.get(k) for k in ("latitude", "longitude", "altitude", "satellites", "hdop")} \
-                    if has_fix else None
-                self.log.append(s, evidence_id=item.id, case_id=case["id"], kind=C.COLLECTED,
-                                actors=[C.actor(o) for o in officers], item_sha256=sha, device=device,
-                                place=place, details=details, at=now)
-                self.log.flush_checkpoint(s)
-                return IngestResult(name, "ok", item.id, sha, warnings)
+            try:
+                sha, size, new = self.blobs.put(tmp)
+            except DiskFull:  # previews give way to an original
+                if not self.blobs.clear_derived():
+                    raise
+                sha, size, new = self.blobs.put(tmp)
+            def commit() -> IngestResult:
+                return self._commit_generated(case, officers, sha, size, kind=kind, media_type=media_type, name=name,
+                                              captured_at=captured_at, gps=gps, has_fix=has_fix, device=device,
+                                              description=description, warnings=warnings, now=now,
+                                              metadata=metadata, details=details)
+
+            try:
+                try:
+                    return commit()
+                except OperationalError as exc:
+                    if not is_full(exc) or not self.blobs.release_ballast():
+                        raise
+                    return commit()  # with the ballast's room
+            except OperationalError as exc:
+                if new:  # the row could not be written: the original goes with it
+                    self.blobs.remove_new(sha)
+                if is_full(exc):
+                    raise DiskFull(self.blobs.root) from exc
+                raise
+
+    def _commit_generated(self, case: dict[str, Any], officers: list[OfficerInfo], sha: str, size: int, *,
+                          kind: str, media_type: str, name: str, captured_at: datetime, gps: dict[str, Any] | None,
+                          has_fix: bool, device: str | None, description: str | None, warnings: list[str],
+                          now: datetime, metadata: dict[str, Any], details: dict[str, Any]) -> IngestResult:
+        if kind == media.PHOTO:
+            if why := make_thumbnail(self.blobs.path_for(sha), self.blobs.thumb_path(sha)):
+                warnings.append(why)
+        elif kind == media.VIDEO:
+            if why := make_video_thumbnail(self.blobs.path_for(sha), self.blobs.thumb_path(sha)):
+                warnings.append(why)
+        self.blobs.sync()
+        with self.store.write_session() as s:
+            item = EvidenceItem(
+                case_id=case["id"], kind=kind, original_name=name, size=size, sha256=sha, media_type=media_type,
+                captured_at=captured_at, captured_offset_min=int((captured_at.utcoffset() or timedelta()).total_seconds()
+                                                                 // 60) if captured_at.tzinfo else None,
+                captured_clock="kit",
+                latitude=gps["latitude"] if has_fix else None, longitude=gps["longitude"] if has_fix else None,
+                altitude=gps.get("altitude") if has_fix else None, device=device, description=description,
+                metadata_json=json.dumps(metadata | {"gps": gps}, ensure_ascii=False),
+                warnings_json=json.dumps(warnings, ensure_ascii=False), imported_at=now,
+                created_at=now, updated_at=now, origin_kit=self.store.kit_id)
+            for i, o in enumerate(officers):
+                item.officers.append(EvidenceOfficer(officer_id=o.id, position=i))
+            s.add(item)
+            s.flush()
+            place = {k: gps.get(k) for k in ("latitude", "longitude", "altitude", "satellites", "hdop")} \
+                if has_fix else None
+            self.log.append(s, evidence_id=item.id, case_id=case["id"], kind=C.COLLECTED,
+                            actors=[C.actor(o) for o in officers], item_sha256=sha, device=device,
+                            place=place, details=details, at=now)
+            self.log.flush_checkpoint(s)
+            return IngestResult(name, "ok", item.id, sha, warnings)
 
     def add_physical(self, case_id: str, officer: OfficerInfo, *, seal_no: str, description: str,
                      place: str | None = None) -> str:
@@ -562,15 +654,17 @@ class EvidenceService:
                                  progress=(lambda k: progress("events", k, total)) if progress else None,
                                  all_signatures=all_signatures, expected=total, trusted=trusted)
         n, chain = res.events, res.problems
-        if all_signatures and not chain and n:
+        saved = False
+        if all_signatures and not chain and n and not self.store.read_only:
             self._save_checkpoint(res)
+            saved = True
         if case_id:
             cid = self._case(case_id)["id"]
             with self.store.session() as s:
                 case_events = {r for r in s.scalars(select(CustodyEvent.id).where(CustodyEvent.case_id == cid))}
             chain = [p for p in chain if p.event is None or p.event in case_events or p.kind == "event_removed"]
         problems.extend(chain)
-        return VerifyReport(not problems, len(items), n, problems)
+        return VerifyReport(not problems, len(items), n, problems, saved)
 
     def _checkpoint(self, s: Any) -> tuple[int, str, str] | None:
         return C.read_checkpoint(s, self.key.public_raw)
@@ -597,6 +691,13 @@ class EvidenceService:
             os.fsync(fh.fileno())
         os.replace(tmp, out)
         return len(events)
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0  # reported with its reason when its turn comes
 
 
 def _mtime(path: Path) -> str | None:

@@ -61,10 +61,14 @@ def make_video_thumbnail(src: Path, dest: Path) -> str | None:
         ok, buf = cv2.imencode(".jpg", frame, [cv2.IMWRITE_JPEG_QUALITY, 82])
         if not ok:
             return _("the video cannot be decoded: no preview")
-        dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(f".{new_id()}.part")
-        tmp.write_bytes(buf.tobytes())
-        os.replace(tmp, dest)
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_bytes(buf.tobytes())
+            os.replace(tmp, dest)
+        except OSError as exc:  # a preview is the first to give way (a full disk)
+            tmp.unlink(missing_ok=True)
+            return _("no preview: {error}").format(error=exc.strerror or exc)
         return None
     finally:
         cap.release()

@@ -161,7 +161,7 @@ class DocumentService:
                                               "agency")
                     seq, number = self._next_number(s, agency_code, defn.id, year)
                 res = render(defn, data, doc_id=doc_id, number=number)
-                tmp = ev.blobs.tmp / f"document-{doc_id}.pdf"
+                tmp = ev.blobs.scratch() / f"document-{doc_id}.pdf"
                 tmp.write_bytes(res.pdf)
                 try:
                     sha, size, _new = ev.blobs.put(tmp)

@@ -158,7 +158,19 @@ class OfficerService:
             return info(o)
 
     def login(self, cert_no: str, password: str) -> OfficerInfo:
-        """Check credentials offline. Failures are counted; too many lock the account."""
+        """Check credentials offline. Failures are counted; too many lock the account. On a
+        read-only store (browsing an archived kit) nothing can be counted or recorded: the password
+        is checked and that is all."""
+        if self.store.read_only:
+            with self.store.session() as s:
+                o = self._find(s, cert_no)
+                if o is None or not verify_password(password, o.password_hash):
+                    raise AuthenticationError(_("Wrong certificate number or password."))
+                if not o.active:
+                    raise AuthenticationError(
+                        _("The account of {name} is disabled. Ask an administrator.").format(name=o.name))
+                s.refresh(o, ["agency"])
+                return info(o)
         now = utcnow()
         failure: str | None = None
         with self.store.session() as s:

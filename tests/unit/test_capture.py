@@ -34,7 +34,7 @@ def test_still_carries_time_place_and_officers(env, tmp_path: Path) -> None:  # 
         tap.still(tmp_path, datetime.now(LOCAL), make="Kit", model="SIM", serial=None, gps=None)
     feed(tap, 3)
     when = datetime.now(LOCAL)
-    path = tap.still(ev.blobs.tmp, when, make="Kit", model="SIM", serial="SN-7", gps=FIX)
+    path = tap.still(ev.blobs.scratch(), when, make="Kit", model="SIM", serial="SN-7", gps=FIX)
     data = path.read_bytes()
     res = ev.add_capture(case.id, [li, wf], path, kind="photo", captured_at=when, device="Kit SIM #SN-7", gps=FIX,
                          capture={"camera": "cam", "width": 640, "height": 360})
@@ -62,9 +62,9 @@ def test_clip_and_no_fix(env) -> None:  # type: ignore[no-untyped-def]
     tap = CameraTap()
     feed(tap, 2)
     when = datetime.now(LOCAL)
-    tap.start_clip(ev.blobs.tmp, when)
+    tap.start_clip(ev.blobs.scratch(), when)
     with pytest.raises(CaptureError, match="already"):
-        tap.start_clip(ev.blobs.tmp, when)
+        tap.start_clip(ev.blobs.scratch(), when)
     feed(tap, 20)
     clip = tap.stop_clip()
     assert clip.frames == 20 and (clip.width, clip.height) == (640, 360)
