@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from kit_app.db.models import KitMeta
 from kit_app.sync import outbox as _outbox  # noqa: F401 - every session writes the outbox
@@ -93,7 +94,9 @@ def _read_only_engine(db_path: Path) -> Engine:
         con.execute("PRAGMA foreign_keys=ON")
         return con
 
-    engine = create_engine("sqlite://", creator=connect)
+    # a pool of connections each used by one thread at a time (``sqlite://`` alone would mean
+    # SingletonThreadPool, which closes a thread's connection under another's feet)
+    engine = create_engine(f"sqlite:///{db_path}", creator=connect, poolclass=QueuePool)
     event.listen(engine, "begin", _on_begin)
     return engine
 

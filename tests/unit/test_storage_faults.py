@@ -11,6 +11,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -227,3 +228,32 @@ def test_a_kit_made_original_never_stores_short(tmp_path: Path) -> None:
                            device="cam", gps=None)
         assert consistent(store) == 0
         assert RESERVE > 0
+
+
+def test_a_read_only_store_is_read_from_many_threads(tmp_path: Path) -> None:
+    """The window's workers read at once: each thread gets a connection of its own for the time of
+    its session (a pool that closed one thread's connection under another crashed the process)."""
+    with fs.tmpfs(tmp_path / "disk", 32 * MB) as disk:
+        store, case_id = new_store(disk / "kit")
+        store.close()
+        fs.remount_read_only(disk)
+        try:
+            ro = open_store(disk / "kit")
+            errors: list[BaseException] = []
+
+            def read() -> None:
+                try:
+                    for _ in range(40):
+                        assert [c.id for c in CaseService(ro).list()] == [case_id]
+                except BaseException as exc:  # noqa: BLE001 - reported below
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=read) for _ in range(12)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert errors == []
+            ro.close()
+        finally:
+            fs.remount_read_write(disk)
