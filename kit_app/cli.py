@@ -27,6 +27,7 @@ from kit_app.db import Store, open_store
 from kit_app.dto import OfficerInfo, to_json
 from kit_app.errors import KitError, UsageError
 from kit_app.i18n import _, set_language
+from kit_app.storage import free_bytes, human
 
 log = logging.getLogger("kit_app.cli")
 
@@ -552,8 +553,21 @@ def cmd_status(store: Store, args: argparse.Namespace) -> int:
         "projects": ProjectService(store).count(),
         "cases": CaseService(store).count(),
         "officers": OfficerService(store).count(),
+        "storage": "full" if store.full else "read_only" if store.read_only else "writable",
+        "free_bytes": free_bytes(store.data_dir),
     }
-    _emit(args, payload, lambda: [print(f"{k}: {v}") for k, v in payload.items()])
+
+    def text() -> None:
+        for k, v in payload.items():
+            if k not in ("storage", "free_bytes"):
+                print(f"{k}: {v}")
+        print(_("free space: {free}").format(free=human(int(payload["free_bytes"]))))
+        if store.full:
+            print(_("The disk holding the data directory is full: it is opened read-only until space is freed."))
+        elif store.read_only:
+            print(_("The data directory is read-only: it can be browsed and verified, not changed."))
+
+    _emit(args, payload, text)
     return EXIT_OK
 
 
@@ -643,7 +657,9 @@ def cmd_verify(store: Store, args: argparse.Namespace) -> int:
             where = p.evidence_id or (f"#{p.seq}" if p.seq else "")
             print(f"  {p.kind}: {where} {p.detail}")
         print(_("All evidence and custody records verify.") if rep.ok else _("VERIFICATION FAILED."))
-        if store.read_only:
+        if store.full:
+            print(_("The disk holding the data directory is full: the verification checkpoint was not updated."))
+        elif store.read_only:
             print(_("The data directory is read-only: the verification checkpoint was not updated."))
 
     _emit(args, rep.as_dict() | {"read_only": store.read_only}, human)

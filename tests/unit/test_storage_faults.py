@@ -187,6 +187,7 @@ def test_a_read_only_store_is_browsed_and_verified(tmp_path: Path) -> None:
                 out = kit(*args)
                 assert out.returncode == 0, (args, out.stderr)
                 assert "Traceback" not in out.stderr
+            assert json.loads(kit("status", "--json").stdout)["storage"] == "read_only"
             out = kit("verify", "--json")
             assert out.returncode == 0 and json.loads(out.stdout)["read_only"] is True
             assert "checkpoint" in kit("verify").stdout
@@ -206,6 +207,7 @@ def test_the_log_never_breaks_the_program(tmp_path: Path) -> None:
         out = subprocess.run([str(KIT_APP), "--lang", "en", "--data-dir", str(disk / "kit"), "status", "--json"],
                              capture_output=True, text=True, timeout=120)
         assert "Logging error" not in out.stderr and "Traceback" not in out.stderr, out.stderr
+        assert out.returncode == 0 and json.loads(out.stdout)["storage"] == "full", out.stdout
         out = subprocess.run([str(KIT_APP), "--lang", "en", "--data-dir", str(disk / "kit"), "case", "new",
                               "--party", "x", "--title", "y", "--officer", "45010320231"],
                              capture_output=True, text=True, timeout=120)
