@@ -27,7 +27,8 @@ from kit_app.db import Store, open_store
 from kit_app.dto import OfficerInfo, to_json
 from kit_app.errors import KitError, UsageError
 from kit_app.i18n import _, set_language
-from kit_app.storage import free_bytes, human
+from kit_app.storage import free_bytes
+from kit_app.storage import human as human_size
 
 log = logging.getLogger("kit_app.cli")
 
@@ -561,7 +562,7 @@ def cmd_status(store: Store, args: argparse.Namespace) -> int:
         for k, v in payload.items():
             if k not in ("storage", "free_bytes"):
                 print(f"{k}: {v}")
-        print(_("free space: {free}").format(free=human(int(payload["free_bytes"]))))
+        print(_("free space: {free}").format(free=human_size(int(payload["free_bytes"]))))
         if store.full:
             print(_("The disk holding the data directory is full: it is opened read-only until space is freed."))
         elif store.read_only:
@@ -586,7 +587,7 @@ def cmd_ingest(store: Store, args: argparse.Namespace) -> int:
     results = ev.ingest(args.case, officer, args.paths, device=args.device, description=args.description,
                         thumbnails=not args.no_thumbnails)
 
-    def human() -> None:
+    def text() -> None:
         labels = {"ok": _("ok"), "duplicate": _("duplicate"), "error": _("error")}
         for r in results:
             print(f"{labels[r.status]:<10} {r.path}  {r.error or (r.sha256 or '')[:16]}")
@@ -596,7 +597,7 @@ def cmd_ingest(store: Store, args: argparse.Namespace) -> int:
         print(_("{ok} imported, {dup} duplicates, {err} failed.").format(
             ok=ok, dup=sum(r.status == "duplicate" for r in results), err=sum(r.status == "error" for r in results)))
 
-    _emit(args, [r.as_dict() for r in results], human)
+    _emit(args, [r.as_dict() for r in results], text)
     return EXIT_PARTIAL if any(r.status == "error" for r in results) else EXIT_OK
 
 

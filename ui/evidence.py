@@ -32,6 +32,7 @@ from kit_app.dto import OfficerInfo
 from kit_app.evidence import media
 from kit_app.evidence.service import EvidenceService, IngestResult, VerifyReport
 from kit_app.i18n import N_, _
+from kit_app.storage import human
 from kit_app.services import roles as R
 from kit_app.timeutil import format_local
 from ui.dialogs import TaskDialog
@@ -499,10 +500,12 @@ class EvidencePanel(QWidget):
         msg = _("{ok} imported, {dup} duplicates, {err} failed.").format(ok=ok, dup=dup, err=len(err))
         if warned:
             msg += " " + _("{n} items have warnings (shown in red).").format(n=warned)
-        if any(r.disk_full for r in err):
-            msg = _("The disk filled up during the import: {ok} files were imported whole, {n} were not. Free some "
-                    "space (move videos off this laptop) or use a larger drive, then import the same files again: "
-                    "those already imported are recognised and skipped.").format(ok=ok, n=len(err))
+        if full := [r for r in err if r.disk_full]:
+            needed = max(r.space_needed or 0 for r in full)
+            msg = _("The disk filled up during the import: {ok} files were imported whole, {n} were not; they need "
+                    "{needed} of free space. Free some space (move videos off this laptop) or use a larger drive, "
+                    "then import the same files again: those already imported are recognised and skipped.").format(
+                ok=ok, n=len(err), needed=human(needed))
         self.status_message.emit(msg)
         if err:
             box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=self)

@@ -33,7 +33,7 @@ from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
 from kit_app.ids import new_id
 from kit_app.services import roles as R
-from kit_app.storage import DiskFull, is_full, require_space
+from kit_app.storage import RESERVE, DiskFull, free_bytes, is_full, require_space
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 
 log = logging.getLogger(__name__)
@@ -53,6 +53,7 @@ class IngestResult:
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
     disk_full: bool = False  # not imported because the disk was full
+    space_needed: int | None = None  # then: the free space all files not imported need (with the reserve)
 
     def as_dict(self) -> dict[str, Any]:
         d = {"path": self.path, "evidence_id": self.evidence_id, "sha256": self.sha256,
@@ -61,6 +62,7 @@ class IngestResult:
             d["error"] = self.error
         if self.disk_full:
             d["disk_full"] = True
+            d["space_needed"] = self.space_needed
         return d
 
 
@@ -225,11 +227,23 @@ class EvidenceService:
         finally:
             if pool is not None:
                 pool.shutdown(wait=True)
+        if full is not None:
+            self._say_what_is_needed(files, results)
         committed = {r.sha256: r.evidence_id for r in results.values() if r.status == "ok"}
         for r in results.values():
             if r.status == "duplicate" and r.evidence_id is None:
                 r.evidence_id = committed.get(r.sha256)
         return [results[i] for i in sorted(results)]
+
+    def _say_what_is_needed(self, files: list[Path], results: dict[int, IngestResult]) -> None:
+        """The disk filled up: each file not imported says so, with the free space that all of
+        them need (measured now, after what was not kept has gone)."""
+        left = [i for i, r in results.items() if r.disk_full]
+        needed = sum(_size(files[i]) for i in left) + RESERVE
+        why = DiskFull(self.blobs.root, needed, free_bytes(self.blobs.root))
+        for i in left:
+            results[i].error = _("not imported: {why}").format(why=why)
+            results[i].space_needed = needed
 
     def _case(self, case_id: str) -> dict[str, Any]:
         with self.store.session() as s:

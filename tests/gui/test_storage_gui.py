@@ -62,7 +62,8 @@ def test_a_full_disk_during_an_import_is_said_with_what_to_do(qtbot: QtBot, runn
         results = blocker.args[0]
         assert [r.status for r in results][:4] == ["ok"] * 4
         qtbot.waitUntil(lambda: any("disk filled up" in m for m in said), timeout=5000)
-        assert "4 files were imported whole" in said[-1] and "import the same files again" in said[-1]
+        assert "4 files were imported whole, 4 were not; they need 24.0 MB of free space" in said[-1], said[-1]
+        assert "import the same files again" in said[-1]
         store.close()
 
 

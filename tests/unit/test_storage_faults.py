@@ -22,7 +22,7 @@ from kit_app.evidence.service import EvidenceService
 from kit_app.services.cases import CaseService
 from kit_app.services.demo import DemoGenerator
 from kit_app.services.officers import OfficerService
-from kit_app.storage import RESERVE, DiskFull, ReadOnlyStore
+from kit_app.storage import RESERVE, DiskFull, ReadOnlyStore, human
 from tests.helpers import fs
 
 MB = 1024 * 1024
@@ -92,7 +92,10 @@ def test_the_disk_fills_at_every_tenth_of_an_import(tmp_path: Path, leave: int) 
             assert len(ok) + len(failed) == len(cards)
             assert len(ok) == at  # every file before is recorded whole (the ballast gave the database room)
             assert all("full" in r.error for r in failed), [r.error for r in failed]
-            assert "needed" in failed[0].error and all(r.error.startswith("not imported") for r in failed[1:])
+            # each names the reason and the free space all the files not imported need
+            needed = sum(Path(r.path).stat().st_size for r in failed) + RESERVE
+            assert all(r.error.startswith("not imported") and f"{human(needed)} are needed" in r.error
+                       and r.space_needed == needed for r in failed), failed[0].error
             assert [r.path for r in ok] == [str(p) for p in cards[:len(ok)]]
             assert consistent(store) == len(ok)
             # room again (the video moved off): the same card is imported again, nothing twice
