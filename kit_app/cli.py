@@ -436,7 +436,7 @@ def cmd_demo(store: Store, args: argparse.Namespace) -> int:
 
 
 def cmd_officer(store: Store, args: argparse.Namespace) -> int:
-    from kit_app.services import roles as R
+    from kit_app import roles as R
     from kit_app.services.officers import OfficerService
 
     svc = OfficerService(store)

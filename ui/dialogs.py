@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from kit_app import creditcode
 from kit_app.dto import CaseDetail, ImportResult, OfficerInfo, ProjectRow, SourceRow
 from kit_app.i18n import LANGUAGES, _
-from kit_app.services import roles as R
+from kit_app import roles as R
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import html
 from datetime import datetime
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QUrl, Signal
@@ -33,7 +34,7 @@ from kit_app.evidence import media
 from kit_app.evidence.service import EvidenceService, IngestResult, VerifyReport
 from kit_app.i18n import N_, _
 from kit_app.storage import human
-from kit_app.services import roles as R
+from kit_app import roles as R
 from kit_app.timeutil import format_local
 from ui.dialogs import TaskDialog
 from ui.plot import SeriesPlot
@@ -273,9 +274,11 @@ class EvidencePanel(QWidget):
     case_changed = Signal(object)  # the case shown (id or None)
 
     def __init__(self, ev: EvidenceService, runner: TaskRunner, officer: OfficerInfo,
-                 officers_list: Any, parent: QWidget | None = None) -> None:
+                 officers_list: Any, overview: Callable[[str], dict[str, Any]] | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ev = ev
+        self.overview = overview  # the case's sync state, assignment and comments (CaseService.overview)
         self.runner = runner
         self.officer = officer
         self.officers_list = officers_list
@@ -358,11 +361,9 @@ class EvidencePanel(QWidget):
         self.refresh_overview()
 
     def refresh_overview(self) -> None:
-        case_id = self.case_id
-        if case_id is not None:
-            from kit_app.sync.state import case_overview
-
-            self.runner.run(lambda: case_overview(self.ev.store, case_id),
+        case_id, overview = self.case_id, self.overview
+        if case_id is not None and overview is not None:
+            self.runner.run(lambda: overview(case_id),
                             lambda o: self._show_overview(case_id, o),
                             lambda exc: self.status_message.emit(describe_error(exc)))
 

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 from kit_app import __version__
 from kit_app.dto import ImportResult, OfficerInfo
 from kit_app.i18n import _
-from kit_app.services import roles as R
+from kit_app import roles as R
 from ui.devices import DeviceHub, DevicesPane
 from ui.dialogs import ImportResultDialog
 from ui.panes import CasesPane, Pane, ProjectsPane, SourcesPane

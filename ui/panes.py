@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from kit_app.dto import OfficerInfo, ProjectRow, SourceDetail, SourceRow
 from kit_app.i18n import _
-from kit_app.services import roles as R
+from kit_app import roles as R
 from kit_app.services.cases import STATUS_LABELS as CASE_STATUS
 from kit_app.services.projects import STATUS_LABELS as PROJECT_STATUS
 from kit_app.services.sources import CATEGORY_LABELS
@@ -371,7 +371,8 @@ class CasesPane(Pane):
         self.view.setObjectName("case_table")
         for col, width in enumerate((230, 190, 220, 70, 120, 140, 100)):
             self.view.setColumnWidth(col, width)
-        self.evidence = EvidencePanel(services.evidence, runner, officer, services.officers.list)
+        self.evidence = EvidencePanel(services.evidence, runner, officer, services.officers.list,
+                                      services.cases.overview)
         self.evidence.status_message.connect(self.status_message)
         self.view.selectionModel().selectionChanged.connect(self._case_selected)
         top = QHBoxLayout()

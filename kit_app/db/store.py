@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from kit_app.db.models import KitMeta
-from kit_app.sync import outbox as _outbox  # noqa: F401 - every session writes the outbox
+from kit_app.db import outbox as _outbox  # noqa: F401 - every session writes the outbox
 from kit_app.errors import DataDirTooNew, KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
@@ -206,10 +206,6 @@ def _open_read_only(data_dir: Path, full: bool = False) -> Store:
                          "after copying it somewhere writable.").format(path=data_dir, rev=current))
     store.kit_id = store.meta("kit_id") or ""
     log.info("opened %s read-only", data_dir)
-    if (data_dir / "forms").is_dir():
-        import forms.model
-
-        forms.model.use_directory(data_dir / "forms")
     return store
 
 
@@ -259,8 +255,4 @@ def open_store(data_dir: Path, *, upgrade: bool = True) -> Store:
             return _open_read_only(data_dir, full=True)
         raise
     make_private(data_dir, [DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"])
-    if (data_dir / "forms").is_dir():  # document definitions pulled from the central server
-        import forms.model
-
-        forms.model.use_directory(data_dir / "forms")
     return store

@@ -32,7 +32,7 @@ from kit_app.evidence.keys import KitKey
 from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
 from kit_app.ids import new_id
-from kit_app.services import roles as R
+from kit_app import roles as R
 from kit_app.storage import RESERVE, DiskFull, free_bytes, is_full, require_space
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 

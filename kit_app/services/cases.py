@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+import json
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from kit_app import creditcode
 from kit_app.db import Store
-from kit_app.db.models import Agency, Case, CaseOfficer, KitMeta, Officer, Source
+from kit_app.db.numbering import PROVINCE_CODE, next_case_number
+from kit_app.db.models import Agency, Case, CaseAssignment, CaseComment, CaseOfficer, KitMeta, Officer, Source
 from kit_app.dto import CaseDetail, CaseOfficerInfo, CaseRow, OfficerInfo
 from kit_app.errors import NotFound, UsageError, ValidationError
 from kit_app.i18n import N_, _
 from kit_app.ids import is_uuid
-from kit_app.services import roles as R
+from kit_app import roles as R
+from kit_app.sync.state import case_state, waiting_by_case
 from kit_app.timeutil import to_local, utcnow
 
 STATUS_LABELS = {"open": N_("Open"), "closed": N_("Closed")}
-PROVINCE_CODE = "450000"
 
 
 def case_row(c: Case) -> CaseRow:
@@ -35,24 +41,6 @@ def case_row(c: Case) -> CaseRow:
 class CaseService:
     def __init__(self, store: Store) -> None:
         self.store = store
-
-    # ------------------------------------------------------------ numbering
-    def _next_number(self, s: Session, agency_code: str) -> str:
-        """``<agency code>-<year>-<kit>-<seq>``: unique across kits without a server.
-
-        The kit part is six hex digits of the kit's random id; the sequence counts per kit and year
-        and is taken in the same transaction as the case it numbers.
-        """
-        year = to_local(utcnow()).year  # type: ignore[union-attr]
-        key = f"case_seq:{year}"
-        meta = s.get(KitMeta, key)
-        seq = int(meta.value) + 1 if meta else 1
-        if meta:
-            meta.value = str(seq)
-        else:
-            s.add(KitMeta(key=key, value=str(seq)))
-        kit = self.store.kit_id.replace("-", "")[-6:].upper()
-        return f"{agency_code}-{year}-{kit}-{seq:04d}"
 
     # ------------------------------------------------------------ party
     def resolve_party(self, s: Session, ref: str) -> Source | None:
@@ -135,7 +123,7 @@ class CaseService:
                 officers.append(o)
             now = utcnow()
             case = Case(
-                number=self._next_number(s, agency_code or PROVINCE_CODE),
+                number=next_case_number(s, self.store.kit_id, agency_code or PROVINCE_CODE),
                 title=title,
                 status="open",
                 source_id=src.id if src else None,
@@ -207,10 +195,6 @@ class CaseService:
 
     def _with_sync(self, s: Session, rows: list[CaseRow]) -> list[CaseRow]:
         """Each row with the number of its items waiting for the server's receipt (when enrolled)."""
-        from dataclasses import replace
-
-        from kit_app.sync.state import waiting_by_case
-
         if s.get(KitMeta, "central_url") is None:
             return rows
         waiting = waiting_by_case(s, self.store.kit_id, [r.id for r in rows])
@@ -225,6 +209,24 @@ class CaseService:
                 .order_by(Case.opened_at.desc())
             )
             return self._with_sync(s, [case_row(c) for c in s.scalars(q)])
+
+    # ------------------------------------------------------------ overview
+    def comments(self, case_id: str) -> list[dict[str, Any]]:
+        """The review comments pulled from the central server, oldest first."""
+        with self.store.session() as s:
+            return [{"id": c.id, "author_name": c.author_name, "author_cert": c.author_cert,
+                     "at": datetime.fromisoformat(c.at), "text": c.text}
+                    for c in s.scalars(select(CaseComment).where(CaseComment.case_id == case_id)
+                                       .order_by(CaseComment.server_seq))]
+
+    def overview(self, case_id: str) -> dict[str, Any]:
+        """What the case view shows besides its evidence: the sync state (None when the kit is not
+        enrolled), the assignment it was opened from and the review comments."""
+        with self.store.session() as s:
+            state = case_state(s, self.store.kit_id, case_id) if s.get(KitMeta, "central_url") is not None else None
+            row = s.get(CaseAssignment, case_id)
+            assignment = json.loads(row.body) if row else None
+        return {"sync": state, "assignment": assignment, "comments": self.comments(case_id)}
 
     def count(self) -> int:
         with self.store.session() as s:

@@ -31,7 +31,8 @@ from kit_app.evidence import media
 from kit_app.evidence.service import EvidenceService
 from kit_app.i18n import _
 from kit_app.ids import new_id
-from kit_app.services import roles as R
+from kit_app.sync.pull import forms_dir
+from kit_app import roles as R
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 
 
@@ -61,6 +62,10 @@ class DocumentService:
     def __init__(self, store: Store, evidence: EvidenceService | None = None) -> None:
         self.store = store
         self.evidence = evidence or EvidenceService(store)
+        if forms_dir(store).is_dir():  # the definitions this kit pulled from the central server
+            import forms.model
+
+            forms.model.use_directory(forms_dir(store))
 
     # ------------------------------------------------------------ number blocks
     def add_block(self, *, agency_code: str, doc_type: str, year: int, prefix: str, first: int, last: int,

@@ -25,7 +25,7 @@ from kit_app.errors import KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
 from kit_app.pinyin import full_and_initials
-from kit_app.services import roles as R
+from kit_app import roles as R
 from kit_app.tabular import read_table
 from kit_app.timeutil import utcnow
 

@@ -17,7 +17,7 @@ from kit_app.dto import OfficerInfo
 from kit_app.errors import AuthenticationError, NotFound, UsageError, ValidationError
 from kit_app.i18n import _, ngettext
 from kit_app.ids import is_uuid
-from kit_app.services import roles as R
+from kit_app import roles as R
 from kit_app.timeutil import format_local, utcnow
 
 MAX_FAILED_LOGINS = 5

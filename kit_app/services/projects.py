@@ -17,7 +17,7 @@ from kit_app.dto import OfficerInfo, ProjectEventInfo, ProjectRow
 from kit_app.errors import NotFound, ValidationError
 from kit_app.i18n import N_, _
 from kit_app.pinyin import full_and_initials
-from kit_app.services import roles as R
+from kit_app import roles as R
 from kit_app.timeutil import to_local, utcnow
 
 STATUS_LABELS = {

@@ -32,6 +32,7 @@ from kit_app.db.models import (
     Project,
     Source,
 )
+from kit_app.db.numbering import PROVINCE_CODE, next_case_number
 from kit_app.i18n import _
 from kit_app.timeutil import utcnow
 
@@ -162,7 +163,6 @@ class Applier:
 
     # ------------------------------------------------------------ assignments and comments
     def _assignment(self, item: dict[str, Any], b: dict[str, Any]) -> None:
-        from kit_app.services.cases import PROVINCE_CODE, CaseService
         from kit_app.sync.conflicts import three_way
 
         officers = []
@@ -180,7 +180,7 @@ class Applier:
         if case is None:
             agency_code = b.get("agency_code") or PROVINCE_CODE
             src = self.s.scalar(select(Source).where(Source.id == b["source_id"])) if b.get("source_id") else None
-            case = Case(id=b["id"], number=CaseService(self.store)._next_number(self.s, agency_code),
+            case = Case(id=b["id"], number=next_case_number(self.s, self.store.kit_id, agency_code),
                         title=b["title"], status="open", source_id=src.id if src else None,
                         party_name=b["party_name"], party_credit_code=b.get("party_credit_code"),
                         party_address=b.get("party_address"), agency_id=self.agencies.get(agency_code),
@@ -246,11 +246,3 @@ def apply_page(store: Store, page: dict[str, Any]) -> tuple[dict[str, int], list
 
         forms.model.use_directory(forms_dir(store))
     return a.counts, a.notes
-
-
-def comments(store: Store, case_id: str) -> list[dict[str, Any]]:
-    with store.session() as s:
-        return [{"id": c.id, "author_name": c.author_name, "author_cert": c.author_cert, "at": datetime.fromisoformat(c.at),
-                 "text": c.text}
-                for c in s.scalars(select(CaseComment).where(CaseComment.case_id == case_id)
-                                   .order_by(CaseComment.server_seq))]

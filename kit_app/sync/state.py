@@ -53,18 +53,3 @@ def waiting_by_case(s: Session, kit_id: str, case_ids: Iterable[str]) -> dict[st
 def case_state(s: Session, kit_id: str, case_id: str) -> dict[str, Any]:
     w = waiting_by_case(s, kit_id, [case_id])[case_id]
     return w | {"synced": not any(w.values())}
-
-
-def case_overview(store: Any, case_id: str) -> dict[str, Any]:
-    """What the case view shows besides its evidence: the sync state (None when the kit is not
-    enrolled), the assignment it was opened from and the review comments."""
-    import json
-
-    from kit_app.db.models import CaseAssignment
-    from kit_app.sync.pull import comments
-
-    with store.session() as s:
-        state = case_state(s, store.kit_id, case_id) if s.get(KitMeta, "central_url") is not None else None
-        row = s.get(CaseAssignment, case_id)
-        assignment = json.loads(row.body) if row else None
-    return {"sync": state, "assignment": assignment, "comments": comments(store, case_id)}

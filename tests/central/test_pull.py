@@ -17,7 +17,7 @@ from kit_app.db.models import Case, NumberBlock, Source
 from kit_app.errors import KitError
 from kit_app.services.officers import OfficerService
 from kit_app.sync.client import enrol, pull, sync
-from kit_app.sync.pull import comments
+from kit_app.services.cases import CaseService
 from tests.helpers.data import SOURCE_HEADER_ZH, code, write_csv
 
 PW = "pass-word-1"
@@ -111,7 +111,7 @@ def test_pull_brings_what_the_kit_may_see(server, province, store: Store, tmp_pa
     r = login(server, "45010000001").post(f"/api/v1/cases/{task['id']}/comments", json={"text": "请补充雨水排口照片"})
     assert r.status_code == 201
     assert pull(store)["kinds"] == {"comment": 1}
-    [cm] = comments(store, task["id"])
+    [cm] = CaseService(store).comments(task["id"])
     assert cm["text"] == "请补充雨水排口照片" and cm["author_name"] == "吴科长"
 
     # a deactivated officer can no longer sign in on the kit once it has synced
