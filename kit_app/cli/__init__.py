@@ -1,0 +1,110 @@
+"""The ``kit-app`` command line. Sub-commands are headless; with ``--json`` they print
+machine-readable JSON on stdout. Exit codes: 0 ok, 1 failure, 2 usage error, 3 partial success.
+
+Without a sub-command the launcher (``ui.launcher``) starts the desktop application.
+
+The command line is the kit's local administration channel: it runs with the rights of whoever
+can open the data dir. Commands that act for an officer take ``--officer ID_OR_CERT_NO`` and are
+then held to that officer's roles.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kit_app import __version__
+from kit_app.cli import admin, basedata, cases, devices, documents, evidence, sync
+from kit_app.cli.common import EXIT_FAIL, EXIT_USAGE, ArgumentParser, fail
+from kit_app.config import resolve_data_dir, setup_logging
+from kit_app.db import open_store
+from kit_app.errors import KitError
+from kit_app.i18n import _, set_language
+
+log = logging.getLogger("kit_app.cli")
+
+# the command groups, in the order of the help
+GROUPS = (basedata, admin, cases, evidence, devices, documents, sync)
+COMMANDS: dict[str, Any] = {k: v for g in GROUPS for k, v in g.COMMANDS.items()}
+
+
+def build_parser() -> ArgumentParser:
+    p = ArgumentParser(
+        prog="kit-app",
+        description=_("Enforcement Evidence Kit — environmental enforcement evidence workstation."),
+    )
+    p.add_argument("--version", action="version", version=f"kit-app {__version__}")
+    p.add_argument("--data-dir", metavar="DIR", help=_("data directory (default: $KIT_DATA_DIR or the user data dir)"))
+    p.add_argument("--lang", choices=("zh_CN", "en"), help=_("language of messages (default zh_CN)"))
+    p.add_argument("--demo", action="store_true", help=_("use the demo data directory with generated base data"))
+    p.add_argument("-v", "--verbose", action="store_true", help=_("log details to stderr"))
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
+
+    for g in GROUPS:
+        g.add_parsers(sub)
+    return p
+
+
+def main(
+    argv: Sequence[str] | None = None,
+    gui: Callable[[argparse.Namespace], int] | None = None,
+) -> int:
+    raw = list(sys.argv[1:] if argv is None else argv)
+    # the language must be set before the parser builds its (translated) help
+    for i, a in enumerate(raw):
+        if a == "--lang" and i + 1 < len(raw):
+            set_language(raw[i + 1])
+        elif a.startswith("--lang="):
+            set_language(a.split("=", 1)[1])
+    parser = build_parser()
+    args = parser.parse_args(raw)
+    if args.command is None:
+        if gui is None:
+            parser.print_usage(sys.stderr)
+            return fail(None, _("a command is needed (the desktop application is started by kit-app)"), EXIT_USAGE)
+        return gui(args)
+    if args.command in ("hj212", "nmea"):  # no data dir needed
+        return devices.cmd_decode(args)
+    if args.command == "render":
+        return documents.cmd_render(args)
+    if args.command == "devices" and args.action == "read":
+        return devices.cmd_devices_read(args)
+    if args.command == "devices" and args.action in ("list", "add", "remove"):
+        data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
+        setup_logging(data_dir, args.verbose)
+        try:
+            return devices.cmd_devices_config(data_dir, args)
+        except ValueError as exc:
+            return fail(args, str(exc), EXIT_FAIL)
+    data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
+    setup_logging(data_dir, args.verbose)
+    store = None
+    try:
+        store = open_store(data_dir)
+        return COMMANDS[args.command](store, args)
+    except KitError as exc:
+        return fail(args, str(exc), exc.exit_code)
+    except KeyboardInterrupt:
+        return fail(args, _("interrupted"), EXIT_FAIL)
+    except Exception as exc:  # a full or read-only disk is named; anything else is a bug
+        from kit_app.storage import DiskFull, explain
+
+        if (named := explain(exc, data_dir)) is not None:
+            if store is not None and store.full:  # opened read-only because the disk is full
+                named = DiskFull(data_dir)
+            return fail(args, str(named), named.exit_code)
+        log.exception("unexpected error in %s", args.command)
+        return fail(
+            args,
+            _("internal error ({kind}); details are in {log}").format(
+                kind=type(exc).__name__, log=data_dir / "logs" / "kit.log"
+            ),
+            EXIT_FAIL,
+        )
+    finally:
+        if store is not None:
+            store.close()
+
