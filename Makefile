@@ -33,6 +33,7 @@ run: system-deps $(STAMP) mo
 test: DEPS = $(DEBS) $(TEST_DEBS)
 test: system-deps $(STAMP) mo
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 system-deps:
@@ -69,6 +70,7 @@ i18n-extract: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
 
 bench: $(STAMP) mo
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py

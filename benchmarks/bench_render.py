@@ -39,7 +39,8 @@ def write_docx(path: Path, title: str, paragraphs: list[str]) -> None:
            f"<w:t>{escape(title)}</w:t></w:r></w:p>"
     for para in paragraphs:
         for line in para.split("\n"):
-            body += f'<w:p><w:r><w:rPr><w:sz w:val="23"/></w:rPr><w:t xml:space="preserve">{escape(line)}</w:t></w:r></w:p>'
+            run = f'<w:r><w:rPr><w:sz w:val="23"/></w:rPr><w:t xml:space="preserve">{escape(line)}</w:t></w:r>'
+            body += f"<w:p>{run}</w:p>"
     doc = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
            '<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body>'
            f'{body}<w:sectPr><w:pgSz w:w="11906" w:h="16838"/><w:pgMar w:top="1587" w:right="1474" w:bottom="1984" '

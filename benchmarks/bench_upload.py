@@ -40,11 +40,11 @@ def main() -> int:
     from central.migrate import upgrade
     from central.service import Central
     from kit_app.db import open_store
-    from kit_app.sync.client import auth_header
     from kit_app.evidence.service import EvidenceService
     from kit_app.services.cases import CaseService
     from kit_app.services.demo import DemoGenerator
     from kit_app.services.officers import OfficerService
+    from kit_app.sync.client import auth_header
 
     work = workdir("upload")
     video = work / "video.mp4"
@@ -90,7 +90,8 @@ def main() -> int:
         subprocess.run(["split", "-b", str(CHUNK), "-d", "-a", "4", str(video), str(parts / "p")], check=True)
         cmd = ["curl", "-s", "-f", "-H", f"Authorization: Bearer {cred}"]
         for i, part in enumerate(sorted(parts.iterdir())):
-            cmd += ["-o", "/dev/null", "-T", str(part), f"http://127.0.0.1:{port}/api/v1/blobs/{sha}?offset={i * CHUNK}&size={size}"]
+            url = f"http://127.0.0.1:{port}/api/v1/blobs/{sha}?offset={i * CHUNK}&size={size}"
+            cmd += ["-o", "/dev/null", "-T", str(part), url]
         t0 = time.perf_counter()
         subprocess.run(cmd, check=True)
         curl_s = time.perf_counter() - t0

@@ -184,5 +184,6 @@ class CustodyBody(BaseModel):
 class ProofRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     challenge: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-    proof: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$", description="SHA-256 of the challenge's bytes, then the file's")]
+    proof: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$",
+                                description="SHA-256 of the challenge's bytes, then the file's")]
     size: Count

@@ -28,14 +28,13 @@ from central.db import (
     OfficerToken,
     Record,
     Sequence,
-    ServerMeta,
 )
 from central.schemas import SHA256_PATTERN, UUID_PATTERN, CustodyBody
 from central.signing import Signer
+from kit_app.i18n import _
 from kit_app.services.officers import hash_password
 from kit_app.storage import is_full, write_all
 from kit_app.timeutil import utcnow
-from kit_app.i18n import _
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read over the phone
 CODE_LIFETIME = timedelta(days=7)
@@ -458,7 +457,8 @@ class Push:
         return first, last
 
     @staticmethod
-    def _known(s: Session, records: list[dict[str, Any]], custody: list[dict[str, Any]]) -> dict[tuple[str, str], Record]:
+    def _known(s: Session, records: list[dict[str, Any]],
+               custody: list[dict[str, Any]]) -> dict[tuple[str, str], Record]:
         """The stored records a batch names (its own ids, their cases, the items its custody
         events name), fetched in a few queries rather than one per record."""
         wanted: dict[str, set[str]] = {"case": set(), "evidence": set(), "document": set()}

@@ -4,7 +4,7 @@ with the XOR checksum. A fix without a position is reported as no fix — never 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from typing import Any
 
 from kit_app.i18n import _
@@ -82,7 +82,7 @@ def _time(v: str) -> time | None:
         return None
     try:
         hh, mm, ss = int(v[0:2]), int(v[2:4]), float(v[4:])
-        return time(hh, mm, int(ss), int(round((ss % 1) * 1e6)) % 1000000, tzinfo=timezone.utc)
+        return time(hh, mm, int(ss), int(round((ss % 1) * 1e6)) % 1000000, tzinfo=UTC)
     except (ValueError, IndexError):
         raise NMEAError(_("bad time {value!r}").format(value=v)) from None
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from kit_app.i18n import _
@@ -55,7 +55,8 @@ def readings(
     import serial
 
     if protocol not in PROTOCOLS:
-        raise ConfigError(_("unknown protocol {name} (known: {known})").format(name=protocol, known=", ".join(PROTOCOLS)))
+        raise ConfigError(_("unknown protocol {name} (known: {known})").format(name=protocol,
+                                                                             known=", ".join(PROTOCOLS)))
     ser = open_port(port, baud)
     last_data = time.monotonic()
     last_beat = last_data
@@ -70,7 +71,8 @@ def readings(
             dec = StreamDecoder()
         else:
             from devices.ascii import AsciiProtocol
-            from devices.nmea import NMEAError, parse as nmea_parse
+            from devices.nmea import NMEAError
+            from devices.nmea import parse as nmea_parse
 
             ascii_proto = AsciiProtocol(pattern) if pattern else AsciiProtocol()
         line = b""
@@ -91,7 +93,7 @@ def readings(
                 continue
             last_data = mono
             total += len(chunk)
-            now = datetime.now(timezone.utc).isoformat()
+            now = datetime.now(UTC).isoformat()
             if protocol == "hj212":
                 for item in dec.feed(chunk):
                     if isinstance(item, Packet):
@@ -145,7 +147,7 @@ def _modbus(ser: Any, model: str, unit: int, interval: float, timeout: float | N
         except (serial.SerialException, OSError) as exc:
             raise PortError(_("the port {port} went away: {reason}").format(port=ser.port, reason=exc)) from exc
         total += len(resp)
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         if heartbeat is not None:
             yield {"kind": "status", "bytes": total, "skipped_bytes": 0,
                    "silent_for": round(time.monotonic() - silent_since, 1)}

@@ -8,7 +8,7 @@ import logging
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
@@ -117,7 +117,7 @@ class CameraDriver:
                     raise PortError(_("the camera {port} stopped sending frames").format(port=config.port))
                 n += 1
                 yield {"valid": True, "frame": frame, "index": n,
-                       "received_at": datetime.now(timezone.utc).isoformat()}
+                       "received_at": datetime.now(UTC).isoformat()}
         finally:
             cap.release()
 

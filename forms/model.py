@@ -145,7 +145,8 @@ def _check(f: FieldDef, value: Any, path: str) -> Any:
                 value=value)) from None
         return dt.isoformat(timespec="seconds" if dt.second else "minutes")
     if t in ("int", "number"):
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or (t == "int" and not isinstance(value, int)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or \
+                (t == "int" and not isinstance(value, int)):
             raise FormError(path, _("must be a number"))
         return value
     if not isinstance(value, list):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 
 import resources
@@ -67,7 +67,7 @@ def agency_name(d: Division, by_code: dict[str, Division]) -> str:
 def agency_rows() -> list[dict[str, object]]:
     """Rows for the agencies table, parents before children."""
     by_code = divisions_by_code()
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     order = {"province": 0, "city": 1, "county": 2}
     return [
         {

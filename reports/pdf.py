@@ -13,8 +13,8 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-from concurrent.futures import ThreadPoolExecutor
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -95,7 +95,8 @@ def _fmt_datetime(v: str | None) -> str:
     if not v:
         return ""
     dt = datetime.fromisoformat(v)
-    return f"{dt.year}年{dt.month}月{dt.day}日{dt.hour}时{dt.minute:02d}分" + (f"{dt.second:02d}秒" if dt.second else "")
+    seconds = f"{dt.second:02d}秒" if dt.second else ""
+    return f"{dt.year}年{dt.month}月{dt.day}日{dt.hour}时{dt.minute:02d}分{seconds}"
 
 
 def _fmt_date(v: str | None) -> str:
@@ -255,8 +256,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             img_h = (A4[1] - (MARGINS[0] + MARGINS[2]) * mm - 8 * mm) / per_page - 58 * mm
             photos = data.get(f.name) or []
             with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # decoding releases the GIL
-                images = list(pool.map(lambda ip: _photo(ip[1]["image"], width, img_h, text.warnings,
-                                                         f"{f.name}[{ip[0]}]"), enumerate(photos)))
+                images = list(pool.map(lambda ip: _photo(ip[1]["image"], width, img_h, text.warnings,  # noqa: B023
+                                                         f"{f.name}[{ip[0]}]"), enumerate(photos)))  # noqa: B023
             for i, ph in enumerate(photos):
                 where = f"{f.name}[{i}]"
                 img = images[i]
@@ -314,8 +315,8 @@ def _photo(ref: str, max_w: float, max_h: float, warnings: list[str], where: str
     applied; a missing or unreadable file becomes a visible box and a warning."""
     from PIL import Image as PILImage
     from PIL import ImageOps
-    from reportlab.platypus import Image, Paragraph
     from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Image, Paragraph
 
     try:
         if ref.startswith("sample:"):

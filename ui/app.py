@@ -19,9 +19,9 @@ import socket
 import sys
 import traceback
 from collections.abc import Callable
-from typing import Any
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QSocketNotifier, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
@@ -34,8 +34,8 @@ from kit_app.db import Store, open_store
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
 from ui import automation
-from ui.dialogs import FirstAdminDialog, LoginDialog
 from ui.devices import DeviceHub
+from ui.dialogs import FirstAdminDialog, LoginDialog
 from ui.main_window import MainWindow
 from ui.services import Services
 from ui.sync import SyncController

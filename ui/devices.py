@@ -752,7 +752,8 @@ class DevicesPane(Pane):
     def _describe_instrument(self, cfg: DeviceConfig) -> str:
         parts = [cfg.model or cfg.protocol or "", _("serial number {sn}").format(sn=cfg.serial) if cfg.serial
                  else _("no serial number"),
-                 _("calibrated {date}").format(date=cfg.calibrated) if cfg.calibrated else _("calibration date not set")]
+                 _("calibrated {date}").format(date=cfg.calibrated) if cfg.calibrated
+                 else _("calibration date not set")]
         return " · ".join(p for p in parts if p)
 
     def _update_buttons(self) -> None:
@@ -937,7 +938,8 @@ class DevicesPane(Pane):
                 case_id, on_duty[0], readings, instrument=instrument, protocol=cfg.protocol or "", port=cfg.port,
                 gps=gps, others=on_duty[1:])
 
-        self.runner.run(work, lambda r: self._saved(r, self.record_info), lambda e: self._save_failed(e, self.record_info))
+        info = self.record_info
+        self.runner.run(work, lambda r: self._saved(r, info), lambda e: self._save_failed(e, info))
 
     # ------------------------------------------------------------ camera
     def _camera_identity(self, cfg: DeviceConfig) -> tuple[str, str, str]:

@@ -30,9 +30,9 @@ from PySide6.QtWidgets import (
 )
 
 from kit_app import creditcode
+from kit_app import roles as R
 from kit_app.dto import CaseDetail, ImportResult, OfficerInfo, ProjectRow, SourceRow
 from kit_app.i18n import LANGUAGES, _
-from kit_app import roles as R
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
 
@@ -402,7 +402,8 @@ class ImportResultDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle(_("Import finished"))
         self.resize(720, 420)
-        summary = QLabel(_("{imported} imported, {updated} updated, {unchanged} unchanged, {rejected} rows rejected.").format(
+        msg = _("{imported} imported, {updated} updated, {unchanged} unchanged, {rejected} rows rejected.")
+        summary = QLabel(msg.format(
             imported=result.imported, updated=result.updated, unchanged=result.unchanged,
             rejected=len({r.row for r in result.rejected})))
         table = QTableWidget(len(result.rejected), 3)

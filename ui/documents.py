@@ -38,9 +38,9 @@ from PySide6.QtWidgets import (
 
 import forms
 from forms import DocumentDef, FieldDef, FormError
+from kit_app import roles as R
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
-from kit_app import roles as R
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
 

@@ -5,9 +5,9 @@ transfer; verification."""
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QUrl, Signal
@@ -29,12 +29,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kit_app import roles as R
 from kit_app.dto import OfficerInfo
 from kit_app.evidence import media
 from kit_app.evidence.service import EvidenceService, IngestResult, VerifyReport
 from kit_app.i18n import N_, _
 from kit_app.storage import human
-from kit_app import roles as R
 from kit_app.timeutil import format_local
 from ui.dialogs import TaskDialog
 from ui.plot import SeriesPlot
@@ -173,7 +173,8 @@ def describe_item(it: dict[str, Any]) -> str:
             extra = (extra + " " if extra else "") + _("seal {no}").format(no=ev["details"]["seal_no"])
         timeline += (f"<tr><td style='white-space:nowrap;color:#666'>#{ev['seq']}</td>"
                      f"<td style='white-space:nowrap'>{_e(format_local(datetime.fromisoformat(ev['at']), True))}</td>"
-                     f"<td>{_e(_(EVENT_LABELS.get(ev['kind'], ev['kind'])))}</td><td>{_e(who)}</td><td>{_e(extra)}</td></tr>")
+                     f"<td>{_e(_(EVENT_LABELS.get(ev['kind'], ev['kind'])))}</td><td>{_e(who)}</td>"
+                     f"<td>{_e(extra)}</td></tr>")
     title = _("Chain of custody")
     return (f"<table cellpadding='2'>{table}</table>{warn}"
             f"<h3>{_e(title)}</h3><table cellpadding='3'>{timeline}</table>")
@@ -252,16 +253,18 @@ def describe_overview(o: dict[str, Any]) -> str:
     else:
         state = _("waiting for the server: {records} records, {events} custody events, {originals} originals").format(
             records=st["records"], events=st["custody_events"], originals=st["originals"])
-    parts = ["<p><b>%s:</b> %s</p>" % (escape(_("Sync")), escape(state))]
+    label = escape(_("Sync"))
+    parts = [f"<p><b>{label}:</b> {escape(state)}</p>"]
     a = o["assignment"]
     if a:
         note = "<br>" + escape(a["note"]) if a.get("note") else ""
-        parts.append("<p><b>%s</b>%s</p>" % (escape(_("Assigned by the central server")), note))
+        label = escape(_("Assigned by the central server"))
+        parts.append(f"<p><b>{label}</b>{note}</p>")
     if o["comments"]:
-        parts.append("<p><b>%s</b></p><ul>" % escape(_("Review comments")))
+        label = escape(_("Review comments"))
+        parts.append(f"<p><b>{label}</b></p><ul>")
         for c in o["comments"]:
-            parts.append("<li>%s %s：%s</li>" % (escape(format_local(c["at"])), escape(c["author_name"]),
-                                                escape(c["text"])))
+            parts.append(f"<li>{escape(format_local(c['at']))} {escape(c['author_name'])}：{escape(c['text'])}</li>")
         parts.append("</ul>")
     return "".join(parts)
 

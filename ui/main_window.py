@@ -8,19 +8,19 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
+    QHBoxLayout,
     QLabel,
     QListWidget,
     QMainWindow,
     QMessageBox,
-    QHBoxLayout,
     QStackedWidget,
     QWidget,
 )
 
 from kit_app import __version__
+from kit_app import roles as R
 from kit_app.dto import ImportResult, OfficerInfo
 from kit_app.i18n import _
-from kit_app import roles as R
 from ui.devices import DeviceHub, DevicesPane
 from ui.dialogs import ImportResultDialog
 from ui.panes import CasesPane, Pane, ProjectsPane, SourcesPane
@@ -108,7 +108,8 @@ class MainWindow(QMainWindow):
     def _menus(self) -> None:
         file = self.menuBar().addMenu(_("&File"))
         can_import = R.can(self.officer, "basedata.import")
-        for text, kind in ((_("Import pollution sources…"), "sources"), (_("Import construction projects…"), "projects")):
+        for text, kind in ((_("Import pollution sources…"), "sources"),
+                           (_("Import construction projects…"), "projects")):
             act = QAction(text, self)
             act.setEnabled(can_import)
             act.triggered.connect(lambda _c=False, k=kind: self.import_file(k))
@@ -210,8 +211,9 @@ class MainWindow(QMainWindow):
 
         def done(res: dict) -> None:  # type: ignore[type-arg]
             if res["ok"]:
-                QMessageBox.information(self, _("Check a paper copy"), _("Matches {title} {number}, issued {at}.").format(
-                    title=res["title"], number=res["number"] or "", at=res["issued_local"]))
+                msg = _("Matches {title} {number}, issued {at}.").format(
+                    title=res["title"], number=res["number"] or "", at=res["issued_local"])
+                QMessageBox.information(self, _("Check a paper copy"), msg)
             else:
                 QMessageBox.warning(self, _("Check a paper copy"), _("Does not match: {reason}").format(
                     reason=res["reason"]))

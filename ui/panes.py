@@ -23,9 +23,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from kit_app import roles as R
 from kit_app.dto import OfficerInfo, ProjectRow, SourceDetail, SourceRow
 from kit_app.i18n import _
-from kit_app import roles as R
 from kit_app.services.cases import STATUS_LABELS as CASE_STATUS
 from kit_app.services.projects import STATUS_LABELS as PROJECT_STATUS
 from kit_app.services.sources import CATEGORY_LABELS

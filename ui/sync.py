@@ -53,7 +53,6 @@ class EnrolDialog(QDialog):
 
     def submit(self) -> None:
         from kit_app.sync.client import enrol
-
         from kit_app.sync.trust import TrustError, check_url
 
         server, code, name = self.server.text().strip(), self.code.text().strip(), self.name.text().strip() or None

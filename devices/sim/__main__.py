@@ -19,7 +19,7 @@ import sys
 import threading
 import time
 import tty
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from devices import hj212, modbus, nmea
 
@@ -63,7 +63,7 @@ def nmea_messages(rng: random.Random):  # type: ignore[no-untyped-def]
     while True:
         lat += rng.gauss(0, 0.00001)
         lon += rng.gauss(0, 0.00001)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         t = now.strftime("%H%M%S.") + f"{now.microsecond // 10000:02d}"
 
         def dm(v: float, w: int) -> str:

@@ -68,7 +68,8 @@ class SyntheticCamera:
         # the works: halls, a stack and an outfall pipe
         s = h / 720
         x0 = int(w * 0.18)
-        cv2.rectangle(img, (x0, int(horizon - 120 * s)), (x0 + int(260 * s), horizon + int(60 * s)), (150, 150, 160), -1)
+        cv2.rectangle(img, (x0, int(horizon - 120 * s)), (x0 + int(260 * s), horizon + int(60 * s)),
+                      (150, 150, 160), -1)
         cv2.rectangle(img, (x0 + int(270 * s), int(horizon - 70 * s)), (x0 + int(430 * s), horizon + int(60 * s)),
                       (130, 140, 150), -1)
         for i in range(6):

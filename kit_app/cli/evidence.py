@@ -88,7 +88,8 @@ def cmd_custody(store: Store, args: argparse.Namespace) -> int:
             "correct": (C.CORRECTED, {"corrects": getattr(args, "event", None)}),
         }[args.action]
         body = ev.record(args.evidence_id, kind, actor, reason=args.reason, details=details)
-    emit(args, body, lambda: print(_("Recorded custody event {seq} ({kind}).").format(seq=body["seq"], kind=body["kind"])))
+    emit(args, body, lambda: print(_("Recorded custody event {seq} ({kind}).").format(seq=body["seq"],
+                                                                                    kind=body["kind"])))
     return EXIT_OK
 
 

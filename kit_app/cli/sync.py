@@ -47,7 +47,8 @@ def cmd_sync(store: Store, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Any) -> None:
-    s = sub.add_parser("enrol", help=_("enrol this kit with the central server (a one-time code from its administrator)"))
+    s = sub.add_parser("enrol",
+                       help=_("enrol this kit with the central server (a one-time code from its administrator)"))
     s.add_argument("--server", required=True, metavar="URL")
     s.add_argument("--code", required=True)
     s.add_argument("--name", help=_("a name for this kit, shown on the server"))

@@ -9,7 +9,7 @@ any point leaves either everything or nothing.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Connection
@@ -30,7 +30,7 @@ _UPDATED = SOURCE_COLUMNS.index("updated_at")
 
 def sqlite_datetime(dt: datetime) -> str:
     """The text SQLAlchemy's SQLite DateTime stores, for a UTC time (see db.types.UTCDateTime)."""
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S.%f")
+    return dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
 
 
 def insert_sources(conn: Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -11,8 +11,8 @@ from datetime import date, datetime
 
 from sqlalchemy import (
     BigInteger,
-    CheckConstraint,
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,

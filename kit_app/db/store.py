@@ -18,8 +18,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
-from kit_app.db.models import KitMeta
 from kit_app.db import outbox as _outbox  # noqa: F401 - every session writes the outbox
+from kit_app.db.models import KitMeta
 from kit_app.errors import DataDirTooNew, KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id

@@ -11,10 +11,10 @@ from __future__ import annotations
 import gc
 import hashlib
 import json
-from operator import itemgetter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 import orjson

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -139,7 +139,7 @@ def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:
                 off = int(local.replace(tzinfo=LOCAL_TZ).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
                 meta.offset_assumed = True
             meta.offset_min = off
-            meta.captured_at = (local - timedelta(minutes=off)).replace(tzinfo=timezone.utc)
+            meta.captured_at = (local - timedelta(minutes=off)).replace(tzinfo=UTC)
     lat, lat_ref = tags.get("GPS GPSLatitude"), _text(tags.get("GPS GPSLatitudeRef"))
     lon, lon_ref = tags.get("GPS GPSLongitude"), _text(tags.get("GPS GPSLongitudeRef"))
     if lat is not None and lon is not None:
@@ -163,7 +163,7 @@ def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:
         try:
             d = datetime.strptime(gd[:10], "%Y:%m:%d").date()
             h, m, s = (_ratio(x) for x in list(gt.values)[:3])
-            meta.gps_time = datetime.combine(d, datetime.min.time(), tzinfo=timezone.utc) + timedelta(
+            meta.gps_time = datetime.combine(d, datetime.min.time(), tzinfo=UTC) + timedelta(
                 hours=h, minutes=m, seconds=s)
         except (ValueError, OverflowError):
             meta.gps_time = None  # an impossible GPS date or time: no satellite time to compare

@@ -8,11 +8,10 @@ import json
 import logging
 import os
 import time
-from datetime import datetime
-from concurrent.futures import Future, ThreadPoolExecutor
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
+from kit_app import roles as R
 from kit_app.db import Store
 from kit_app.db.models import Case, CustodyEvent, EvidenceItem, EvidenceOfficer, KitMeta, Source
 from kit_app.dto import OfficerInfo
@@ -32,7 +32,6 @@ from kit_app.evidence.keys import KitKey
 from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
 from kit_app.ids import new_id
-from kit_app import roles as R
 from kit_app.storage import RESERVE, DiskFull, free_bytes, is_full, require_space
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 
@@ -427,7 +426,8 @@ class EvidenceService:
             device = " ".join(str(x) for x in (instrument.get("model"), instrument.get("serial") and
                                                 f"#{instrument['serial']}") if x) or None
             return self._add_generated(
-                case, [officer, *[o for o in others if o.id != officer.id]], tmp, kind=media.READING, media_type="application/x-kit-readings+jsonl", name=name,
+                case, [officer, *[o for o in others if o.id != officer.id]], tmp, kind=media.READING,
+                media_type="application/x-kit-readings+jsonl", name=name,
                 captured_at=datetime.fromisoformat(summary["first"]) if summary["first"] else now, gps=gps,
                 device=device, description=description, warnings=warnings, now=now,
                 metadata={"readings": summary, "instrument": instrument, "protocol": protocol, "port": port},
@@ -525,8 +525,9 @@ class EvidenceService:
         with self.store.write_session() as s:
             item = EvidenceItem(
                 case_id=case["id"], kind=kind, original_name=name, size=size, sha256=sha, media_type=media_type,
-                captured_at=captured_at, captured_offset_min=int((captured_at.utcoffset() or timedelta()).total_seconds()
-                                                                 // 60) if captured_at.tzinfo else None,
+                captured_at=captured_at,
+                captured_offset_min=int((captured_at.utcoffset() or timedelta()).total_seconds() // 60)
+                if captured_at.tzinfo else None,
                 captured_clock="kit",
                 latitude=gps["latitude"] if has_fix else None, longitude=gps["longitude"] if has_fix else None,
                 altitude=gps.get("altitude") if has_fix else None, device=device, description=description,
@@ -715,10 +716,10 @@ def _size(path: Path) -> int:
 
 
 def _mtime(path: Path) -> str | None:
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     try:
-        return datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc).isoformat()
+        return datetime.fromtimestamp(path.stat().st_mtime, tz=UTC).isoformat()
     except OSError:
         return None
 

@@ -11,16 +11,16 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from kit_app import creditcode
+from kit_app import roles as R
 from kit_app.db import Store
-from kit_app.db.numbering import PROVINCE_CODE, next_case_number
 from kit_app.db.models import Agency, Case, CaseAssignment, CaseComment, CaseOfficer, KitMeta, Officer, Source
+from kit_app.db.numbering import PROVINCE_CODE, next_case_number
 from kit_app.dto import CaseDetail, CaseOfficerInfo, CaseRow, OfficerInfo
 from kit_app.errors import NotFound, UsageError, ValidationError
 from kit_app.i18n import N_, _
 from kit_app.ids import is_uuid
-from kit_app import roles as R
 from kit_app.sync.state import case_state, waiting_by_case
-from kit_app.timeutil import to_local, utcnow
+from kit_app.timeutil import utcnow
 
 STATUS_LABELS = {"open": N_("Open"), "closed": N_("Closed")}
 

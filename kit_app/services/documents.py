@@ -22,6 +22,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from kit_app import roles as R
 from kit_app.db import Store
 from kit_app.db.models import Agency, Case, Document, EvidenceItem, EvidenceOfficer, NumberBlock, Source
 from kit_app.dto import OfficerInfo
@@ -32,7 +33,6 @@ from kit_app.evidence.service import EvidenceService
 from kit_app.i18n import _
 from kit_app.ids import new_id
 from kit_app.sync.pull import forms_dir
-from kit_app import roles as R
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 
 
@@ -92,8 +92,9 @@ class DocumentService:
                 NumberBlock.agency_code == agency_code, NumberBlock.doc_type == doc_type, NumberBlock.year == year,
                 NumberBlock.first <= last, NumberBlock.last >= first))
             if clash is not None:
-                raise ValidationError(_("Numbers {a}–{b} overlap the block {c}–{d} already assigned to kit {kit}.").format(
-                    a=first, b=last, c=clash.first, d=clash.last, kit=clash.kit_id[:8]), "range")
+                msg = _("Numbers {a}–{b} overlap the block {c}–{d} already assigned to kit {kit}.")
+                raise ValidationError(msg.format(a=first, b=last, c=clash.first, d=clash.last, kit=clash.kit_id[:8]),
+                                      "range")
             block = NumberBlock(agency_code=agency_code, doc_type=doc_type, year=year, prefix=prefix.strip(),
                                 first=first, last=last, kit_id=kit_id or self.store.kit_id,
                                 assigned_by=actor.id if actor else None, created_at=now, updated_at=now,
@@ -218,7 +219,6 @@ class DocumentService:
         """A payload for ``doc_type`` filled from the case, its evidence and the officer, following
         each field's ``source``; fields without one get their default. Editors start from it."""
         import forms
-
         from kit_app.services.cases import CaseService
 
         defn = forms.get(doc_type)

@@ -16,6 +16,7 @@ from pathlib import Path
 from sqlalchemy import bindparam, select, update
 
 from kit_app import creditcode
+from kit_app import roles as R
 from kit_app.db import Store
 from kit_app.db.bulk import insert_sources
 from kit_app.db.models import Agency, Project, ProjectEvent, Source
@@ -25,7 +26,6 @@ from kit_app.errors import KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
 from kit_app.pinyin import full_and_initials
-from kit_app import roles as R
 from kit_app.tabular import read_table
 from kit_app.timeutil import utcnow
 
@@ -257,7 +257,7 @@ class ImportService:
             problems: list[Rejection] = []
 
             def reject(key: str, reason: str) -> None:
-                problems.append(Rejection(row=rowno, column=col(key), reason=reason))
+                problems.append(Rejection(row=rowno, column=col(key), reason=reason))  # noqa: B023
 
             name = cells[i_name]
             if not name:
@@ -412,14 +412,14 @@ class ImportService:
         for rowno, cells in table.rows:
             def get(key: str) -> str:
                 i = mapping.get(key)
-                return cells[i] if i is not None and i < len(cells) else ""
+                return cells[i] if i is not None and i < len(cells) else ""  # noqa: B023
 
             if not any(cells):
                 continue
             problems: list[Rejection] = []
 
             def reject(key: str, reason: str) -> None:
-                problems.append(Rejection(row=rowno, column=col(key), reason=reason))
+                problems.append(Rejection(row=rowno, column=col(key), reason=reason))  # noqa: B023
 
             name = get("name")
             if not name:
@@ -511,7 +511,7 @@ class ImportService:
                     p = Project(id=new_id(), origin_kit=kit, created_at=now, updated_at=now, **v)
                     s.add(p)
                     s.add(ProjectEvent(project_id=p.id, kind="imported", at=now, origin_kit=kit,
-                                       detail='{"file": %s}' % _json_str(path.name)))
+                                       detail=f'{{"file": {_json_str(path.name)}}}'))
                     result.imported += 1
                 else:
                     was_accepted = p.status == "accepted"

@@ -11,13 +11,13 @@ from datetime import timedelta
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from kit_app import roles as R
 from kit_app.db import Store
 from kit_app.db.models import Agency, Officer
 from kit_app.dto import OfficerInfo
 from kit_app.errors import AuthenticationError, NotFound, UsageError, ValidationError
 from kit_app.i18n import _, ngettext
 from kit_app.ids import is_uuid
-from kit_app import roles as R
 from kit_app.timeutil import format_local, utcnow
 
 MAX_FAILED_LOGINS = 5

@@ -11,13 +11,13 @@ from datetime import date, datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload
 
+from kit_app import roles as R
 from kit_app.db import Store
 from kit_app.db.models import Agency, Officer, Project, ProjectEvent, Source
 from kit_app.dto import OfficerInfo, ProjectEventInfo, ProjectRow
 from kit_app.errors import NotFound, ValidationError
 from kit_app.i18n import N_, _
 from kit_app.pinyin import full_and_initials
-from kit_app import roles as R
 from kit_app.timeutil import to_local, utcnow
 
 STATUS_LABELS = {

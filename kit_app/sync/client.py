@@ -5,7 +5,6 @@ push, pull and upload — every receipt checked (``kit_app.sync.trust``)."""
 from __future__ import annotations
 
 import json
-import os
 import ssl
 from collections.abc import Iterator
 from datetime import datetime, timedelta

@@ -11,7 +11,7 @@ assignments (opened as cases, merged by the rules in kit_app.sync.conflicts) and
 from __future__ import annotations
 
 import json
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -204,8 +204,8 @@ class Applier:
                                     "sync rules").format(number=case.number, fields=", ".join(both)))
         body = remote | {"source_id": b.get("source_id"), "assigned_at": b.get("assigned_at")}
         if base_row is None:
-            self.s.add(CaseAssignment(case_id=b["id"], server_seq=item["seq"], body=json.dumps(body, ensure_ascii=False),
-                                      applied_at=utcnow().isoformat()))
+            self.s.add(CaseAssignment(case_id=b["id"], server_seq=item["seq"],
+                                      body=json.dumps(body, ensure_ascii=False), applied_at=utcnow().isoformat()))
         else:
             base_row.server_seq, base_row.body = item["seq"], json.dumps(body, ensure_ascii=False)
             base_row.applied_at = utcnow().isoformat()

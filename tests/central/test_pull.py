@@ -15,9 +15,9 @@ from central.service import Central, CentralError, Feed
 from kit_app.db import Store
 from kit_app.db.models import Case, NumberBlock, Source
 from kit_app.errors import KitError
+from kit_app.services.cases import CaseService
 from kit_app.services.officers import OfficerService
 from kit_app.sync.client import enrol, pull, sync
-from kit_app.services.cases import CaseService
 from tests.helpers.data import SOURCE_HEADER_ZH, code, write_csv
 
 PW = "pass-word-1"

@@ -64,11 +64,12 @@ def test_push_everything_once_with_receipts(server, kit) -> None:  # type: ignor
         receipts = c.exec_driver_sql("SELECT body, signature FROM sync_receipts").all()
         assert c.exec_driver_sql("SELECT count(*) FROM sync_outbox").scalar() == 0
     assert receipts
-    from central.service import canonical
     import base64
     import hashlib
 
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    from central.service import canonical
 
     key = load_pem_public_key(httpx.get(f"{server.base}/api/v1/server-key").json()["public_key_pem"].encode())
     for body, sig in receipts:

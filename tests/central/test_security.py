@@ -23,7 +23,8 @@ from central.db import Kit, Officer, Record, ServerMeta
 from central.service import BlobStore, Central, CentralError, Feed, Push
 from kit_app.db import Store, open_store
 from kit_app.db.models import KitMeta
-from kit_app.evidence.custody import GENESIS, canonical
+from kit_app.errors import AuthenticationError
+from kit_app.evidence.custody import canonical
 from kit_app.evidence.keys import KitKey
 from kit_app.evidence.service import EvidenceService
 from kit_app.ids import new_id
@@ -345,7 +346,7 @@ def _tls_files(tmp_path: Path) -> tuple[Path, Path, Path]:
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
-    now = datetime.datetime.now(datetime.timezone.utc)
+    now = datetime.datetime.now(datetime.UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca = (x509.CertificateBuilder().subject_name(name("测试省厅 CA")).issuer_name(name("测试省厅 CA"))
           .public_key(ca_key.public_key()).serial_number(1).not_valid_before(now - datetime.timedelta(days=1))
@@ -627,7 +628,7 @@ def test_a_kit_holds_only_its_own_officers_verifiers(server, province: Central, 
         hashes = [o.password_hash for o in s.query(Officer)]
     assert "password_hash" not in everything and not any(h in everything for h in hashes)
     assert OfficerService(a).login("45010320231", PW).name == "李明"
-    with pytest.raises(Exception):
+    with pytest.raises(AuthenticationError):
         OfficerService(a).login("GXADMIN001", PW)
     # a city reviewer explicitly allowed on Qingxiu's kits, then withdrawn
     c.set_officer("45010000001", kit_agencies=["450103"])
@@ -635,7 +636,7 @@ def test_a_kit_holds_only_its_own_officers_verifiers(server, province: Central, 
     assert OfficerService(a).login("45010000001", PW).name == "吴科长"
     c.set_officer("45010000001", kit_agencies=[])
     pull(a)
-    with pytest.raises(Exception):
+    with pytest.raises(AuthenticationError):
         OfficerService(a).login("45010000001", PW)
     # the data dir is the user's alone, and the credential is not in the database
     if os.name == "posix":
@@ -666,7 +667,7 @@ def test_old_feed_items_with_password_hashes_are_replaced(server, province: Cent
     page = json.dumps(Feed(c).pull(a.kit_id, "450103", 0, 5000))
     assert "password_hash" not in page
     pull(a)
-    with pytest.raises(Exception):
+    with pytest.raises(AuthenticationError):
         OfficerService(a).login("GXADMIN001", PW)
 
 
@@ -833,11 +834,11 @@ def test_concurrent_requests_never_share_a_number_or_a_code(server, province: Ce
     codes = [province.make_enrol_code("450103")["code"] for _ in kits]
     with ThreadPoolExecutor(12) as pool:
         enrolled = list(pool.map(lambda kc: httpx.post(f"{server.base}{API}/enrol", timeout=60, json={
-            "code": kc[1], "kit_id": kc[0]["kit_id"], "public_key_pem": kc[0]["pem"]}), zip(kits, codes)))
+            "code": kc[1], "kit_id": kc[0]["kit_id"], "public_key_pem": kc[0]["pem"]}), zip(kits, codes, strict=True)))
         assert [r.status_code for r in enrolled] == [201] * len(kits)
         pushed = list(pool.map(lambda kr: httpx.post(f"{server.base}{API}/push", json=kr[0]["batch"], timeout=60,
                                                      headers={"Authorization": f"Bearer {kr[1].json()['credential']}"}),
-                               zip(kits, enrolled)))
+                               zip(kits, enrolled, strict=True)))
         assert [r.status_code for r in pushed] == [200] * len(kits)
         assert len({r.json()["server_seq"] for r in pushed}) == len(kits)
         one = province.make_enrol_code("450103")["code"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -22,12 +22,12 @@ LOCAL = timezone(timedelta(hours=8))
 def feed(tap: CameraTap, n: int, port: str = "sim:640x360@30") -> None:
     got = 0
     for item in drivers()["camera"].stream(DeviceConfig(name="cam", driver="camera", port=port),
-                                           stop=lambda: got >= n):
+                                           stop=lambda: got >= n):  # noqa: B023
         tap.feed(item)
         got += 1
 
 
-def test_still_carries_time_place_and_officers(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+def test_still_carries_time_place_and_officers(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     _store, ev, case, li, wf = env
     tap = CameraTap()
     with pytest.raises(CaptureError, match="no current picture"):
@@ -52,12 +52,12 @@ def test_still_carries_time_place_and_officers(env, tmp_path: Path) -> None:  # 
     pm = read_photo(Path(item["stored_path"]))
     assert pm.make == "Kit" and pm.model == "SIM" and pm.serial == "SN-7" and pm.offset_min == 480
     assert abs(pm.latitude - FIX["latitude"]) < 1e-5 and abs(pm.longitude - FIX["longitude"]) < 1e-5
-    assert pm.captured_at == when.replace(microsecond=0).astimezone(timezone.utc)
+    assert pm.captured_at == when.replace(microsecond=0).astimezone(UTC)
     assert ev.blobs.thumb_path(res.sha256).exists()
     assert ev.verify(case.id).ok
 
 
-def test_clip_and_no_fix(env) -> None:  # type: ignore[no-untyped-def]
+def test_clip_and_no_fix(env) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     _store, ev, case, li, _wf = env
     tap = CameraTap()
     feed(tap, 2)

@@ -4,7 +4,7 @@ import json
 import os
 import sqlite3
 import stat
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -48,7 +48,7 @@ def test_ingest_photo_with_exif(env, tmp_path: Path) -> None:  # type: ignore[no
     item = ev.show(r.evidence_id)
     assert item["kind"] == "photo" and item["media_type"] == "image/jpeg"
     assert item["original_name"] == "现场 照片 01.jpg" and item["size"] == p.stat().st_size
-    assert item["captured_at"] == (taken - timedelta(hours=8)).replace(tzinfo=timezone.utc).isoformat()
+    assert item["captured_at"] == (taken - timedelta(hours=8)).replace(tzinfo=UTC).isoformat()
     assert item["captured_offset_min"] == 480
     assert abs(item["latitude"] - (LAT + 0.001)) < 1e-6 and abs(item["longitude"] - LON) < 1e-6
     assert item["altitude"] == 80.5 and item["device"] == "Canon EOS 90D #0123456789"
@@ -73,7 +73,7 @@ def test_warnings(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     old = make_jpeg(tmp_path / "old.jpg", taken=datetime(2019, 5, 1, 10, 0), seed=1)
     far = make_jpeg(tmp_path / "far.jpg", taken=now_local(), lat=24.3, lon=109.4, seed=2)
     skew = make_jpeg(tmp_path / "skew.jpg", taken=now_local(), lat=LAT, lon=LON,
-                     gps_time=datetime.now(timezone.utc).replace(tzinfo=None) - timedelta(hours=3), seed=3)
+                     gps_time=datetime.now(UTC).replace(tzinfo=None) - timedelta(hours=3), seed=3)
     bare = tmp_path / "bare.png"
     from PIL import Image
 

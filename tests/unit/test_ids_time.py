@@ -1,5 +1,5 @@
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -21,7 +21,7 @@ def test_is_uuid() -> None:
 
 
 def test_local_time_is_shanghai() -> None:
-    utc = datetime(2026, 11, 29, 16, 30, tzinfo=timezone.utc)
+    utc = datetime(2026, 11, 29, 16, 30, tzinfo=UTC)
     assert format_local(utc) == "2026-11-30 00:30"
     with pytest.raises(ValueError):
         to_local(datetime(2026, 1, 1))

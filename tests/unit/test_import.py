@@ -102,7 +102,7 @@ def test_missing_name_column_rejects_file(store: Store, tmp_path: Path) -> None:
 
 def test_undecodable_file_names_byte_offset(store: Store, tmp_path: Path) -> None:
     f = tmp_path / "s.csv"
-    f.write_bytes("单位名称\n".encode("utf-8") + b"\x80\xff\xfe\x00")
+    f.write_bytes("单位名称\n".encode() + b"\x80\xff\xfe\x00")
     with pytest.raises(KitError) as err:
         ImportService(store).import_sources(f)
     assert "offset" in str(err.value)

@@ -17,7 +17,6 @@ from kit_app.services.documents import DocumentService
 from kit_app.services.officers import OfficerService
 
 
-
 @pytest.fixture
 def env(demo_store: Store):  # type: ignore[no-untyped-def]
     officers = OfficerService(demo_store)

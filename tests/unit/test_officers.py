@@ -3,10 +3,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import update
 
+from kit_app import roles as R
 from kit_app.db import Store
 from kit_app.db.models import Officer
 from kit_app.errors import AuthenticationError, PermissionDenied, ValidationError
-from kit_app import roles as R
 from kit_app.services.officers import MAX_FAILED_LOGINS, OfficerService
 from kit_app.timeutil import utcnow
 

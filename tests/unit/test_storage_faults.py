@@ -12,6 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+from datetime import UTC
 from pathlib import Path
 
 import pytest
@@ -84,7 +85,7 @@ def test_the_disk_fills_at_every_tenth_of_an_import(tmp_path: Path, leave: int) 
 
             def progress(done: int, _total: int, at: int = at) -> None:
                 if done == at:  # a video recording elsewhere eats the disk
-                    filler.append(fs.fill(disk, leave))
+                    filler.append(fs.fill(disk, leave))  # noqa: B023
 
             res = EvidenceService(store).ingest(case_id, li, cards, progress=progress, thumbnails=True)
             ok = [r for r in res if r.status == "ok"]
@@ -226,10 +227,10 @@ def test_a_kit_made_original_never_stores_short(tmp_path: Path) -> None:
         clip = disk / "kit" / "clip.mp4"
         clip.write_bytes(b"\x00\x00\x00\x18ftypmp42" + os.urandom(6 * MB))
         fs.fill(disk, 2 * MB)  # the clip is on the disk; its copy into the store does not fit
-        from datetime import datetime, timezone
+        from datetime import datetime
 
         with pytest.raises(KitError, match="full"):
-            ev.add_capture(case_id, [li], clip, kind="video", captured_at=datetime.now(timezone.utc),
+            ev.add_capture(case_id, [li], clip, kind="video", captured_at=datetime.now(UTC),
                            device="cam", gps=None)
         assert consistent(store) == 0
         assert RESERVE > 0

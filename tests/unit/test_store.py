@@ -1,5 +1,5 @@
 import sqlite3
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -56,7 +56,7 @@ def test_previous_revision_upgrades_keeping_data(data_dir: Path) -> None:
     old = Store(data_dir, make_engine(data_dir / "kit.sqlite3"))
     old.upgrade("0001")
     assert old.current_revision() == "0001"
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with old.session() as s:
         s.add(Officer(name="老用户", cert_no="OLD001", roles="officer", password_hash="x",
                       origin_kit="k", created_at=now, updated_at=now))

@@ -6,7 +6,7 @@ server first starts: central.signing.)
 Revision ID: c0004
 Revises: c0003
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from alembic import op
@@ -29,7 +29,7 @@ def upgrade() -> None:
         if root is None:
             root = "45"
             agencies = sa.table("agencies", sa.column("code"), sa.column("name"), sa.column("created_at", UTCDateTime))
-            conn.execute(agencies.insert().values(code=root, name="省级", created_at=datetime.now(timezone.utc)))
+            conn.execute(agencies.insert().values(code=root, name="省级", created_at=datetime.now(UTC)))
         conn.execute(sa.text("UPDATE officers SET agency_code = :root WHERE agency_code IS NULL"), {"root": root})
     with op.batch_alter_table("officers") as b:
         b.alter_column("agency_code", existing_type=sa.String(12), nullable=False)
