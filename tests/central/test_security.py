@@ -729,7 +729,7 @@ def test_a_chunk_longer_than_declared_is_refused_without_moving_the_offset(serve
 
 def test_stale_uploads_expire_and_a_kit_has_a_quota(server, province: Central, store: Store,  # type: ignore[no-untyped-def]
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
-    import central.service as svc
+    import central.service.blobs as svc
 
     enrol(store, server.base, province.make_enrol_code("450103")["code"])
     h = auth_header(store)
