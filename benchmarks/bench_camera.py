@@ -46,7 +46,7 @@ def main() -> int:
     from kit_app.db import open_store
     from kit_app.services.demo import DemoGenerator
     from ui.app import load_fonts, make_qapplication
-    from ui.devices import DeviceHub
+    from ui.device_hub import DeviceHub
     from ui.main_window import MainWindow
     from ui.services import Services
     from ui.tasks import TaskRunner

@@ -34,7 +34,7 @@ from kit_app.db import Store, open_store
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
 from ui import automation
-from ui.devices import DeviceHub
+from ui.device_hub import DeviceHub
 from ui.dialogs import FirstAdminDialog, LoginDialog
 from ui.main_window import MainWindow
 from ui.services import Services

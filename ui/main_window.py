@@ -21,7 +21,8 @@ from kit_app import __version__
 from kit_app import roles as R
 from kit_app.dto import ImportResult, OfficerInfo
 from kit_app.i18n import _
-from ui.devices import DeviceHub, DevicesPane
+from ui.device_hub import DeviceHub
+from ui.devices import DevicesPane
 from ui.dialogs import ImportResultDialog
 from ui.panes import CasesPane, Pane, ProjectsPane, SourcesPane
 from ui.services import Services

@@ -13,7 +13,8 @@ from devices import session as S
 from devices.registry import DeviceConfig, DeviceConfigs
 from kit_app.dto import OfficerInfo
 from tests.helpers.sim import simulator
-from ui.devices import DeviceHub, DevicesPane
+from ui.device_hub import DeviceHub
+from ui.devices import DevicesPane
 from ui.main_window import MainWindow
 from ui.services import Services
 from ui.tasks import TaskRunner
@@ -156,7 +157,7 @@ def test_unplugged_device_shows_its_state_and_the_app_carries_on(qtbot: QtBot, s
 
 def test_device_dialog_validates_and_saves(qtbot: QtBot, services: Services, runner: TaskRunner,
                                            officer: OfficerInfo) -> None:
-    from ui.devices import DeviceDialog
+    from ui.device_dialog import DeviceDialog
 
     hub = DeviceHub(services.store.data_dir)
     dlg = DeviceDialog(runner)

@@ -13,7 +13,7 @@ from pytestqt.qtbot import QtBot
 
 from devices.registry import DeviceConfig, DeviceConfigs
 from ui import qtcompat
-from ui.devices import DeviceHub, PreviewWidget
+from ui.device_hub import DeviceHub, PreviewWidget
 
 pytestmark = pytest.mark.gui
 
