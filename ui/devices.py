@@ -39,7 +39,7 @@ from devices.registry import DeviceConfig
 from devices.values import numeric_values
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
-from kit_app.storage import DiskFull, require_space
+from kit_app.storage import DiskFull
 from kit_app.timeutil import LOCAL_TZ, format_local
 from ui.device_dialog import DeviceDialog
 from ui.device_hub import (
@@ -464,7 +464,7 @@ class DevicesPane(Pane):
             return
         if not w.session.recording:
             try:
-                require_space(self.services.evidence.blobs.root, 1024 * 1024)  # refused before it starts
+                self.services.evidence.require_space(1024 * 1024)  # refused before it starts
             except DiskFull as exc:
                 self.record_btn.setChecked(False)
                 self.record_info.setText(str(exc))
@@ -512,7 +512,7 @@ class DevicesPane(Pane):
         self.capture_result.setText(_("Saving the photo…"))
 
         def work() -> Any:
-            path = tap.still(ev.blobs.scratch(), when, make=make, model=model, serial=cfg.serial, gps=gps)
+            path = tap.still(ev.scratch_dir(), when, make=make, model=model, serial=cfg.serial, gps=gps)
             return ev.add_capture(case_id, on_duty, path, kind="photo", captured_at=when, device=device, gps=gps,
                                   capture={"camera": cfg.name, "port": cfg.port,
                                            "width": size[0] if size else None, "height": size[1] if size else None})
@@ -530,7 +530,7 @@ class DevicesPane(Pane):
             self.clip_started = datetime.now(LOCAL_TZ)
             self.clip_gps = self.hub.gps.current()
             try:
-                tap.start_clip(ev.blobs.scratch(), self.clip_started)
+                tap.start_clip(ev.scratch_dir(), self.clip_started)
             except CaptureError as exc:
                 self.clip_btn.setChecked(False)
                 self._save_failed(exc, self.capture_result)

@@ -286,7 +286,7 @@ class EvidencePanel(QWidget):
         self.officer = officer
         self.officers_list = officers_list
         self.case_id: str | None = None
-        self.model = EvidenceModel(runner, ev.blobs.thumb_path, self)
+        self.model = EvidenceModel(runner, ev.thumb_path, self)
         self.view = QListView()
         self.view.setObjectName("evidence_grid")
         self.view.setViewMode(QListView.ViewMode.IconMode)

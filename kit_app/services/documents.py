@@ -24,11 +24,12 @@ from sqlalchemy import func, select
 
 from kit_app import roles as R
 from kit_app.db import Store
-from kit_app.db.models import Agency, Case, Document, EvidenceItem, EvidenceOfficer, NumberBlock, Source
+from kit_app.db.models import Agency, Case, Document, EvidenceItem, NumberBlock, Source
 from kit_app.dto import OfficerInfo
-from kit_app.errors import NotFound, ValidationError
+from kit_app.errors import KitError, NotFound, ValidationError
 from kit_app.evidence import custody as C
 from kit_app.evidence import media
+from kit_app.evidence.items import NewItem, record_item
 from kit_app.evidence.service import EvidenceService
 from kit_app.i18n import _
 from kit_app.ids import new_id
@@ -147,71 +148,89 @@ class DocumentService:
         now = utcnow()
         year = now.astimezone(LOCAL_TZ).year
         doc_id = new_id()
-        with ev.blobs.writing():
-            with self.store.write_session() as s:
-                case = s.scalar(select(Case).where((Case.id == case_id) | (Case.number == case_id)))
-                if case is None:
-                    raise NotFound(_("No case with id or number {id}.").format(id=case_id))
-                old = None
-                if corrects:
-                    old = s.get(Document, corrects)
-                    if old is None or old.case_id != case.id:
-                        raise ValidationError(_("The document to correct ({id}) is not a document of this case.")
-                                              .format(id=corrects), "corrects")
-                agency_code = s.scalar(select(Agency.code).where(Agency.id == case.agency_id)) if case.agency_id \
-                    else None
-                seq = number = None
-                if defn.number:
-                    if agency_code is None:
-                        raise ValidationError(_("The case has no agency, so the document cannot be numbered."),
-                                              "agency")
-                    seq, number = self._next_number(s, agency_code, defn.id, year)
+        officers = [officer, *[o for o in (others or []) if o.id != officer.id]]
+        with ev.blobs.writing():  # one writer of the kit's store at a time (imports, captures, documents)
+            for _attempt in range(3):
+                # read what the document needs; render it outside SQLite's write lock; then write, after
+                # checking that its number is still the next one (else render again with the new one)
+                with self.store.session() as s:
+                    case_id_, agency_code, seq, number = self._numbering(s, case_id, corrects, defn.id,
+                                                                         defn.number, year)
                 res = render(defn, data, doc_id=doc_id, number=number)
                 tmp = ev.blobs.scratch() / f"document-{doc_id}.pdf"
                 tmp.write_bytes(res.pdf)
                 try:
-                    sha, size, _new = ev.blobs.put(tmp)
+                    sha, size, new = ev.blobs.put(tmp)
                 finally:
                     tmp.unlink(missing_ok=True)
                 ev.blobs.sync()
-                officers = [officer, *[o for o in (others or []) if o.id != officer.id]]
-                name = f"{defn.title}-{number or doc_id[:8]}.pdf"
-                item = EvidenceItem(
-                    case_id=case.id, kind=media.DOCUMENT, original_name=name, size=size, sha256=sha,
-                    media_type="application/pdf", captured_at=now, captured_clock="kit", device=None,
-                    description=defn.title + (f" {number}" if number else ""),
-                    metadata_json=json.dumps({"document": {"id": doc_id, "type": defn.id, "version": defn.version,
-                                                           "number": number, "content_sha256": res.content_sha256,
-                                                           "pages": res.pages, "corrects": corrects}},
-                                             ensure_ascii=False),
-                    warnings_json=json.dumps(res.warnings, ensure_ascii=False), imported_at=now,
-                    created_at=now, updated_at=now, origin_kit=self.store.kit_id)
-                for i, o in enumerate(officers):
-                    item.officers.append(EvidenceOfficer(officer_id=o.id, position=i))
-                s.add(item)
-                s.flush()
-                s.add(Document(id=doc_id, case_id=case.id, doc_type=defn.id, def_version=defn.version,
-                               title=defn.title, number=number, agency_code=agency_code if seq else None,
-                               year=year if seq else None, seq=seq,
-                               payload_json=json.dumps(data, ensure_ascii=False, sort_keys=True),
-                               content_sha256=res.content_sha256, evidence_id=item.id, corrects_id=corrects,
-                               issued_by=officer.id, issued_at=now, created_at=now, updated_at=now,
-                               origin_kit=self.store.kit_id))
-                s.flush()
-                ev.log.append(s, evidence_id=item.id, case_id=case.id, kind=C.ISSUED,
-                              actors=[C.actor(o) for o in officers], item_sha256=sha,
-                              details={"document": doc_id, "type": defn.id, "version": defn.version,
-                                       "number": number, "content_sha256": res.content_sha256,
-                                       "corrects": corrects}, at=now)
-                if old is not None:
-                    ev.log.append(s, evidence_id=old.evidence_id, case_id=case.id, kind=C.ANNOTATED,
-                                  actors=[C.actor(officer)], item_sha256=None,
-                                  reason=_("corrected by {title} {number}").format(title=defn.title,
-                                                                                   number=number or doc_id),
-                                  details={"corrected_by": doc_id}, at=now)
-                ev.log.flush_checkpoint(s)
-                return IssuedDocument(doc_id, case.id, defn.id, defn.title, number, res.content_sha256, item.id,
-                                      res.pdf_sha256, res.pages, corrects, tuple(res.warnings))
+                with self.store.write_session() as s:
+                    if self._numbering(s, case_id, corrects, defn.id, defn.number, year) != \
+                            (case_id_, agency_code, seq, number):
+                        if new:
+                            ev.blobs.remove_new(sha)
+                        continue
+                    return self._record_issued(s, defn, data, res, doc_id=doc_id, case_id=case_id_,
+                                               agency_code=agency_code, seq=seq, number=number, year=year,
+                                               sha=sha, size=size, officer=officer, officers=officers,
+                                               corrects=corrects, now=now)
+        raise KitError(_("The document could not be numbered: numbers were being taken while it was issued. "
+                         "Issue it again."))
+
+    def _numbering(self, s: Any, case_id: str, corrects: str | None, doc_type: str, numbered: bool,
+                   year: int) -> tuple[str, str | None, int | None, str | None]:
+        """The case's id and agency and the document's next number (read only): refused, with the
+        field named, when the case or the corrected document is not there or no number is free."""
+        case = s.scalar(select(Case).where((Case.id == case_id) | (Case.number == case_id)))
+        if case is None:
+            raise NotFound(_("No case with id or number {id}.").format(id=case_id))
+        if corrects:
+            old = s.get(Document, corrects)
+            if old is None or old.case_id != case.id:
+                raise ValidationError(_("The document to correct ({id}) is not a document of this case.")
+                                      .format(id=corrects), "corrects")
+        agency_code = s.scalar(select(Agency.code).where(Agency.id == case.agency_id)) if case.agency_id else None
+        seq = number = None
+        if numbered:
+            if agency_code is None:
+                raise ValidationError(_("The case has no agency, so the document cannot be numbered."), "agency")
+            seq, number = self._next_number(s, agency_code, doc_type, year)
+        return case.id, agency_code, seq, number
+
+    def _record_issued(self, s: Any, defn: Any, data: dict[str, Any], res: Any, *, doc_id: str, case_id: str,
+                       agency_code: str | None, seq: int | None, number: str | None, year: int, sha: str,
+                       size: int, officer: OfficerInfo, officers: list[OfficerInfo], corrects: str | None,
+                       now: Any) -> IssuedDocument:
+        """The issued document's evidence item, its row and its custody events, in one transaction."""
+        ev = self.evidence
+        name = f"{defn.title}-{number or doc_id[:8]}.pdf"
+        details = {"document": doc_id, "type": defn.id, "version": defn.version, "number": number,
+                   "content_sha256": res.content_sha256, "corrects": corrects}
+        new = NewItem(case_id=case_id, kind=media.DOCUMENT, name=name, size=size, sha256=sha,
+                      media_type="application/pdf", captured_at=now, captured_clock="kit",
+                      description=defn.title + (f" {number}" if number else ""),
+                      metadata={"document": {"id": doc_id, "type": defn.id, "version": defn.version,
+                                             "number": number, "content_sha256": res.content_sha256,
+                                             "pages": res.pages, "corrects": corrects}},
+                      warnings=list(res.warnings))
+        item = record_item(s, ev.log, self.store.kit_id, new, officers, event=C.ISSUED, at=now, details=details)
+        s.add(Document(id=doc_id, case_id=case_id, doc_type=defn.id, def_version=defn.version,
+                       title=defn.title, number=number, agency_code=agency_code if seq else None,
+                       year=year if seq else None, seq=seq,
+                       payload_json=json.dumps(data, ensure_ascii=False, sort_keys=True),
+                       content_sha256=res.content_sha256, evidence_id=item.id, corrects_id=corrects,
+                       issued_by=officer.id, issued_at=now, created_at=now, updated_at=now,
+                       origin_kit=self.store.kit_id))
+        s.flush()
+        if corrects:
+            old = s.get(Document, corrects)
+            ev.log.append(s, evidence_id=old.evidence_id, case_id=case_id, kind=C.ANNOTATED,
+                          actors=[C.actor(officer)], item_sha256=None,
+                          reason=_("corrected by {title} {number}").format(title=defn.title, number=number or doc_id),
+                          details={"corrected_by": doc_id}, at=now)
+        ev.log.flush_checkpoint(s)
+        return IssuedDocument(doc_id, case_id, defn.id, defn.title, number, res.content_sha256, item.id,
+                              res.pdf_sha256, res.pages, corrects, tuple(res.warnings))
 
     # ------------------------------------------------------------ auto-fill from the case
     def prefill(self, case_id: str, doc_type: str, officer: OfficerInfo | None,
