@@ -15,6 +15,7 @@ from typing import Any
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from kit_app.errors import KitError
 from kit_app.i18n import _
 from kit_app.sync.trust import fingerprint
 
@@ -24,7 +25,7 @@ ENV_PASSPHRASE = "KIT_CENTRAL_KEY_PASSPHRASE"
 ENV_KEY_FILE = "KIT_CENTRAL_SIGNING_KEY"
 
 
-class KeyFileError(Exception):
+class KeyFileError(KitError):
     """The key file cannot be used (unreadable, readable by others, wrong passphrase)."""
 
 

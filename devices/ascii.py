@@ -6,13 +6,14 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kit_app.errors import ProtocolError
 from kit_app.i18n import _
 
 # e.g. "PM25,35.2,ug/m3" or "LAeq=74.3 dB"
 DEFAULT_PATTERN = r"^(?P<name>[A-Za-z][\w.]*)[,=:\s]+(?P<value>[-+]?\d+(?:\.\d+)?)[,\s]*(?P<unit>\S*)$"
 
 
-class AsciiError(ValueError):
+class AsciiError(ProtocolError):
     """A bad pattern, or a line that does not match it."""
 
 

@@ -14,13 +14,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from kit_app.errors import ProtocolError
 from kit_app.i18n import _
 
 MAX_DATA = 9999
 LOCAL = timezone(timedelta(hours=8))  # loggers in China keep Beijing time
 
 
-class HJ212Error(ValueError):
+class HJ212Error(ProtocolError):
     """A packet that cannot be trusted; the message names what is wrong."""
 
 

@@ -10,10 +10,11 @@ from functools import lru_cache
 from typing import Any
 
 import resources
+from kit_app.errors import ProtocolError
 from kit_app.i18n import _
 
 
-class ModbusError(ValueError):
+class ModbusError(ProtocolError):
     """A Modbus frame that cannot be trusted; the message names what is wrong."""
 
 

@@ -7,10 +7,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from typing import Any
 
+from kit_app.errors import ProtocolError
 from kit_app.i18n import _
 
 
-class NMEAError(ValueError):
+class NMEAError(ProtocolError):
     """A sentence that cannot be trusted; the message names what is wrong."""
 
 

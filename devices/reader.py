@@ -9,13 +9,14 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from kit_app.errors import DeviceError
 from kit_app.i18n import _
 
 PROTOCOLS = ("hj212", "nmea", "modbus", "ascii")
 MAX_LINE = 4096  # an NMEA sentence is at most 82 characters; vendor lines are short too
 
 
-class PortError(Exception):
+class PortError(DeviceError):
     """The port cannot be opened, went away, or stays silent; the message says which."""
 
 

@@ -12,18 +12,18 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from kit_app.errors import ValidationError
 from kit_app.i18n import _
 
 DEFINITIONS = Path(__file__).with_name("definitions")
 FIELD_TYPES = ("text", "textarea", "date", "datetime", "int", "number", "choice", "officers", "qa", "table")
 
 
-class FormError(ValueError):
+class FormError(ValidationError, ValueError):
     """A payload does not fit its definition; ``field`` is the path of the offending field."""
 
     def __init__(self, field_path: str, message: str) -> None:
-        super().__init__(_("{field}: {message}").format(field=field_path, message=message))
-        self.field = field_path
+        super().__init__(_("{field}: {message}").format(field=field_path, message=message), field_path)
         self.message = message
 
 

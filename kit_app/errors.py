@@ -31,6 +31,17 @@ class PermissionDenied(KitError):
     """The acting officer's roles do not allow the action."""
 
 
+class ProtocolError(KitError, ValueError):
+    """What an instrument or receiver sent cannot be trusted (HJ 212, NMEA 0183, Modbus, vendor
+    ASCII); the message names what is wrong and where. Also a ValueError: a decoder's callers may
+    treat it as bad input."""
+
+
+class DeviceError(KitError):
+    """A device or its port cannot be used (cannot be opened, went away, stays silent, wrongly
+    configured); the message says which."""
+
+
 class AuthenticationError(KitError):
     """Login refused (wrong credentials, locked or disabled account)."""
 

@@ -1,0 +1,48 @@
+"""One error family: every exception the product defines is a KitError (a complete, translated
+sentence the user can act on), so the task runner shows it instead of logging it as a bug and the
+command line needs no list of names. The few that never reach a user are named here, with why."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+from kit_app.errors import KitError
+
+PACKAGES = ("kit_app", "devices", "forms", "reports", "central")
+NOT_FOR_USERS = {
+    "central.service.common.CentralError",  # the server's HTTP answer (status + detail); the kit maps it to SyncError
+}
+
+
+def defined_exceptions() -> dict[str, type]:
+    found: dict[str, type] = {}
+    for pkg in PACKAGES:
+        root = importlib.import_module(pkg)
+        for info in pkgutil.walk_packages(root.__path__, prefix=f"{pkg}."):
+            if ".migrations" in info.name or info.name.endswith("__main__"):
+                continue
+            mod = importlib.import_module(info.name)
+            for _name, obj in inspect.getmembers(mod, inspect.isclass):
+                if issubclass(obj, BaseException) and obj.__module__ == mod.__name__:
+                    found[f"{obj.__module__}.{obj.__qualname__}"] = obj
+    return found
+
+
+def test_every_error_the_product_defines_is_a_kit_error() -> None:
+    found = defined_exceptions()
+    assert "devices.hj212.HJ212Error" in found and "forms.model.FormError" in found  # the walk reaches them
+    outside = sorted(name for name, cls in found.items() if not issubclass(cls, KitError) and name not in NOT_FOR_USERS)
+    assert outside == [], f"define these as KitError subclasses (kit_app.errors): {outside}"
+
+
+def test_a_protocol_error_is_still_bad_input_to_its_callers() -> None:
+    from devices.hj212 import HJ212Error, parse
+
+    try:
+        parse(b"##0010QN=1;CN=2\r\n")
+    except HJ212Error as exc:
+        assert isinstance(exc, KitError) and isinstance(exc, ValueError) and str(exc)
+    else:
+        raise AssertionError("a damaged packet was accepted")
