@@ -14,11 +14,13 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from devices.reader import PortError
+from kit_app.errors import DeviceError
 from kit_app.i18n import _
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "kit_app.devices"
 CONFIG_FILE = "devices.json"
+CONFIG_SCHEMA = 1  # devices.json's format; a file without "schema" is the first format, the same as 1
 
 
 @dataclass(frozen=True)
@@ -172,21 +174,30 @@ class DeviceConfigs:
             return []
         try:
             raw = json.loads(self.path.read_text(encoding="utf-8"))
+            schema = raw.get("schema", 1)
+        except (ValueError, TypeError, AttributeError, OSError) as exc:
+            raise DeviceError(_("{file} is damaged: {reason}").format(file=self.path, reason=exc)) from exc
+        if not isinstance(schema, int) or schema > CONFIG_SCHEMA:
+            raise DeviceError(_("{file} was written by a newer version of the application (format {schema}): "
+                                "install that version to change the devices; nothing was changed.").format(
+                file=self.path, schema=schema))
+        try:
             return [DeviceConfig(**d) for d in raw.get("devices", [])]
-        except (ValueError, TypeError) as exc:
-            raise ValueError(_("{file} is damaged: {reason}").format(file=self.path, reason=exc)) from exc
+        except (ValueError, TypeError, AttributeError) as exc:
+            raise DeviceError(_("{file} is damaged: {reason}").format(file=self.path, reason=exc)) from exc
 
     def save(self, configs: list[DeviceConfig]) -> None:
         tmp = self.path.with_suffix(".tmp")
         with tmp.open("w", encoding="utf-8") as fh:
-            json.dump({"devices": [asdict(c) for c in configs]}, fh, ensure_ascii=False, indent=2)
+            json.dump({"schema": CONFIG_SCHEMA, "devices": [asdict(c) for c in configs]}, fh, ensure_ascii=False,
+                      indent=2)
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, self.path)
 
     def add(self, config: DeviceConfig) -> None:
         if config.driver not in drivers():
-            raise ValueError(_("unknown driver {name}").format(name=config.driver))
+            raise DeviceError(_("unknown driver {name}").format(name=config.driver))
         items = [c for c in self.load() if c.name != config.name]
         items.append(config)
         self.save(items)

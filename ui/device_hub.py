@@ -39,6 +39,7 @@ from devices import session as S
 from devices.camera import CameraTap
 from devices.gps import GpsTracker
 from devices.registry import DeviceConfig, DeviceConfigs
+from kit_app.errors import KitError
 from kit_app.i18n import _
 
 STATE_COLOURS = {S.LIVE: "#1b7f3b", S.SILENT: "#b26a00", S.NOISE: "#b26a00", S.RECONNECTING: "#c62828",
@@ -145,7 +146,7 @@ class DeviceHub(QObject):
         try:
             self.configs = self.store.load()
             self.load_error: str | None = None
-        except ValueError as exc:
+        except KitError as exc:  # devices.json damaged or from a newer version: said, not fatal
             self.configs, self.load_error = [], str(exc)
 
     def config(self, name: str) -> DeviceConfig | None:

@@ -77,7 +77,9 @@ def main(
         setup_logging(data_dir, args.verbose)
         try:
             return devices.cmd_devices_config(data_dir, args)
-        except ValueError as exc:
+        except KitError as exc:
+            return fail(args, str(exc), exc.exit_code)
+        except ValueError as exc:  # a value the device's settings refuse
             return fail(args, str(exc), EXIT_FAIL)
     data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
     setup_logging(data_dir, args.verbose)

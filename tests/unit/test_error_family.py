@@ -46,3 +46,26 @@ def test_a_protocol_error_is_still_bad_input_to_its_callers() -> None:
         assert isinstance(exc, KitError) and isinstance(exc, ValueError) and str(exc)
     else:
         raise AssertionError("a damaged packet was accepted")
+
+
+def test_devices_json_has_a_schema_version_and_a_newer_one_is_refused(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    import pytest
+
+    from devices.registry import CONFIG_SCHEMA, DeviceConfig, DeviceConfigs
+    from kit_app.errors import DeviceError
+
+    configs = DeviceConfigs(tmp_path)
+    configs.add(DeviceConfig(name="GPS", driver="serial", port="COM3", protocol="nmea"))
+    raw = json.loads((tmp_path / "devices.json").read_text(encoding="utf-8"))
+    assert raw["schema"] == CONFIG_SCHEMA and [d["name"] for d in raw["devices"]] == ["GPS"]
+    # the first format had no version: still read
+    (tmp_path / "devices.json").write_text(json.dumps({"devices": raw["devices"]}), encoding="utf-8")
+    assert [c.name for c in configs.load()] == ["GPS"]
+    (tmp_path / "devices.json").write_text(json.dumps(raw | {"schema": CONFIG_SCHEMA + 1}), encoding="utf-8")
+    with pytest.raises(DeviceError, match="newer version"):
+        configs.load()
+    (tmp_path / "devices.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(DeviceError, match="damaged"):
+        configs.load()

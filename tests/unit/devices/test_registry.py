@@ -7,6 +7,7 @@ import pytest
 from devices import registry
 from devices.reader import PortError
 from devices.registry import DeviceConfig, DeviceConfigs, drivers
+from kit_app.errors import DeviceError
 
 
 def test_builtin_drivers_and_plugins(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -44,14 +45,14 @@ def test_configuration_round_trip(tmp_path: Path) -> None:
     loaded = c.load()
     assert [(d.name, d.port) for d in loaded] == [("烟气分析仪", "COM3"), ("pH", "COM5")]
     assert c.remove("pH") and not c.remove("pH")
-    with pytest.raises(ValueError):
+    with pytest.raises(DeviceError, match="unknown driver"):
         c.add(DeviceConfig(name="x", driver="no-such-driver", port="COM9"))
     saved = json.loads((tmp_path / "devices.json").read_text(encoding="utf-8"))
     assert [d["name"] for d in saved["devices"]] == ["烟气分析仪"]
     (tmp_path / "devices.json").write_text("{not json")
-    with pytest.raises(ValueError) as err:
+    with pytest.raises(DeviceError) as err:
         c.load()
-    assert "damaged" in str(err.value)
+    assert "damaged" in str(err.value) and "devices.json" in str(err.value)
 
 
 def test_camera_driver_reads_a_video_source(tmp_path: Path) -> None:
