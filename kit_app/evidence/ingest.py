@@ -18,9 +18,9 @@ from sqlalchemy.exc import OperationalError
 
 from kit_app import roles as R
 from kit_app.db import Store
-from kit_app.db.models import EvidenceItem
+from kit_app.db.models import Case, EvidenceItem, Source
 from kit_app.dto import OfficerInfo
-from kit_app.errors import KitError
+from kit_app.errors import KitError, NotFound
 from kit_app.evidence import custody as C
 from kit_app.evidence import media
 from kit_app.evidence.blobs import BlobStore
@@ -112,7 +112,19 @@ class IngestMixin:
     BATCH_SECONDS: float
 
     def _case(self, case_id: str) -> dict[str, Any]:
-        raise NotImplementedError
+        with self.store.session() as s:
+            c = s.scalar(select(Case).where((Case.id == case_id) | (Case.number == case_id)))
+            if c is None:
+                raise NotFound(_("No case with id or number {id}.").format(id=case_id))
+            lon = lat = None
+            if c.source_id:
+                src = s.scalar(select(Source).where(Source.id == c.source_id))
+                if src is not None:
+                    lon, lat = src.longitude, src.latitude
+            return {"id": c.id, "opened_at": c.opened_at, "lon": lon, "lat": lat, "number": c.number}
+
+
+    # ------------------------------------------------------------ physical items and custody actions
 
     def ingest(
         self,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import selectinload
 
 from kit_app import roles as R
 from kit_app.db import Store
-from kit_app.db.models import Case, CustodyEvent, EvidenceItem, EvidenceOfficer, KitMeta, Source
+from kit_app.db.models import CustodyEvent, EvidenceItem, EvidenceOfficer, KitMeta
 from kit_app.dto import OfficerInfo
 from kit_app.errors import NotFound, ValidationError
 from kit_app.evidence import custody as C
@@ -82,20 +82,6 @@ class EvidenceService(IngestMixin):
     BATCH_SECONDS = 1.0
 
 
-    def _case(self, case_id: str) -> dict[str, Any]:
-        with self.store.session() as s:
-            c = s.scalar(select(Case).where((Case.id == case_id) | (Case.number == case_id)))
-            if c is None:
-                raise NotFound(_("No case with id or number {id}.").format(id=case_id))
-            lon = lat = None
-            if c.source_id:
-                src = s.scalar(select(Source).where(Source.id == c.source_id))
-                if src is not None:
-                    lon, lat = src.longitude, src.latitude
-            return {"id": c.id, "opened_at": c.opened_at, "lon": lon, "lat": lat, "number": c.number}
-
-
-    # ------------------------------------------------------------ physical items and custody actions
     def add_readings(
         self,
         case_id: str,

@@ -127,9 +127,9 @@ class DocumentService:
             if seq <= b.last:
                 return seq, format_number(b.prefix, year, seq)
         raise ValidationError(
-            _("This kit has no free document number for {type} of agency {agency} in {year}: the provincial "
-              "office assigns number blocks (kit-app numbers add, or sync).").format(
-                type=doc_type, agency=agency_code, year=year), "number")
+            _("This kit has no free document number for {type} of agency {agency} in {year}. Ask the provincial "
+              "office for a block of numbers; it reaches this kit with the next sync with the central server.").format(
+                type=_forms_title(doc_type), agency=agency_code, year=year), "number")
 
     # ------------------------------------------------------------ issuing
     def issue(self, case_id: str, officer: OfficerInfo, doc_type: str, payload: dict[str, Any], *,
@@ -410,3 +410,13 @@ def _block_dict(b: NumberBlock, used: int) -> dict[str, Any]:
     return {"id": b.id, "agency_code": b.agency_code, "type": b.doc_type, "year": b.year, "prefix": b.prefix,
             "first": b.first, "last": b.last, "kit_id": b.kit_id, "used": used,
             "example": format_number(b.prefix, b.year, b.first)}
+
+
+def _forms_title(doc_type: str) -> str:
+    """A document type as the officer knows it (its title), not its id."""
+    import forms
+
+    try:
+        return forms.get(doc_type).title
+    except KeyError:
+        return doc_type

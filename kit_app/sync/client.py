@@ -62,7 +62,9 @@ def auth_header(store: Store) -> dict[str, str]:
     """The header this kit's requests carry (for tools and tests that talk to the API directly)."""
     cred = _credential(store)
     if cred is None:
-        raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
+        raise SyncError(_(
+            "this kit is not enrolled with a central server: an administrator enrols it with a code from the "
+            "central server (menu: Enrol with the central server…)"))
     return {"Authorization": f"Bearer {cred['credential']}"}
 
 
@@ -82,7 +84,9 @@ def _client(store: Store) -> Any:
 
     url, cred = _get(store, "central_url"), _credential(store)
     if not url or not cred:
-        raise SyncError(_("this kit is not enrolled with a central server (kit-app enrol)"))
+        raise SyncError(_(
+            "this kit is not enrolled with a central server: an administrator enrols it with a code from the "
+            "central server (menu: Enrol with the central server…)"))
     return httpx.Client(base_url=trust.check_url(url), headers={"Authorization": f"Bearer {cred['credential']}"},
                         timeout=TIMEOUT, verify=_verify(store))
 
