@@ -34,6 +34,7 @@ test: DEPS = $(DEBS) $(TEST_DEBS)
 test: system-deps $(STAMP) mo
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 system-deps:
@@ -71,6 +72,7 @@ i18n-extract: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 bench: $(STAMP) mo
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py

@@ -82,26 +82,27 @@ def main() -> int:
     pane.table.selectRow(0)
     pane.select_case(case.id)
     spin(1500)  # warm up
-    p0, t0 = pane.preview.painted, time.monotonic()
+    p0, t0 = pane.camera.preview.painted, time.monotonic()
     hb.start()
     spin(int(a.seconds * 1000))
     preview_stall = hb.stop()
-    preview_fps = (pane.preview.painted - p0) / (time.monotonic() - t0)
-    shown_size = (pane.preview.image.width(), pane.preview.image.height()) if pane.preview.image else None
+    preview_fps = (pane.camera.preview.painted - p0) / (time.monotonic() - t0)
+    shown = pane.camera.preview.image
+    shown_size = (shown.width(), shown.height()) if shown else None
 
     # capturing: 5 photos, one a second, then a 5-second clip
-    p0, t0 = pane.preview.painted, time.monotonic()
+    p0, t0 = pane.camera.preview.painted, time.monotonic()
     hb.start()
     for _ in range(5):
-        pane.take_photo()
+        pane.camera.take_photo()
         spin(1000)
-    pane.toggle_clip()
+    pane.camera.toggle_clip()
     spin(5000)
-    pane.toggle_clip()
+    pane.camera.toggle_clip()
     spin(2000)
     runner.wait()
     capture_stall = hb.stop()
-    capture_fps = (pane.preview.painted - p0) / (time.monotonic() - t0)
+    capture_fps = (pane.camera.preview.painted - p0) / (time.monotonic() - t0)
     items = services.evidence.list_for_case(case.id)
     ok = preview_fps >= 15 and capture_fps >= 15 and max(preview_stall, capture_stall) <= 100
     emit({

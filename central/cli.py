@@ -139,9 +139,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.storage.mkdir(parents=True, exist_ok=True)
             if bool(args.tls_cert) != bool(args.tls_key):
                 raise CentralError(_("--tls-cert and --tls-key go together"))
-            tls = {"ssl_certfile": str(args.tls_cert), "ssl_keyfile": str(args.tls_key)} if args.tls_cert else {}
             uvicorn.run(create_app(url, args.storage, _key_file(args)), host=args.host, port=args.port,
-                        log_level="info", **tls)
+                        log_level="info", ssl_certfile=str(args.tls_cert) if args.tls_cert else None,
+                        ssl_keyfile=str(args.tls_key) if args.tls_key else None)
             return 0
         central = Central(sessions(make_engine(url)))
         if args.command == "agency":
@@ -195,9 +195,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "received":
             from central.service import Push
 
-            res = Push(central).received()
-            _out(args, res, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['records']}\t" + _(
-                "{n} custody events").format(n=k["custody_events"]) for k in res))
+            received = Push(central).received()
+            _out(args, received, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['records']}\t" + _(
+                "{n} custody events").format(n=k["custody_events"]) for k in received))
         elif args.command == "verify":
             from central.service import BlobStore, Push
 
@@ -217,9 +217,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             res = central.revoke_kit(args.kit)
             _out(args, res, _("Kit {kit} revoked: it is refused from now on.").format(kit=res["kit_id"]))
         elif args.command == "kits":
-            res = central.kits()
-            _out(args, res, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['name'] or ''}"
-                                      + ("\t" + _("revoked") if k["revoked"] else "") for k in res))
+            kits = central.kits()
+            _out(args, kits, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['name'] or ''}"
+                                       + ("\t" + _("revoked") if k["revoked"] else "") for k in kits))
         return 0
     except (CentralError, KeyFileError) as exc:
         if args.json:

@@ -74,13 +74,13 @@ class Signer:
         if os.name == "posix" and stat.S_IMODE(path.stat().st_mode) & 0o077:
             raise KeyFileError(_("the signing key {path} is readable by other users: chmod 600 it").format(path=path))
         try:
-            key = serialization.load_pem_private_key(path.read_bytes(), passphrase)
+            loaded = serialization.load_pem_private_key(path.read_bytes(), passphrase)
         except (TypeError, ValueError) as exc:
             raise KeyFileError(_("cannot read the signing key {path}: {reason} (is {env} right?)").format(
                 path=path, reason=exc, env=ENV_PASSPHRASE)) from None
-        if not isinstance(key, Ed25519PrivateKey):
+        if not isinstance(loaded, Ed25519PrivateKey):
             raise KeyFileError(_("the signing key {path} is not an Ed25519 key").format(path=path))
-        return cls(key, path)
+        return cls(loaded, path)
 
 
 def _take_from_database(sessions: Any) -> Ed25519PrivateKey | None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from devices.items import Frame
 from kit_app.errors import KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
@@ -115,10 +116,8 @@ class CameraTap:
             t = self._times
             return (len(t) - 1) / (t[-1] - t[0]) if len(t) > 1 and t[-1] > t[0] else 0.0
 
-    def feed(self, item: dict[str, Any]) -> None:
-        frame = item.get("frame")
-        if frame is None:
-            return
+    def feed(self, item: Frame) -> None:
+        frame = item.image
         now = time.monotonic()
         with self._lock:
             self._frame, self._frame_at = frame, now
@@ -182,7 +181,7 @@ class CameraTap:
                 raise CaptureError(_("a clip is already being recorded"))
             for fourcc, ext in (("mp4v", ".mp4"), ("MJPG", ".avi")):
                 path = directory / f"clip-{new_id()}{ext}"
-                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), fps, (w, h))
+                writer = cv2.VideoWriter(str(path), cv2.VideoWriter.fourcc(*fourcc), fps, (w, h))
                 if writer.isOpened():
                     break
                 writer.release()

@@ -11,6 +11,7 @@ import threading
 import time
 from typing import Any
 
+from devices.items import Frame, Reading
 from kit_app.i18n import _
 
 
@@ -23,9 +24,9 @@ class GpsTracker:
         self._heard = 0.0  # of the last sentence of any kind
         self._no_fix_reported = False
 
-    def feed(self, item: dict[str, Any]) -> None:
-        """Take one decoded NMEA message (``devices.nmea.parse(...).as_dict()``)."""
-        if not item.get("valid"):
+    def feed(self, item: Reading | Frame) -> None:
+        """Take one reading of the receiver (an NMEA sentence); anything else is ignored."""
+        if not isinstance(item, Reading) or not item.valid:
             return
         kind = item.get("sentence")
         now = time.monotonic()
@@ -38,11 +39,11 @@ class GpsTracker:
                 self._no_fix_reported = True
                 return
             fix = dict(self._fix or {})
-            fix.update({k: item[k] for k in ("latitude", "longitude") if item.get(k) is not None})
+            fix.update({k: item.get(k) for k in ("latitude", "longitude") if item.get(k) is not None})
             if kind == "GGA":
                 fix.update({k: item.get(k) for k in ("altitude", "quality", "satellites", "hdop")})
-            elif item.get("time") and "T" in str(item["time"]):
-                fix["time"] = item["time"]  # RMC carries the date: a full UTC time
+            elif item.get("time") and "T" in str(item.get("time")):
+                fix["time"] = item.get("time")  # RMC carries the date: a full UTC time
             fix["fix"] = True
             self._fix, self._at, self._no_fix_reported = fix, now, False
 

@@ -118,8 +118,9 @@ DATA_COMMANDS = {"2011", "2031", "2041", "2051", "2061", "2081"}
 # header field -> allowed lengths (all digits)
 _FIELD_DIGITS = {"QN": (14, 17), "ST": (2,), "CN": (4,), "Flag": (1, 2, 3), "PNUM": (1, 2, 3, 4),
                  "PNO": (1, 2, 3, 4)}
-_INFO = {code: {"name": zh, "name_en": en, "unit": unit} for code, (zh, en, unit) in POLLUTANTS.items()}
-_UNKNOWN = {"name": None, "name_en": None, "unit": None}
+_INFO: dict[str, dict[str, str | None]] = {code: {"name": zh, "name_en": en, "unit": unit}
+                                          for code, (zh, en, unit) in POLLUTANTS.items()}
+_UNKNOWN: dict[str, str | None] = {"name": None, "name_en": None, "unit": None}
 _HEADER_KEYS = ("QN", "ST", "CN", "PW", "MN", "Flag", "PNUM", "PNO")
 
 

@@ -76,7 +76,8 @@ class Register:
             return round(v * self.scale, 6)
         if self.type == "float32":
             hi, lo = (words[0], words[1]) if self.word_order == "big" else (words[1], words[0])
-            return round(struct.unpack(">f", struct.pack(">HH", hi, lo))[0], 6)
+            value: float = struct.unpack(">f", struct.pack(">HH", hi, lo))[0]
+            return round(value, 6)
         raise ModbusError(_("unknown register type {t}").format(t=self.type))
 
     def encode(self, value: float) -> list[int]:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from devices.items import PortStatus, Reading
 from kit_app.errors import DeviceError
 from kit_app.i18n import _
 
@@ -45,13 +46,13 @@ def readings(
     interval: float = 1.0,
     stop: Callable[[], bool] | None = None,
     heartbeat: float | None = None,
-) -> Iterator[dict[str, Any]]:
-    """Yield one dict per message: the decoded fields (``valid`` true) or ``valid`` false with the
-    error; each carries ``received_at`` (UTC) and ``raw`` (the bytes as hex).
+) -> Iterator[Reading | PortStatus]:
+    """Yield one ``Reading`` per message: decoded (``valid``) or damaged with its error; each
+    carries ``received_at`` (UTC) and ``raw`` (the bytes as hex).
 
-    With ``heartbeat`` (seconds), a ``{"kind": "status", "bytes", "skipped_bytes", "silent_for"}``
-    dict is also yielded that often, so a caller can tell a silent port from one that receives only
-    noise (a wrong baud rate). ``timeout`` None: silence never ends the stream.
+    With ``heartbeat`` (seconds), a ``PortStatus`` is also yielded that often, so a caller can tell
+    a silent port from one that receives only noise (a wrong baud rate). ``timeout`` None: silence
+    never ends the stream.
     """
     import serial
 
@@ -85,8 +86,8 @@ def readings(
             mono = time.monotonic()
             if heartbeat is not None and mono - last_beat >= heartbeat:
                 last_beat = mono
-                yield {"kind": "status", "bytes": total, "silent_for": round(mono - last_data, 1),
-                       "skipped_bytes": dec.skipped if protocol == "hj212" else skipped}
+                yield PortStatus(bytes=total, silent_for=round(mono - last_data, 1),
+                                 skipped_bytes=dec.skipped if protocol == "hj212" else skipped)
             if not chunk:
                 if timeout is not None and mono - last_data > timeout:
                     raise PortError(_("no data from {port} for {s:.0f} s (instrument off, or a wrong baud rate?)")
@@ -101,9 +102,9 @@ def readings(
                         reply = answer(item)
                         if reply:
                             ser.write(reply)
-                        yield item.as_dict() | {"received_at": now, "raw": item.raw.hex(), "skipped_bytes": dec.skipped}
+                        yield Reading.decoded(item.as_dict(), now, raw=item.raw.hex(), skipped_bytes=dec.skipped)
                     else:
-                        yield {"valid": False, "error": str(item), "received_at": now}
+                        yield Reading.damaged(str(item), now)
                 continue
             line += chunk
             if not line.endswith(b"\n"):
@@ -113,16 +114,17 @@ def readings(
                 continue  # a line cut by the read timeout: wait for its end
             text, line = line, b""
             try:
-                out = nmea_parse(text) .as_dict() if protocol == "nmea" else ascii_proto.parse(text)
+                out = nmea_parse(text).as_dict() if protocol == "nmea" else ascii_proto.parse(text)
             except (NMEAError, ValueError) as exc:
-                out = {"valid": False, "error": str(exc)}
-            yield out | {"received_at": now, "raw": text.hex()}
+                yield Reading.damaged(str(exc), now, raw=text.hex())
+                continue
+            yield Reading.decoded(out, now, raw=text.hex())
     finally:
         ser.close()
 
 
 def _modbus(ser: Any, model: str, unit: int, interval: float, timeout: float | None,
-            stop: Callable[[], bool] | None, heartbeat: float | None = None) -> Iterator[dict[str, Any]]:
+            stop: Callable[[], bool] | None, heartbeat: float | None = None) -> Iterator[Reading | PortStatus]:
     from devices import modbus
 
     maps = modbus.register_maps()
@@ -150,8 +152,7 @@ def _modbus(ser: Any, model: str, unit: int, interval: float, timeout: float | N
         total += len(resp)
         now = datetime.now(UTC).isoformat()
         if heartbeat is not None:
-            yield {"kind": "status", "bytes": total, "skipped_bytes": 0,
-                   "silent_for": round(time.monotonic() - silent_since, 1)}
+            yield PortStatus(bytes=total, skipped_bytes=0, silent_for=round(time.monotonic() - silent_since, 1))
         if not resp:
             if timeout is not None and time.monotonic() - silent_since > timeout:
                 raise PortError(_("no answer from unit {unit} for {s:.0f} s (address, wiring or baud rate?)").format(
@@ -160,8 +161,8 @@ def _modbus(ser: Any, model: str, unit: int, interval: float, timeout: float | N
             silent_since = time.monotonic()
             try:
                 values = rmap.decode(modbus.parse_response(resp, unit, count))
-                yield {"valid": True, "model": model, "unit": unit, "values": values, "received_at": now,
-                       "raw": resp.hex()}
+                yield Reading(valid=True, received_at=now, fields={"model": model, "unit": unit, "values": values},
+                              raw=resp.hex())
             except modbus.ModbusError as exc:
-                yield {"valid": False, "error": str(exc), "received_at": now, "raw": resp.hex()}
+                yield Reading.damaged(str(exc), now, raw=resp.hex())
         time.sleep(interval)

@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Protocol
 
+from devices.items import Frame, Item, PortStatus, Reading
 from devices.reader import PortError
 from kit_app.errors import DeviceError
 from kit_app.i18n import _
@@ -58,7 +59,7 @@ class Driver(Protocol):
 
     def discover(self) -> list[DeviceInfo]: ...
 
-    def stream(self, config: DeviceConfig, stop: Callable[[], bool]) -> Iterator[dict[str, Any]]: ...
+    def stream(self, config: DeviceConfig, stop: Callable[[], bool]) -> Iterator[Item]: ...
 
 
 class SerialInstrumentDriver:
@@ -75,8 +76,8 @@ class SerialInstrumentDriver:
         return [DeviceInfo("serial", p.device, p.description or "", p.hwid or "") for p in list_ports.comports()]
 
     def stream(self, config: DeviceConfig, stop: Callable[[], bool],
-               heartbeat: float | None = None) -> Iterator[dict[str, Any]]:
-        """Readings; with ``heartbeat``, status dicts too and silence never ends the stream (the
+               heartbeat: float | None = None) -> Iterator[Reading | PortStatus]:
+        """Readings; with ``heartbeat``, port statuses too and silence never ends the stream (the
         session shows it as a state instead)."""
         from devices.reader import readings
 
@@ -93,7 +94,7 @@ class CameraDriver:
     label = "Camera"
 
     def discover(self, indexes: range = range(4)) -> list[DeviceInfo]:
-        found = []
+        found: list[DeviceInfo] = []
         if os.name != "nt" and not any(Path("/dev").glob("video*")):
             return found  # nothing to probe (and OpenCV would only print warnings)
         import cv2
@@ -107,7 +108,7 @@ class CameraDriver:
                 cap.release()
         return found
 
-    def stream(self, config: DeviceConfig, stop: Callable[[], bool]) -> Iterator[dict[str, Any]]:
+    def stream(self, config: DeviceConfig, stop: Callable[[], bool]) -> Iterator[Frame]:
         """Frames (BGR arrays) from a camera index, an RTSP/HTTP URL, a video file (played in a
         loop at its own speed) or the simulated camera (``sim``, ``sim:1280x720@25``)."""
         cap = open_camera(config)
@@ -118,18 +119,28 @@ class CameraDriver:
                 if not ok or frame is None:
                     raise PortError(_("the camera {port} stopped sending frames").format(port=config.port))
                 n += 1
-                yield {"valid": True, "frame": frame, "index": n,
-                       "received_at": datetime.now(UTC).isoformat()}
+                yield Frame(image=frame, index=n, received_at=datetime.now(UTC).isoformat())
         finally:
             cap.release()
 
 
-def open_camera(config: DeviceConfig) -> Any:
+class Capture(Protocol):
+    """What the kit uses of a camera: OpenCV's VideoCapture, or a simulated camera."""
+
+    def isOpened(self) -> bool: ...  # noqa: N802 - OpenCV's name
+    def read(self) -> tuple[bool, Any]: ...
+    def get(self, prop: int) -> float: ...
+    def set(self, prop: int, value: float) -> bool: ...
+    def release(self) -> None: ...
+
+
+def open_camera(config: DeviceConfig) -> Capture:
     """An opened capture (OpenCV, or a simulated camera with the same methods); PortError if not."""
     from devices.sim.camera import LoopingVideo, SyntheticCamera, is_sim, is_video_file
 
     if is_sim(config.port):
         return SyntheticCamera.from_port(config.port)
+    cap: Capture
     if is_video_file(config.port):
         cap = LoopingVideo(config.port)
     else:

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator, Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from devices.items import Frame, Item, PortStatus, Reading
 from devices.reader import ConfigError, PortError
 from devices.registry import DeviceConfig, Driver, drivers
 from kit_app.i18n import N_, _
@@ -56,9 +57,9 @@ class Counters:
 class DeviceSession:
     """Runs ``driver.stream(config)`` on a daemon thread until ``stop``.
 
-    ``on_item(item)`` gets every valid or invalid message (or camera frame), ``on_state(state,
+    ``on_item(item)`` gets every reading, valid or damaged (or camera frame), ``on_state(state,
     detail)`` every change of state. Both run on the session's thread and must be quick. With
-    ``stamp``, every message recorded carries ``gps``: what ``stamp()`` said when it arrived.
+    ``stamp``, every reading recorded carries ``gps``: what ``stamp()`` said when it arrived.
     """
 
     def __init__(
@@ -66,12 +67,12 @@ class DeviceSession:
         config: DeviceConfig,
         driver: Driver | None = None,
         *,
-        on_item: Callable[[dict[str, Any]], None] | None = None,
+        on_item: Callable[[Reading | Frame], None] | None = None,
         on_state: Callable[[str, str], None] | None = None,
         silent_after: float = 5.0,
         noise_after: float = 5.0,
         retry_delays: tuple[float, ...] = RETRY_DELAYS,
-        stamp: Callable[[], dict[str, Any] | None] | None = None,
+        stamp: Callable[[], Mapping[str, Any] | None] | None = None,
     ) -> None:
         self.config = config
         self.driver = driver or drivers()[config.driver]
@@ -84,11 +85,11 @@ class DeviceSession:
         self.counters = Counters()
         self.state = STOPPED
         self.detail = ""
-        self.latest: dict[str, Any] | None = None  # the last valid item
+        self.latest: Reading | Frame | None = None  # the last valid reading (or frame)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
-        self._recording: list[dict[str, Any]] | None = None
+        self._recording: list[Reading] | None = None
         self._skipped_base = 0  # skipped bytes of earlier connections
 
     # ------------------------------------------------------------ control
@@ -98,6 +99,10 @@ class DeviceSession:
         self._stop.clear()
         self._thread = threading.Thread(target=self._run, name=f"device-{self.config.name}", daemon=True)
         self._thread.start()
+
+    def request_stop(self) -> None:
+        """Ask the thread to end, without waiting for it."""
+        self._stop.set()
 
     def stop(self, wait: float = 5.0) -> None:
         self._stop.set()
@@ -113,8 +118,8 @@ class DeviceSession:
         with self._lock:
             self._recording = []
 
-    def stop_recording(self) -> list[dict[str, Any]]:
-        """The messages received since ``start_recording`` (valid and damaged), in order."""
+    def stop_recording(self) -> list[Reading]:
+        """The readings received since ``start_recording`` (valid and damaged), in order."""
         with self._lock:
             out, self._recording = self._recording or [], None
         return out
@@ -183,45 +188,47 @@ class DeviceSession:
     def _consume(self, opened_at: float, last_valid: float | None, conn_skipped: int) -> None:
         for item in self._items():
             now = time.monotonic()
-            if item.get("kind") == "status":
-                conn_skipped = item.get("skipped_bytes", 0)
+            if isinstance(item, PortStatus):
+                conn_skipped = item.skipped_bytes
                 self.counters.skipped_bytes = self._skipped_base + conn_skipped
-                silent = item.get("silent_for", 0.0)
                 since_valid = now - (last_valid or opened_at)
-                if silent >= self.silent_after:
-                    self._set_state(SILENT, _("nothing received for {s:.0f} s").format(s=silent))
-                elif since_valid >= self.noise_after and item.get("bytes", 0) > 0:
+                if item.silent_for >= self.silent_after:
+                    self._set_state(SILENT, _("nothing received for {s:.0f} s").format(s=item.silent_for))
+                elif since_valid >= self.noise_after and item.bytes > 0:
                     self._set_state(NOISE, _("{n} bytes skipped, no valid message for {s:.0f} s").format(
                         n=self.counters.skipped_bytes, s=since_valid))
                 continue
             self.counters.messages += 1
-            if item.get("valid"):
+            if isinstance(item, Frame) or item.valid:
                 self.counters.valid += 1
                 last_valid = self.counters.last_valid_at = now
                 self.latest = item
                 self._set_state(LIVE)
             else:
                 self.counters.invalid += 1
-            if "skipped_bytes" in item:
-                conn_skipped = item["skipped_bytes"]
-                self.counters.skipped_bytes = self._skipped_base + conn_skipped
-            with self._lock:
-                if self._recording is not None and "frame" not in item:
-                    self._recording.append(item | {"gps": self.stamp()} if self.stamp else item)
+            if isinstance(item, Reading):
+                if item.skipped_bytes is not None:
+                    conn_skipped = item.skipped_bytes
+                    self.counters.skipped_bytes = self._skipped_base + conn_skipped
+                with self._lock:
+                    if self._recording is not None:
+                        self._recording.append(item.stamped(self.stamp()) if self.stamp else item)
             if self.on_item is not None:
                 self.on_item(item)
 
-    def _items(self):  # type: ignore[no-untyped-def]
+    def _items(self) -> Generator[Item, None, None]:
         """The driver's stream; serial drivers get heartbeats and no silence timeout."""
-        stream = self.driver.stream
+        stream: Callable[..., Iterator[Item]] = self.driver.stream
         try:
-            gen = stream(self.config, self._stop.is_set, heartbeat=1.0)  # type: ignore[call-arg]
+            gen = stream(self.config, self._stop.is_set, heartbeat=1.0)
         except TypeError:  # a third-party driver without heartbeats
             gen = stream(self.config, self._stop.is_set)
         try:
             yield from gen
         finally:
-            gen.close()
+            close = getattr(gen, "close", None)
+            if close is not None:
+                close()
 
 
 __all__ = ["DeviceSession", "Counters", "STATE_LABELS", "STOPPED", "CONNECTING", "LIVE", "SILENT", "NOISE",

@@ -111,7 +111,7 @@ class DocumentDef:
         }
 
 
-_EMPTY = (None, "", [])
+_EMPTY: tuple[object, ...] = (None, "", [])
 
 
 def _check(f: FieldDef, value: Any, path: str) -> Any:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -11,7 +12,7 @@ from pathlib import Path
 from kit_app.errors import KitError
 from kit_app.i18n import _
 
-if os.name == "nt":  # pragma: no cover - exercised on the Windows kits
+if sys.platform == "win32":  # pragma: no cover - exercised on the Windows kits
     import msvcrt
 
     def _try_lock(fd: int) -> bool:

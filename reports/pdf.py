@@ -58,7 +58,7 @@ def _register_fonts() -> None:
         pdfmetrics.registerFont(TTFont(FONT, str(resources.path("fonts", "NotoSansSC-Regular.ttf"))))
         pdfmetrics.registerFont(TTFont(FONT_BOLD, str(resources.path("fonts", "NotoSansSC-Bold.ttf"))))
         for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
-            addMapping(FONT, bold, italic, name)
+            addMapping(FONT, bold, italic, name)  # type: ignore[arg-type]  # 0/1 in a loop, not literals
         shapes.STATE_DEFAULTS["fontName"] = FONT  # graphics (the QR code) must not pull in Helvetica
         from reportlab import rl_config
 
@@ -72,7 +72,8 @@ class _Text:
     def __init__(self) -> None:
         from reportlab.pdfbase import pdfmetrics
 
-        self.cmap = pdfmetrics.getFont(FONT).face.charToGlyph
+        font: Any = pdfmetrics.getFont(FONT)  # a TTFont (registered above), which has a face
+        self.cmap = font.face.charToGlyph
         self.warnings: list[str] = []
 
     def __call__(self, value: Any, where: str) -> str:
@@ -234,7 +235,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             f = fields[block["field"]]
             rows_data = data.get(f.name) or []
             head = [Paragraph("序号", label)] + [Paragraph(escape(c.label), label) for c in f.columns]
-            body_rows = [[Paragraph(str(i + 1), cell)] + [
+            body_rows: list[list[Any]] = [[Paragraph(str(i + 1), cell)] + [
                 Paragraph(text(display(c, row.get(c.name)), f"{f.name}[{i}].{c.name}"), cell) for c in f.columns]
                 for i, row in enumerate(rows_data)]
             for _i in range(max(0, block.get("min_rows", 0) - len(body_rows))):
@@ -279,8 +280,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             units: dict[str, str] = {}
             for row in data.get(f.name) or []:
                 when = datetime.fromisoformat(row["time"])
-                t = (when if when.tzinfo else when.replace(tzinfo=LOCAL)).timestamp()  # forms hold local time
-                by_q.setdefault(row["quantity"], []).append((t, float(row["value"])))
+                at = (when if when.tzinfo else when.replace(tzinfo=LOCAL)).timestamp()  # forms hold local time
+                by_q.setdefault(row["quantity"], []).append((at, float(row["value"])))
                 units[row["quantity"]] = row.get("unit") or ""
             for q, pts in list(by_q.items())[: block.get("max_plots", 4)]:
                 story.append(KeepTogether([Paragraph(text(f"{q}（{units[q]}）" if units[q] else q, f.name), heading),
@@ -315,6 +316,7 @@ def _photo(ref: str, max_w: float, max_h: float, warnings: list[str], where: str
     applied; a missing or unreadable file becomes a visible box and a warning."""
     from PIL import Image as PILImage
     from PIL import ImageOps
+    from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.platypus import Image, Paragraph
 
@@ -336,7 +338,7 @@ def _photo(ref: str, max_w: float, max_h: float, warnings: list[str], where: str
     except (OSError, ValueError) as exc:
         warnings.append(_("{where}: the picture {ref} cannot be read ({error}); a placeholder is printed").format(
             where=where, ref=ref, error=exc))
-        style = ParagraphStyle("missing", fontName=FONT, fontSize=12, textColor="#d00000")
+        style = ParagraphStyle("missing", fontName=FONT, fontSize=12, textColor=colors.HexColor("#d00000"))
         return Paragraph(escape(_("[picture missing: {ref}]").format(ref=ref)), style)
 
 
@@ -350,6 +352,7 @@ def _sample_picture(n: int) -> Any:
     frame = None
     for k in range(1, 40 * n + 1):
         frame = cam.frame(k, datetime(2026, 11, 29, 9, 40, tzinfo=LOCAL) + (k / 25) * _SECOND)
+    assert frame is not None
     return PILImage.fromarray(frame[:, :, ::-1])
 
 
@@ -362,17 +365,18 @@ def _line_chart(pts: list[tuple[float, float]], w: float, h: float) -> Any:
 
     d = Drawing(w, h)
     lp = LinePlot()
-    lp.x, lp.y, lp.width, lp.height = 40, 18, w - 52, h - 28
+    lp.x, lp.y = 40, 18
+    lp.width, lp.height = int(w - 52), int(h - 28)
     t0 = pts[0][0]
     lp.data = [[(t - t0, v) for t, v in pts]]
     lp.lines[0].strokeColor = colors.HexColor("#1565c0")
     lp.lines[0].strokeWidth = 1.4
-    lp.lines[0].symbol = makeMarker("FilledCircle", size=3)
+    lp.lines[0].symbol = makeMarker("FilledCircle", size=3)  # type: ignore[no-untyped-call]
     for axis in (lp.xValueAxis, lp.yValueAxis):
         axis.labels.fontName = FONT
         axis.labels.fontSize = 8
     span = max(pts[-1][0] - t0, 1.0)
-    lp.xValueAxis.valueMin, lp.xValueAxis.valueMax = 0, span
+    lp.xValueAxis.valueMin, lp.xValueAxis.valueMax = 0.0, span
     lp.xValueAxis.valueSteps = [span * k / 4 for k in range(5)]
     lp.xValueAxis.labelTextFormat = lambda s: datetime.fromtimestamp(t0 + s, LOCAL).strftime("%H:%M:%S" if span < 600
                                                                                               else "%H:%M")
@@ -413,7 +417,7 @@ class _Footer:
         dark modules — far quicker than one drawing node per module."""
         from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 
-        qr = QRCode(None, QRErrorCorrectLevel.M)
+        qr: Any = QRCode(None, QRErrorCorrectLevel.M)  # untyped in reportlab's stubs
         qr.addData(f"kitdoc:{self.doc_id}:{self.content}")
         qr.make()
         n = qr.getModuleCount()
@@ -433,7 +437,7 @@ class _Footer:
         c.endForm()
         self._qr_defined = True
 
-    def canvas_class(self) -> type:
+    def canvas_class(self) -> Any:
         from reportlab.pdfgen.canvas import Canvas
 
         footer = self
@@ -446,13 +450,13 @@ class _Footer:
 
             def showPage(self) -> None:  # noqa: N802
                 self._saved.append(dict(self.__dict__))
-                self._startPage()
+                self._startPage()  # type: ignore[attr-defined]  # reportlab's own page reset
 
             def save(self) -> None:
                 footer.pages = len(self._saved)
                 for state in self._saved:
                     self.__dict__.update(state)
-                    footer.draw(self, self._pageNumber, footer.pages)
+                    footer.draw(self, self._pageNumber, footer.pages)  # type: ignore[attr-defined]
                     Canvas.showPage(self)
                 Canvas.save(self)
 

@@ -203,8 +203,7 @@ class Application:
 
         def started(_configs: object) -> None:
             if self.hub is not None and not self.closing:
-                self.hub.configs = self.hub.store.load()
-                self.hub.devices_changed.emit()
+                self.hub.reload()
                 self.hub.autostart()
 
         self.runner.run(self.rig.start, started, lambda e: log.warning("demo devices: %s", e), io=True)

@@ -17,10 +17,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from devices.manager import device_kind, kind_label
 from devices.reader import PROTOCOLS
 from devices.registry import DeviceConfig
 from kit_app.i18n import _
-from ui.device_hub import device_kind, kind_label
 from ui.tasks import TaskRunner
 
 # ---------------------------------------------------------------- dialogs

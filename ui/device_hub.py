@@ -1,6 +1,6 @@
-"""The devices' Qt side: each open device runs in its own session thread (``devices.session``); a
-worker adapts it to Qt — signals for readings, states and preview frames — the hub owns the
-workers, and the table model and preview widget show them.
+"""The devices' Qt side: the device manager (``devices.manager``, Qt-free) runs each open device in
+its own session thread; here a worker adapts an open device to Qt — signals for readings and
+preview frames — the hub adapts the manager, and the table model and preview widget show them.
 
 Preview frames are scaled on the camera's thread to the size of the preview and dropped (never
 queued) while the GUI has not painted the previous one, so a fast camera cannot flood the GUI.
@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import (
@@ -38,42 +39,27 @@ from PySide6.QtWidgets import (
 from devices import session as S
 from devices.camera import CameraTap
 from devices.gps import GpsTracker
-from devices.registry import DeviceConfig, DeviceConfigs
-from kit_app.errors import KitError
+from devices.items import Frame, Reading
+from devices.manager import DeviceManager, OpenDevice, device_kind, kind_label
+from devices.registry import DeviceConfig
 from kit_app.i18n import _
 
 STATE_COLOURS = {S.LIVE: "#1b7f3b", S.SILENT: "#b26a00", S.NOISE: "#b26a00", S.RECONNECTING: "#c62828",
                  S.FAILED: "#c62828", S.CONNECTING: "#555555", S.STOPPED: "#777777"}
 
 
-def device_kind(config: DeviceConfig) -> str:
-    if config.driver == "camera":
-        return "camera"
-    if config.protocol == "nmea":
-        return "gps"
-    return "instrument"
-
-
-def kind_label(kind: str) -> str:
-    return {"camera": _("Camera"), "gps": _("GNSS receiver"), "instrument": _("Instrument")}[kind]
-
-
 # ---------------------------------------------------------------- adapters
 class DeviceWorker(QObject):
-    """One open device: its session (own thread) and the signals the GUI listens to."""
+    """One open device (``devices.manager.OpenDevice``) seen from Qt: its readings and preview
+    frames as signals. Preview frames are scaled on the camera's thread and dropped while the GUI
+    has not painted the previous one."""
 
-    item_received = Signal(object)  # a decoded message (not camera frames)
-    state_changed = Signal(str, str)
+    item_received = Signal(object)  # a Reading (camera frames go to the preview instead)
     frame_ready = Signal(QImage)
 
-    def __init__(self, config: DeviceConfig, gps: GpsTracker, parent: QObject | None = None) -> None:
+    def __init__(self, device: OpenDevice, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.config = config
-        self.kind = device_kind(config)
-        self.gps = gps
-        self.tap = CameraTap() if self.kind == "camera" else None
-        self.session = S.DeviceSession(config, on_item=self._on_item, on_state=self._on_state,
-                                       stamp=gps.current if self.kind == "instrument" else None)
+        self.device = device
         self._pending = threading.Event()  # a preview frame is on its way to the GUI
         self._pending_since = 0.0
         self.previewing = False  # a preview widget is attached
@@ -81,35 +67,40 @@ class DeviceWorker(QObject):
         self.preview_shown = 0
         self.preview_dropped = 0
         self.frame_size: tuple[int, int] | None = None
+        device.listener = self._on_item
+
+    @property
+    def config(self) -> DeviceConfig:
+        return self.device.config
+
+    @property
+    def kind(self) -> str:
+        return self.device.kind
+
+    @property
+    def session(self) -> S.DeviceSession:
+        return self.device.session
+
+    @property
+    def tap(self) -> CameraTap | None:
+        return self.device.tap
 
     def set_preview_size(self, width: int, height: int) -> None:
         self._target = (max(16, width), max(16, height))
 
-    def start(self) -> None:
-        self.session.start()
-
-    def stop(self) -> None:
-        self.session.stop()
-
     # called on the session's thread
-    def _on_item(self, item: dict[str, Any]) -> None:
-        if self.tap is not None:
-            self.tap.feed(item)
-            frame = item.get("frame")
-            if frame is None:
-                return
-            if not self.previewing:
-                return
-            if self._pending.is_set() and time.monotonic() - self._pending_since < 0.5:
-                self.preview_dropped += 1
-                return
-            self._pending_since = time.monotonic()
-            self._pending.set()
-            self.frame_ready.emit(self._preview(frame))
+    def _on_item(self, item: Reading | Frame) -> None:
+        if isinstance(item, Reading):
+            self.item_received.emit(item)
             return
-        if self.kind == "gps":
-            self.gps.feed(item)
-        self.item_received.emit(item)
+        if not self.previewing:
+            return
+        if self._pending.is_set() and time.monotonic() - self._pending_since < 0.5:
+            self.preview_dropped += 1
+            return
+        self._pending_since = time.monotonic()
+        self._pending.set()
+        self.frame_ready.emit(self._preview(item.image))
 
     def _preview(self, frame: Any) -> QImage:
         import cv2
@@ -124,89 +115,76 @@ class DeviceWorker(QObject):
         h, w = frame.shape[:2]
         return QImage(frame.data, w, h, frame.strides[0], QImage.Format.Format_BGR888).copy()
 
-    def _on_state(self, state: str, detail: str) -> None:
-        self.state_changed.emit(state, detail)
-
     def frame_painted(self) -> None:
         self.preview_shown += 1
         self._pending.clear()
 
 
 class DeviceHub(QObject):
-    """The kit's configured devices and the open ones; one per app, owned by the main window."""
+    """The device manager (``devices.manager``) seen from Qt: its changes and the devices' state
+    changes as signals, a worker per open device. One per app, owned by the main window."""
 
     devices_changed = Signal()
-    state_changed = Signal(str, str, str)  # name, state, detail
+    state_changed = Signal(str, str, str)  # name, state, detail (emitted from device threads: queued)
 
-    def __init__(self, data_dir: Any, parent: QObject | None = None) -> None:
+    def __init__(self, data_dir: Path, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.store = DeviceConfigs(data_dir)
-        self.gps = GpsTracker()
+        self.manager = DeviceManager(data_dir, on_state=self.state_changed.emit)
         self.workers: dict[str, DeviceWorker] = {}
-        try:
-            self.configs = self.store.load()
-            self.load_error: str | None = None
-        except KitError as exc:  # devices.json damaged or from a newer version: said, not fatal
-            self.configs, self.load_error = [], str(exc)
+
+    @property
+    def configs(self) -> list[DeviceConfig]:
+        return self.manager.configs
+
+    @property
+    def load_error(self) -> str | None:
+        return self.manager.load_error
+
+    @property
+    def gps(self) -> GpsTracker:
+        return self.manager.gps
 
     def config(self, name: str) -> DeviceConfig | None:
-        return next((c for c in self.configs if c.name == name), None)
+        return self.manager.config(name)
+
+    def reload(self) -> None:
+        self.manager.reload()
+        self.devices_changed.emit()
 
     def open(self, name: str) -> DeviceWorker:
-        w = self.workers.get(name)
-        if w is None:
-            cfg = self.config(name)
-            if cfg is None:
-                raise KeyError(name)
-            w = DeviceWorker(cfg, self.gps, self)
-            w.state_changed.connect(lambda st, d, n=name: self.state_changed.emit(n, st, d))
-            self.workers[name] = w
-        w.start()
-        return w
+        def adapt(device: OpenDevice) -> None:
+            self.workers[name] = DeviceWorker(device, self)
+
+        self.manager.open(name, prepare=adapt)
+        return self.workers[name]
 
     def close(self, name: str) -> None:
-        w = self.workers.pop(name, None)
-        if w is not None:
-            w.session._stop.set()  # the thread ends by itself; do not block the GUI waiting for it
-            threading.Thread(target=w.stop, daemon=True).start()
-            self.state_changed.emit(name, S.STOPPED, "")
+        self.manager.close(name)
+        self.workers.pop(name, None)
 
     def add(self, cfg: DeviceConfig) -> None:
-        self.close(cfg.name)
-        self.store.add(cfg)
-        self.configs = self.store.load()
+        self.workers.pop(cfg.name, None)
+        self.manager.add(cfg)
         self.devices_changed.emit()
 
     def remove(self, name: str) -> None:
-        self.close(name)
-        self.store.remove(name)
-        self.configs = self.store.load()
+        self.workers.pop(name, None)
+        self.manager.remove(name)
         self.devices_changed.emit()
 
     def state(self, name: str) -> tuple[str, str]:
-        w = self.workers.get(name)
-        return (w.session.state, w.session.detail) if w else (S.STOPPED, "")
+        return self.manager.state(name)
 
     def autostart(self) -> None:
-        for c in self.configs:
-            if c.options.get("autostart"):
-                self.open(c.name)
+        for name in self.manager.autostart_names():
+            self.open(name)
 
     def shutdown(self) -> None:
-        for w in self.workers.values():
-            w.session._stop.set()
-        for w in self.workers.values():
-            w.stop()
+        self.manager.shutdown()
         self.workers.clear()
 
     def summary(self) -> str:
-        live = sum(1 for w in self.workers.values() if w.session.state == S.LIVE)
-        trouble = sum(1 for w in self.workers.values() if w.session.state in (S.RECONNECTING, S.NOISE, S.SILENT,
-                                                                              S.FAILED))
-        text = _("Devices: {live} receiving").format(live=live)
-        if trouble:
-            text += _(", {n} need attention").format(n=trouble)
-        return text
+        return self.manager.summary()
 
 
 class DeviceTableModel(QAbstractTableModel):

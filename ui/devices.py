@@ -1,14 +1,11 @@
-"""The Devices pane: a table of the kit's devices, a live camera preview with photo and clip capture,
-the latest values and a plot of an instrument with measurement recording, and the GPS fix. The
-devices' Qt side (workers, hub, table model, preview widget) is ``ui.device_hub``; adding or editing
-a device is ``ui.device_dialog``.
+"""The Devices pane: a table of the kit's devices with their state, and the selected device's page
+(``ui.device_pages``: camera, instrument or GNSS receiver). The devices' Qt side (workers, hub,
+table model, preview widget) is ``ui.device_hub``; adding or editing a device is ``ui.device_dialog``.
 """
 
 from __future__ import annotations
 
 import logging
-import time
-from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -27,33 +24,26 @@ from PySide6.QtWidgets import (
     QSplitter,
     QStackedWidget,
     QTableView,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
 from devices import session as S
-from devices.camera import CaptureError
+from devices.manager import CAMERA, GPS, INSTRUMENT, TROUBLE, device_kind
 from devices.registry import DeviceConfig
-from devices.values import numeric_values
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
-from kit_app.storage import DiskFull
-from kit_app.timeutil import LOCAL_TZ, format_local
 from ui.device_dialog import DeviceDialog
 from ui.device_hub import (
     STATE_COLOURS,
     DeviceHub,
     DeviceTableModel,
     DeviceWorker,
-    PreviewWidget,
-    device_kind,
 )
+from ui.device_pages import CameraPage, CaptureTarget, DevicePage, GpsPage, InstrumentPage
 from ui.panes import Pane
-from ui.plot import SeriesPlot
 from ui.services import Services
-from ui.tasks import TaskRunner, describe_error
+from ui.tasks import TaskRunner
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +57,7 @@ class DevicesPane(Pane):
         super().__init__(services, runner, officer, parent)
         self.hub = hub
         self.worker: DeviceWorker | None = None
-        self._items_from: DeviceWorker | None = None
         self.on_duty: list[OfficerInfo] = [officer]
-        self.series: dict[str, list[tuple[float, float]]] = {}
-        self.series_meta: dict[str, tuple[str, str]] = {}
 
         # the case evidence goes to, and who is on duty
         self.case = QComboBox()
@@ -123,9 +110,16 @@ class DevicesPane(Pane):
         self.empty = QLabel(_("Choose a device on the left, or add one.\nIn demo mode, simulated devices are set up."))
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.pages.addWidget(self.empty)
-        self.pages.addWidget(self._camera_page())
-        self.pages.addWidget(self._instrument_page())
-        self.pages.addWidget(self._gps_page())
+        target = CaptureTarget(services, runner, hub.gps, case_id=lambda: self.case.currentData(),
+                               on_duty=lambda: list(self.on_duty))
+        self.camera = CameraPage(target)
+        self.instrument = InstrumentPage(target)
+        self.gnss = GpsPage(target)
+        self.page_of: dict[str, DevicePage] = {CAMERA: self.camera, INSTRUMENT: self.instrument, GPS: self.gnss}
+        for page in self.page_of.values():
+            self.pages.addWidget(page)
+            page.status_message.connect(self.status_message)
+            page.evidence_saved.connect(lambda: self.data_changed.emit("evidence"))
 
         split = QSplitter()
         split.addWidget(left)
@@ -147,78 +141,6 @@ class DevicesPane(Pane):
         if hub.load_error:
             self.state_line.setText(hub.load_error)
 
-    # ------------------------------------------------------------ pages
-    def _camera_page(self) -> QWidget:
-        page = QWidget()
-        self.preview = PreviewWidget()
-        self.photo_btn = QPushButton(_("Take photo"))
-        self.photo_btn.setObjectName("take_photo")
-        self.photo_btn.clicked.connect(self.take_photo)
-        self.clip_btn = QPushButton(_("Record clip"))
-        self.clip_btn.setObjectName("record_clip")
-        self.clip_btn.setCheckable(True)
-        self.clip_btn.clicked.connect(self.toggle_clip)
-        self.camera_info = QLabel()
-        self.camera_info.setObjectName("camera_info")
-        self.capture_result = QLabel()
-        self.capture_result.setObjectName("capture_result")
-        self.capture_result.setWordWrap(True)
-        row = QHBoxLayout()
-        row.addWidget(self.photo_btn)
-        row.addWidget(self.clip_btn)
-        row.addWidget(self.capture_result, 1)
-        row.addWidget(self.camera_info)
-        v = QVBoxLayout(page)
-        v.addWidget(self.preview, 1)
-        v.addLayout(row)
-        return page
-
-    def _instrument_page(self) -> QWidget:
-        page = QWidget()
-        self.instrument_info = QLabel()
-        self.instrument_info.setWordWrap(True)
-        self.values = QTableWidget(0, 3)
-        self.values.setObjectName("latest_values")
-        self.values.setHorizontalHeaderLabels([_("Quantity"), _("Value"), _("Unit")])
-        self.values.verticalHeader().hide()
-        self.values.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.values.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.values.setMaximumHeight(200)
-        self.quantity = QComboBox()
-        self.quantity.setObjectName("plot_quantity")
-        self.quantity.currentIndexChanged.connect(self._plot_quantity)
-        self.plot = SeriesPlot()
-        self.record_btn = QPushButton(_("Start recording"))
-        self.record_btn.setObjectName("record_readings")
-        self.record_btn.setCheckable(True)
-        self.record_btn.clicked.connect(self.toggle_recording)
-        self.record_info = QLabel()
-        self.record_info.setObjectName("record_info")
-        row = QHBoxLayout()
-        row.addWidget(QLabel(_("Plot:")))
-        row.addWidget(self.quantity, 1)
-        rec = QHBoxLayout()
-        rec.addWidget(self.record_btn)
-        rec.addWidget(self.record_info, 1)
-        v = QVBoxLayout(page)
-        v.addWidget(self.instrument_info)
-        v.addWidget(self.values)
-        v.addLayout(row)
-        v.addWidget(self.plot, 1)
-        v.addLayout(rec)
-        return page
-
-    def _gps_page(self) -> QWidget:
-        page = QWidget()
-        self.gps_info = QLabel()
-        self.gps_info.setObjectName("gps_info")
-        self.gps_info.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
-        self.gps_info.setStyleSheet("font-size: 15px;")
-        self.gps_info.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        v = QVBoxLayout(page)
-        v.addWidget(self.gps_info, 1)
-        return page
-
     # ------------------------------------------------------------ cases and officers on duty
     def load_cases(self) -> None:
         current = self.case.currentData()
@@ -234,7 +156,7 @@ class DevicesPane(Pane):
             self.case.blockSignals(False)
             self._case_changed()
 
-        self.runner.run(lambda: self.services.cases.list(), done, self.fail)
+        self.runner.run(lambda: self.services.cases.find(), done, self.fail)
 
     def select_case(self, case_id: str) -> None:
         i = self.case.findData(case_id)
@@ -273,41 +195,18 @@ class DevicesPane(Pane):
 
     def _select(self) -> None:
         cfg = self.current_config()
-        if self._items_from is not None:
-            self._items_from.item_received.disconnect(self._item)
-            self._items_from = None
+        self.camera.detach()
+        self.instrument.detach()
         self.worker = self.hub.workers.get(cfg.name) if cfg else None
-        if cfg is None or device_kind(cfg) != "camera":
-            self.preview.attach(None)
         if cfg is None:
             self.pages.setCurrentIndex(0)
             self._update_buttons()
             return
-        kind = device_kind(cfg)
-        self.pages.setCurrentIndex({"camera": 1, "instrument": 2, "gps": 3}[kind])
-        if kind == "camera":
-            self.preview.message = _("Not connected: press Connect")
-            self.preview.attach(self.worker)
-        elif kind == "instrument":
-            self.instrument_info.setText(self._describe_instrument(cfg))
-            self.values.setRowCount(0)
-            self.quantity.clear()
-            self.series, self.series_meta = {}, {}
-            self.plot.set_series("", "", [])
-            if self.worker is not None:
-                self.worker.item_received.connect(self._item)
-                self._items_from = self.worker
-                if self.worker.session.latest:
-                    self._item(self.worker.session.latest)
+        page = self.page_of[device_kind(cfg)]
+        self.pages.setCurrentWidget(page)
+        page.show_device(cfg, self.worker)
         self._update_buttons()
         self._tick()
-
-    def _describe_instrument(self, cfg: DeviceConfig) -> str:
-        parts = [cfg.model or cfg.protocol or "", _("serial number {sn}").format(sn=cfg.serial) if cfg.serial
-                 else _("no serial number"),
-                 _("calibrated {date}").format(date=cfg.calibrated) if cfg.calibrated
-                 else _("calibration date not set")]
-        return " · ".join(p for p in parts if p)
 
     def _update_buttons(self) -> None:
         cfg = self.current_config()
@@ -317,18 +216,15 @@ class DevicesPane(Pane):
         self.edit_btn.setEnabled(cfg is not None and not open_)
         self.remove_btn.setEnabled(cfg is not None)
         has_case = bool(self.case.currentData())
-        self.photo_btn.setEnabled(open_ and has_case)
-        self.clip_btn.setEnabled(open_ and has_case)
-        recording = bool(self.worker and self.worker.session.recording)
-        self.record_btn.setEnabled(open_ and (has_case or recording))
+        for page in self.page_of.values():
+            page.update_buttons(open_ and page is self.pages.currentWidget(), has_case)
 
     def toggle_connection(self) -> None:
         cfg = self.current_config()
         if cfg is None:
             return
         if cfg.name in self.hub.workers:
-            w = self.hub.workers[cfg.name]
-            if w.session.recording or (w.tap is not None and w.tap.recording):
+            if self.page_of[device_kind(cfg)].busy():
                 QMessageBox.information(self, _("Recording"), _("Stop the recording first."))
                 return
             self.hub.close(cfg.name)
@@ -376,7 +272,7 @@ class DevicesPane(Pane):
             if self.worker is None and name in self.hub.workers:
                 self._select()
             self._tick()
-        if state in (S.RECONNECTING, S.NOISE, S.SILENT, S.FAILED):
+        if state in TROUBLE:
             self.status_message.emit(f"{name}: {_(S.STATE_LABELS[state])} — {detail}")
 
     def _tick(self) -> None:
@@ -387,186 +283,5 @@ class DevicesPane(Pane):
         colour = STATE_COLOURS.get(state, "#000")
         self.state_line.setText(f"<b style='color:{colour}'>{_(S.STATE_LABELS[state])}</b>"
                                 + (f" — {detail}" if detail else ""))
-        w = self.hub.workers.get(cfg.name)
-        kind = device_kind(cfg)
-        if kind == "camera":
-            size = w.frame_size if w else None
-            self.camera_info.setText(
-                (f"{size[0]}×{size[1]} · " if size else "") + _("{fps:.1f} fps").format(fps=self.preview.fps))
-            if self.preview.recording_since is not None:
-                self.preview.update()
-        elif kind == "gps":
-            self.gps_info.setText(self._describe_gps())
-        elif kind == "instrument" and w is not None and w.session.recording:
-            self.record_info.setText(_("Recording: {n} messages").format(n=w.session.recorded_count()))
+        self.page_of[device_kind(cfg)].tick()
         self._update_buttons()
-
-    def _describe_gps(self) -> str:
-        fix = self.hub.gps.current()
-        if fix is None:
-            return self.hub.gps.describe()
-        lines = [_("Latitude {lat:.6f}°, longitude {lon:.6f}°").format(lat=fix["latitude"], lon=fix["longitude"])]
-        if fix.get("altitude") is not None:
-            lines.append(_("Altitude {alt:.1f} m").format(alt=fix["altitude"]))
-        if fix.get("satellites") is not None:
-            lines.append(_("{n} satellites, HDOP {hdop}").format(n=fix["satellites"], hdop=fix.get("hdop")))
-        if fix.get("time"):
-            lines.append(_("GNSS time {time}").format(time=format_local(datetime.fromisoformat(fix["time"]))))
-        lines.append(_("Fix {age:.0f} s old").format(age=fix.get("age_s", 0)))
-        return "\n".join(lines)
-
-    # ------------------------------------------------------------ readings
-    def _item(self, item: dict[str, Any]) -> None:
-        vals = numeric_values(item)
-        if not vals:
-            return
-        t = time.time()
-        if self.values.rowCount() != len(vals) or list(self.series_meta) != list(vals):
-            self.values.setRowCount(len(vals))
-            self.quantity.blockSignals(True)
-            keep = self.quantity.currentData()
-            self.quantity.clear()
-            for key, (label, _v, unit) in vals.items():
-                self.quantity.addItem(label, key)
-                self.series_meta[key] = (label, unit)
-            i = self.quantity.findData(keep)
-            self.quantity.setCurrentIndex(max(i, 0))
-            self.quantity.blockSignals(False)
-        for row, (key, (label, value, unit)) in enumerate(vals.items()):
-            for col, text in enumerate((label, f"{value:g}", unit)):
-                cell = self.values.item(row, col)
-                if cell is None:
-                    self.values.setItem(row, col, QTableWidgetItem(text))
-                else:
-                    cell.setText(text)
-            pts = self.series.setdefault(key, [])
-            pts.append((t, value))
-            if len(pts) > 20000:
-                del pts[:1000]
-        key = self.quantity.currentData()
-        if key in vals:
-            if self.plot.label != self.series_meta[key][0]:
-                self._plot_quantity()
-            else:
-                self.plot.add(t, vals[key][1])
-
-    def _plot_quantity(self) -> None:
-        key = self.quantity.currentData()
-        if key is None:
-            return
-        label, unit = self.series_meta.get(key, (key, ""))
-        self.plot.set_series(label, unit, self.series.get(key, []))
-
-    def toggle_recording(self) -> None:
-        cfg, w = self.current_config(), self.worker
-        if cfg is None or w is None:
-            self.record_btn.setChecked(False)
-            return
-        if not w.session.recording:
-            try:
-                self.services.evidence.require_space(1024 * 1024)  # refused before it starts
-            except DiskFull as exc:
-                self.record_btn.setChecked(False)
-                self.record_info.setText(str(exc))
-                return
-            w.session.start_recording()
-            self.record_btn.setText(_("Stop and save as evidence"))
-            self.record_info.setText(_("Recording: {n} messages").format(n=0))
-            return
-        readings = w.session.stop_recording()
-        self.record_btn.setText(_("Start recording"))
-        self.record_btn.setChecked(False)
-        case_id = self.case.currentData()
-        if not readings:
-            self.record_info.setText(_("Nothing was received while recording; nothing saved."))
-            return
-        gps = self.hub.gps.current()
-        instrument = {"model": cfg.model if cfg.protocol == "modbus" else (cfg.model or None), "serial": cfg.serial,
-                      "calibrated": cfg.calibrated, "device": cfg.name}
-        on_duty = list(self.on_duty)
-        self.record_info.setText(_("Saving {n} messages…").format(n=len(readings)))
-
-        def work() -> Any:
-            return self.services.evidence.add_readings(
-                case_id, on_duty[0], readings, instrument=instrument, protocol=cfg.protocol or "", port=cfg.port,
-                gps=gps, others=on_duty[1:])
-
-        info = self.record_info
-        self.runner.run(work, lambda r: self._saved(r, info), lambda e: self._save_failed(e, info))
-
-    # ------------------------------------------------------------ camera
-    def _camera_identity(self, cfg: DeviceConfig) -> tuple[str, str, str]:
-        model = cfg.model or ("KIT-CAM SIM" if cfg.port.startswith("sim") else _("camera {port}").format(port=cfg.port))
-        device = " ".join(x for x in (model, f"#{cfg.serial}" if cfg.serial else "", f"({cfg.name})") if x)
-        return "Enforcement Evidence Kit" if cfg.port.startswith("sim") else "", model, device
-
-    def take_photo(self) -> None:
-        cfg, w = self.current_config(), self.worker
-        if cfg is None or w is None or w.tap is None:
-            return
-        case_id, on_duty, gps = self.case.currentData(), list(self.on_duty), self.hub.gps.current()
-        make, model, device = self._camera_identity(cfg)
-        when = datetime.now(LOCAL_TZ)
-        tap, ev = w.tap, self.services.evidence
-        size = w.frame_size
-        self.capture_result.setText(_("Saving the photo…"))
-
-        def work() -> Any:
-            path = tap.still(ev.scratch_dir(), when, make=make, model=model, serial=cfg.serial, gps=gps)
-            return ev.add_capture(case_id, on_duty, path, kind="photo", captured_at=when, device=device, gps=gps,
-                                  capture={"camera": cfg.name, "port": cfg.port,
-                                           "width": size[0] if size else None, "height": size[1] if size else None})
-
-        self.runner.run(work, lambda r: self._saved(r, self.capture_result),
-                        lambda e: self._save_failed(e, self.capture_result))
-
-    def toggle_clip(self) -> None:
-        cfg, w = self.current_config(), self.worker
-        if cfg is None or w is None or w.tap is None:
-            self.clip_btn.setChecked(False)
-            return
-        tap, ev = w.tap, self.services.evidence
-        if not tap.recording:
-            self.clip_started = datetime.now(LOCAL_TZ)
-            self.clip_gps = self.hub.gps.current()
-            try:
-                tap.start_clip(ev.scratch_dir(), self.clip_started)
-            except CaptureError as exc:
-                self.clip_btn.setChecked(False)
-                self._save_failed(exc, self.capture_result)
-                return
-            self.preview.recording_since = time.monotonic()
-            self.clip_btn.setText(_("Stop clip and save"))
-            return
-        self.preview.recording_since = None
-        self.clip_btn.setText(_("Record clip"))
-        self.clip_btn.setChecked(False)
-        case_id, on_duty = self.case.currentData(), list(self.on_duty)
-        gps = self.hub.gps.current() or self.clip_gps
-        started = self.clip_started
-        _make, _model, device = self._camera_identity(cfg)
-        self.capture_result.setText(_("Saving the clip…"))
-
-        def work() -> Any:
-            clip = tap.stop_clip()
-            warnings = [_("the recording stopped early: the disk was nearly full")] if clip.cut_short else []
-            return ev.add_capture(case_id, on_duty, clip.path, kind="video", captured_at=started, device=device,
-                                  gps=gps, capture={"camera": cfg.name, "port": cfg.port, "frames": clip.frames,
-                                                    "seconds": clip.seconds, "fps": clip.fps,
-                                                    "width": clip.width, "height": clip.height,
-                                                    "cut_short": clip.cut_short}, warnings=warnings)
-
-        self.runner.run(work, lambda r: self._saved(r, self.capture_result),
-                        lambda e: self._save_failed(e, self.capture_result))
-
-    def _saved(self, res: Any, label: QLabel) -> None:
-        text = _("Saved as evidence {name}").format(name=res.path)
-        if res.warnings:
-            text += " — " + "; ".join(res.warnings)
-        label.setText(text)
-        self.status_message.emit(text)
-        self.data_changed.emit("evidence")
-
-    def _save_failed(self, exc: BaseException, label: QLabel) -> None:
-        label.setText(describe_error(exc))
-        self.status_message.emit(label.text())

@@ -300,7 +300,7 @@ class ProjectsPane(Pane):
 
     def refresh(self) -> None:
         text, status = self.filter.text().strip(), self.status.currentData()
-        self.runner.run(lambda: self.services.projects.list(text=text, status=status, limit=5000),
+        self.runner.run(lambda: self.services.projects.find(text=text, status=status, limit=5000),
                         self.model.set_rows, self.fail)
 
     def selected(self) -> ProjectRow | None:
@@ -394,7 +394,7 @@ class CasesPane(Pane):
 
     def refresh(self) -> None:
         text = self.filter.text().strip()
-        self.runner.run(lambda: self.services.cases.list(text=text), self._got_cases, self.fail)
+        self.runner.run(lambda: self.services.cases.find(text=text), self._got_cases, self.fail)
 
     def _got_cases(self, rows: list) -> None:  # type: ignore[type-arg]
         selected = self.evidence.case_id

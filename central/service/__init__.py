@@ -7,7 +7,7 @@ from central.service.blobs import CHUNK_LIMIT, BlobStore
 from central.service.common import CentralError, next_seq
 from central.service.feed import PULL_LIMIT, Feed
 from central.service.officers import Officers
-from central.service.push import Push, canonical
+from central.service.push import Push
 
 __all__ = ["CHUNK_LIMIT", "PULL_LIMIT", "BlobStore", "Central", "CentralError", "Feed", "Officers", "Push",
-           "canonical", "next_seq", "upgrade_data"]
+           "next_seq", "upgrade_data"]

@@ -227,7 +227,7 @@ class Central:
                     raise CentralError(_("numbers {first}–{last} overlap the block {held_first}–{held_last} "
                                          "assigned to kit {held_kit}").format(
                         first=first, last=last, held_first=b['first'], held_last=b['last'], held_kit=b['kit_id']), 409)
-            body = {"id": new_id(), "agency_code": code, "doc_type": doc_type, "year": year,
+            body: dict[str, Any] = {"id": new_id(), "agency_code": code, "doc_type": doc_type, "year": year,
                     "prefix": prefix.strip(), "first": first, "last": last, "kit_id": kit_id}
             Feed(self).publish(s, "number_block", body["id"], agency, body, kit_id=kit_id)
             return body

@@ -61,7 +61,7 @@ class Push:
         with self.central.sessions.begin() as s:
             done = s.get(Batch, batch_id)
             if done is not None:
-                held = json.loads(done.receipt)
+                held: dict[str, Any] = json.loads(done.receipt)
                 # the same answer whether the id is another kit's or this kit's with other content
                 if done.kit_id != kit_id or held.get("content_sha256") != digest:
                     raise CentralError(_("batch id {batch_id} has been used for another batch: a new batch needs "

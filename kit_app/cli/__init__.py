@@ -14,11 +14,10 @@ import argparse
 import logging
 import sys
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from kit_app import __version__
 from kit_app.cli import admin, basedata, cases, devices, documents, evidence, sync
-from kit_app.cli.common import EXIT_FAIL, EXIT_USAGE, ArgumentParser, fail
+from kit_app.cli.common import EXIT_FAIL, EXIT_USAGE, ArgumentParser, Command, fail
 from kit_app.config import resolve_data_dir, setup_logging
 from kit_app.db import open_store
 from kit_app.errors import KitError
@@ -28,7 +27,7 @@ log = logging.getLogger("kit_app.cli")
 
 # the command groups, in the order of the help
 GROUPS = (basedata, admin, cases, evidence, devices, documents, sync)
-COMMANDS: dict[str, Any] = {k: v for g in GROUPS for k, v in g.COMMANDS.items()}
+COMMANDS: dict[str, Command] = {k: v for g in GROUPS for k, v in g.COMMANDS.items()}
 
 
 def build_parser() -> ArgumentParser:

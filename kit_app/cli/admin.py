@@ -10,6 +10,7 @@ from typing import Any
 from kit_app.cli.common import (
     EXIT_OK,
     ArgumentParser,
+    Command,
     acting_officer,
     emit,
     evidence_service,
@@ -69,7 +70,7 @@ def cmd_status(store: Store, args: argparse.Namespace) -> int:
     from kit_app.services.projects import ProjectService
     from kit_app.services.sources import SourceService
 
-    payload = {
+    payload: dict[str, Any] = {
         "data_dir": str(store.data_dir),
         "kit_id": store.kit_id,
         "schema_revision": store.current_revision(),
@@ -130,7 +131,7 @@ def add_parsers(sub: Any) -> None:
     json_flag(a)
 
 
-COMMANDS: dict[str, Any] = {
+COMMANDS: dict[str, Command] = {
     "keys": cmd_keys,
     "officer": cmd_officer,
     "status": cmd_status,

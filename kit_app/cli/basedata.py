@@ -11,6 +11,7 @@ from kit_app.cli.common import (
     EXIT_OK,
     EXIT_PARTIAL,
     ArgumentParser,
+    Command,
     acting_officer,
     emit,
     json_flag,
@@ -133,7 +134,7 @@ def cmd_project(store: Store, args: argparse.Namespace) -> int:
         events = svc.history(args.id)
         emit(args, events, lambda: [print(e.at.isoformat(), e.kind, e.detail) for e in events])
         return EXIT_OK
-    rows = svc.list(status=args.status, limit=args.limit)
+    rows = svc.find(status=args.status, limit=args.limit)
     emit(args, rows, lambda: [print(f"{r.eia_approval_no or '-'}  {r.status:<18} {r.name}  {r.id}") for r in rows])
     return EXIT_OK
 
@@ -178,7 +179,7 @@ def add_parsers(sub: Any) -> None:
     json_flag(a)
 
 
-COMMANDS: dict[str, Any] = {
+COMMANDS: dict[str, Command] = {
     "import-sources": cmd_import,
     "import-projects": cmd_import,
     "search": cmd_search,

@@ -8,6 +8,7 @@ from typing import Any
 from kit_app.cli.common import (
     EXIT_OK,
     ArgumentParser,
+    Command,
     acting_officer,
     emit,
     json_flag,
@@ -44,7 +45,7 @@ def cmd_case(store: Store, args: argparse.Namespace) -> int:
         c = svc.get(args.id)
         emit(args, c, lambda: _print_case(c))
         return EXIT_OK
-    rows = svc.list(limit=args.limit)
+    rows = svc.find(limit=args.limit)
 
     def human() -> None:
         for r in rows:
@@ -75,6 +76,6 @@ def add_parsers(sub: Any) -> None:
     json_flag(a)
 
 
-COMMANDS: dict[str, Any] = {
+COMMANDS: dict[str, Command] = {
     "case": cmd_case,
 }

@@ -13,6 +13,9 @@ from kit_app.db import Store
 from kit_app.dto import OfficerInfo, to_json
 from kit_app.i18n import _
 
+# A command: the open store and the parsed arguments in, the exit code out.
+Command = Callable[[Store, argparse.Namespace], int]
+
 log = logging.getLogger("kit_app.cli")
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_PARTIAL = 0, 1, 2, 3
@@ -36,7 +39,7 @@ def officer_flag(p: argparse.ArgumentParser) -> None:
     )
 
 
-def emit(args: argparse.Namespace, payload: Any, human: Callable[[], None]) -> None:
+def emit(args: argparse.Namespace, payload: Any, human: Callable[[], object]) -> None:
     if getattr(args, "json", False):
         json.dump(to_json(payload), sys.stdout, ensure_ascii=False, indent=None)
         sys.stdout.write("\n")

@@ -13,6 +13,7 @@ from kit_app.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     ArgumentParser,
+    Command,
     emit,
     evidence_service,
     fail,
@@ -26,17 +27,20 @@ from kit_app.i18n import _
 def cmd_devices_read(args: argparse.Namespace) -> int:
     """One JSON object a line per message as it arrives; exits after --count valid readings."""
     from devices.ascii import AsciiError
+    from devices.items import Reading
     from devices.reader import PortError, readings
 
     got = 0
     try:
         for r in readings(args.port, args.protocol, baud=args.baud, timeout=args.timeout, model=args.model,
                           unit=args.unit, pattern=args.pattern, interval=args.interval):
-            line = json.dumps(to_json(r), ensure_ascii=False) if args.json else (
-                ("OK  " + json.dumps(to_json(r), ensure_ascii=False)) if r["valid"] else "BAD " + r["error"])
+            if not isinstance(r, Reading):
+                continue
+            record = json.dumps(to_json(r.record()), ensure_ascii=False)
+            line = record if args.json else ("OK  " + record) if r.valid else "BAD " + (r.error or "")
             sys.stdout.write(line + "\n")
             sys.stdout.flush()
-            if r["valid"]:
+            if r.valid:
                 got += 1
                 if args.count is not None and got >= args.count:
                     return EXIT_OK
@@ -71,7 +75,7 @@ def cmd_devices_config(data_dir: Path, args: argparse.Namespace) -> int:
             found += [asdict(d) | {"driver": drv.name} for d in drv.discover()]
         except Exception as exc:  # a driver's discovery failing is reported, not fatal
             found.append({"driver": drv.name, "error": str(exc)})
-    payload = {"found": found, "configured": [asdict(c) for c in configs.load()],
+    payload: dict[str, Any] = {"found": found, "configured": [asdict(c) for c in configs.load()],
                "drivers": sorted(drivers())}
 
     def human() -> None:
@@ -87,6 +91,7 @@ def cmd_devices_config(data_dir: Path, args: argparse.Namespace) -> int:
 
 
 def cmd_devices_record(store: Store, args: argparse.Namespace) -> int:
+    from devices.items import Reading
     from devices.reader import PortError, readings
     from kit_app.services.officers import OfficerService
 
@@ -95,14 +100,19 @@ def cmd_devices_record(store: Store, args: argparse.Namespace) -> int:
     try:
         if args.gps_port:
             for r in readings(args.gps_port, "nmea", timeout=args.timeout):
-                if r["valid"] and r.get("fix"):
-                    gps = {k: r[k] for k in ("fix", "latitude", "longitude", "altitude", "time", "satellites", "hdop")}
+                if isinstance(r, Reading) and r.valid and r.get("fix"):
+                    gps = {k: r.get(k) for k in ("fix", "latitude", "longitude", "altitude", "time", "satellites",
+                                                 "hdop")}
                     break
         got: list[dict[str, Any]] = []
+        valid = 0
         for r in readings(args.port, args.protocol, baud=args.baud, timeout=args.timeout, model=args.model,
                           unit=args.unit, pattern=args.pattern, interval=args.interval):
-            got.append(r)
-            if sum(1 for x in got if x["valid"]) >= args.count:
+            if not isinstance(r, Reading):
+                continue
+            got.append(r.record())
+            valid += r.valid
+            if valid >= args.count:
                 break
     except PortError as exc:
         return fail(args, str(exc), EXIT_FAIL)
@@ -198,6 +208,6 @@ def add_parsers(sub: Any) -> None:
     json_flag(a)
 
 
-COMMANDS: dict[str, Any] = {
+COMMANDS: dict[str, Command] = {
     "devices": cmd_devices_record,
 }

@@ -14,6 +14,7 @@ from kit_app.cli.common import (
     EXIT_OK,
     EXIT_USAGE,
     ArgumentParser,
+    Command,
     acting_officer,
     emit,
     fail,
@@ -44,8 +45,8 @@ def cmd_render(args: argparse.Namespace) -> int:
 
     if args.list:
         defs = forms.definitions().values()
-        payload = [{"id": d.id, "title": d.title, "version": d.version, "kind": d.kind} for d in defs]
-        emit(args, payload, lambda: [print(f"{d.id}\t{d.title}\tv{d.version}") for d in defs])
+        listing = [{"id": d.id, "title": d.title, "version": d.version, "kind": d.kind} for d in defs]
+        emit(args, listing, lambda: [print(f"{d.id}\t{d.title}\tv{d.version}") for d in defs])
         return EXIT_OK
     if not args.type:
         return fail(args, _("name a document type (see kit-app render --list)"), EXIT_USAGE)
@@ -115,12 +116,12 @@ def cmd_document(store: Store, args: argparse.Namespace) -> int:
 
     docs = DocumentService(store)
     if args.action == "check":
-        res = docs.check_code(args.code)
-        emit(args, res, lambda: print(
-            _("Matches {title} {number}, issued {at}.").format(title=res["title"], number=res["number"] or "",
-                                                               at=res["issued_local"]) if res["ok"]
-            else _("Does not match: {reason}").format(reason=res["reason"])))
-        return EXIT_OK if res["ok"] else EXIT_FAIL
+        check = docs.check_code(args.code)
+        emit(args, check, lambda: print(
+            _("Matches {title} {number}, issued {at}.").format(title=check["title"], number=check["number"] or "",
+                                                               at=check["issued_local"]) if check["ok"]
+            else _("Does not match: {reason}").format(reason=check["reason"])))
+        return EXIT_OK if check["ok"] else EXIT_FAIL
     if args.action == "list":
         case = CaseService(store).get(args.case)
         rows = docs.list_for_case(case.id)
@@ -195,7 +196,7 @@ def add_parsers(sub: Any) -> None:
     json_flag(a)
 
 
-COMMANDS: dict[str, Any] = {
+COMMANDS: dict[str, Command] = {
     "numbers": cmd_numbers,
     "document": cmd_document,
 }

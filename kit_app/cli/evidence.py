@@ -12,6 +12,7 @@ from kit_app.cli.common import (
     EXIT_OK,
     EXIT_PARTIAL,
     ArgumentParser,
+    Command,
     acting_officer,
     emit,
     evidence_service,
@@ -171,7 +172,7 @@ def add_parsers(sub: Any) -> None:
     json_flag(s)
 
 
-COMMANDS: dict[str, Any] = {
+COMMANDS: dict[str, Command] = {
     "ingest": cmd_ingest,
     "evidence": cmd_evidence,
     "custody": cmd_custody,

@@ -9,6 +9,7 @@ from typing import Any
 from kit_app.cli.common import (
     EXIT_OK,
     EXIT_PARTIAL,
+    Command,
     emit,
     json_flag,
 )
@@ -61,7 +62,7 @@ def add_parsers(sub: Any) -> None:
     json_flag(s)
 
 
-COMMANDS: dict[str, Any] = {
+COMMANDS: dict[str, Command] = {
     "enrol": cmd_enrol,
     "sync": cmd_sync,
 }

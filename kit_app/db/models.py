@@ -54,7 +54,7 @@ class Agency(SyncMixin, Base):
     """An enforcement agency, identified by its administrative division code (GB/T 2260)."""
 
     __tablename__ = "agencies"
-    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     code: Mapped[str] = mapped_column(String(12), unique=True, nullable=False)
@@ -70,7 +70,7 @@ class Agency(SyncMixin, Base):
 
 class Officer(SyncMixin, Base):
     __tablename__ = "officers"
-    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(64), nullable=False)
@@ -94,7 +94,7 @@ class Source(SyncMixin, Base):
     """
 
     __tablename__ = "sources"
-    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}
 
     rid: Mapped[int] = mapped_column(Integer, primary_key=True)
     id: Mapped[str] = mapped_column(String(36), unique=True, nullable=False, default=new_id)
@@ -125,7 +125,7 @@ class Project(SyncMixin, Base):
     """A construction project (建设项目) through its EIA and completion acceptance."""
 
     __tablename__ = "projects"
-    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     name: Mapped[str] = mapped_column(String(200), nullable=False, index=True)
@@ -161,7 +161,7 @@ class ProjectEvent(Base):
 
 class Case(SyncMixin, Base):
     __tablename__ = "cases"
-    __mapper_args__ = {"version_id_col": SyncMixin.row_version}  # type: ignore[dict-item]
+    __mapper_args__ = {"version_id_col": SyncMixin.row_version}
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(48), unique=True, nullable=False)

@@ -55,7 +55,7 @@ class IngestResult:
     space_needed: int | None = None  # then: the free space all files not imported need (with the reserve)
 
     def as_dict(self) -> dict[str, Any]:
-        d = {"path": self.path, "evidence_id": self.evidence_id, "sha256": self.sha256,
+        d: dict[str, Any] = {"path": self.path, "evidence_id": self.evidence_id, "sha256": self.sha256,
              "status": self.status, "warnings": self.warnings}
         if self.error:
             d["error"] = self.error

@@ -74,7 +74,7 @@ class EvidenceService(IngestMixin):
         """Remove what an interrupted ingest left behind (run at start-up)."""
         with self.blobs.writing():
             with self.store.session() as s:
-                referenced = {r for r in s.scalars(select(EvidenceItem.sha256).where(EvidenceItem.sha256.is_not(None)))}
+                referenced = {r for r in s.scalars(select(EvidenceItem.sha256)) if r is not None}
             return self.blobs.recover(referenced)
 
     # ------------------------------------------------------------ ingest
@@ -118,8 +118,9 @@ class EvidenceService(IngestMixin):
         try:
             valid = [r for r in readings if r.get("valid")]
             times = [r["received_at"] for r in readings if r.get("received_at")]
+            first: str | None = min(times) if times else None
             summary = {"messages": len(readings), "valid": len(valid), "invalid": len(readings) - len(valid),
-                       "first": min(times) if times else None, "last": max(times) if times else None}
+                       "first": first, "last": max(times) if times else None}
             warnings = []
             if summary["invalid"]:
                 warnings.append(_("{n} messages were damaged (kept raw in the record)").format(n=summary["invalid"]))
@@ -131,7 +132,7 @@ class EvidenceService(IngestMixin):
             return self._add_generated(
                 case, [officer, *[o for o in others if o.id != officer.id]], tmp, kind=media.READING,
                 media_type="application/x-kit-readings+jsonl", name=name,
-                captured_at=datetime.fromisoformat(summary["first"]) if summary["first"] else now, gps=gps,
+                captured_at=datetime.fromisoformat(first) if first else now, gps=gps,
                 device=device, description=description, warnings=warnings, now=now,
                 metadata={"readings": summary, "instrument": instrument, "protocol": protocol, "port": port},
                 details={"protocol": protocol, "port": port, "messages": len(readings)})
@@ -286,7 +287,8 @@ class EvidenceService(IngestMixin):
                                  item_sha256=item.sha256, reason=reason.strip(),
                                  place={"text": place} if place else None, details=details)
             self.log.flush_checkpoint(s)
-            return json.loads(ev.body)
+            body: dict[str, Any] = json.loads(ev.body)
+            return body
 
     def transfer(self, evidence_id: str, from_officer: OfficerInfo, to_officer: OfficerInfo, reason: str,
                  actor: OfficerInfo | None = None) -> dict[str, Any]:
@@ -344,7 +346,7 @@ class EvidenceService(IngestMixin):
                 q = q.where(EvidenceItem.case_id == self._case(case_id)["id"])
             items = s.execute(q).all()
         for i, (eid, sha) in enumerate(items):
-            state = self.blobs.check(sha)
+            state = self.blobs.check(sha or "")
             if state == "missing":
                 problems.append(C.Problem("file_missing", _("the stored original is missing"), eid))
             elif state == "modified":

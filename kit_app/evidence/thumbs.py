@@ -24,9 +24,9 @@ def make_thumbnail(src: Path, dest: Path) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(src) as im:
-                im.draft("RGB", (SIZE, SIZE))  # JPEG: decode at the smallest scale ≥ the thumbnail
-                im = ImageOps.exif_transpose(im)
+            with Image.open(src) as opened:
+                opened.draft("RGB", (SIZE, SIZE))  # JPEG: decode at the smallest scale ≥ the thumbnail
+                im = ImageOps.exif_transpose(opened)
                 im.thumbnail((SIZE, SIZE))
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 im.convert("RGB").save(tmp, "JPEG", quality=82)

@@ -183,7 +183,7 @@ class CaseService:
                 row_version=c.row_version,
             )
 
-    def list(self, limit: int = 500, text: str = "") -> list[CaseRow]:
+    def find(self, limit: int = 500, text: str = "") -> list[CaseRow]:
         with self.store.session() as s:
             q = select(Case).options(selectinload(Case.officers).selectinload(CaseOfficer.officer))
             if text:

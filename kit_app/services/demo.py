@@ -8,9 +8,10 @@ and industries lean to Guangxi's own (sugar, manganese, paper, cassava starch, p
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, select
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -25,7 +26,9 @@ from kit_app.pinyin import full_and_initials
 from kit_app.timeutil import utcnow
 
 # (industry category, trade words, categories, share, what a project of the trade builds)
-INDUSTRIES = (
+# trade, name endings, pollution categories, weight, project scales
+Industry = tuple[str, tuple[str, ...], tuple[str, ...], int, tuple[str, ...]]
+INDUSTRIES: tuple[Industry, ...] = (
     ("农副食品加工业", ("糖业", "制糖", "木薯淀粉", "食品", "饲料"), ("water", "air", "waste"), 14,
      ("日榨甘蔗{n}千吨", "年产{n}万吨木薯淀粉", "年产{n}万吨饲料")),
     ("造纸和纸制品业", ("纸业", "浆纸", "纸品"), ("water", "air", "waste"), 7,
@@ -86,7 +89,10 @@ class DemoSummary:
     seed: int
 
 
-def _weighted(rng: random.Random, items: tuple, weight_index: int):  # type: ignore[no-untyped-def]
+_T = TypeVar("_T", bound=tuple[Any, ...])
+
+
+def _weighted(rng: random.Random, items: Sequence[_T], weight_index: int) -> _T:
     return rng.choices(items, weights=[i[weight_index] for i in items], k=1)[0]
 
 
@@ -266,8 +272,9 @@ class DemoGenerator:
                 if existing and rng.random() < 0.35:
                     # an extension of a known enterprise, in its county and trade
                     dev_name, dev_code, county_id, ind = rng.choice(existing)
-                    d = by_agency.get(county_id) or rng.choice(self.counties)
-                    industry, trades, _cats, _w, scales = by_industry.get(ind) or rng.choice(INDUSTRIES)
+                    d = (by_agency.get(county_id) if county_id else None) or rng.choice(self.counties)
+                    known = by_industry.get(ind) if ind else None
+                    industry, trades, _cats, _w, scales = known or rng.choice(INDUSTRIES)
                 else:
                     d = rng.choices(self.counties, weights=self.county_weights, k=1)[0]
                     industry, trades, _cats, _w, scales = _weighted(rng, INDUSTRIES, 3)

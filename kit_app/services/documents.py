@@ -155,7 +155,7 @@ class DocumentService:
                 # checking that its number is still the next one (else render again with the new one)
                 with self.store.session() as s:
                     case_id_, agency_code, seq, number = self._numbering(s, case_id, corrects, defn.id,
-                                                                         defn.number, year)
+                                                                         bool(defn.number), year)
                 res = render(defn, data, doc_id=doc_id, number=number)
                 tmp = ev.blobs.scratch() / f"document-{doc_id}.pdf"
                 tmp.write_bytes(res.pdf)
@@ -165,7 +165,7 @@ class DocumentService:
                     tmp.unlink(missing_ok=True)
                 ev.blobs.sync()
                 with self.store.write_session() as s:
-                    if self._numbering(s, case_id, corrects, defn.id, defn.number, year) != \
+                    if self._numbering(s, case_id, corrects, defn.id, bool(defn.number), year) != \
                             (case_id_, agency_code, seq, number):
                         if new:
                             ev.blobs.remove_new(sha)
@@ -341,6 +341,8 @@ class DocumentService:
             if d is None:
                 raise NotFound(_("No document with id {id}.").format(id=doc_id))
             sha = s.scalar(select(EvidenceItem.sha256).where(EvidenceItem.id == d.evidence_id))
+            if sha is None:
+                raise NotFound(_("No document with id {id}.").format(id=doc_id))
             return self.evidence.blobs.path_for(sha)
 
 

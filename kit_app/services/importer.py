@@ -12,8 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import Table, bindparam, select, update
 
 from kit_app import creditcode
 from kit_app import roles as R
@@ -358,16 +359,16 @@ class ImportService:
             updates: list[dict[str, object]] = []
             unchanged = 0
             for _rowno, v in good:
-                code = v["credit_code"]
-                key = (v["name"], v["county_id"])
-                rid = by_code.get(code) if code else by_name.get(key)  # type: ignore[arg-type]
+                code = cast("str | None", v["credit_code"])
+                key = (cast(str, v["name"]), cast("str | None", v["county_id"]))
+                rid = by_code.get(code) if code else by_name.get(key)
                 if rid is None:
                     v.update(id=new_id(), created_at=now, updated_at=now, origin_kit=kit, row_version=1)
                     inserts.append(v)
                     if code:
-                        by_code[code] = -1  # type: ignore[index]
+                        by_code[code] = -1
                     else:
-                        by_name[key] = -1  # type: ignore[index]
+                        by_name[key] = -1
                 elif rid > 0 and existing[rid] != tuple(v[c] for c in compare):
                     v.update(b_rid=rid, updated_at=now)
                     updates.append(v)
@@ -375,7 +376,7 @@ class ImportService:
                     unchanged += 1
             insert_sources(conn, inserts)
             if updates:
-                table_ = Source.__table__
+                table_ = cast(Table, Source.__table__)
                 cols = [k for k in updates[0] if k != "b_rid"]
                 stmt = (
                     update(table_)
@@ -503,8 +504,8 @@ class ImportService:
                 )
             }
             for v in good:
-                pid = existing.get(v["eia_approval_no"]) if v["eia_approval_no"] else by_name.get(
-                    (v["name"], v["county_id"])
+                pid = existing.get(cast(str, v["eia_approval_no"])) if v["eia_approval_no"] else by_name.get(
+                    (cast(str, v["name"]), cast("str | None", v["county_id"]))
                 )
                 p = s.get(Project, pid) if pid else None
                 if p is None:

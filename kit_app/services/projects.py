@@ -108,7 +108,7 @@ class ProjectService:
         with self.store.session() as s:
             return s.scalar(select(func.count()).select_from(Project)) or 0
 
-    def list(self, text: str = "", status: str | None = None, limit: int = 1000,
+    def find(self, text: str = "", status: str | None = None, limit: int = 1000,
              offset: int = 0) -> list[ProjectRow]:
         with self.store.session() as s:
             q = select(Project).options(joinedload(Project.county))

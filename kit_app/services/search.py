@@ -13,6 +13,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+from sqlalchemy import Connection
+
 from kit_app.db import Store
 from kit_app.dto import SourceRow
 
@@ -174,7 +176,7 @@ class SearchService:
 
     def _substring(
         self,
-        conn,  # type: ignore[no-untyped-def]
+        conn: Connection,
         q: str,
         ql: str,
         qu: str,

@@ -93,9 +93,9 @@ def _client(store: Store) -> Any:
 
 def _detail(r: Any) -> str:
     try:
-        return str(r.json().get("detail")) if "json" in r.headers.get("content-type", "") else r.text[:200]
+        return str(r.json().get("detail")) if "json" in r.headers.get("content-type", "") else str(r.text[:200])
     except (ValueError, AttributeError):
-        return r.text[:200]
+        return str(r.text[:200])
 
 
 def _call(client: Any, method: str, path: str, refused: Any, ok: int = 200, **kw: Any) -> Any:
@@ -183,8 +183,9 @@ def enrol(store: Store, server: str, code: str, name: str | None = None, *, fing
 def whoami(store: Store) -> dict[str, Any]:
     """Ask the server who this kit is (checks the credential)."""
     with _client(store) as client:
-        return _call(client, "GET", f"{API}/kit", lambda status, detail: _(
+        answer: dict[str, Any] = _call(client, "GET", f"{API}/kit", lambda status, detail: _(
             "the central server refused this kit ({status}): {detail}").format(status=status, detail=detail)).json()
+        return answer
 
 
 def _pinned(store: Store, client: Any) -> bytes:
@@ -274,7 +275,8 @@ def _next_batch(store: Store) -> dict[str, Any] | None:
                                  .where(SyncOutbox.batch_id == batch["batch_id"])).all()
                 events = s.scalars(select(CustodyEvent).where(
                     CustodyEvent.kit_id == store.kit_id,
-                    CustodyEvent.seq.between(batch["custody_from"], batch["custody_to"])).order_by(CustodyEvent.seq))
+                    CustodyEvent.seq.between(batch["custody_from"], batch["custody_to"])).order_by(CustodyEvent.seq)
+                ).all()
                 batch = {"batch_id": batch["batch_id"], "custody_to": batch["custody_to"],
                          "records": [r for r in (_snapshot(s, e, i) for e, i in sorted(set(rows))) if r is not None],
                          "custody": [{"seq": e.seq, "id": e.id, "body": e.body, "hash": e.hash,
@@ -380,9 +382,10 @@ def upload(store: Store, progress: Any = None, chunk: int | None = None) -> dict
     client = _client(store)
     with store.session() as s:
         done = set(s.scalars(select(SyncBlob.sha256)))
-        todo = sorted({(sha, size) for sha, size in s.execute(select(EvidenceItem.sha256, EvidenceItem.size)
-                                                              .where(EvidenceItem.sha256.is_not(None)))
-                       if sha not in done})
+        todo: list[tuple[str, int]] = sorted(
+            {(sha, size or 0) for sha, size in s.execute(select(EvidenceItem.sha256, EvidenceItem.size)
+                                                         .where(EvidenceItem.sha256.is_not(None)))
+             if sha is not None and sha not in done})
     blobs = BlobStore(store.data_dir)
     totals = {"blobs": 0, "bytes": 0, "already_there": 0}
     small = [(sha, size) for sha, size in todo if size <= SMALL_BLOB]
@@ -477,7 +480,8 @@ def _upload_small(store: Store, client: Any, blobs: Any, small: list[tuple[str, 
 
     i = 0
     while i < len(small):
-        bundle, n = [], 0
+        bundle: list[tuple[str, int]] = []
+        n = 0
         while i < len(small) and len(bundle) < BUNDLE_ITEMS and (not bundle or n + small[i][1] <= BUNDLE_BYTES):
             bundle.append(small[i])
             n += small[i][1]

@@ -69,7 +69,7 @@ def test_push_everything_once_with_receipts(server, kit) -> None:  # type: ignor
 
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-    from central.service import canonical
+    from kit_app.evidence.custody import canonical
 
     key = load_pem_public_key(httpx.get(f"{server.base}/api/v1/server-key").json()["public_key_pem"].encode())
     for body, sig in receipts:

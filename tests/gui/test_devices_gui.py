@@ -63,19 +63,19 @@ def test_camera_preview_and_captures_go_to_the_case(qtbot: QtBot, window: MainWi
     qtbot.waitUntil(lambda: pane.case.count() == 1 and "韦芳" in pane.duty.text(), timeout=5000)
     qtbot.waitUntil(lambda: window.hub.gps.current() is not None, timeout=10000)
     select(pane, "相机")
-    qtbot.waitUntil(lambda: pane.preview.painted >= 20, timeout=10000)
-    assert pane.preview.image is not None and pane.preview.image.width() <= pane.preview.width()
-    qtbot.waitUntil(lambda: pane.preview.fps > 15, timeout=5000)
+    qtbot.waitUntil(lambda: pane.camera.preview.painted >= 20, timeout=10000)
+    assert pane.camera.preview.image is not None and pane.camera.preview.image.width() <= pane.camera.preview.width()
+    qtbot.waitUntil(lambda: pane.camera.preview.fps > 15, timeout=5000)
     qtbot.waitUntil(lambda: window.gps_status.text().startswith("GPS 22.8"), timeout=5000)  # its timer shows the fix
     # a photo
-    pane.photo_btn.click()
-    qtbot.waitUntil(lambda: pane.capture_result.text().startswith("Saved as evidence IMG-"), timeout=10000)
+    pane.camera.photo_btn.click()
+    qtbot.waitUntil(lambda: pane.camera.capture_result.text().startswith("Saved as evidence IMG-"), timeout=10000)
     # a clip of about a second
-    pane.clip_btn.click()
-    assert pane.preview.recording_since is not None and pane.clip_btn.text() == "Stop clip and save"
+    pane.camera.clip_btn.click()
+    assert pane.camera.preview.recording_since is not None and pane.camera.clip_btn.text() == "Stop clip and save"
     qtbot.wait(1200)
-    pane.clip_btn.click()
-    qtbot.waitUntil(lambda: pane.capture_result.text().startswith("Saved as evidence VID-"), timeout=10000)
+    pane.camera.clip_btn.click()
+    qtbot.waitUntil(lambda: pane.camera.capture_result.text().startswith("Saved as evidence VID-"), timeout=10000)
     case = pane.case.currentData()
     items = services.evidence.list_for_case(case)
     photo = next(i for i in items if i["kind"] == "photo")
@@ -94,18 +94,18 @@ def test_instrument_values_plot_and_recording(qtbot: QtBot, window: MainWindow, 
     pane = window.devices
     qtbot.waitUntil(lambda: pane.case.count() == 1, timeout=5000)
     select(pane, "烟气")
-    assert pane.connect_btn.text() == "Connect" and not pane.record_btn.isEnabled()
+    assert pane.connect_btn.text() == "Connect" and not pane.instrument.record_btn.isEnabled()
     pane.connect_btn.click()
-    qtbot.waitUntil(lambda: pane.values.rowCount() == 5, timeout=10000)
-    assert pane.values.item(0, 0).text() == "二氧化硫" and pane.values.item(0, 2).text() == "mg/m³"
+    qtbot.waitUntil(lambda: pane.instrument.values.rowCount() == 5, timeout=10000)
+    assert pane.instrument.values.item(0, 0).text() == "二氧化硫" and pane.instrument.values.item(0, 2).text() == "mg/m³"
     qtbot.waitUntil(lambda: window.hub.gps.current() is not None, timeout=10000)
-    pane.record_btn.click()
+    pane.instrument.record_btn.click()
     qtbot.waitUntil(lambda: pane.worker.session.recorded_count() >= 15, timeout=10000)
-    assert len(pane.plot.points) >= 10 and pane.plot.label == "二氧化硫"
-    pane.quantity.setCurrentIndex(1)
-    assert pane.plot.label == "氮氧化物" and len(pane.plot.points) >= 10
-    pane.record_btn.click()
-    qtbot.waitUntil(lambda: pane.record_info.text().startswith("Saved as evidence 3012H-"), timeout=10000)
+    assert len(pane.instrument.plot.points) >= 10 and pane.instrument.plot.label == "二氧化硫"
+    pane.instrument.quantity.setCurrentIndex(1)
+    assert pane.instrument.plot.label == "氮氧化物" and len(pane.instrument.plot.points) >= 10
+    pane.instrument.record_btn.click()
+    qtbot.waitUntil(lambda: pane.instrument.record_info.text().startswith("Saved as evidence 3012H-"), timeout=10000)
     item = next(i for i in services.evidence.list_for_case(pane.case.currentData()) if i["kind"] == "instrument_reading")
     shown = services.evidence.show(item["id"])
     assert shown["metadata"]["instrument"] == {"model": "3012H", "serial": "FG-1", "calibrated": "2026-10-15",

@@ -68,7 +68,7 @@ def test_source_model_passes_qt_model_tester(qtmodeltester, services: Services, 
 
 def test_project_model_passes_qt_model_tester(qtmodeltester, services: Services) -> None:  # type: ignore[no-untyped-def]
     p = ProjectTableModel()
-    p.set_rows(services.projects.list(limit=50))
+    p.set_rows(services.projects.find(limit=50))
     qtmodeltester.check(p, force_py=True)
 
 

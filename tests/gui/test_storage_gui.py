@@ -86,7 +86,7 @@ def test_a_read_only_data_dir_says_so(qtbot: QtBot, runner: TaskRunner, tmp_path
             assert "read-only" in status.text()
             assert not w.sync.timer.isActive()
             # browsing works; a change is refused with its reason, before anything is tried
-            assert [c.id for c in services.cases.list()] == [made.id]
+            assert [c.id for c in services.cases.find()] == [made.id]
             with pytest.raises(Exception) as refused:
                 services.cases.create(party="某公司", title="只读", actor=officer)
             assert "read-only" in str(refused.value) and "browsed and verified" in str(refused.value)

@@ -35,7 +35,7 @@ def setup(store: Store, tmp_path: Path) -> Store:
 
 
 def _project(store: Store, name: str) -> str:
-    return next(p.id for p in ProjectService(store).list() if p.name == name)
+    return next(p.id for p in ProjectService(store).find() if p.name == name)
 
 
 def test_acceptance_links_existing_source(setup: Store) -> None:

@@ -250,7 +250,7 @@ def test_a_read_only_store_is_read_from_many_threads(tmp_path: Path) -> None:
             def read() -> None:
                 try:
                     for _ in range(40):
-                        assert [c.id for c in CaseService(ro).list()] == [case_id]
+                        assert [c.id for c in CaseService(ro).find()] == [case_id]
                 except BaseException as exc:  # noqa: BLE001 - reported below
                     errors.append(exc)
 

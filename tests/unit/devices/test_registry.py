@@ -70,11 +70,11 @@ def test_camera_driver_reads_a_video_source(tmp_path: Path) -> None:
     for f in cam.stream(DeviceConfig(name="c", driver="camera", port=str(video)), stop=lambda: len(frames) >= 8):
         frames.append(f)
     took = time.monotonic() - t0
-    assert len(frames) == 8 and frames[0]["frame"].shape == (120, 160, 3)
+    assert len(frames) == 8 and frames[0].image.shape == (120, 160, 3)
     # played at its own speed (15 fps), and from the start again at its end
     assert 7 / 15 * 0.8 < took < 3
-    assert int(frames[5]["frame"].mean()) == int(frames[0]["frame"].mean())
-    assert int(frames[1]["frame"].mean()) > int(frames[0]["frame"].mean()) + 20
+    assert int(frames[5].image.mean()) == int(frames[0].image.mean())
+    assert int(frames[1].image.mean()) > int(frames[0].image.mean()) + 20
     with pytest.raises(PortError):
         next(cam.stream(DeviceConfig(name="c", driver="camera", port=str(tmp_path / "none.avi")), lambda: False))
 
@@ -87,7 +87,7 @@ def test_simulated_camera_moves_and_shows_the_time() -> None:
     t0 = time.monotonic()
     for f in cam.stream(DeviceConfig(name="sim", driver="camera", port="sim:640x360@20"),
                         stop=lambda: len(frames) >= 10):
-        frames.append(f["frame"])
+        frames.append(f.image)
     took = time.monotonic() - t0
     assert frames[0].shape == (360, 640, 3)
     assert 9 / 20 * 0.8 < took < 3  # paced at 20 fps

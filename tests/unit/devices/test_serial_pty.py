@@ -9,16 +9,18 @@ from collections.abc import Iterator
 import pytest
 
 from devices.ascii import AsciiError, AsciiProtocol
+from devices.items import PortStatus, Reading
 from devices.modbus import ModbusError, crc16_modbus, parse_response, read_request, register_maps
 from devices.reader import PortError, readings
 from tests.helpers.sim import simulator
 
 
-def take(it: Iterator[dict], n: int) -> list[dict]:  # type: ignore[type-arg]
-    out = []
+def take(it: Iterator[Reading | PortStatus], n: int) -> list[Reading]:
+    out: list[Reading] = []
     for r in it:
+        assert isinstance(r, Reading)  # no heartbeat asked for: readings only
         out.append(r)
-        if sum(1 for x in out if x["valid"]) >= n:
+        if sum(1 for x in out if x.valid) >= n:
             break
     return out
 
@@ -27,27 +29,33 @@ def test_hj212_stream_with_faults_loses_no_good_packet() -> None:
     with simulator("hj212", "--rate", "20", "--count", "60", "--garbage", "0.3", "--bad-crc", "0.2",
                    "--split", "0.3", "--seed", "3") as port:
         got = take(readings(port, "hj212", timeout=5), 25)
-    good = [r for r in got if r["valid"]]
-    bad = [r for r in got if not r["valid"]]
+    good = [r for r in got if r.valid]
+    bad = [r for r in got if not r.valid]
     assert len(good) == 25
-    assert all(set(g["pollutants"]) == {"a21026", "a21002", "a34013", "a19001", "a00000"} for g in good)
-    assert any("CRC mismatch" in b["error"] for b in bad)
-    assert good[-1]["skipped_bytes"] > 0  # garbage was counted
-    qns = [g["qn"] for g in good]
+    assert all(set(g.get("pollutants")) == {"a21026", "a21002", "a34013", "a19001", "a00000"} for g in good)
+    assert any("CRC mismatch" in (b.error or "") for b in bad) and all(not b.fields for b in bad)
+    assert (good[-1].skipped_bytes or 0) > 0  # garbage was counted
+    assert all(g.raw and bytes.fromhex(g.raw).startswith(b"##") for g in good)
+    qns = [g.get("qn") for g in good]
     assert qns == sorted(qns)
 
 
 def test_nmea_fixes() -> None:
     with simulator("nmea", "--rate", "10", "--count", "20") as port:
-        got = [r for r in take(readings(port, "nmea", timeout=5), 6) if r["valid"]]
-    assert {g["sentence"] for g in got} == {"GGA", "RMC"}
-    assert all(g["fix"] and 22.8 < g["latitude"] < 22.84 and 108.35 < g["longitude"] < 108.38 for g in got)
+        got = [r for r in take(readings(port, "nmea", timeout=5), 6) if r.valid]
+    assert {g.get("sentence") for g in got} == {"GGA", "RMC"}
+    assert all(g.get("fix") and 22.8 < g.get("latitude") < 22.84 and 108.35 < g.get("longitude") < 108.38
+               for g in got)
 
 
 def test_ascii_lines() -> None:
     with simulator("ascii", "--rate", "10", "--count", "20") as port:
-        got = [r for r in take(readings(port, "ascii", timeout=5), 5) if r["valid"]]
-    assert all(g["name"] == "LAeq" and g["unit"] == "dB(A)" and 30 < g["value"] < 100 for g in got)
+        got = [r for r in take(readings(port, "ascii", timeout=5), 5) if r.valid]
+    assert all(g.get("name") == "LAeq" and g.get("unit") == "dB(A)" and 30 < g.get("value") < 100 for g in got)
+    # the record a recording keeps: the decoded fields with the envelope
+    rec = got[0].record()
+    assert rec["valid"] is True and rec["name"] == "LAeq" and rec["received_at"] == got[0].received_at
+    assert bytes.fromhex(rec["raw"]).endswith(b"\n") and "error" not in rec
 
 
 @pytest.mark.parametrize("model, field", [("generic-ph", "pH"), ("generic-do", "dissolved_oxygen"),
@@ -55,7 +63,7 @@ def test_ascii_lines() -> None:
 def test_modbus_polling(model: str, field: str) -> None:
     with simulator("modbus", "--model", model, "--unit", "3") as port:
         got = take(readings(port, "modbus", model=model, unit=3, interval=0.05, timeout=5), 3)
-    values = [r["values"][field]["value"] for r in got if r["valid"]]
+    values = [r.get("values")[field]["value"] for r in got if r.valid]
     assert len(values) == 3 and all(v > 0 for v in values)
 
 
@@ -68,11 +76,11 @@ def test_modbus_wrong_unit_is_silence() -> None:
 
 def test_vanished_port_and_silence() -> None:
     with simulator("hj212", "--rate", "20", "--disconnect-after", "3", "--wait", "1.5") as port:
-        got: list[dict] = []  # type: ignore[type-arg]
+        got: list[Reading | PortStatus] = []
         with pytest.raises(PortError):
             for r in readings(port, "hj212", timeout=2):
                 got.append(r)
-    assert sum(1 for r in got if r["valid"]) == 3  # what arrived before the cut is kept
+    assert sum(1 for r in got if isinstance(r, Reading) and r.valid) == 3  # what arrived before the cut is kept
     with pytest.raises(PortError) as err:
         take(readings("/dev/nonexistent-port", "nmea", timeout=1), 1)
     assert "cannot open" in str(err.value)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from devices import session as S
 from devices.gps import GpsTracker
+from devices.items import Reading
 from devices.registry import DeviceConfig
 from devices.session import DeviceSession
 from tests.helpers.sim import simulator
@@ -55,9 +56,9 @@ def test_unplug_and_plug_back_reconnects_and_loses_nothing(tmp_path: Path) -> No
         sess.stop()
     assert sess.state == S.STOPPED
     assert sess.counters.reconnects >= 1
-    valid = [r for r in recorded if r["valid"]]
+    valid = [r for r in recorded if r.valid]
     assert len(valid) >= first + 10
-    mns_qns = [r["qn"] for r in valid]
+    mns_qns = [r.get("qn") for r in valid]
     assert mns_qns == sorted(mns_qns)  # in order, across the reconnect
     assert states[:2] == [S.CONNECTING, S.LIVE]
     assert S.RECONNECTING in states and states[-1] == S.STOPPED
@@ -136,9 +137,15 @@ def test_gps_tracker_follows_the_receiver() -> None:
 
 def test_gps_no_fix_is_never_zero_zero() -> None:
     gps = GpsTracker()
-    gps.feed({"valid": True, "sentence": "GGA", "fix": True, "latitude": 22.8, "longitude": 108.3, "satellites": 9})
+    def gga(**fields: object) -> Reading:
+        return Reading(valid=True, received_at="2026-11-30T03:00:00+00:00", fields=fields)
+
+    gps.feed(gga(sentence="GGA", fix=True, latitude=22.8, longitude=108.3, satellites=9))
     assert gps.current() is not None
-    gps.feed({"valid": True, "sentence": "GGA", "fix": False, "latitude": None, "longitude": None})
+    gps.feed(gga(sentence="GGA", fix=False, latitude=None, longitude=None))
     assert gps.current() is None
-    gps.feed({"valid": True, "sentence": "GSA", "fix": False})
+    gps.feed(gga(sentence="GSA", fix=False))
     assert gps.current() is None
+    gps.feed(gga(sentence="GGA", fix=True, latitude=22.8, longitude=108.3, satellites=9))
+    gps.feed(Reading.damaged("checksum mismatch", "2026-11-30T03:00:01+00:00"))  # a damaged sentence changes nothing
+    assert gps.current() is not None and gps.current()["latitude"] == 22.8

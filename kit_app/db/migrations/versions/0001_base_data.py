@@ -6,6 +6,8 @@ Revises:
 Create Date: 2026-11-29
 """
 
+from typing import Any
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -17,7 +19,7 @@ branch_labels = None
 depends_on = None
 
 
-def _sync_columns() -> list[sa.Column]:
+def _sync_columns() -> list[sa.Column[Any]]:
     return [
         sa.Column("created_at", UTCDateTime, nullable=False),
         sa.Column("updated_at", UTCDateTime, nullable=False),
