@@ -17,11 +17,12 @@ from devices.items import Frame, Item, PortStatus, Reading
 from devices.reader import PortError
 from kit_app.errors import DeviceError
 from kit_app.i18n import _
+from kit_app.settings import DEVICES_FILE, DEVICES_SCHEMA
 
 log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "kit_app.devices"
-CONFIG_FILE = "devices.json"
-CONFIG_SCHEMA = 1  # devices.json's format; a file without "schema" is the first format, the same as 1
+CONFIG_FILE = DEVICES_FILE
+CONFIG_SCHEMA = DEVICES_SCHEMA  # a file without "schema" is the first format, the same as 1
 
 
 @dataclass(frozen=True)

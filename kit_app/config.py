@@ -1,29 +1,10 @@
-"""Where the kit keeps its data, and logging set-up."""
+"""Logging set-up (where the kit keeps its data, and every other setting, is ``kit_app.settings``)."""
 
 from __future__ import annotations
 
 import logging
 import logging.handlers
-import os
 from pathlib import Path
-
-import platformdirs
-
-APP_NAME = "EnforcementEvidenceKit"
-ENV_DATA_DIR = "KIT_DATA_DIR"
-
-
-def default_data_dir() -> Path:
-    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False))
-
-
-def resolve_data_dir(arg: str | None, demo: bool = False) -> Path:
-    """--data-dir, else $KIT_DATA_DIR, else the platform's user data dir (``demo/`` under it for --demo)."""
-    if arg:
-        return Path(arg).expanduser().resolve()
-    env = os.environ.get(ENV_DATA_DIR)
-    base = Path(env).expanduser().resolve() if env else default_data_dir()
-    return base / "demo" if demo else base
 
 
 class _QuietFileHandler(logging.handlers.RotatingFileHandler):

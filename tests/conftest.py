@@ -14,8 +14,9 @@ from kit_app.db import Store, open_store  # noqa: E402
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """Never touch the real user data dir; messages in English unless a test asks otherwise."""
+    """Never touch the real user data dir or preferences; messages in English unless a test asks otherwise."""
     monkeypatch.setenv("KIT_DATA_DIR", str(tmp_path / "default-data"))
+    monkeypatch.setenv("KIT_CONFIG_DIR", str(tmp_path / "config"))
     # kit-central run by a test keeps its signing key here, never in the checkout's central-data/
     monkeypatch.setenv("KIT_CENTRAL_SIGNING_KEY", str(tmp_path / "signing-key.pem"))
     monkeypatch.delenv("KIT_LANG", raising=False)

@@ -23,23 +23,25 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from PySide6.QtCore import QLibraryInfo, QLocale, QSettings, QSocketNotifier, QTranslator
+from PySide6.QtCore import QLibraryInfo, QLocale, QSocketNotifier, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication, QMessageBox, QProgressDialog
 
 import resources
 from kit_app import i18n
-from kit_app.config import resolve_data_dir, setup_logging
+from kit_app.config import setup_logging
 from kit_app.db import Store, open_store
+from kit_app.db.store import forbid_store_access
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
+from kit_app.settings import Preferences, load_preferences, resolve_data_dir, save_preferences
 from ui import automation
 from ui.device_hub import DeviceHub
 from ui.dialogs import FirstAdminDialog, LoginDialog
 from ui.main_window import MainWindow
 from ui.services import Services
 from ui.sync import SyncController
-from ui.tasks import Cancelled, TaskRunner, describe_error
+from ui.tasks import IO, Cancelled, TaskRunner, describe_error
 
 log = logging.getLogger("ui.app")
 
@@ -101,8 +103,10 @@ def install_crash_handler(data_dir: Path) -> None:
 class Application:
     """Holds the long-lived objects of one run of the desktop application."""
 
-    def __init__(self, app: QApplication, data_dir: Path, demo: bool, lang: str) -> None:
+    def __init__(self, app: QApplication, data_dir: Path, demo: bool, lang: str,
+                 prefs: Preferences | None = None) -> None:
         self.app = app
+        self.prefs = prefs or Preferences()
         # Only the quit paths below end the run (see the module docstring).
         app.setQuitOnLastWindowClosed(False)
         self.data_dir = data_dir
@@ -170,7 +174,7 @@ class Application:
             self.store = store
             self.services = Services.build(store)
             self.hub = DeviceHub(store.data_dir)
-            self.sync = SyncController(store, self.sync_runner)
+            self.sync = SyncController(store, self.sync_runner, interval_ms=self.prefs.sync_interval_ms)
             log.info("step: store open: %s (kit %s)", store.data_dir, store.kit_id)
             if self.demo:
                 self._start_demo_devices()
@@ -206,7 +210,7 @@ class Application:
                 self.hub.reload()
                 self.hub.autostart()
 
-        self.runner.run(self.rig.start, started, lambda e: log.warning("demo devices: %s", e), io=True)
+        self.runner.run(self.rig.start, started, lambda e: log.warning("demo devices: %s", e), lane=IO)
 
     # step 2: first administrator on a new data dir, then login
     def _officers_counted(self, n: int) -> None:
@@ -244,7 +248,10 @@ class Application:
         self.lang = i18n.set_language(lang)
         self.translators.set(self.lang)
         set_display_name(self.app)
-        QSettings().setValue("language", self.lang)
+        self.prefs = self.prefs.changed(language=self.lang)
+        prefs = self.prefs
+        self.runner.run(lambda: save_preferences(prefs), None,
+                        lambda e: log.warning("the language could not be kept: %s", e), lane=IO)
         log.info("language: %s", self.lang)
         if self.login is not None:
             self.login.retranslate()
@@ -347,12 +354,14 @@ def run(args: argparse.Namespace) -> int:
         return 1
     app = make_qapplication()
     hook = automation.install(app)  # only when the launcher's smoke tests ask for it
-    lang = i18n.set_language(args.lang or QSettings().value("language") or None)
+    forbid_store_access("the window's thread")  # the GUI never waits for the disk (ui.tasks)
+    prefs = load_preferences()
+    lang = i18n.set_language(args.lang or prefs.language)
     set_display_name(app)
     family = load_fonts(app)
     log.info("start: data dir %s, language %s, font %s", data_dir, lang, family)
     install_crash_handler(data_dir)
-    kit = Application(app, data_dir, args.demo, lang)
+    kit = Application(app, data_dir, args.demo, lang, prefs)
     wakeup = SignalWakeup(app, lambda signum: kit.quit(128 + signum))
     kit.start()
     code = app.exec()

@@ -21,7 +21,7 @@ from devices.manager import device_kind, kind_label
 from devices.reader import PROTOCOLS
 from devices.registry import DeviceConfig
 from kit_app.i18n import _
-from ui.tasks import TaskRunner
+from ui.tasks import IO, TaskRunner
 
 # ---------------------------------------------------------------- dialogs
 log = logging.getLogger(__name__)
@@ -122,7 +122,7 @@ class DeviceDialog(QDialog):
             self.port.addItems(ports)
             self.port.setEditText(current)
 
-        self.runner.run(work, done, lambda _e: None, io=True)
+        self.runner.run(work, done, lambda _e: None, lane=IO)
 
     def config(self) -> DeviceConfig:
         kind = self.kind.currentData()

@@ -42,7 +42,7 @@ from kit_app import roles as R
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
 from ui.services import Services
-from ui.tasks import TaskRunner, describe_error
+from ui.tasks import IO, TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
 
@@ -334,7 +334,7 @@ class DocumentEditor(QDialog):
                     self.status.setText("<span style='color:#b26a00'>" + "；".join(res.warnings) + "</span>")
 
         self.runner.run(lambda: render(defn, data, number=_("(number when issued)") if defn.number else None),
-                        done, self._failed, io=True)
+                        done, self._failed, lane=IO)
 
     def _show_pdf(self, pdf: bytes) -> None:
         self.pdf = pdf
@@ -421,7 +421,7 @@ def print_batch(services: Services, runner: TaskRunner, officer: OfficerInfo | N
                    lambda e: report(describe_error(e)))
 
     runner.run(lambda: print_pdfs([p for _d, p in docs], printer), printed, lambda e: report(describe_error(e)),
-               io=True)
+               lane=IO)
 
 
 # ---------------------------------------------------------------- a case's documents

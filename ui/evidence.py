@@ -38,7 +38,7 @@ from kit_app.storage import human
 from kit_app.timeutil import format_local
 from ui.dialogs import TaskDialog
 from ui.plot import SeriesPlot
-from ui.tasks import TaskRunner, describe_error
+from ui.tasks import IO, TaskRunner, describe_error
 
 Index = QModelIndex | QPersistentModelIndex
 THUMB = 128
@@ -106,7 +106,7 @@ class EvidenceModel(QAbstractListModel):
             if sha and it["kind"] in ("photo", "video") and sha not in self._asked:
                 self._asked.add(sha)
                 path = self.thumb_path(sha)
-                self.runner.run(lambda: QImage(str(path)), lambda img, s=sha: self._loaded(s, img), io=True)
+                self.runner.run(lambda: QImage(str(path)), lambda img, s=sha: self._loaded(s, img), lane=IO)
             if it["kind"] not in self._placeholders:
                 self._placeholders[it["kind"]] = _placeholder(it["kind"])
             return self._placeholders[it["kind"]]
@@ -418,7 +418,7 @@ class EvidencePanel(QWidget):
             self._plot_series()
 
         self.runner.run(lambda: load_series(full["stored_path"]), shown,
-                        lambda exc: self.status_message.emit(describe_error(exc)), io=True)
+                        lambda exc: self.status_message.emit(describe_error(exc)), lane=IO)
 
     def _plot_series(self) -> None:
         key = self.series_quantity.currentData()

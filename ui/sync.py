@@ -1,6 +1,7 @@
 """Sync in the app: enrolment dialog, "Sync now", a background sync every few minutes while the
 kit is enrolled, and the state in the status bar (not enrolled / syncing / synced at … / failed
-with the reason / N items waiting). All network work runs on the I/O pool."""
+with the reason / N items waiting). Enrolment and sync run on the runner's sync lane (network
+calls that take minutes must not hold up the database lane); the status is read on the database lane."""
 
 from __future__ import annotations
 
@@ -12,10 +13,9 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from kit_app.db import Store
 from kit_app.i18n import _
+from kit_app.settings import Preferences
 from kit_app.timeutil import LOCAL_TZ
-from ui.tasks import TaskRunner, describe_error
-
-INTERVAL_MS = 5 * 60 * 1000
+from ui.tasks import SYNC, TaskRunner, describe_error
 
 
 class EnrolDialog(QDialog):
@@ -76,7 +76,8 @@ class EnrolDialog(QDialog):
             self.result = res
             self.accept()
 
-        self.runner.run(lambda: enrol(self.store, server, code, name, fingerprint=fingerprint), done, failed, io=True)
+        self.runner.run(lambda: enrol(self.store, server, code, name, fingerprint=fingerprint), done, failed,
+                        lane=SYNC)
 
 
 class SyncController(QObject):
@@ -86,7 +87,8 @@ class SyncController(QObject):
     synced = Signal(dict)  # a sync went through: what was pushed, pulled and uploaded
     progressed = Signal(dict)  # from the worker thread (queued to the GUI thread)
 
-    def __init__(self, store: Store, runner: TaskRunner, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, runner: TaskRunner, parent: QObject | None = None, *,
+                 interval_ms: int = Preferences().sync_interval_ms) -> None:
         super().__init__(parent)
         self.store, self.runner = store, runner
         self.running = False
@@ -94,14 +96,14 @@ class SyncController(QObject):
         self.timer = QTimer(self)
         self.timer.timeout.connect(lambda: self.sync_now(quiet=True))
         if not store.read_only:  # an archived, read-only store has nothing to send and takes nothing
-            self.timer.start(INTERVAL_MS)
+            self.timer.start(interval_ms)
         self.progressed.connect(self._progress)
         self.refresh()
 
     def refresh(self) -> None:
         from kit_app.sync.client import status
 
-        self.runner.run(lambda: status(self.store), self._show_status, lambda _e: None, io=True)
+        self.runner.run(lambda: status(self.store), self._show_status, lambda _e: None)
 
     def _show_status(self, st: dict[str, Any]) -> None:
         if self.running:
@@ -154,4 +156,4 @@ class SyncController(QObject):
             self.running = False
             self._say(_("Sync failed: {reason}").format(reason=describe_error(exc)))
 
-        self.runner.run(work, done, failed, io=True)
+        self.runner.run(work, done, failed, lane=SYNC)

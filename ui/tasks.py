@@ -1,8 +1,15 @@
-"""The one way to run work off the GUI thread.
+"""The one way to run work off the GUI thread, in one of three lanes:
 
-Everything touching the store runs on a single database thread (SQLite connections and ORM
-sessions never cross threads); other slow work (files, hashing, PDF) uses the I/O pool. Results
-and errors come back to the GUI thread through queued signals; callbacks never run in a worker.
+- ``DB`` (the default): one thread for everything short that touches the store. SQLite
+  connections and ORM sessions never cross threads; tasks run one after another.
+- ``IO``: a small pool for slow work that does not touch the store — reading pictures, rendering
+  or printing PDFs, probing ports. The store refuses these threads (``StoreAccessError``).
+- ``SYNC``: one thread for work with the central server. Its network calls take minutes, so it
+  does not hold up the database lane: between calls it opens sessions of its own, on its own
+  thread (SQLite serialises its writes with the database lane's).
+
+The GUI thread itself never touches the store (``ui.app`` forbids it). Results and errors come back
+to the GUI thread through queued signals; callbacks never run in a worker.
 """
 
 from __future__ import annotations
@@ -14,10 +21,14 @@ from typing import Any
 
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
 
+from kit_app.db.store import store_access_forbidden
 from kit_app.errors import KitError
 from kit_app.i18n import _
 
 log = logging.getLogger(__name__)
+
+
+DB, IO, SYNC = "db", "io", "sync"
 
 
 class Cancelled(Exception):
@@ -53,16 +64,23 @@ class _Signals(QObject):
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[..., Any], signals: _Signals, ctx: TaskContext | None) -> None:
+    def __init__(self, fn: Callable[..., Any], signals: _Signals, ctx: TaskContext | None, lane: str) -> None:
         super().__init__()
         self.setAutoDelete(True)
         self.fn = fn
         self.signals = signals
         self.ctx = ctx
+        self.lane = lane
+
+    def _call(self) -> Any:
+        if self.lane == IO:
+            with store_access_forbidden("an I/O worker"):
+                return self.fn(self.ctx) if self.ctx is not None else self.fn()
+        return self.fn(self.ctx) if self.ctx is not None else self.fn()
 
     def run(self) -> None:
         try:
-            result = self.fn(self.ctx) if self.ctx is not None else self.fn()
+            result = self._call()
         except BaseException as exc:  # noqa: BLE001 - every failure is reported to the GUI
             if not isinstance(exc, (KitError, Cancelled)):
                 log.exception("background task failed")
@@ -107,6 +125,11 @@ class TaskRunner(QObject):
         self.db_pool.setObjectName("kit-db")
         self.io_pool = QThreadPool(self)
         self.io_pool.setMaxThreadCount(2)
+        self.io_pool.setObjectName("kit-io")
+        self.sync_pool = QThreadPool(self)
+        self.sync_pool.setMaxThreadCount(1)
+        self.sync_pool.setObjectName("kit-sync")
+        self.pools = {DB: self.db_pool, IO: self.io_pool, SYNC: self.sync_pool}
         self._live: set[_Signals] = set()
 
     def run(
@@ -117,9 +140,9 @@ class TaskRunner(QObject):
         *,
         on_progress: Callable[[int, int], None] | None = None,
         with_context: bool = False,
-        io: bool = False,
+        lane: str = DB,
     ) -> TaskHandle:
-        """Run ``fn`` in a worker; ``fn(ctx)`` if ``with_context`` (progress and cancel)."""
+        """Run ``fn`` in a worker of ``lane``; ``fn(ctx)`` if ``with_context`` (progress and cancel)."""
         signals = _Signals()
         cancel = threading.Event()
         self._live.add(signals)
@@ -137,9 +160,9 @@ class TaskRunner(QObject):
         signals.done.connect(finished)
         signals.failed.connect(finished)
         ctx = TaskContext(signals, cancel) if with_context else None
-        (self.io_pool if io else self.db_pool).start(_Runnable(fn, signals, ctx))
+        self.pools[lane].start(_Runnable(fn, signals, ctx, lane))
         return TaskHandle(signals, cancel)
 
     def wait(self, msecs: int = 30000) -> bool:
         """Wait for all work to finish (used at exit and by tests)."""
-        return self.db_pool.waitForDone(msecs) and self.io_pool.waitForDone(msecs)
+        return all(pool.waitForDone(msecs) for pool in self.pools.values())

@@ -18,10 +18,11 @@ from collections.abc import Callable, Sequence
 from kit_app import __version__
 from kit_app.cli import admin, basedata, cases, devices, documents, evidence, sync
 from kit_app.cli.common import EXIT_FAIL, EXIT_USAGE, ArgumentParser, Command, fail
-from kit_app.config import resolve_data_dir, setup_logging
+from kit_app.config import setup_logging
 from kit_app.db import open_store
 from kit_app.errors import KitError
 from kit_app.i18n import _, set_language
+from kit_app.settings import resolve_data_dir
 
 log = logging.getLogger("kit_app.cli")
 
@@ -65,21 +66,21 @@ def main(
             parser.print_usage(sys.stderr)
             return fail(None, _("a command is needed (the desktop application is started by kit-app)"), EXIT_USAGE)
         return gui(args)
-    if args.command in ("hj212", "nmea"):  # no data dir needed
-        return devices.cmd_decode(args)
-    if args.command == "render":
-        return documents.cmd_render(args)
-    if args.command == "devices" and args.action == "read":
-        return devices.cmd_devices_read(args)
-    if args.command == "devices" and args.action in ("list", "add", "remove"):
-        data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
-        setup_logging(data_dir, args.verbose)
-        try:
+    try:  # commands that need no data dir (or no database)
+        if args.command in ("hj212", "nmea"):
+            return devices.cmd_decode(args)
+        if args.command == "render":
+            return documents.cmd_render(args)
+        if args.command == "devices" and args.action == "read":
+            return devices.cmd_devices_read(args)
+        if args.command == "devices" and args.action in ("list", "add", "remove"):
+            data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
+            setup_logging(data_dir, args.verbose)
             return devices.cmd_devices_config(data_dir, args)
-        except KitError as exc:
-            return fail(args, str(exc), exc.exit_code)
-        except ValueError as exc:  # a value the device's settings refuse
-            return fail(args, str(exc), EXIT_FAIL)
+    except KitError as exc:  # every error an officer can act on, whatever raised it
+        return fail(args, str(exc), exc.exit_code)
+    except ValueError as exc:  # a value the device's settings refuse
+        return fail(args, str(exc), EXIT_FAIL)
     data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
     setup_logging(data_dir, args.verbose)
     store = None

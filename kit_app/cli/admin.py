@@ -9,9 +9,9 @@ from typing import Any
 
 from kit_app.cli.common import (
     EXIT_OK,
-    ArgumentParser,
     Command,
     acting_officer,
+    actions,
     emit,
     evidence_service,
     json_flag,
@@ -105,8 +105,7 @@ def cmd_keys(store: Store, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Any) -> None:
-    s = sub.add_parser("officer", help=_("officer accounts"))
-    osub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    osub = actions(sub, "officer", _("officer accounts"))
     a = osub.add_parser("add", help=_("add an officer (password read from stdin)"))
     a.add_argument("--name", required=True)
     a.add_argument("--cert", required=True, help=_("enforcement certificate number (执法证号)"))
@@ -125,8 +124,7 @@ def add_parsers(sub: Any) -> None:
     json_flag(a)
     s = sub.add_parser("status", help=_("data directory, schema revision and counts"))
     json_flag(s)
-    s = sub.add_parser("keys", help=_("the kit's signing key"))
-    ysub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    ysub = actions(sub, "keys", _("the kit's signing key"))
     a = ysub.add_parser("export", help=_("print the kit's public key (for the central server)"))
     json_flag(a)
 

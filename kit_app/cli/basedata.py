@@ -10,9 +10,9 @@ from typing import Any
 from kit_app.cli.common import (
     EXIT_OK,
     EXIT_PARTIAL,
-    ArgumentParser,
     Command,
     acting_officer,
+    actions,
     emit,
     json_flag,
     officer_flag,
@@ -158,13 +158,11 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--seed", type=int, default=1)
     s.add_argument("--no-officers", action="store_true", help=_("do not create the demo officers"))
     json_flag(s)
-    s = sub.add_parser("source", help=_("pollution sources"))
-    ssub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    ssub = actions(sub, "source", _("pollution sources"))
     a = ssub.add_parser("show", help=_("show a pollution source"))
     a.add_argument("id")
     json_flag(a)
-    s = sub.add_parser("project", help=_("construction projects"))
-    psub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    psub = actions(sub, "project", _("construction projects"))
     a = psub.add_parser("list", help=_("list construction projects"))
     a.add_argument("--status", choices=("approved", "under_construction", "trial_operation", "accepted"))
     a.add_argument("--limit", type=int, default=100)

@@ -7,9 +7,9 @@ from typing import Any
 
 from kit_app.cli.common import (
     EXIT_OK,
-    ArgumentParser,
     Command,
     acting_officer,
+    actions,
     emit,
     json_flag,
     officer_flag,
@@ -56,8 +56,7 @@ def cmd_case(store: Store, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Any) -> None:
-    s = sub.add_parser("case", help=_("cases"))
-    csub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    csub = actions(sub, "case", _("cases"))
     a = csub.add_parser("new", help=_("open a case"))
     a.add_argument("--party", required=True, metavar="SOURCE_ID_OR_NAME",
                    help=_("a source id, credit code or exact name; any other text is an unlisted party"))

@@ -66,3 +66,9 @@ def evidence_service(store: Store):  # type: ignore[no-untyped-def]
     from kit_app.evidence.service import EvidenceService
 
     return EvidenceService(store)
+
+
+def actions(sub: Any, name: str, help: str) -> Any:
+    """A command with actions (``kit-app NAME ACTION …``): its sub-parsers, ``args.action`` set."""
+    parser = sub.add_parser(name, help=help)
+    return parser.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)

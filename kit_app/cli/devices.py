@@ -9,14 +9,12 @@ from pathlib import Path
 from typing import Any
 
 from kit_app.cli.common import (
-    EXIT_FAIL,
     EXIT_OK,
     EXIT_USAGE,
-    ArgumentParser,
     Command,
+    actions,
     emit,
     evidence_service,
-    fail,
     json_flag,
 )
 from kit_app.db import Store
@@ -26,9 +24,8 @@ from kit_app.i18n import _
 
 def cmd_devices_read(args: argparse.Namespace) -> int:
     """One JSON object a line per message as it arrives; exits after --count valid readings."""
-    from devices.ascii import AsciiError
     from devices.items import Reading
-    from devices.reader import PortError, readings
+    from devices.reader import readings
 
     got = 0
     try:
@@ -44,8 +41,6 @@ def cmd_devices_read(args: argparse.Namespace) -> int:
                 got += 1
                 if args.count is not None and got >= args.count:
                     return EXIT_OK
-    except (PortError, AsciiError) as exc:
-        return fail(args, str(exc), EXIT_FAIL)
     except KeyboardInterrupt:
         return EXIT_OK
     return EXIT_OK
@@ -92,30 +87,27 @@ def cmd_devices_config(data_dir: Path, args: argparse.Namespace) -> int:
 
 def cmd_devices_record(store: Store, args: argparse.Namespace) -> int:
     from devices.items import Reading
-    from devices.reader import PortError, readings
+    from devices.reader import readings
     from kit_app.services.officers import OfficerService
 
     officer = OfficerService(store).get(args.officer)
     gps = None
-    try:
-        if args.gps_port:
-            for r in readings(args.gps_port, "nmea", timeout=args.timeout):
-                if isinstance(r, Reading) and r.valid and r.get("fix"):
-                    gps = {k: r.get(k) for k in ("fix", "latitude", "longitude", "altitude", "time", "satellites",
-                                                 "hdop")}
-                    break
-        got: list[dict[str, Any]] = []
-        valid = 0
-        for r in readings(args.port, args.protocol, baud=args.baud, timeout=args.timeout, model=args.model,
-                          unit=args.unit, pattern=args.pattern, interval=args.interval):
-            if not isinstance(r, Reading):
-                continue
-            got.append(r.record())
-            valid += r.valid
-            if valid >= args.count:
+    if args.gps_port:
+        for r in readings(args.gps_port, "nmea", timeout=args.timeout):
+            if isinstance(r, Reading) and r.valid and r.get("fix"):
+                gps = {k: r.get(k) for k in ("fix", "latitude", "longitude", "altitude", "time", "satellites",
+                                             "hdop")}
                 break
-    except PortError as exc:
-        return fail(args, str(exc), EXIT_FAIL)
+    got: list[dict[str, Any]] = []
+    valid = 0
+    for r in readings(args.port, args.protocol, baud=args.baud, timeout=args.timeout, model=args.model,
+                      unit=args.unit, pattern=args.pattern, interval=args.interval):
+        if not isinstance(r, Reading):
+            continue
+        got.append(r.record())
+        valid += r.valid
+        if valid >= args.count:
+            break
     instrument = {"model": args.instrument_model or (args.model if args.protocol == "modbus" else None),
                   "serial": args.serial, "calibrated": args.calibrated}
     res = evidence_service(store).add_readings(args.case, officer, got, instrument=instrument, protocol=args.protocol,
@@ -154,12 +146,10 @@ def cmd_decode(args: argparse.Namespace) -> int:
 def add_parsers(sub: Any) -> None:
     for proto, helptext in (("hj212", _("decode HJ 212 packets, one a line, from standard input")),
                             ("nmea", _("decode NMEA 0183 sentences, one a line, from standard input"))):
-        s = sub.add_parser(proto, help=helptext)
-        dsub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+        dsub = actions(sub, proto, helptext)
         a = dsub.add_parser("decode", help=helptext)
         json_flag(a)
-    s = sub.add_parser("devices", help=_("serial instruments and GNSS receivers"))
-    vsub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    vsub = actions(sub, "devices", _("serial instruments and GNSS receivers"))
     a = vsub.add_parser("read", help=_("print readings from a port as they arrive"))
     a.add_argument("--port", required=True, help=_("COM3, /dev/ttyUSB0, a pty path or socket://host:port"))
     a.add_argument("--protocol", required=True, choices=("hj212", "nmea", "modbus", "ascii"))

@@ -13,9 +13,9 @@ from kit_app.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
     EXIT_USAGE,
-    ArgumentParser,
     Command,
     acting_officer,
+    actions,
     emit,
     fail,
     json_flag,
@@ -164,8 +164,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("-o", "--output", type=Path, metavar="OUT.pdf")
     s.add_argument("--number", help=_("document number to print, e.g. 桂环罚〔2026〕12号"))
     json_flag(s)
-    s = sub.add_parser("numbers", help=_("document number blocks reserved for kits"))
-    nsub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    nsub = actions(sub, "numbers", _("document number blocks reserved for kits"))
     a = nsub.add_parser("add", help=_("reserve a block of document numbers for a kit"))
     a.add_argument("--agency", required=True, metavar="CODE", help=_("agency division code, e.g. 450103"))
     a.add_argument("--type", required=True, metavar="TYPE", help=_("document type id (see kit-app render --list)"))
@@ -178,8 +177,7 @@ def add_parsers(sub: Any) -> None:
     json_flag(a)
     a = nsub.add_parser("list", help=_("the number blocks known to this kit, with how many are used"))
     json_flag(a)
-    s = sub.add_parser("document", help=_("issue and list the enforcement documents of a case"))
-    dsub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    dsub = actions(sub, "document", _("issue and list the enforcement documents of a case"))
     a = dsub.add_parser("issue", help=_("validate, number, render and freeze a document; its PDF becomes evidence"))
     a.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
     a.add_argument("--officer", required=True, metavar="ID_OR_CERT_NO")

@@ -11,9 +11,9 @@ from kit_app.cli.common import (
     EXIT_FAIL,
     EXIT_OK,
     EXIT_PARTIAL,
-    ArgumentParser,
     Command,
     acting_officer,
+    actions,
     emit,
     evidence_service,
     json_flag,
@@ -122,8 +122,7 @@ def add_parsers(sub: Any) -> None:
     s.add_argument("--description")
     s.add_argument("--no-thumbnails", action="store_true", help=_("do not make previews now"))
     json_flag(s)
-    s = sub.add_parser("evidence", help=_("evidence items"))
-    esub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    esub = actions(sub, "evidence", _("evidence items"))
     a = esub.add_parser("show", help=_("an item, its metadata, stored path and custody events"))
     a.add_argument("id")
     json_flag(a)
@@ -137,8 +136,7 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--description", required=True)
     a.add_argument("--place")
     json_flag(a)
-    s = sub.add_parser("custody", help=_("the chain of custody"))
-    ksub = s.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+    ksub = actions(sub, "custody", _("the chain of custody"))
     a = ksub.add_parser("transfer", help=_("hand an item over to another officer"))
     a.add_argument("evidence_id")
     a.add_argument("--from", dest="from_officer", required=True, metavar="ID_OR_CERT_NO")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,14 +24,46 @@ from kit_app.db.models import KitMeta
 from kit_app.errors import DataDirTooNew, KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
+from kit_app.settings import DATABASE_FILE
 from kit_app.storage import DiskFull, ReadOnlyStore, free_bytes, is_full, is_read_only, is_read_only_dir
 
 FULL_BELOW = 1024 * 1024  # a failed open with less than this free is taken for a full disk
 
 log = logging.getLogger(__name__)
 
-DB_FILE = "kit.sqlite3"
+DB_FILE = DATABASE_FILE
 _MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+# ---------------------------------------------------------------- which threads may use a store
+class StoreAccessError(RuntimeError):
+    """A thread that must not touch the database did (the window's thread, an I/O worker): a bug."""
+
+
+_thread = threading.local()
+
+
+def forbid_store_access(where: str) -> None:
+    """From now on this thread may not use any store: every connection it asks for is refused
+    (the window calls this on its GUI thread, which must never wait for the disk)."""
+    _thread.forbidden = where
+
+
+@contextmanager
+def store_access_forbidden(where: str) -> Iterator[None]:
+    """While the block runs, this thread may not use any store (the window's I/O workers)."""
+    before = getattr(_thread, "forbidden", None)
+    _thread.forbidden = where
+    try:
+        yield
+    finally:
+        _thread.forbidden = before
+
+
+def _on_checkout(_dbapi_conn: object, _record: object, _proxy: object) -> None:
+    where = getattr(_thread, "forbidden", None)
+    if where is not None:
+        raise StoreAccessError(f"the database was used from {where} ({threading.current_thread().name})")
 
 
 def _alembic_config() -> Config:
@@ -75,6 +108,7 @@ def make_engine(db_path: Path, read_only: bool = False) -> Engine:
     )
     event.listen(engine, "connect", _on_connect)
     event.listen(engine, "begin", _on_begin)
+    event.listen(engine, "checkout", _on_checkout)
     return engine
 
 
@@ -98,6 +132,7 @@ def _read_only_engine(db_path: Path) -> Engine:
     # SingletonThreadPool, which closes a thread's connection under another's feet)
     engine = create_engine(f"sqlite:///{db_path}", creator=connect, poolclass=QueuePool)
     event.listen(engine, "begin", _on_begin)
+    event.listen(engine, "checkout", _on_checkout)
     return engine
 
 

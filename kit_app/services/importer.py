@@ -27,6 +27,7 @@ from kit_app.errors import KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
 from kit_app.pinyin import full_and_initials
+from kit_app.tabular import Table as SheetTable
 from kit_app.tabular import read_table
 from kit_app.timeutil import utcnow
 
@@ -220,6 +221,14 @@ class ImportService:
             rows = s.execute(select(Agency.id, Agency.code, Agency.division_name, Agency.level)).all()
         return CountyResolver([tuple(r) for r in rows])  # type: ignore[misc]
 
+    def _begin(self, path: Path, actor: OfficerInfo | None, columns: tuple[Column, ...]
+               ) -> tuple[SheetTable, dict[str, int], ImportResult, CountyResolver]:
+        """What both imports start with: the right to import, the file read, its header mapped."""
+        R.require(actor, "basedata.import")
+        table = read_table(path)
+        mapping, _ignored = map_header(table.header, columns)
+        return table, mapping, ImportResult(file=str(path), encoding=table.encoding), self._resolver()
+
     # ---------------------------------------------------------------- sources
     def import_sources(
         self,
@@ -227,12 +236,8 @@ class ImportService:
         actor: OfficerInfo | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> ImportResult:
-        R.require(actor, "basedata.import")
-        table = read_table(path)
-        mapping, _ignored = map_header(table.header, SOURCE_COLUMNS)
+        table, mapping, result, counties = self._begin(path, actor, SOURCE_COLUMNS)
         header = table.header
-        result = ImportResult(file=str(path), encoding=table.encoding)
-        counties = self._resolver()
         now = utcnow()
         kit = self.store.kit_id
 
@@ -396,12 +401,8 @@ class ImportService:
         actor: OfficerInfo | None = None,
         progress: Callable[[int], None] | None = None,
     ) -> ImportResult:
-        R.require(actor, "basedata.import")
-        table = read_table(path)
-        mapping, _ignored = map_header(table.header, PROJECT_COLUMNS)
+        table, mapping, result, counties = self._begin(path, actor, PROJECT_COLUMNS)
         header = table.header
-        result = ImportResult(file=str(path), encoding=table.encoding)
-        counties = self._resolver()
         now = utcnow()
         kit = self.store.kit_id
 

@@ -11,6 +11,7 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -75,6 +76,22 @@ def test_empty_data_dir_first_administrator_then_login_then_quit(launch: Launch,
     assert "step: no officers yet, asking for the first administrator" in steps(data)
 
 
+def kept_language(path: Path, expected: str, timeout: float = 10.0) -> str | None:
+    """The language in the preferences file: ``expected`` once it is written there (off the GUI
+    thread, so a moment after the switch), else what it holds when the time is up."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while last != expected and time.monotonic() < deadline:
+        try:
+            last = json.loads(path.read_text(encoding="utf-8")).get("language")
+        except (OSError, ValueError):
+            time.sleep(0.1)
+            continue
+        if last != expected:
+            time.sleep(0.1)
+    return last
+
+
 def test_demo_first_start_generates_then_login_language_logout_login(launch: Launch, display: Xvfb | None,
                                                                      tmp_path: Path) -> None:
     """The README's first command on a new machine: `kit-app --demo` on no data at all."""
@@ -89,11 +106,14 @@ def test_demo_first_start_generates_then_login_language_logout_login(launch: Lau
     assert hint["visible"] and "45010320231" in hint["text"] and "demo1234" in hint["text"]
 
     # a language switch at login keeps the dialog (and the application)
+    prefs = tmp_path / "home" / "config" / "EnforcementEvidenceKit" / "settings.json"
     app.do(cmd="choose", window="LoginDialog", name="language", value="en")
     app.wait_window("LoginDialog", title="Log in — Enforcement Evidence Kit")
+    assert kept_language(prefs, "en") == "en"  # the choice is kept for the next start
     app.do(cmd="choose", window="LoginDialog", name="language", value="zh_CN")
     app.wait_window("LoginDialog", title=LOGIN_TITLE)
     on_screen(app, display, LOGIN_TITLE)
+    assert kept_language(prefs, "zh_CN") == "zh_CN"
 
     main = log_in(app, "45010320231")
     assert "演示数据" in main["title"]
