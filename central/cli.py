@@ -63,7 +63,7 @@ def parser() -> argparse.ArgumentParser:
     a = osub.add_parser("add")
     a.add_argument("--name", required=True)
     a.add_argument("--cert", required=True)
-    a.add_argument("--role", default="officer", help=_("officer, reviewer, admin (comma separated)"))
+    a.add_argument("--role", default="officer", help=_("officer, reviewer, agency_head, admin (comma separated)"))
     a.add_argument("--agency", required=True, help=_("the officer's agency (a province's staff: the province's)"))
     a.add_argument("--kits-of", action="append", default=[], metavar="AGENCY",
                    help=_("also allow offline sign-in on the kits of this agency (repeatable)"))
@@ -71,7 +71,7 @@ def parser() -> argparse.ArgumentParser:
     a = osub.add_parser("set", help=_("change an officer (flows down to the kits)"))
     a.add_argument("--cert", required=True)
     a.add_argument("--active", choices=("yes", "no"))
-    a.add_argument("--role", help=_("officer, reviewer, admin (comma separated)"))
+    a.add_argument("--role", help=_("officer, reviewer, agency_head, admin (comma separated)"))
     a.add_argument("--agency", help=_("move the officer to this agency"))
     a.add_argument("--kits-of", action="append", metavar="AGENCY",
                    help=_("the agencies (besides their own) on whose kits the officer may sign in offline; "

@@ -8,10 +8,12 @@ from kit_app.i18n import N_, _
 
 OFFICER = "officer"
 REVIEWER = "reviewer"
+AGENCY_HEAD = "agency_head"  # 机关负责人: approves filing, decides, closes
 ADMIN = "admin"
-ROLES = (OFFICER, REVIEWER, ADMIN)
+ROLES = (OFFICER, REVIEWER, AGENCY_HEAD, ADMIN)
 
-ROLE_LABELS = {OFFICER: N_("Officer"), REVIEWER: N_("Reviewer"), ADMIN: N_("Administrator")}
+ROLE_LABELS = {OFFICER: N_("Officer"), REVIEWER: N_("Reviewer"), AGENCY_HEAD: N_("Agency head"),
+               ADMIN: N_("Administrator")}
 
 # action -> roles allowed to perform it
 PERMISSIONS: dict[str, frozenset[str]] = {

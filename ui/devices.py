@@ -33,6 +33,7 @@ from devices.manager import CAMERA, GPS, INSTRUMENT, TROUBLE, device_kind
 from devices.registry import DeviceConfig
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
+from kit_app.services.lifecycle import accepts_evidence
 from ui.device_dialog import DeviceDialog
 from ui.device_hub import (
     STATE_COLOURS,
@@ -149,7 +150,7 @@ class DevicesPane(Pane):
             self.case.blockSignals(True)
             self.case.clear()
             for r in rows:
-                if r.status == "open":
+                if accepts_evidence(r.status):
                     self.case.addItem(f"{r.number} · {r.party_name} · {r.title}", r.id)
             i = self.case.findData(current)
             self.case.setCurrentIndex(i if i >= 0 else 0 if self.case.count() else -1)

@@ -259,8 +259,15 @@ class NewCaseDialog(TaskDialog):
         self.others = QListWidget()
         self.others.setObjectName("co_officers")
         self.others.setMaximumHeight(110)
+        self.discovered = QDateEdit(QDate.currentDate())
+        self.discovered.setObjectName("discovered_on")
+        self.discovered.setCalendarPopup(True)
+        self.discovered.setDisplayFormat("yyyy-MM-dd")
+        self.discovered.setMaximumDate(QDate.currentDate())
+        self.discovered.setToolTip(_("The day the violation was found: the 15 days to decide on filing run from it"))
         form = QFormLayout()
         form.addRow(_("Case title"), self.case_title)
+        form.addRow(_("Found on"), self.discovered)
         form.addRow(_("Lead officer"), QLabel(f"{officer.name}（{officer.cert_no}）"))
         form.addRow(_("Other officers"), self.others)
 
@@ -342,7 +349,9 @@ class NewCaseDialog(TaskDialog):
             if self.others.item(i).checkState() == Qt.CheckState.Checked
         ]
         title = self.case_title.text()
-        kwargs: dict[str, object] = dict(title=title, actor=self.officer, officer_ids=others)
+        found = self.discovered.date()
+        kwargs: dict[str, object] = dict(title=title, actor=self.officer, officer_ids=others,
+                                         discovered_on=date(found.year(), found.month(), found.day()))
         if self.listed.isChecked():
             src: SourceRow = self.party_list.currentItem().data(Qt.ItemDataRole.UserRole)
             kwargs.update(party=src.name, source_id=src.id)

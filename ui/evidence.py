@@ -36,6 +36,7 @@ from kit_app.evidence.service import EvidenceService, IngestResult, VerifyReport
 from kit_app.i18n import N_, _
 from kit_app.storage import human
 from kit_app.timeutil import format_local
+from ui.deadlines import describe_status
 from ui.dialogs import TaskDialog
 from ui.plot import SeriesPlot
 from ui.tasks import IO, TaskRunner, describe_error
@@ -254,7 +255,8 @@ def describe_overview(o: dict[str, Any]) -> str:
         state = _("waiting for the server: {records} records, {events} custody events, {originals} originals").format(
             records=st["records"], events=st["custody_events"], originals=st["originals"])
     label = escape(_("Sync"))
-    parts = [f"<p><b>{label}:</b> {escape(state)}</p>"]
+    parts = [describe_status(o["procedure"])] if o.get("procedure") else []
+    parts.append(f"<p><b>{label}:</b> {escape(state)}</p>")
     a = o["assignment"]
     if a:
         note = "<br>" + escape(a["note"]) if a.get("note") else ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -24,7 +24,7 @@ from kit_app.i18n import _
 from ui.device_hub import DeviceHub
 from ui.devices import DevicesPane
 from ui.dialogs import ImportResultDialog
-from ui.panes import CasesPane, Pane, ProjectsPane, SourcesPane
+from ui.panes import CasesPane, DeadlinesPane, Pane, ProjectsPane, SourcesPane
 from ui.services import Services
 from ui.sync import SyncController
 from ui.tasks import TaskRunner, describe_error
@@ -49,11 +49,13 @@ class MainWindow(QMainWindow):
         self.projects = ProjectsPane(services, runner, officer)
         self.cases = CasesPane(services, runner, officer)
         self.devices = DevicesPane(services, runner, officer, self.hub)
+        self.deadlines = DeadlinesPane(services, runner, officer)
         self.panes: list[tuple[str, Pane]] = [
             (_("Pollution sources"), self.sources),
             (_("Construction projects"), self.projects),
             (_("Cases"), self.cases),
             (_("Devices"), self.devices),
+            (_("My deadlines"), self.deadlines),
         ]
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
@@ -67,6 +69,9 @@ class MainWindow(QMainWindow):
             pane.data_changed.connect(self._broadcast)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
+        self.deadlines.open_case.connect(lambda cid, title: self.cases.open_procedure(cid, title))
+        self.deadlines.urgent.connect(self._urgent_deadlines)
+        self._shown_deadlines = False
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
@@ -105,6 +110,17 @@ class MainWindow(QMainWindow):
         self.statusBar().addPermanentWidget(who)
         self.statusBar().addPermanentWidget(where)
         self._menus()
+
+    def _urgent_deadlines(self, n: int) -> None:
+        """At login, a deadline overdue or due within three days brings the officer to the list."""
+        row = self.panes.index((_("My deadlines"), self.deadlines))
+        item = self.nav.item(row)
+        item.setText(_("My deadlines") + (f" ({n})" if n else ""))
+        item.setForeground(QColor("#c62828") if n else self.nav.palette().text().color())
+        if n and not self._shown_deadlines:
+            self.nav.setCurrentRow(row)
+            self.statusBar().showMessage(_("Deadlines overdue or due within three days: {n}.").format(n=n), 15000)
+        self._shown_deadlines = True
 
     def _menus(self) -> None:
         file = self.menuBar().addMenu(_("&File"))

@@ -6,12 +6,16 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QWidget
 
 from kit_app.dto import CaseRow, ProjectRow, SourceRow
 from kit_app.i18n import N_, _
-from kit_app.services.cases import STATUS_LABELS as CASE_STATUS
+from kit_app.services.cases import status_label
+from kit_app.services.lifecycle import CaseStatus, DeadlineInfo
 from kit_app.services.projects import STATUS_LABELS as PROJECT_STATUS
 from kit_app.timeutil import format_local
+from ui.deadlines import deadline_colour, deadline_text
 from ui.tasks import TaskRunner
 
 Index = QModelIndex | QPersistentModelIndex
@@ -146,7 +150,7 @@ class CaseTableModel(RowsModel):
         (N_("Case number"), lambda r: r.number),
         (N_("Title"), lambda r: r.title),
         (N_("Party"), lambda r: r.party_name),
-        (N_("Status"), lambda r: _(CASE_STATUS.get(r.status, r.status))),
+        (N_("Status"), lambda r: status_label(r.status)),
         (N_("Officers"), lambda r: "、".join(r.officers)),
         (N_("Opened"), lambda r: format_local(r.opened_at)),
         (N_("Sync"), lambda r: sync_label(r.waiting)),
@@ -161,3 +165,39 @@ def sync_label(waiting: int | None) -> str:
 
 
 __all__ = ["CaseRow", "CaseTableModel", "ProjectTableModel", "RowsModel", "SourceTableModel"]
+
+
+class DeadlineModel(QAbstractTableModel):
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[CaseStatus, DeadlineInfo]] = []
+        self.headers = [_("Due"), _("Deadline"), _("Case"), _("Party"), _("Stage")]
+
+    def set_rows(self, rows: list[tuple[CaseStatus, DeadlineInfo]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return len(self.headers)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if orientation == Qt.Orientation.Horizontal and role == Qt.ItemDataRole.DisplayRole:
+            return self.headers[section]
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        st, d = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return [deadline_text(d), d.label, st.number, st.party_name, st.state_label][index.column()]
+        if role == Qt.ItemDataRole.ForegroundRole and (colour := deadline_colour(d)):
+            return QColor(colour)
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return d.basis
+        return None

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QItemSelection, Qt, QTimer, Signal
+from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -26,13 +26,14 @@ from PySide6.QtWidgets import (
 from kit_app import roles as R
 from kit_app.dto import OfficerInfo, ProjectRow, SourceDetail, SourceRow
 from kit_app.i18n import _
-from kit_app.services.cases import STATUS_LABELS as CASE_STATUS
+from kit_app.services.cases import status_label
+from kit_app.services.lifecycle import CaseStatus, DeadlineInfo
 from kit_app.services.projects import STATUS_LABELS as PROJECT_STATUS
 from kit_app.services.sources import CATEGORY_LABELS
 from kit_app.timeutil import format_local
 from ui.dialogs import AcceptanceDialog, NewCaseDialog
 from ui.evidence import EvidencePanel
-from ui.models import CaseTableModel, ProjectTableModel, SourceTableModel
+from ui.models import CaseTableModel, DeadlineModel, ProjectTableModel, SourceTableModel
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
 
@@ -226,7 +227,7 @@ class SourcesPane(Pane):
             for p in d.projects
         ) or none
         cases = "".join(
-            f"<li>{_e(c.number)} {_e(c.title)} — {_e(_(CASE_STATUS.get(c.status, c.status)))}, "
+            f"<li>{_e(c.number)} {_e(c.title)} — {_e(status_label(c.status))}, "
             f"{_e(format_local(c.opened_at))}</li>"
             for c in d.cases
         ) or none
@@ -366,6 +367,11 @@ class CasesPane(Pane):
         self.docs_btn.setToolTip(_("Write, issue and print the case's enforcement documents"))
         self.docs_btn.setEnabled(False)
         self.docs_btn.clicked.connect(self.open_documents)
+        self.procedure_btn = QPushButton(_("Procedure…"))
+        self.procedure_btn.setObjectName("case_procedure_button")
+        self.procedure_btn.setToolTip(_("Where the case stands, its deadlines and the next steps"))
+        self.procedure_btn.setEnabled(False)
+        self.procedure_btn.clicked.connect(lambda: self.open_procedure())
         self.model = CaseTableModel(self)
         self.view = _table(self.model)
         self.view.setObjectName("case_table")
@@ -377,6 +383,7 @@ class CasesPane(Pane):
         self.view.selectionModel().selectionChanged.connect(self._case_selected)
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
+        top.addWidget(self.procedure_btn)
         top.addWidget(self.docs_btn)
         top.addWidget(self.new_btn)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -412,6 +419,23 @@ class CasesPane(Pane):
         if row is None or row.id != self.evidence.case_id:
             self.evidence.set_case(row.id if row else None, f"{row.number} {row.title}" if row else "")
         self.docs_btn.setEnabled(row is not None)
+        self.procedure_btn.setEnabled(row is not None)
+
+    def open_procedure(self, case_id: str | None = None, title: str = "") -> Any:
+        """The procedure dialog of ``case_id`` (else of the selected case)."""
+        from ui.procedure import CaseProcedureDialog
+
+        if case_id is None:
+            idx = self.view.selectionModel().selectedRows()
+            row = self.model.row_at(idx[0].row()) if idx else None
+            if row is None:
+                return None
+            case_id, title = row.id, f"{row.number} {row.title}"
+        dlg = CaseProcedureDialog(self.services, self.runner, self.officer, case_id, title, self)
+        dlg.changed.connect(lambda: self.data_changed.emit("cases"))
+        dlg.show()
+        self.procedure_dialog = dlg
+        return dlg
 
     def open_documents(self) -> Any:
         from ui.documents import CaseDocumentsDialog
@@ -440,5 +464,53 @@ class CasesPane(Pane):
             self.evidence.refresh()
 
 
+class DeadlinesPane(Pane):
+    """The deadlines of the officer's cases (every open case for reviewers and agency heads),
+    most urgent first; a double click opens the case's procedure."""
+
+    open_case = Signal(str, str)  # case id, title
+
+    def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(services, runner, officer, parent)
+        self.model = DeadlineModel(self)
+        self.view = QTableView()
+        self.view.setObjectName("deadline_table")
+        self.view.setModel(self.model)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.view.verticalHeader().hide()
+        self.view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.view.horizontalHeader().setStretchLastSection(True)
+        self.view.doubleClicked.connect(self._open)
+        self.summary = QLabel()
+        self.summary.setObjectName("deadline_summary")
+        lay = QVBoxLayout(self)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.view, 1)
+        self.refresh()
+
+    def refresh(self) -> None:
+        officer = self.officer
+        self.runner.run(lambda: self.services.lifecycle.my_deadlines(officer), self._show, self.fail)
+
+    def _show(self, rows: list[tuple[CaseStatus, DeadlineInfo]]) -> None:
+        self.model.set_rows(rows)
+        overdue = sum(1 for _s, d in rows if d.overdue)
+        soon = sum(1 for _s, d in rows if not d.overdue and d.kind == "due" and d.days_left <= 3)
+        self.summary.setText(_("Open deadlines: {n} — overdue: {overdue}, due within three days: {soon}.").format(
+            n=len(rows), overdue=overdue, soon=soon) if rows else _("No open deadline on your cases."))
+        self.urgent.emit(overdue + soon)
+
+    urgent = Signal(int)  # overdue or due within three days
+
+    def _open(self, index: QModelIndex) -> None:
+        st, _d = self.model.rows[index.row()]
+        self.open_case.emit(st.case_id, f"{st.number} {st.title}")
+
+    def on_data_changed(self, what: str) -> None:
+        if what in ("cases", "evidence", "documents"):
+            self.refresh()
+
+
 PaneFactory = Callable[[Services, TaskRunner, OfficerInfo], Pane]
-__all__ = ["CasesPane", "Pane", "ProjectsPane", "SourcesPane"]
+__all__ = ["CasesPane", "DeadlinesPane", "Pane", "ProjectsPane", "SourcesPane"]

@@ -9,6 +9,7 @@ from kit_app.evidence.service import EvidenceService
 from kit_app.services.cases import CaseService
 from kit_app.services.documents import DocumentService
 from kit_app.services.importer import ImportService
+from kit_app.services.lifecycle import CaseLifecycle
 from kit_app.services.officers import OfficerService
 from kit_app.services.projects import ProjectService
 from kit_app.services.search import SearchService
@@ -26,6 +27,7 @@ class Services:
     importer: ImportService
     evidence: EvidenceService
     documents: DocumentService
+    lifecycle: CaseLifecycle
 
     @classmethod
     def build(cls, store: Store) -> Services:
@@ -39,4 +41,5 @@ class Services:
             importer=ImportService(store),
             evidence=(ev := EvidenceService(store)),
             documents=DocumentService(store, ev),
+            lifecycle=CaseLifecycle(store),
         )

@@ -110,7 +110,7 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--name", required=True)
     a.add_argument("--cert", required=True, help=_("enforcement certificate number (执法证号)"))
     a.add_argument("--role", required=True, action="append",
-                   help=_("officer, reviewer or admin (repeat or separate with commas)"))
+                   help=_("officer, reviewer, agency_head or admin (repeat or separate with commas)"))
     a.add_argument("--agency", metavar="CODE", help=_("administrative division code of the agency"))
     a.add_argument("--password-stdin", action="store_true", required=True,
                    help=_("read the password from standard input"))

@@ -166,7 +166,7 @@ class Case(SyncMixin, Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     number: Mapped[str] = mapped_column(String(48), unique=True, nullable=False)
     title: Mapped[str] = mapped_column(String(200), nullable=False)
-    status: Mapped[str] = mapped_column(String(24), nullable=False, default="open")
+    status: Mapped[str] = mapped_column(String(24), nullable=False, default="filing")  # a procedure state
     source_id: Mapped[str | None] = mapped_column(ForeignKey("sources.id"), index=True)
     party_name: Mapped[str] = mapped_column(String(200), nullable=False)
     party_credit_code: Mapped[str | None] = mapped_column(String(18))
@@ -175,10 +175,38 @@ class Case(SyncMixin, Base):
     created_by_id: Mapped[str | None] = mapped_column(ForeignKey("officers.id"))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    discovered_on: Mapped[date | None] = mapped_column(Date)  # local date the violation was found
+    outcome: Mapped[str | None] = mapped_column(String(24))  # of the decision: penalty, no_penalty, transfer
+    procedure: Mapped[str | None] = mapped_column(String(48))  # the procedure followed, id@version
 
     officers: Mapped[list[CaseOfficer]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseOfficer.position"
     )
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.seq")
+
+
+class CaseEvent(Base):
+    """One step of a case's history: an action of its procedure, who took it, when and why.
+    Append-only (the database refuses updates and deletions); synced inside its case."""
+
+    __tablename__ = "case_events"
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), nullable=False)
+    seq: Mapped[int] = mapped_column(Integer, nullable=False)
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    actor_cert: Mapped[str | None] = mapped_column(String(32))
+    reason: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[str] = mapped_column(Text, nullable=False, default="{}")  # JSON
+    kit_id: Mapped[str] = mapped_column(String(36), nullable=False)
+
+    case: Mapped[Case] = relationship(back_populates="events")
 
 
 class CaseOfficer(Base):

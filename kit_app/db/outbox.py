@@ -10,11 +10,12 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
-from kit_app.db.models import Case, CaseOfficer, Document, EvidenceItem, EvidenceOfficer, SyncOutbox
+from kit_app.db.models import Case, CaseEvent, CaseOfficer, Document, EvidenceItem, EvidenceOfficer, SyncOutbox
 from kit_app.timeutil import utcnow
 
 ENTITIES: dict[type, str] = {Case: "case", EvidenceItem: "evidence", Document: "document"}
-PARENTS: dict[type, tuple[str, str]] = {CaseOfficer: ("case", "case_id"), EvidenceOfficer: ("evidence", "evidence_id")}
+PARENTS: dict[type, tuple[str, str]] = {CaseOfficer: ("case", "case_id"), CaseEvent: ("case", "case_id"),
+                                        EvidenceOfficer: ("evidence", "evidence_id")}
 
 
 def _changes(s: Session) -> list[tuple[str, Any, str]]:

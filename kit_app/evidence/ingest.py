@@ -16,18 +16,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
+from forms.procedure import case_procedure
 from kit_app import roles as R
 from kit_app.db import Store
 from kit_app.db.models import Case, EvidenceItem, Source
 from kit_app.dto import OfficerInfo
-from kit_app.errors import KitError, NotFound
+from kit_app.errors import KitError, NotFound, PermissionDenied
 from kit_app.evidence import custody as C
 from kit_app.evidence import media
 from kit_app.evidence.blobs import BlobStore
 from kit_app.evidence.exif import distance_m, read_photo
 from kit_app.evidence.items import NewItem, record_item
 from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
-from kit_app.i18n import _
+from kit_app.i18n import _, language
 from kit_app.storage import RESERVE, DiskFull, free_bytes, is_full, require_space
 from kit_app.timeutil import format_local, utcnow
 
@@ -111,11 +112,19 @@ class IngestMixin:
     BATCH_FILES: int
     BATCH_SECONDS: float
 
-    def _case(self, case_id: str) -> dict[str, Any]:
+    def _case(self, case_id: str, collecting: bool = False) -> dict[str, Any]:
+        """The case (id or number); with ``collecting``, refused once its procedure no longer
+        gathers evidence (decided, served, closed, archived…)."""
         with self.store.session() as s:
             c = s.scalar(select(Case).where((Case.id == case_id) | (Case.number == case_id)))
             if c is None:
                 raise NotFound(_("No case with id or number {id}.").format(id=case_id))
+            procedure = case_procedure()
+            if collecting and not procedure.accepts_evidence(c.status):
+                state = procedure.states.get(c.status)
+                raise PermissionDenied(_("Case {number} is at {state}: evidence is no longer collected for it.").format(
+                    number=c.number, state=(state.label if language() == "zh_CN" else state.label_en) if state
+                    else c.status))
             lon = lat = None
             if c.source_id:
                 src = s.scalar(select(Source).where(Source.id == c.source_id))
@@ -147,7 +156,7 @@ class IngestMixin:
         """
         R.require(officer, "evidence.collect")
         self.store.require_writable()
-        case = self._case(case_id)
+        case = self._case(case_id, collecting=True)
         files = list(walk(paths))
         require_space(self.blobs.root, sum(_size(f) for f in files))  # refused before it starts
         results: dict[int, IngestResult] = {}

@@ -105,7 +105,7 @@ class EvidenceService(IngestMixin):
         R.require(officer, "evidence.collect")
         if not readings:
             raise ValidationError(_("There are no readings to record."), "readings")
-        case = self._case(case_id)
+        case = self._case(case_id, collecting=True)
         now = utcnow()
         header = {"type": "session", "format": 1, "protocol": protocol, "port": port,
                   "instrument": instrument, "gps": gps, "recorded_at": now.isoformat(),
@@ -162,7 +162,7 @@ class EvidenceService(IngestMixin):
         R.require(officers[0], "evidence.collect")
         if kind not in (media.PHOTO, media.VIDEO):
             raise ValidationError(_("A capture is a photo or a video."), "kind")
-        case = self._case(case_id)
+        case = self._case(case_id, collecting=True)
         now = utcnow()
         with path.open("rb") as fh:
             head = fh.read(64)
@@ -245,7 +245,7 @@ class EvidenceService(IngestMixin):
             raise ValidationError(_("The seal number (封条编号) is missing."), "seal")
         if not description.strip():
             raise ValidationError(_("Describe the item (what it is, quantity, container)."), "description")
-        case = self._case(case_id)
+        case = self._case(case_id, collecting=True)
         now = utcnow()
         with self.store.write_session() as s:
             item = EvidenceItem(case_id=case["id"], kind=media.PHYSICAL, seal_no=seal_no.strip(),

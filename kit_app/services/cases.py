@@ -4,25 +4,33 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
+from forms.procedure import case_procedure
 from kit_app import creditcode
 from kit_app import roles as R
 from kit_app.db import Store
+from kit_app.db.history import open_history
 from kit_app.db.models import Agency, Case, CaseAssignment, CaseComment, CaseOfficer, KitMeta, Officer, Source
 from kit_app.db.numbering import PROVINCE_CODE, next_case_number
 from kit_app.dto import CaseDetail, CaseOfficerInfo, CaseRow, OfficerInfo
 from kit_app.errors import NotFound, UsageError, ValidationError
-from kit_app.i18n import N_, _
+from kit_app.i18n import _, language
 from kit_app.ids import is_uuid
 from kit_app.sync.state import case_state, waiting_by_case
 from kit_app.timeutil import utcnow
 
-STATUS_LABELS = {"open": N_("Open"), "closed": N_("Closed")}
+
+def status_label(status: str) -> str:
+    """A case state's name in the language of the interface."""
+    state = case_procedure().states.get(status)
+    if state is None:
+        return status
+    return state.label if language() == "zh_CN" else state.label_en
 
 
 def case_row(c: Case) -> CaseRow:
@@ -77,8 +85,11 @@ class CaseService:
         party_credit_code: str | None = None,
         party_address: str | None = None,
         source_id: str | None = None,
+        discovered_on: date | None = None,
     ) -> CaseDetail:
-        """Open a case. ``party`` is a source id / credit code / exact name, or a free-text name."""
+        """Open a case (at the first state of the case procedure: filing for approval). ``party`` is
+        a source id / credit code / exact name, or a free-text name; ``discovered_on`` the local date
+        the violation was found (today if not given), from which the filing period runs."""
         R.require(actor, "case.create")
         title = title.strip()
         if not title:
@@ -125,7 +136,6 @@ class CaseService:
             case = Case(
                 number=next_case_number(s, self.store.kit_id, agency_code or PROVINCE_CODE),
                 title=title,
-                status="open",
                 source_id=src.id if src else None,
                 party_name=src.name if src else party.strip(),
                 party_credit_code=src.credit_code if src else code,
@@ -139,6 +149,11 @@ class CaseService:
             )
             for pos, o in enumerate(officers):
                 case.officers.append(CaseOfficer(officer_id=o.id, position=pos))
+            procedure = case_procedure()
+            open_history(case, state=procedure.initial, procedure=procedure.ref, action="open", at=now,
+                         kit_id=self.store.kit_id, actor_id=actor.id if actor else None,
+                         actor_name=actor.name if actor else None, actor_cert=actor.cert_no if actor else None,
+                         discovered_on=discovered_on)
             s.add(case)
             s.flush()
             case_id = case.id
@@ -220,13 +235,16 @@ class CaseService:
                                        .order_by(CaseComment.server_seq))]
 
     def overview(self, case_id: str) -> dict[str, Any]:
-        """What the case view shows besides its evidence: the sync state (None when the kit is not
-        enrolled), the assignment it was opened from and the review comments."""
+        """What the case view shows besides its evidence: its stage and deadlines, the sync state
+        (None when the kit is not enrolled), the assignment it was opened from and the review comments."""
+        from kit_app.services.lifecycle import CaseLifecycle
+
         with self.store.session() as s:
             state = case_state(s, self.store.kit_id, case_id) if s.get(KitMeta, "central_url") is not None else None
             row = s.get(CaseAssignment, case_id)
             assignment = json.loads(row.body) if row else None
-        return {"sync": state, "assignment": assignment, "comments": self.comments(case_id)}
+        return {"procedure": CaseLifecycle(self.store).status(case_id), "sync": state, "assignment": assignment,
+                "comments": self.comments(case_id)}
 
     def count(self) -> int:
         with self.store.session() as s:

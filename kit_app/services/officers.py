@@ -100,7 +100,7 @@ class OfficerService:
         bad = [r for r in roles if r not in R.ROLES]
         if bad or not roles:
             raise ValidationError(
-                _("Unknown role {role!r}: use officer, reviewer or admin.").format(
+                _("Unknown role {role!r}: use officer, reviewer, agency_head or admin.").format(
                     role=(bad or [""])[0]
                 ),
                 "role",

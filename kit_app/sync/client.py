@@ -240,10 +240,15 @@ def _snapshot(s: Any, entity: str, entity_id: str) -> dict[str, Any] | None:
     if entity in ("case", "evidence"):
         body["officers"] = [o.officer_id for o in obj.officers]
     if entity == "case":
-        from kit_app.db.models import Agency
+        from kit_app.db.models import Agency, CaseEvent
 
         body["agency_code"] = s.scalar(select(Agency.code).where(Agency.id == obj.agency_id)) if obj.agency_id \
             else None
+        body["history"] = [
+            {"id": e.id, "seq": e.seq, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
+             "at": e.at.isoformat(), "actor_id": e.actor_id, "actor_name": e.actor_name, "actor_cert": e.actor_cert,
+             "reason": e.reason, "details": json.loads(e.details)}
+            for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == entity_id).order_by(CaseEvent.seq))]
     return {"entity": entity, "id": entity_id, "row_version": body.get("row_version") or 1, "body": body}
 
 

@@ -5,8 +5,11 @@ Three kinds of field:
 - **append-only** (issued documents, custody events, an evidence item's original: its SHA-256,
   size, kind, capture time): never changed once written. A different value arriving is refused
   (server: 409) — it can only come from tampering or a bug, and both must be loud.
-- **workflow** (a case's ``status`` and ``closed_at``): the state only moves forward as the core
-  allows (open → closed); of two versions the one further along wins, whoever wrote it.
+- **workflow** (a case's ``status``, ``outcome``, ``closed_at`` and ``history``): the state only
+  moves as the case procedure allows, each step appended to the case's history; of two versions the
+  one with the longer history wins, whoever wrote it, and the shorter history must be the start of
+  the longer (a history rewritten is refused like an append-only field). Versions without a history
+  (kits before the case procedure) rank open < closed.
 - **descriptive** (titles, parties, addresses, descriptions, places, seals, officers): resolved
   deterministically, never by clocks (a kit's clock may be hours off):
   - on the server, between versions from the kit that owns the record: the higher ``row_version``
@@ -26,7 +29,7 @@ from typing import Any
 from kit_app.errors import KitError
 from kit_app.i18n import _
 
-WORKFLOW_RANK = {"open": 1, "closed": 2}
+LEGACY_RANK = {"open": 1, "closed": 2}
 
 APPEND_ONLY: dict[str, frozenset[str]] = {
     "case": frozenset({"id", "number", "opened_at", "created_by_id", "origin_kit", "created_at"}),
@@ -34,7 +37,7 @@ APPEND_ONLY: dict[str, frozenset[str]] = {
                            "captured_clock", "imported_at", "original_name", "media_type", "origin_kit",
                            "created_at"}),
 }
-WORKFLOW: dict[str, tuple[str, ...]] = {"case": ("status", "closed_at")}
+WORKFLOW: dict[str, tuple[str, ...]] = {"case": ("status", "closed_at", "outcome", "history")}
 SERVER_OWNED = frozenset({"title", "officers", "note"})
 ASSIGNMENT_FIELDS = ("title", "party_name", "party_credit_code", "party_address", "officers", "note")
 
@@ -48,8 +51,9 @@ class ConflictError(KitError):
         self.field = field
 
 
-def _rank(body: dict[str, Any]) -> int:
-    return WORKFLOW_RANK.get(str(body.get("status")), 0)
+def _rank(body: dict[str, Any]) -> tuple[int, int]:
+    history = body.get("history")
+    return (len(history) if isinstance(history, list) else 0, LEGACY_RANK.get(str(body.get("status")), 0))
 
 
 def merge_versions(entity: str, held: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
@@ -58,6 +62,11 @@ def merge_versions(entity: str, held: dict[str, Any], incoming: dict[str, Any]) 
     for f in APPEND_ONLY.get(entity, ()):
         if f in held and f in incoming and held[f] is not None and held[f] != incoming[f]:
             raise ConflictError(entity, rid, f)
+    old_h, new_h = held.get("history"), incoming.get("history")
+    if isinstance(old_h, list) and isinstance(new_h, list):
+        shorter, longer = sorted((old_h, new_h), key=len)
+        if longer[:len(shorter)] != shorter:
+            raise ConflictError(entity, rid, "history")
     newer, older = (incoming, held) if int(incoming.get("row_version") or 0) >= int(held.get("row_version") or 0) \
         else (held, incoming)
     out = dict(newer)

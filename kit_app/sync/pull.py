@@ -18,7 +18,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from forms.procedure import case_procedure
 from kit_app.db import Store
+from kit_app.db.history import open_history
 from kit_app.db.models import (
     Agency,
     Case,
@@ -181,11 +183,14 @@ class Applier:
             agency_code = b.get("agency_code") or PROVINCE_CODE
             src = self.s.scalar(select(Source).where(Source.id == b["source_id"])) if b.get("source_id") else None
             case = Case(id=b["id"], number=next_case_number(self.s, self.store.kit_id, agency_code),
-                        title=b["title"], status="open", source_id=src.id if src else None,
+                        title=b["title"], source_id=src.id if src else None,
                         party_name=b["party_name"], party_credit_code=b.get("party_credit_code"),
                         party_address=b.get("party_address"), agency_id=self.agencies.get(agency_code),
                         origin_kit=self.store.kit_id)
             case.officers = [CaseOfficer(officer_id=o, position=i) for i, o in enumerate(officers)]
+            procedure = case_procedure()
+            open_history(case, state=procedure.initial, procedure=procedure.ref, action="assigned", at=utcnow(),
+                         kit_id=self.store.kit_id, actor_name=b.get("assigned_by"))
             self.s.add(case)
             self.s.flush()
         else:

@@ -100,6 +100,35 @@ def test_a_replayed_batch_changes_nothing(server, kit) -> None:  # type: ignore[
     assert k["custody_events"] == 3 and k["records"] == {"case": 1, "evidence": 2, "document": 1}
 
 
+def test_the_case_history_travels_and_cannot_be_rewritten(server, kit) -> None:  # type: ignore[no-untyped-def]
+    from kit_app.services.lifecycle import CaseLifecycle
+    from kit_app.sync.client import _snapshot, auth_header
+
+    store, case, _li, _ev = kit
+    head = OfficerService(store).login("45010320001", "demo1234")
+    CaseLifecycle(store).act(case.id, "approve_filing", head)
+    push(store)
+    c: Central = server.app.state.central
+    from sqlalchemy import select
+
+    from central.db import Record
+
+    with c.sessions() as s:
+        held = json.loads(s.scalar(select(Record.body).where(Record.id == case.id)))
+    assert held["status"] == "investigating" and [h["action"] for h in held["history"]] == ["open", "approve_filing"]
+    assert held["history"][1]["actor_cert"] == "45010320001"
+    # a version whose history was rewritten (the filing dated earlier) is refused loudly
+    with store.session() as s:
+        forged = _snapshot(s, "case", case.id)
+    assert forged is not None
+    forged["row_version"] += 1
+    forged["body"]["row_version"] = forged["row_version"]
+    forged["body"]["history"][1]["at"] = "2026-01-01T00:00:00+00:00"
+    r = httpx.post(f"{server.base}/api/v1/push", json={"batch_id": new_id(), "records": [forged], "custody": []},
+                   headers=auth_header(store))
+    assert r.status_code == 409 and "history" in r.json()["detail"]
+
+
 def test_a_broken_chain_is_refused_loudly(server, kit) -> None:  # type: ignore[no-untyped-def]
     store, *_ = kit
     from kit_app.sync.client import _next_batch, auth_header

@@ -131,7 +131,7 @@ def test_demo_first_start_generates_then_login_language_logout_login(launch: Lau
     assert log.count("step: login") == 2 and log[-1] == "stopped (0)"
     status = json.loads(cli("--data-dir", str(demo), "status", "--json"))
     # 23,000 generated plus those born from accepted projects
-    assert status["sources"] >= 23000 and status["projects"] == 3000 and status["officers"] == 4
+    assert status["sources"] >= 23000 and status["projects"] == 3000 and status["officers"] == 5
 
 
 def test_existing_data_dir_opened_slowly(launch: Launch, display: Xvfb | None, tmp_path: Path) -> None:

@@ -80,6 +80,8 @@ def test_case_new_and_show(capsys, data_dir: Path, tmp_path: Path) -> None:  # t
     assert case["id"] == cid and case["title"] == "涉嫌未批先建"
     assert case["party"]["name"] == "南宁市甲化工有限公司" and case["party"]["listed"] is True
     assert case["opened_at"].endswith("+00:00")
+    assert case["procedure"]["state"] == "filing" and [e["action"] for e in case["procedure"]["history"]] == ["open"]
+    assert [d["id"] for d in case["procedure"]["deadlines"]] == ["filing"]
 
 
 def test_search_json(capsys, data_dir: Path) -> None:  # type: ignore[no-untyped-def]

@@ -30,6 +30,23 @@ def test_workflow_only_moves_forward() -> None:
     assert merged["title"] == "改了标题"  # the descriptive change still lands
 
 
+def test_the_longer_history_wins_and_a_rewritten_history_is_refused() -> None:
+    opened = {"seq": 1, "action": "open", "to_state": "filing", "at": "2026-11-20T01:00:00+00:00"}
+    filed = {"seq": 2, "action": "approve_filing", "to_state": "investigating", "at": "2026-11-21T01:00:00+00:00"}
+    concluded = {"seq": 3, "action": "conclude_investigation", "to_state": "investigation_closed",
+                 "at": "2026-11-28T01:00:00+00:00"}
+    further = case(status="investigation_closed", history=[opened, filed, concluded], row_version=4)
+    stale = case(status="investigating", history=[opened, filed], title="补记地址", row_version=5)
+    merged = merge_versions("case", further, stale)
+    assert merged["status"] == "investigation_closed" and merged["history"] == [opened, filed, concluded]
+    assert merged["title"] == "补记地址"
+    assert merge_versions("case", stale, further)["history"] == [opened, filed, concluded]
+    forged = case(status="investigating", history=[opened, filed | {"at": "2026-11-19T01:00:00+00:00"}],
+                  row_version=6)
+    with pytest.raises(ConflictError, match="history"):
+        merge_versions("case", further, forged)
+
+
 def test_append_only_fields_are_refused() -> None:
     with pytest.raises(ConflictError, match="number"):
         merge_versions("case", case(), case(number="OTHER", row_version=2))

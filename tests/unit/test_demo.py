@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from kit_app.db import Store
 from kit_app.db.models import Officer, Project, Source
-from kit_app.services.demo import DEMO_META, DemoGenerator
+from kit_app.services.demo import DEMO_META, DEMO_OFFICERS, DemoGenerator
 
 
 class Stop(Exception):
@@ -38,7 +38,7 @@ def test_fill_resumes_a_generation_cut_short(store: Store, monkeypatch: pytest.M
     DemoGenerator(store, seed=1).fill(450, 40, progress=lambda d, t: seen.append(d))
     sources, codes, projects, officers = counts(store)
     assert store.meta(DEMO_META) == "450,40"
-    assert projects == 40 and officers == 4
+    assert projects == 40 and officers == len(DEMO_OFFICERS)
     assert 450 <= sources <= 490 and codes == sources  # accepted projects may add sources; no code twice
     assert seen[-1] == 490 and seen[2] == 300  # the second run went on from 200
 
@@ -50,5 +50,5 @@ def test_fill_leaves_a_data_dir_filled_before_progress_was_recorded(store: Store
     DemoGenerator(store, seed=1).generate(120, 10, officers=False)
     before = counts(store)
     DemoGenerator(store, seed=1).fill(450, 40)
-    assert counts(store)[:3] == before[:3] and counts(store)[3] == 4
+    assert counts(store)[:3] == before[:3] and counts(store)[3] == len(DEMO_OFFICERS)
     assert store.meta(DEMO_META) is None

@@ -98,7 +98,7 @@ def test_case_for_listed_source(setup: Store) -> None:
     assert c.party["listed"] and c.party["credit_code"] == code("450103", 1)
     assert [o.name for o in c.officers] == ["李明", "韦芳"]
     assert c.agency_code == "450103" and c.number.startswith("450103-")
-    assert c.status == "open" and c.opened_at.tzinfo is not None
+    assert c.status == "filing" and c.opened_at.tzinfo is not None
     # by credit code and by id too
     assert svc.create(party=code("450103", 1), title="t2", actor=li).party["listed"]
     src_id = c.party["source_id"]

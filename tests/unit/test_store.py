@@ -70,6 +70,29 @@ def test_previous_revision_upgrades_keeping_data(data_dir: Path) -> None:
     s2.close()
 
 
+def test_cases_from_before_the_procedure_are_under_investigation_with_their_history(data_dir: Path) -> None:
+    data_dir.mkdir(parents=True)
+    old = Store(data_dir, make_engine(data_dir / "kit.sqlite3"))
+    old.upgrade("0007")
+    con = sqlite3.connect(data_dir / "kit.sqlite3")
+    con.execute("INSERT INTO cases (id, number, title, status, party_name, opened_at, created_at, updated_at, "
+                "origin_kit, row_version) VALUES ('c1', '450103-2026-ABCDEF-0001', '超标', 'open', '某厂', "
+                "'2026-11-20 17:30:00.000000', '2026-11-20 17:30:00.000000', '2026-11-20 17:30:00.000000', 'k', 3)")
+    con.commit()
+    con.close()
+    old.close()
+    s2 = open_store(data_dir)
+    from kit_app.db.models import Case, CaseEvent
+
+    with s2.session() as s:
+        case = s.get(Case, "c1")
+        assert case is not None and case.status == "investigating" and case.procedure == "case_procedure@1"
+        assert str(case.discovered_on) == "2026-11-21"  # 17:30 UTC is the next morning in Guangxi
+        [ev] = s.scalars(select(CaseEvent).where(CaseEvent.case_id == "c1"))
+        assert ev.action == "imported" and ev.seq == 1 and ev.to_state == "investigating" and len(ev.id) == 36
+    s2.close()
+
+
 def test_newer_data_dir_is_refused_untouched(data_dir: Path) -> None:
     s = open_store(data_dir)
     s.close()

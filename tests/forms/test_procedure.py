@@ -1,0 +1,48 @@
+"""The case procedure as data: it parses, every action and deadline cites its law, and a damaged
+definition is refused by name."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any
+
+import pytest
+
+from forms.procedure import PROCEDURE_DIR, case_procedure, parse
+
+
+def raw() -> dict[str, Any]:
+    return copy.deepcopy(json.loads((PROCEDURE_DIR / "case_procedure.json").read_text(encoding="utf-8")))
+
+
+def test_the_shipped_procedure() -> None:
+    p = case_procedure()
+    assert p.ref == "case_procedure@1" and p.initial == "filing"
+    assert {"filing", "investigating", "under_review", "notified", "hearing", "decided", "served", "closed",
+            "archived", "suspended", "revoked", "not_filed"} <= set(p.states)
+    assert all(a.basis for a in p.actions.values()) and all(d.basis for d in p.deadlines)
+    assert all(a.label and a.label_en for a in p.actions.values())
+    # every state but the final ones has a way on; every final one has none
+    for sid, state in p.states.items():
+        assert bool(p.actions_from(sid)) != state.final, sid
+    assert p.accepts_evidence("investigating") and not p.accepts_evidence("decided")
+    assert {d.id for d in p.deadlines} >= {"filing", "decision", "hearing_request", "service", "payment",
+                                           "preservation", "seizure", "correction"}
+
+
+@pytest.mark.parametrize(("damage", "message"), [
+    (lambda d: d["actions"][0].update({"to": "nowhere"}), "action approve_filing leads to the unknown state 'nowhere'"),
+    (lambda d: d["actions"][0].update({"requires": ["luck"]}), "unknown requirement 'luck'"),
+    (lambda d: d["actions"][0].update({"roles": ["mayor"]}), "unknown roles ['mayor']"),
+    (lambda d: d["actions"][0].update({"basis": ""}), "action approve_filing cites no legal basis"),
+    (lambda d: d["deadlines"][0].update({"met_by": ["wish"]}), "deadline filing names unknown actions ['wish']"),
+    (lambda d: d.update({"initial": "limbo"}), "the initial state 'limbo' is not a state"),
+    (lambda d: d.pop("states"), "'states' is missing"),
+])
+def test_a_damaged_procedure_is_refused_by_name(damage: Any, message: str) -> None:
+    d = raw()
+    damage(d)
+    with pytest.raises(ValueError) as err:
+        parse(d, "case_procedure.json")
+    assert str(err.value).startswith("case_procedure.json: ") and message in str(err.value)
