@@ -20,7 +20,8 @@ PREVIOUS = "@previous"  # "to" of an action that returns to the state before the
 ROLES = frozenset({"officer", "reviewer", "agency_head", "admin"})
 # what an action may require before it is taken (checked by kit_app.services.lifecycle)
 REQUIREMENTS = frozenset({"evidence", "investigator", "two_investigators", "not_investigator", "outcome",
-                          "notice_period_over", "served", "performed", "hearing_notice"})
+                          "notice_period_over", "served", "performed", "hearing_notice", "inspection_complete",
+                          "findings", "no_findings"})
 REQUIREMENT_PREFIXES = ("document:", "within:")
 # what an action may record besides its reason
 FIELDS = frozenset({"outcome", "fine_yuan", "hearing_date", "place", "witness", "paid_on"})
@@ -49,6 +50,7 @@ class Action:
     fields: tuple[str, ...] = ()
     extends: str | None = None  # the deadline it extends
     basis: str = ""
+    outcome: str | None = None  # the outcome the step sets (an inspection's end)
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class Outcome:
     label: str
     label_en: str
     notice: bool = False  # the party must have been notified first (告知)
+    decision: bool = True  # a decision's outcome (else an inspection's)
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,8 @@ class DeadlineRule:
     extension_days: int = 0
     met_by: tuple[str, ...] = ()
     kind: str = "due"
-    when: str | None = None  # "fine": only when the decision imposes a fine
+    # "fine": when the decision imposes a fine; "violation": a case, or an inspection that found one
+    when: str | None = None
     surcharge_per_day: float = 0.0
     until_field: str | None = None  # the deadline is a date field of the starting document
     paused_by: str | None = None
@@ -86,6 +90,7 @@ class Procedure:
     title_en: str
     basis: str
     initial: str
+    initial_by_kind: dict[str, str]
     states: dict[str, State]
     actions: dict[str, Action]
     outcomes: dict[str, Outcome]
@@ -95,6 +100,10 @@ class Procedure:
     def ref(self) -> str:
         """What a case records of the procedure it follows: ``id@version``."""
         return f"{self.id}@{self.version}"
+
+    def initial_for(self, kind: str) -> str:
+        """Where a case of this kind starts (an inspection at 现场检查)."""
+        return self.initial_by_kind.get(kind, self.initial)
 
     def actions_from(self, state: str) -> list[Action]:
         return [a for a in self.actions.values() if state in a.from_states]
@@ -117,9 +126,11 @@ def parse(d: dict[str, Any], name: str = "procedure") -> Procedure:
         actions = {a["id"]: Action(
             id=a["id"], label=a["label"], label_en=a["label_en"], from_states=tuple(a["from"]), to=a.get("to"),
             roles=frozenset(a["roles"]), requires=tuple(a.get("requires", ())), reason=bool(a.get("reason")),
-            fields=tuple(a.get("fields", ())), extends=a.get("extends"), basis=a.get("basis", ""))
+            fields=tuple(a.get("fields", ())), extends=a.get("extends"), basis=a.get("basis", ""),
+            outcome=a.get("outcome"))
             for a in d["actions"]}
-        outcomes = {o["id"]: Outcome(o["id"], o["label"], o["label_en"], bool(o.get("notice"))) for o in d["outcomes"]}
+        outcomes = {o["id"]: Outcome(o["id"], o["label"], o["label_en"], bool(o.get("notice")),
+                                     bool(o.get("decision", True))) for o in d["outcomes"]}
         deadlines = tuple(DeadlineRule(
             id=r["id"], label=r["label"], label_en=r["label_en"], start=r["from"], days=r.get("days"),
             working=bool(r.get("working")), extension_days=int(r.get("extension_days", 0)),
@@ -128,7 +139,8 @@ def parse(d: dict[str, Any], name: str = "procedure") -> Procedure:
             paused_by=r.get("paused_by"), resumed_by=r.get("resumed_by"), basis=r.get("basis", ""))
             for r in d["deadlines"])
         proc = Procedure(id=d["id"], version=int(d["version"]), title=d["title"], title_en=d["title_en"],
-                         basis=d.get("basis", ""), initial=d["initial"], states=states, actions=actions,
+                         basis=d.get("basis", ""), initial=d["initial"],
+                         initial_by_kind=dict(d.get("initial_by_kind", {})), states=states, actions=actions,
                          outcomes=outcomes, deadlines=deadlines)
     except KeyError as exc:
         raise _fail(name, f"{exc.args[0]!r} is missing") from None
@@ -137,8 +149,9 @@ def parse(d: dict[str, Any], name: str = "procedure") -> Procedure:
 
 
 def _check(p: Procedure, name: str) -> None:
-    if p.initial not in p.states:
-        raise _fail(name, f"the initial state {p.initial!r} is not a state")
+    for start in (p.initial, *p.initial_by_kind.values()):
+        if start not in p.states:
+            raise _fail(name, f"the initial state {start!r} is not a state")
     rules = {r.id for r in p.deadlines}
     for a in p.actions.values():
         where = f"action {a.id}"
@@ -159,6 +172,8 @@ def _check(p: Procedure, name: str) -> None:
             raise _fail(name, f"{where} extends an unknown deadline {a.extends!r}")
         if not a.basis:
             raise _fail(name, f"{where} cites no legal basis")
+        if a.outcome is not None and a.outcome not in p.outcomes:
+            raise _fail(name, f"{where} sets an unknown outcome {a.outcome!r}")
     for r in p.deadlines:
         where = f"deadline {r.id}"
         if unknown := [m for m in (*r.met_by, r.paused_by, r.resumed_by) if m is not None and m not in p.actions]:

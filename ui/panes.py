@@ -378,7 +378,8 @@ class CasesPane(Pane):
         for col, width in enumerate((230, 190, 220, 70, 120, 140, 100)):
             self.view.setColumnWidth(col, width)
         self.evidence = EvidencePanel(services.evidence, runner, officer, services.officers.list,
-                                      services.cases.overview)
+                                      lambda cid: services.cases.overview(cid)
+                                      | {"procedure": services.lifecycle.status(cid)})
         self.evidence.status_message.connect(self.status_message)
         self.view.selectionModel().selectionChanged.connect(self._case_selected)
         top = QHBoxLayout()

@@ -62,7 +62,8 @@ class ActionDialog(TaskDialog):
             if f == "outcome":
                 w: Any = QComboBox()
                 for o in procedure.outcomes.values():
-                    w.addItem(label(o), o.id)
+                    if o.decision:
+                        w.addItem(label(o), o.id)
                 form.addRow(_("Outcome"), w)
             elif f == "fine_yuan":
                 w = QDoubleSpinBox()

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import getpass
-import sys
 from typing import Any
 
 from kit_app.cli.common import (
@@ -16,22 +14,12 @@ from kit_app.cli.common import (
     evidence_service,
     json_flag,
     officer_flag,
+    read_password,
 )
 from kit_app.db import Store
-from kit_app.errors import UsageError
 from kit_app.i18n import _
 from kit_app.storage import free_bytes
 from kit_app.storage import human as human_size
-
-
-def _read_password(confirm: bool = False) -> str:
-    if sys.stdin.isatty():
-        pw = getpass.getpass(_("Password: "))
-        if confirm and getpass.getpass(_("Repeat the password: ")) != pw:
-            raise UsageError(_("The two passwords differ."))
-        return pw
-    line = sys.stdin.readline()
-    return line.rstrip("\r\n")
 
 
 def cmd_officer(store: Store, args: argparse.Namespace) -> int:
@@ -41,7 +29,7 @@ def cmd_officer(store: Store, args: argparse.Namespace) -> int:
     svc = OfficerService(store)
     if args.action == "add":
         roles = [r.strip() for item in args.role for r in item.split(",") if r.strip()]
-        password = _read_password(confirm=True)
+        password = read_password(confirm=True)
         o = svc.add(
             name=args.name, cert_no=args.cert, roles=roles, password=password,
             agency_code=args.agency, actor=acting_officer(store, args),

@@ -72,3 +72,17 @@ def actions(sub: Any, name: str, help: str) -> Any:
     """A command with actions (``kit-app NAME ACTION …``): its sub-parsers, ``args.action`` set."""
     parser = sub.add_parser(name, help=help)
     return parser.add_subparsers(dest="action", metavar="ACTION", required=True, parser_class=ArgumentParser)
+
+
+def read_password(confirm: bool = False) -> str:
+    """A password from the terminal (not echoed), else the first line of stdin."""
+    import getpass
+
+    from kit_app.errors import UsageError
+
+    if sys.stdin.isatty():
+        pw = getpass.getpass(_("Password: "))
+        if confirm and getpass.getpass(_("Repeat the password: ")) != pw:
+            raise UsageError(_("The two passwords differ."))
+        return pw
+    return sys.stdin.readline().rstrip("\r\n")

@@ -178,6 +178,7 @@ class Case(SyncMixin, Base):
     discovered_on: Mapped[date | None] = mapped_column(Date)  # local date the violation was found
     outcome: Mapped[str | None] = mapped_column(String(24))  # of the decision: penalty, no_penalty, transfer
     procedure: Mapped[str | None] = mapped_column(String(48))  # the procedure followed, id@version
+    kind: Mapped[str] = mapped_column(String(16), nullable=False, default="case")  # case, or inspection
 
     officers: Mapped[list[CaseOfficer]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseOfficer.position"
@@ -326,6 +327,77 @@ class Document(SyncMixin, Base):
     corrects_id: Mapped[str | None] = mapped_column(ForeignKey("documents.id"))
     issued_by: Mapped[str] = mapped_column(ForeignKey("officers.id"), nullable=False)
     issued_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class Inspection(Base):
+    """What makes a case an on-site inspection (现场检查): where it came from, the place, the
+    checklists and violation catalogue used."""
+
+    __tablename__ = "inspections"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), primary_key=True)
+    origin: Mapped[str] = mapped_column(String(24), nullable=False)  # random, routine, complaint, alarm…
+    origin_ref: Mapped[str | None] = mapped_column(String(300))  # task number, draw record, complaint number
+    place: Mapped[str | None] = mapped_column(String(300))
+    checklists: Mapped[str] = mapped_column(Text, nullable=False, default="[]")  # JSON: checklist refs used
+    catalogue: Mapped[str | None] = mapped_column(String(48))  # the violation catalogue used, id@version
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+    officers: Mapped[list[InspectionOfficer]] = relationship(cascade="all, delete-orphan")
+
+
+class InspectionOfficer(Base):
+    """An officer of the inspection team: the recorder, and when they confirmed being present."""
+
+    __tablename__ = "inspection_officers"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("inspections.case_id"), primary_key=True)
+    officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), primary_key=True)
+    recorder: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class InspectionStep(Base):
+    """An opening step (certificates shown, rights explained, recusal asked…) with its time; append-only."""
+
+    __tablename__ = "inspection_steps"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("inspections.case_id"), index=True, nullable=False)
+    step: Mapped[str] = mapped_column(String(32), nullable=False)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    officer_id: Mapped[str | None] = mapped_column(String(36))
+    details: Mapped[str] = mapped_column(Text, nullable=False, default="{}")
+    evidence_id: Mapped[str | None] = mapped_column(String(36))
+
+
+class InspectionAnswer(Base):
+    """The answer to a checklist item (the latest given)."""
+
+    __tablename__ = "inspection_answers"
+
+    case_id: Mapped[str] = mapped_column(ForeignKey("inspections.case_id"), primary_key=True)
+    item_id: Mapped[str] = mapped_column(String(48), primary_key=True)
+    answer: Mapped[str] = mapped_column(String(24), nullable=False)
+    note: Mapped[str | None] = mapped_column(Text)
+    evidence_ids: Mapped[str] = mapped_column(Text, nullable=False, default="[]")
+    answered_by: Mapped[str | None] = mapped_column(String(36))
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+
+
+class Finding(Base):
+    """A non-compliance found, with the violation it suggests and its evidence."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id"), index=True, nullable=False)
+    item_id: Mapped[str | None] = mapped_column(String(48))
+    violation_id: Mapped[str | None] = mapped_column(String(48))
+    description: Mapped[str] = mapped_column(Text, nullable=False)
+    evidence_ids: Mapped[str] = mapped_column(Text, nullable=False, default="[]")
+    created_by: Mapped[str | None] = mapped_column(String(36))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
 
 
 class SyncOutbox(Base):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
@@ -86,6 +87,8 @@ class CaseService:
         party_address: str | None = None,
         source_id: str | None = None,
         discovered_on: date | None = None,
+        kind: str = "case",
+        with_case: Callable[[Session, Case], None] | None = None,
     ) -> CaseDetail:
         """Open a case (at the first state of the case procedure: filing for approval). ``party`` is
         a source id / credit code / exact name, or a free-text name; ``discovered_on`` the local date
@@ -150,12 +153,15 @@ class CaseService:
             for pos, o in enumerate(officers):
                 case.officers.append(CaseOfficer(officer_id=o.id, position=pos))
             procedure = case_procedure()
-            open_history(case, state=procedure.initial, procedure=procedure.ref, action="open", at=now,
+            case.kind = kind
+            open_history(case, state=procedure.initial_for(kind), procedure=procedure.ref, action="open", at=now,
                          kit_id=self.store.kit_id, actor_id=actor.id if actor else None,
                          actor_name=actor.name if actor else None, actor_cert=actor.cert_no if actor else None,
                          discovered_on=discovered_on)
             s.add(case)
             s.flush()
+            if with_case is not None:  # what makes the case what it is, in the same transaction
+                with_case(s, case)
             case_id = case.id
         return self.get(case_id)
 
@@ -235,16 +241,13 @@ class CaseService:
                                        .order_by(CaseComment.server_seq))]
 
     def overview(self, case_id: str) -> dict[str, Any]:
-        """What the case view shows besides its evidence: its stage and deadlines, the sync state
-        (None when the kit is not enrolled), the assignment it was opened from and the review comments."""
-        from kit_app.services.lifecycle import CaseLifecycle
-
+        """What the case view shows besides its evidence: the sync state (None when the kit is not
+        enrolled), the assignment it was opened from and the review comments."""
         with self.store.session() as s:
             state = case_state(s, self.store.kit_id, case_id) if s.get(KitMeta, "central_url") is not None else None
             row = s.get(CaseAssignment, case_id)
             assignment = json.loads(row.body) if row else None
-        return {"procedure": CaseLifecycle(self.store).status(case_id), "sync": state, "assignment": assignment,
-                "comments": self.comments(case_id)}
+        return {"sync": state, "assignment": assignment, "comments": self.comments(case_id)}
 
     def count(self) -> int:
         with self.store.session() as s:

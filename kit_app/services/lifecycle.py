@@ -25,6 +25,7 @@ from kit_app.db.models import Case, CaseEvent, CaseOfficer, Document, EvidenceIt
 from kit_app.dto import OfficerInfo
 from kit_app.errors import KitError, NotFound, ValidationError
 from kit_app.i18n import _, language
+from kit_app.services.inspections import InspectionService
 from kit_app.timeutil import LOCAL_TZ, utcnow
 
 
@@ -125,6 +126,8 @@ class _Facts:
                                  .where(EvidenceItem.case_id == case.id)) or 0
         self.documents = list(s.scalars(select(Document).where(Document.case_id == case.id)
                                         .order_by(Document.issued_at)))
+        self.inspection_missing = InspectionService.missing(s, case.id)
+        self.findings = InspectionService.finding_count(s, case.id)
 
     def last(self, action: str) -> CaseEvent | None:
         return next((e for e in reversed(self.events) if e.action == action), None)
@@ -216,6 +219,8 @@ class CaseLifecycle:
                 case.status = after
                 if a.id == "decide":
                     case.outcome = details.get("outcome")
+                elif a.outcome is not None:
+                    case.outcome = a.outcome
                 if after == "closed":
                     case.closed_at = now
             case.row_version = (case.row_version or 0) + 1  # the history is part of the case: synced again
@@ -244,9 +249,10 @@ class CaseLifecycle:
                         field=_FIELD_LABELS[k](), value=v)) from None
                 if v < 0:
                     raise ValidationError(_("{field}: cannot be negative").format(field=_FIELD_LABELS[k]()))
-            elif k == "outcome" and v not in self.procedure.outcomes:
+            elif k == "outcome" and not (v in self.procedure.outcomes and self.procedure.outcomes[v].decision):
                 raise ValidationError(_("{field}: one of {known}").format(
-                    field=_FIELD_LABELS[k](), known="、".join(label(o) for o in self.procedure.outcomes.values())))
+                    field=_FIELD_LABELS[k](), known="、".join(label(o) for o in self.procedure.outcomes.values()
+                                                             if o.decision)))
             else:
                 v = str(v).strip()
             out[k] = v
@@ -315,7 +321,17 @@ class CaseLifecycle:
                          "{earliest} or later").format(earliest=earliest.isoformat())
             return None
         if req == "outcome":
-            return None if details.get("outcome") in p.outcomes else _("choose the outcome of the decision")
+            chosen = p.outcomes.get(str(details.get("outcome")))
+            return None if chosen is not None and chosen.decision else _("choose the outcome of the decision")
+        if req == "inspection_complete":
+            if facts.inspection_missing is None:
+                return _("this case is no inspection")
+            return _("still to do: {what}").format(what="；".join(facts.inspection_missing)) \
+                if facts.inspection_missing else None
+        if req == "findings":
+            return None if facts.findings else _("no finding is recorded")
+        if req == "no_findings":
+            return _("{n} findings are recorded").format(n=facts.findings) if facts.findings else None
         if req == "notice_period_over":
             outcome = p.outcomes.get(str(details.get("outcome")))
             if outcome is None or not outcome.notice:
@@ -375,6 +391,8 @@ class CaseLifecycle:
             payload = json.loads(doc.payload_json)
         fine = float(facts.details("decide").get("fine_yuan") or 0)
         if rule.when == "fine" and not (case.outcome == "penalty" and fine > 0):
+            return None
+        if rule.when == "violation" and case.kind == "inspection" and not facts.findings:
             return None
         after = [e for e in facts.events if start_at is None or e.at >= start_at]
         met = next((e for e in after if e.action in rule.met_by), None)

@@ -12,13 +12,17 @@ import pytest
 from forms.procedure import PROCEDURE_DIR, case_procedure, parse
 
 
+def action(d: dict[str, Any], action_id: str) -> dict[str, Any]:
+    return next(a for a in d["actions"] if a["id"] == action_id)
+
+
 def raw() -> dict[str, Any]:
     return copy.deepcopy(json.loads((PROCEDURE_DIR / "case_procedure.json").read_text(encoding="utf-8")))
 
 
 def test_the_shipped_procedure() -> None:
     p = case_procedure()
-    assert p.ref == "case_procedure@1" and p.initial == "filing"
+    assert p.ref == "case_procedure@1" and p.initial == "filing" and p.initial_for("inspection") == "inspecting"
     assert {"filing", "investigating", "under_review", "notified", "hearing", "decided", "served", "closed",
             "archived", "suspended", "revoked", "not_filed"} <= set(p.states)
     assert all(a.basis for a in p.actions.values()) and all(d.basis for d in p.deadlines)
@@ -32,10 +36,10 @@ def test_the_shipped_procedure() -> None:
 
 
 @pytest.mark.parametrize(("damage", "message"), [
-    (lambda d: d["actions"][0].update({"to": "nowhere"}), "action approve_filing leads to the unknown state 'nowhere'"),
-    (lambda d: d["actions"][0].update({"requires": ["luck"]}), "unknown requirement 'luck'"),
-    (lambda d: d["actions"][0].update({"roles": ["mayor"]}), "unknown roles ['mayor']"),
-    (lambda d: d["actions"][0].update({"basis": ""}), "action approve_filing cites no legal basis"),
+    (lambda d: action(d, "approve_filing").update({"to": "nowhere"}), "action approve_filing leads to the unknown state 'nowhere'"),
+    (lambda d: action(d, "approve_filing").update({"requires": ["luck"]}), "unknown requirement 'luck'"),
+    (lambda d: action(d, "approve_filing").update({"roles": ["mayor"]}), "unknown roles ['mayor']"),
+    (lambda d: action(d, "approve_filing").update({"basis": ""}), "action approve_filing cites no legal basis"),
     (lambda d: d["deadlines"][0].update({"met_by": ["wish"]}), "deadline filing names unknown actions ['wish']"),
     (lambda d: d.update({"initial": "limbo"}), "the initial state 'limbo' is not a state"),
     (lambda d: d.pop("states"), "'states' is missing"),
