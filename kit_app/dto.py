@@ -78,6 +78,7 @@ class CaseRow:
     opened_at: datetime
     officers: tuple[str, ...] = ()
     waiting: int | None = None  # items waiting for the server's receipt; None: the kit is not enrolled
+    kind: str = "case"  # or "inspection"
 
 
 @dataclass(frozen=True)

@@ -108,12 +108,20 @@ class SourcesPane(Pane):
         self.new_case_btn.setEnabled(False)
         self.new_case_btn.setVisible(R.can(officer, "case.create"))
         self.new_case_btn.clicked.connect(self.new_case)
+        self.inspect_btn = QPushButton(_("Start an on-site inspection…"))
+        self.inspect_btn.setObjectName("start_inspection")
+        self.inspect_btn.setEnabled(False)
+        self.inspect_btn.setVisible(R.can(officer, "case.create"))
+        self.inspect_btn.clicked.connect(self.start_inspection)
 
         right = QWidget()
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.detail)
-        rl.addWidget(self.new_case_btn)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.inspect_btn)
+        buttons.addWidget(self.new_case_btn)
+        rl.addLayout(buttons)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
         split.addWidget(right)
@@ -189,6 +197,7 @@ class SourcesPane(Pane):
         idx = self.view.selectionModel().selectedRows()
         row = self.model.row_at(idx[0].row()) if idx else None
         self.new_case_btn.setEnabled(row is not None)
+        self.inspect_btn.setEnabled(row is not None)
         if row is None:
             return
         self.runner.run(lambda: self.services.sources.get(row.id), self._show_detail, self.fail)
@@ -251,6 +260,25 @@ class SourcesPane(Pane):
         dlg.created.connect(lambda c: (self.status_message.emit(
             _("Opened case {number}.").format(number=c.number)), self.data_changed.emit("cases")))
         dlg.open()
+
+    def start_inspection(self) -> Any:
+        """Start an inspection of the selected source, then open its workspace."""
+        from ui.inspection import InspectionWorkspace, start_inspection
+
+        row = self.selected_row()
+        if row is None or not R.can(self.officer, "case.create"):
+            return None
+
+        def started(case: Any) -> None:
+            self.status_message.emit(_("Inspection {number} started.").format(number=case.number))
+            self.data_changed.emit("cases")
+            ws = InspectionWorkspace(self.services, self.runner, self.officer, case.id, self)
+            ws.changed.connect(lambda: self.data_changed.emit("cases"))
+            ws.show()
+            self.workspace = ws
+
+        self.start_dialog = start_inspection(self, self.services, self.runner, self.officer, row, started)
+        return self.start_dialog
 
     def on_data_changed(self, what: str) -> None:
         if what in ("cases", "projects") and (row := self.selected_row()) is not None:
@@ -372,6 +400,11 @@ class CasesPane(Pane):
         self.procedure_btn.setToolTip(_("Where the case stands, its deadlines and the next steps"))
         self.procedure_btn.setEnabled(False)
         self.procedure_btn.clicked.connect(lambda: self.open_procedure())
+        self.inspection_btn = QPushButton(_("Inspection…"))
+        self.inspection_btn.setObjectName("case_inspection_button")
+        self.inspection_btn.setToolTip(_("The on-site inspection: steps, checklists, findings"))
+        self.inspection_btn.setEnabled(False)
+        self.inspection_btn.clicked.connect(lambda: self.open_inspection())
         self.model = CaseTableModel(self)
         self.view = _table(self.model)
         self.view.setObjectName("case_table")
@@ -384,6 +417,7 @@ class CasesPane(Pane):
         self.view.selectionModel().selectionChanged.connect(self._case_selected)
         top = QHBoxLayout()
         top.addWidget(self.filter, 1)
+        top.addWidget(self.inspection_btn)
         top.addWidget(self.procedure_btn)
         top.addWidget(self.docs_btn)
         top.addWidget(self.new_btn)
@@ -421,6 +455,23 @@ class CasesPane(Pane):
             self.evidence.set_case(row.id if row else None, f"{row.number} {row.title}" if row else "")
         self.docs_btn.setEnabled(row is not None)
         self.procedure_btn.setEnabled(row is not None)
+        self.inspection_btn.setEnabled(row is not None and row.kind == "inspection")
+
+    def open_inspection(self, case_id: str | None = None) -> Any:
+        """The inspection workspace of ``case_id`` (else of the selected case)."""
+        from ui.inspection import InspectionWorkspace
+
+        if case_id is None:
+            idx = self.view.selectionModel().selectedRows()
+            row = self.model.row_at(idx[0].row()) if idx else None
+            if row is None or row.kind != "inspection":
+                return None
+            case_id = row.id
+        ws = InspectionWorkspace(self.services, self.runner, self.officer, case_id, self)
+        ws.changed.connect(lambda: self.data_changed.emit("cases"))
+        ws.show()
+        self.workspace = ws
+        return ws
 
     def open_procedure(self, case_id: str | None = None, title: str = "") -> Any:
         """The procedure dialog of ``case_id`` (else of the selected case)."""

@@ -9,6 +9,7 @@ from kit_app.evidence.service import EvidenceService
 from kit_app.services.cases import CaseService
 from kit_app.services.documents import DocumentService
 from kit_app.services.importer import ImportService
+from kit_app.services.inspections import InspectionService
 from kit_app.services.lifecycle import CaseLifecycle
 from kit_app.services.officers import OfficerService
 from kit_app.services.projects import ProjectService
@@ -28,6 +29,7 @@ class Services:
     evidence: EvidenceService
     documents: DocumentService
     lifecycle: CaseLifecycle
+    inspections: InspectionService
 
     @classmethod
     def build(cls, store: Store) -> Services:
@@ -42,4 +44,5 @@ class Services:
             evidence=(ev := EvidenceService(store)),
             documents=DocumentService(store, ev),
             lifecycle=CaseLifecycle(store),
+            inspections=InspectionService(store),
         )

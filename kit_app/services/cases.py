@@ -44,6 +44,7 @@ def case_row(c: Case) -> CaseRow:
         source_id=c.source_id,
         opened_at=c.opened_at,
         officers=tuple(co.officer.name for co in c.officers),
+        kind=c.kind,
     )
 
 

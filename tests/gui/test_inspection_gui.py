@@ -1,0 +1,72 @@
+"""The inspection workspace: it opens where the inspection stands, walks the officer step by step
+(always saying what is next), records what is entered through the core, and ends the inspection
+only when nothing required is missing."""
+
+from __future__ import annotations
+
+import pytest
+from pytestqt.qtbot import QtBot
+
+from kit_app.dto import OfficerInfo
+from ui.inspection import InspectionWorkspace
+from ui.services import Services
+from ui.tasks import TaskRunner
+
+pytestmark = pytest.mark.gui
+
+
+def test_the_workspace_walks_an_inspection(qtbot: QtBot, services: Services, runner: TaskRunner,
+                                           officer: OfficerInfo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    src = services.sources.browse(limit=1)[0][0]
+    wf = services.officers.get("45010320232")
+    case = services.inspections.start(actor=officer, party=src.name, source_id=src.id, origin="routine",
+                                      team=[wf.id])
+    ws = InspectionWorkspace(services, runner, officer, case.id)
+    qtbot.addWidget(ws)
+    ws.show()
+    qtbot.waitUntil(lambda: ws.status is not None, timeout=5000)
+    assert ws.next.text().startswith("Next: Team: 韦芳 confirm being present")
+    assert ws.pages.currentWidget() is ws.team_page and not ws.end_actions["finish_compliant"].isEnabled()
+    services.inspections.confirm(case.id, "45010320232", "demo1234")
+    ws.refresh()
+    # the workspace goes to the first step still to do, and records it
+    qtbot.waitUntil(lambda: ws.pages.currentWidget() is ws.step_page, timeout=5000)
+    assert ws.step_title.text() == "Enforcement certificates shown" and ws.step_done.text() == "Not recorded yet."
+    for step in ("certificates_shown", "purpose_stated", "rights_explained"):
+        qtbot.waitUntil(lambda s=step: ws.pages.currentWidget() is ws.step_page and ws.current_step == s, timeout=5000)
+        ws.step_btn.click()
+    qtbot.waitUntil(lambda: getattr(ws, "current_step", "") == "recusal_asked", timeout=5000)
+    ws.step_btn.click()  # the party's answer is missing: said, nothing recorded
+    qtbot.waitUntil(lambda: "The party's answer is missing" in ws.message.text(), timeout=5000)
+    ws.step_inputs["answer"].setText("不申请回避")
+    ws.step_btn.click()
+    qtbot.waitUntil(lambda: getattr(ws, "current_step", "") == "representative_identified", timeout=5000)
+    ws.step_inputs["name"].setText("陆振华")
+    ws.step_inputs["position"].setText("环保主管")
+    ws.step_btn.click()
+    # then the first required checklist item, with what to check, how and on what legal basis
+    qtbot.waitUntil(lambda: ws.pages.currentWidget() is ws.item_page, timeout=5000)
+    assert ws.current_item.item.id == "eia_approval"
+    text = ws.item_text.toPlainText()
+    assert "The project's EIA was approved" in text and "《中华人民共和国环境影响评价法》第二十二条" in text
+    ws.answer_buttons["non_compliant"].setChecked(True)
+    ws.note.setPlainText("未能提供环评批复")
+    ws.save_btn.click()
+    qtbot.waitUntil(lambda: ws.finding_box.isVisible(), timeout=5000)
+    assert ws.violation.currentData() == "eia_unapproved"
+    assert ws.next.text() == "Next: Answer " + ws.next.text().removeprefix("Next: Answer ")
+    ws.finding.setPlainText("该项目未取得环评批复即已建成投产")
+    ws.finding_btn.click()
+    qtbot.waitUntil(lambda: ws.message.text() == "Finding recorded.", timeout=5000)
+    for x in services.inspections.status(case.id).items:  # the rest as an officer would, quicker
+        if x.item.required and not x.answer:
+            services.inspections.answer(case.id, officer, x.item.id, "compliant")
+    ws.refresh()
+    qtbot.waitUntil(lambda: ws.next.text() == "Next: Everything is recorded: end the inspection.", timeout=5000)
+    assert ws.progress.value() == ws.progress.maximum()
+    assert not ws.end_actions["finish_compliant"].isEnabled()  # a finding is recorded
+    assert ws.end_actions["propose_filing"].isEnabled()
+    ws.grab().save(str(tmp_path / "workspace.png"))
+    ws.end_actions["propose_filing"].trigger()
+    qtbot.waitUntil(lambda: services.lifecycle.status(case.id).state == "filing", timeout=5000)
+    qtbot.waitUntil(lambda: not ws.end_btn.isEnabled(), timeout=5000)
