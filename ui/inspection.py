@@ -186,13 +186,24 @@ class InspectionWorkspace(QDialog):
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
+        self.warning = QLabel()
+        self.warning.setObjectName("number_warning")
+        self.warning.setWordWrap(True)
+        self.warning.setStyleSheet("color: #b26a00;")
+        self.warning.hide()
         lay = QVBoxLayout(self)
         lay.addLayout(top)
         lay.addWidget(self.progress)
         lay.addWidget(self.next)
+        lay.addWidget(self.warning)
         lay.addWidget(split, 1)
         lay.addWidget(self.message)
         self.refresh()
+        self.runner.run(lambda: services.inspections.number_warning(case_id), self._warn, lambda _e: None)
+
+    def _warn(self, text: str | None) -> None:
+        self.warning.setText(text or "")
+        self.warning.setVisible(bool(text))
 
     # ------------------------------------------------------------ pages
     def _team_page(self) -> QWidget:

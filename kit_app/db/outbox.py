@@ -10,12 +10,30 @@ from typing import Any
 from sqlalchemy import event, insert
 from sqlalchemy.orm import Session
 
-from kit_app.db.models import Case, CaseEvent, CaseOfficer, Document, EvidenceItem, EvidenceOfficer, SyncOutbox
+from kit_app.db.models import (
+    Case,
+    CaseEvent,
+    CaseOfficer,
+    Document,
+    EvidenceItem,
+    EvidenceOfficer,
+    Finding,
+    Inspection,
+    InspectionAnswer,
+    InspectionOfficer,
+    InspectionStep,
+    SyncOutbox,
+)
 from kit_app.timeutil import utcnow
 
 ENTITIES: dict[type, str] = {Case: "case", EvidenceItem: "evidence", Document: "document"}
-PARENTS: dict[type, tuple[str, str]] = {CaseOfficer: ("case", "case_id"), CaseEvent: ("case", "case_id"),
-                                        EvidenceOfficer: ("evidence", "evidence_id")}
+# rows that travel inside their case or item: a change queues the parent
+PARENTS: dict[type, tuple[str, str]] = {
+    CaseOfficer: ("case", "case_id"), CaseEvent: ("case", "case_id"), Inspection: ("case", "case_id"),
+    InspectionOfficer: ("case", "case_id"), InspectionStep: ("case", "case_id"),
+    InspectionAnswer: ("case", "case_id"), Finding: ("case", "case_id"),
+    EvidenceOfficer: ("evidence", "evidence_id"),
+}
 
 
 def _changes(s: Session) -> list[tuple[str, Any, str]]:

@@ -115,6 +115,17 @@ class DocumentService:
                 out.append(_block_dict(b, used))
             return out
 
+    def without_numbers(self, agency_code: str, doc_types: tuple[str, ...], year: int) -> list[str]:
+        """The titles of those ``doc_types`` this kit has no free number for (agency, year)."""
+        out = []
+        with self.store.session() as s:
+            for t in doc_types:
+                try:
+                    self._next_number(s, agency_code, t, year)
+                except ValidationError:
+                    out.append(_forms_title(t))
+        return out
+
     def _next_number(self, s: Any, agency_code: str, doc_type: str, year: int) -> tuple[int, str]:
         blocks = s.scalars(select(NumberBlock).where(
             NumberBlock.agency_code == agency_code, NumberBlock.doc_type == doc_type, NumberBlock.year == year,

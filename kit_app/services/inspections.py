@@ -177,6 +177,27 @@ class InspectionService:
             raise NotFound(_("No officer with id or certificate number {ref}.").format(ref=ref))
         return str(oid)
 
+    # the numbered documents an inspection may have to issue on the spot
+    MAY_NEED = ("order_to_correct", "evidence_preservation_notice", "seizure_decision")
+
+    def number_warning(self, case_ref: str) -> str | None:
+        """Said when the inspection starts: the documents it may need for which this kit has no free
+        number (without one such a document cannot be issued offline)."""
+        from kit_app.services.documents import DocumentService
+
+        with self.store.session() as s:
+            insp = self._inspection(s, case_ref)
+            case = s.get(Case, insp.case_id)
+            agency = s.get(Agency, case.agency_id) if case is not None and case.agency_id else None
+            year = insp.started_at.astimezone(LOCAL_TZ).year
+        code = agency.code if agency else "45"
+        missing = DocumentService(self.store).without_numbers(code, self.MAY_NEED, year)
+        if not missing:
+            return None
+        return _("This kit has no free document number for: {titles}. They cannot be issued on the spot; ask the "
+                 "provincial office for a block of numbers (it comes with the next sync).").format(
+            titles="、".join(missing))
+
     # ------------------------------------------------------------ the team
     def confirm(self, case_ref: str, cert_no: str, password: str) -> OfficerInfo:
         """A team member confirms being present with their own password (checked like a login)."""

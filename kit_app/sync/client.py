@@ -17,6 +17,7 @@ from kit_app.errors import KitError
 from kit_app.evidence.keys import KitKey, write_private
 from kit_app.i18n import _
 from kit_app.sync import trust
+from kit_app.sync.snapshot import snapshot
 from kit_app.timeutil import utcnow
 
 API = "/api/v1"
@@ -224,34 +225,6 @@ BATCH_EVENTS = 1000
 BATCH_BYTES = 2 * 1024 * 1024  # the server takes JSON bodies of up to 4 MB
 
 
-def _snapshot(s: Any, entity: str, entity_id: str) -> dict[str, Any] | None:
-    from sqlalchemy import select
-
-    from kit_app.db.models import Case, Document, EvidenceItem
-
-    model = {"case": Case, "evidence": EvidenceItem, "document": Document}[entity]
-    obj = s.get(model, entity_id)
-    if obj is None:
-        return None
-    body: dict[str, Any] = {}
-    for col in obj.__table__.columns:
-        v = getattr(obj, col.key)
-        body[col.name] = v.isoformat() if hasattr(v, "isoformat") else v
-    if entity in ("case", "evidence"):
-        body["officers"] = [o.officer_id for o in obj.officers]
-    if entity == "case":
-        from kit_app.db.models import Agency, CaseEvent
-
-        body["agency_code"] = s.scalar(select(Agency.code).where(Agency.id == obj.agency_id)) if obj.agency_id \
-            else None
-        body["history"] = [
-            {"id": e.id, "seq": e.seq, "action": e.action, "from_state": e.from_state, "to_state": e.to_state,
-             "at": e.at.isoformat(), "actor_id": e.actor_id, "actor_name": e.actor_name, "actor_cert": e.actor_cert,
-             "reason": e.reason, "details": json.loads(e.details)}
-            for e in s.scalars(select(CaseEvent).where(CaseEvent.case_id == entity_id).order_by(CaseEvent.seq))]
-    return {"entity": entity, "id": entity_id, "row_version": body.get("row_version") or 1, "body": body}
-
-
 def _set(s: Any, key: str, value: str) -> None:
     row = s.get(KitMeta, key)
     if row is None:
@@ -283,7 +256,7 @@ def _next_batch(store: Store) -> dict[str, Any] | None:
                     CustodyEvent.seq.between(batch["custody_from"], batch["custody_to"])).order_by(CustodyEvent.seq)
                 ).all()
                 batch = {"batch_id": batch["batch_id"], "custody_to": batch["custody_to"],
-                         "records": [r for r in (_snapshot(s, e, i) for e, i in sorted(set(rows))) if r is not None],
+                         "records": [r for r in (snapshot(s, e, i) for e, i in sorted(set(rows))) if r is not None],
                          "custody": [{"seq": e.seq, "id": e.id, "body": e.body, "hash": e.hash,
                                       "signature": e.signature} for e in events]}
             return batch  # type: ignore[no-any-return]
@@ -295,7 +268,7 @@ def _next_batch(store: Store) -> dict[str, Any] | None:
         size = 0
         for seq, entity, entity_id in entries[:BATCH_RECORDS]:
             if (entity, entity_id) not in snaps:
-                snap = _snapshot(s, entity, entity_id)
+                snap = snapshot(s, entity, entity_id)
                 n = len(json.dumps(snap, ensure_ascii=False)) if snap else 0
                 if ids and size + n > BATCH_BYTES:
                     break

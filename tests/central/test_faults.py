@@ -31,7 +31,8 @@ from kit_app.services.cases import CaseService
 from kit_app.services.documents import DocumentService
 from kit_app.services.officers import OfficerService
 from kit_app.sync import client
-from kit_app.sync.client import SyncError, _snapshot, enrol, sync
+from kit_app.sync.client import SyncError, enrol, sync
+from kit_app.sync.snapshot import snapshot as _snapshot
 from tests.central.conftest import ServerProcess
 from tests.helpers.faultproxy import Fault, FaultProxy
 

@@ -102,7 +102,8 @@ def test_a_replayed_batch_changes_nothing(server, kit) -> None:  # type: ignore[
 
 def test_the_case_history_travels_and_cannot_be_rewritten(server, kit) -> None:  # type: ignore[no-untyped-def]
     from kit_app.services.lifecycle import CaseLifecycle
-    from kit_app.sync.client import _snapshot, auth_header
+    from kit_app.sync.client import auth_header
+    from kit_app.sync.snapshot import snapshot as _snapshot
 
     store, case, _li, _ev = kit
     head = OfficerService(store).login("45010320001", "demo1234")

@@ -33,6 +33,7 @@ from kit_app.services.demo import DemoGenerator
 from kit_app.services.officers import OfficerService
 from kit_app.sync import client
 from kit_app.sync.client import SyncError, auth_header, enrol, pull, push, status, sync, upload
+from kit_app.sync.snapshot import snapshot
 from kit_app.sync.trust import TrustError
 from tests.helpers.forger import Forger
 
@@ -131,8 +132,8 @@ def test_a_kit_writes_only_into_what_is_its_own(server, province: Central, tmp_p
     snap = json.loads(json.dumps(client._next_batch(a) or {}))  # nothing left: build records by hand
     assert snap == {}
     with a.session() as s:
-        evidence_a = client._snapshot(s, "evidence", item_a)
-        case_rec_a = client._snapshot(s, "case", case_a)
+        evidence_a = snapshot(s, "evidence", item_a)
+        case_rec_a = snapshot(s, "case", case_a)
     # kit B names kit A's case: an evidence record, a rewritten case, a document, a custody event
     own_item = dict(evidence_a, id=new_id(), body=dict(evidence_a["body"]))
     own_item["body"]["id"] = own_item["id"]
@@ -141,7 +142,7 @@ def test_a_kit_writes_only_into_what_is_its_own(server, province: Central, tmp_p
     r = attempt([dict(case_rec_a, body=dict(case_rec_a["body"], title="改掉"))])
     assert r.status_code == 403
     with b.session() as s:
-        evidence_b = client._snapshot(s, "evidence", item_b)
+        evidence_b = snapshot(s, "evidence", item_b)
     moved = dict(evidence_b, body=dict(evidence_b["body"], case_id=case_a))  # its own item into A's case
     assert attempt([moved]).status_code == 403
     with b.engine.connect() as conn:
@@ -814,7 +815,7 @@ def test_an_assigned_case_is_open_to_the_kits_of_its_agency_only(server, provinc
         assert s.get(Record, ("case", task["id"])).kit_id == a.kit_id  # the first to push holds the case
     # a kit of another county cannot write into it
     with b.session() as s:
-        snap = client._snapshot(s, "evidence", items[0].id)
+        snap = snapshot(s, "evidence", items[0].id)
     snap = dict(snap, id=new_id(), body=dict(snap["body"]))
     snap["body"]["id"] = snap["id"]
     r = httpx.post(f"{server.base}{API}/push", headers=auth_header(far),

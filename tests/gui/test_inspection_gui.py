@@ -27,6 +27,9 @@ def test_the_workspace_walks_an_inspection(qtbot: QtBot, services: Services, run
     qtbot.waitUntil(lambda: ws.status is not None, timeout=5000)
     assert ws.next.text().startswith("Next: Team: 韦芳 confirm being present")
     assert ws.pages.currentWidget() is ws.team_page and not ws.end_actions["finish_compliant"].isEnabled()
+    # no number block on this kit: said at once, in the officer's words
+    qtbot.waitUntil(lambda: ws.warning.isVisible(), timeout=5000)
+    assert "no free document number for: 责令改正违法行为决定书" in ws.warning.text() and "kit-app" not in ws.warning.text()
     services.inspections.confirm(case.id, "45010320232", "demo1234")
     ws.refresh()
     # the workspace goes to the first step still to do, and records it

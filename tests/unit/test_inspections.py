@@ -209,3 +209,48 @@ def test_the_command_line_walks_an_inspection(t: dict[str, Any], capsys: pytest.
             assert run("inspection", "answer", cid, x["item"]["id"], "compliant", "--officer", "45010320231")[0] == 0
     code, ev = run("inspection", "finish", cid, "--outcome", "compliant", "--officer", "45010320231")
     assert code == 0 and ev["to_state"] == "closed"
+
+
+def test_the_inspection_travels_inside_its_case(t: dict[str, Any]) -> None:
+    from sqlalchemy import delete, select
+
+    from kit_app.db.models import SyncOutbox
+    from kit_app.sync.snapshot import snapshot
+
+    svc, li = t["svc"], t["li"]
+    src, _lists = water_source(t["store"])
+    case = svc.start(actor=li, party=src.name, source_id=src.id, origin="alarm", team=[t["wf"].id],
+                     origin_ref="COD 超标报警 2026-11-30 03:00")
+    with t["store"].write_session() as s:
+        s.execute(delete(SyncOutbox))
+    svc.record_step(case.id, li, "certificates_shown")
+    svc.answer(case.id, li, "ww_standard", "non_compliant", note="总排口 COD 186 mg/L")
+    svc.add_finding(case.id, li, "总排口废水化学需氧量超标", item_id="ww_standard")
+    with t["store"].session() as s:
+        queued = set(s.scalars(select(SyncOutbox.entity_id).where(SyncOutbox.entity == "case")))
+        body = snapshot(s, "case", case.id)["body"]  # type: ignore[index]
+    assert queued == {case.id}  # every change to the inspection queues its case
+    insp = body["inspection"]
+    assert body["kind"] == "inspection" and insp["origin"] == "alarm" and insp["catalogue"] == "violation_catalogue@1"
+    assert [st["step"] for st in insp["steps"]] == ["certificates_shown"]
+    assert insp["answers"] == [{"item_id": "ww_standard", "answer": "non_compliant", "note": "总排口 COD 186 mg/L",
+                                "evidence_ids": [], "answered_by": li.id,
+                                "answered_at": insp["answers"][0]["answered_at"]}]
+    assert insp["findings"][0]["violation_id"] == "water_exceed"
+    assert sum(m["confirmed_at"] is not None for m in insp["team"]) == 1
+
+
+def test_starting_warns_of_documents_without_a_free_number(t: dict[str, Any]) -> None:
+    svc, li = t["svc"], t["li"]
+    src, _lists = water_source(t["store"])
+    case = svc.start(actor=li, party=src.name, source_id=src.id, origin="routine", team=[t["wf"].id])
+    warning = svc.number_warning(case.id) or ""
+    assert "责令改正违法行为决定书、先行登记保存证据通知书、查封（扣押）决定书" in warning and "kit-app" not in warning
+    year = t["svc"].status(case.id).started_at.year
+    for doc_type, prefix in (("order_to_correct", "青环责改"), ("evidence_preservation_notice", "青环保存")):
+        t["docs"].add_block(agency_code=case.agency_code, doc_type=doc_type, year=year, prefix=prefix, first=1,
+                            last=3)
+    assert "责令改正" not in (svc.number_warning(case.id) or "") and "查封" in (svc.number_warning(case.id) or "")
+    t["docs"].add_block(agency_code=case.agency_code, doc_type="seizure_decision", year=year, prefix="青环查封",
+                        first=1, last=3)
+    assert svc.number_warning(case.id) is None

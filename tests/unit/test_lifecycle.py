@@ -145,7 +145,7 @@ def test_a_case_from_filing_to_archive_across_a_holiday_week(team: dict[str, Any
 def test_the_history_is_append_only_and_travels_with_the_case(team: dict[str, Any], clock: Any) -> None:
     import sqlite3
 
-    from kit_app.sync.client import _snapshot
+    from kit_app.sync.snapshot import snapshot as _snapshot
 
     t, life = team, team["life"]
     case = CaseService(t["store"]).create(party="南宁市绿源化工有限公司", title="t", actor=t["li"])
