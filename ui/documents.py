@@ -205,6 +205,25 @@ def _convert(f: FieldDef, text: str) -> Any:
 
 
 # ---------------------------------------------------------------- the editor
+def prefilled(services: Services, case_id: str, doc_type: str, officer: OfficerInfo) -> dict[str, Any]:
+    """What a new document starts from: filled from the case — and for the inspection record of an
+    on-site inspection, drafted from the inspection itself (steps, answers, findings)."""
+    from kit_app.errors import NotFound
+
+    payload = services.documents.prefill(case_id, doc_type, officer)
+    if doc_type == "inspection_record":
+        try:
+            drafted = services.inspections.draft_record(case_id)
+        except NotFound:  # a case that is no inspection: filled from the case only
+            return payload
+        payload |= {k: v for k, v in drafted.items() if v not in (None, "", [])}
+    elif doc_type == "interview_record" and not payload.get("qa"):
+        questions = services.inspections.inquiry_questions(case_id)
+        if questions:
+            payload["qa"] = [{"q": q, "a": ""} for q in questions]
+    return payload
+
+
 class DocumentEditor(QDialog):
     """Fill, check, preview and issue one document of a case."""
 
@@ -282,7 +301,7 @@ class DocumentEditor(QDialog):
         if corrects:
             runner.run(lambda: services.documents.get(corrects)["payload"], self._prefilled, self._failed)
         else:
-            runner.run(lambda: services.documents.prefill(case_id, doc_type, officer), self._prefilled, self._failed)
+            runner.run(lambda: prefilled(services, case_id, doc_type, officer), self._prefilled, self._failed)
 
     # ------------------------------------------------------------ filling and checking
     def _prefilled(self, payload: dict[str, Any]) -> None:

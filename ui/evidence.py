@@ -34,6 +34,7 @@ from kit_app.dto import OfficerInfo
 from kit_app.evidence import media
 from kit_app.evidence.service import EvidenceService, IngestResult, VerifyReport
 from kit_app.i18n import N_, _
+from kit_app.services.lifecycle import accepts_evidence
 from kit_app.storage import human
 from kit_app.timeutil import format_local
 from ui.deadlines import describe_status
@@ -373,8 +374,18 @@ class EvidencePanel(QWidget):
                             lambda exc: self.status_message.emit(describe_error(exc)))
 
     def _show_overview(self, case_id: str, o: dict[str, Any]) -> None:
-        """With no item selected: the case's sync state, its assignment and review comments."""
-        if case_id != self.case_id or self.current_item() is not None:
+        """With no item selected: the case's stage, sync state, assignment and review comments. Once
+        the case no longer gathers evidence (decided, closed…), collecting is offered no more."""
+        if case_id != self.case_id:
+            return
+        st = o.get("procedure")
+        if st is not None:
+            gathering = accepts_evidence(st.state)
+            for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn):
+                b.setEnabled(gathering)
+                b.setToolTip("" if gathering else _("Evidence is no longer collected: the case is at {stage}.").format(
+                    stage=st.state_label))
+        if self.current_item() is not None:
             return
         self.detail.setHtml(describe_overview(o))
 

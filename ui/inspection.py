@@ -231,6 +231,8 @@ class InspectionWorkspace(QDialog):
         self.step_inputs: dict[str, QLineEdit] = {}
         holder = QWidget()
         holder.setLayout(self.step_form)
+        self.step_evidence = QComboBox()
+        self.step_evidence.setObjectName("step_evidence")
         self.step_btn = QPushButton(_("Record it now"))
         self.step_btn.setObjectName("record_step")
         self.step_btn.clicked.connect(self.record_step)
@@ -238,6 +240,8 @@ class InspectionWorkspace(QDialog):
         v.addWidget(self.step_title)
         v.addWidget(self.step_done)
         v.addWidget(holder)
+        v.addWidget(QLabel(_("Photo or clip of it (optional)")))
+        v.addWidget(self.step_evidence)
         v.addWidget(self.step_btn)
         v.addStretch(1)
         return page
@@ -350,8 +354,11 @@ class InspectionWorkspace(QDialog):
         opening = QTreeWidgetItem([_("Opening steps")])
         self.tree.addTopLevelItem(opening)
         done = {x["step"]: x for x in st.steps}
+        alternatives = {"representative_identified": "party_absent", "party_absent": "representative_identified"}
         for step, text in STEPS.items():
-            child = QTreeWidgetItem([("✓ " if step in done else "○ ") + _(text)])
+            other_done = alternatives.get(step) in done
+            mark = "✓ " if step in done else "· " if other_done else "○ "
+            child = QTreeWidgetItem([mark + _(text)])
             child.setData(0, Qt.ItemDataRole.UserRole, ("step", step))
             opening.addChild(child)
         by_list: dict[str, list[ItemState]] = {}
@@ -416,6 +423,11 @@ class InspectionWorkspace(QDialog):
                 w.setText(str(done[-1]["details"].get(f, "")))
             self.step_form.addRow(_(_FIELD_LABELS[f]), w)
             self.step_inputs[f] = w
+        self.step_evidence.clear()
+        self.step_evidence.addItem(_("none"), None)
+        for e in self.evidence:
+            if e.get("kind") in ("photo", "video"):
+                self.step_evidence.addItem(f"{e.get('kind')}　{e.get('original_name') or e.get('id')}", e["id"])
         self.pages.setCurrentWidget(self.step_page)
 
     def _show_item(self, st: InspectionStatus, item_id: str) -> None:
@@ -426,11 +438,12 @@ class InspectionWorkspace(QDialog):
         required = _("required") if it.required else _("optional")
         reading = ("<p>" + escape(_("An instrument reading is its evidence: record one in the Devices pane.")) +
                    "</p>") if it.reading else ""
+        how, basis, shots = _("How"), _("Legal basis"), _("Photos to take")
         self.item_text.setHtml(
             f"<h3>{escape(_text(it.check, it.check_en))}</h3><p><i>{escape(required)}</i></p>"
-            f"<p><b>{escape(_('How'))}:</b> {escape(_text(it.how, it.how_en))}</p>"
-            f"<p><b>{escape(_('Legal basis'))}:</b> {escape(it.basis)}</p>"
-            f"<p><b>{escape(_('Photos to take'))}:</b> {escape(photos)}</p>{reading}")
+            f"<p><b>{escape(how)}:</b> {escape(_text(it.how, it.how_en))}</p>"
+            f"<p><b>{escape(basis)}:</b> {escape(it.basis)}</p>"
+            f"<p><b>{escape(shots)}:</b> {escape(photos)}</p>{reading}")
         self.answers.setExclusive(False)
         for key, b in self.answer_buttons.items():
             b.setChecked(key == x.answer)
@@ -481,7 +494,8 @@ class InspectionWorkspace(QDialog):
     def record_step(self) -> None:
         step, cid, officer = self.current_step, self.case_id, self.officer
         details = {k: w.text() for k, w in self.step_inputs.items()}
-        self._run(lambda: self.services.inspections.record_step(cid, officer, step, details),
+        evidence = self.step_evidence.currentData()
+        self._run(lambda: self.services.inspections.record_step(cid, officer, step, details, evidence_id=evidence),
                   _("Recorded: {step}.").format(step=_(STEPS[step])))
 
     def save_answer(self) -> None:
@@ -510,22 +524,15 @@ class InspectionWorkspace(QDialog):
         cid, officer = self.case_id, self.officer
         self._run(lambda: self.services.lifecycle.act(cid, action_id, officer), _("The inspection has ended."))
 
-    def draft(self) -> None:
-        cid = self.case_id
+    def draft(self) -> Any:
+        """The 现场检查（勘察）笔录 in the document editor, drafted from the inspection: checked,
+        previewed and issued like every document."""
+        from ui.documents import DocumentEditor
 
-        def shown(payload: dict[str, Any]) -> None:
-            self.draft_text = payload["findings"]
-            box = QDialog(self)
-            box.setWindowTitle(_("Inspection record: the findings as drafted"))
-            text = QPlainTextEdit(payload["findings"])
-            text.setReadOnly(True)
-            QVBoxLayout(box).addWidget(text)
-            box.resize(720, 480)
-            box.show()
-            self.draft_box = box
-
-        self.runner.run(lambda: self.services.inspections.draft_record(cid), shown,
-                        lambda e: self.message.setText(describe_error(e)))
+        editor = DocumentEditor(self.services, self.runner, self.officer, self.case_id, "inspection_record", self)
+        editor.show()
+        self.editor = editor
+        return editor
 
 
 def start_inspection(parent: QWidget, services: Services, runner: TaskRunner, officer: OfficerInfo,

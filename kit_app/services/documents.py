@@ -256,7 +256,7 @@ class DocumentService:
         legal_rep = None
         if case.party.get("source_id"):
             with self.store.session() as s:
-                src = s.get(Source, case.party["source_id"])
+                src = s.scalar(select(Source).where(Source.id == case.party["source_id"]))
                 legal_rep = src.legal_rep if src is not None else None
         now = utcnow().astimezone(LOCAL_TZ)
         items = self.evidence.list_for_case(case.id)

@@ -358,6 +358,23 @@ class InspectionService:
     def finding_count(s: Session, case_id: str) -> int:
         return len(list(s.scalars(select(Finding.id).where(Finding.case_id == case_id))))
 
+    def inquiry_questions(self, case_id: str) -> list[str]:
+        """The questions an inquiry transcript starts from: the standard opening ones, then those of
+        each violation the case's findings suggest (from the catalogue), without repeats."""
+        with self.store.session() as s:
+            vids = [v for v in s.scalars(select(Finding.violation_id).where(Finding.case_id == case_id)
+                                         .order_by(Finding.at)) if v]
+        if not vids:
+            return []
+        out = ["我们是生态环境部门的执法人员，这是我们的执法证件，你是否看清楚？", "你是否申请执法人员回避？"]
+        catalogue = F.catalogue().violations
+        for vid in vids:
+            for q in catalogue[vid].questions if vid in catalogue else ():
+                if q not in out:
+                    out.append(q)
+        out.append("你还有什么需要补充说明的吗？")
+        return out
+
     # ------------------------------------------------------------ the record
     def draft_record(self, case_ref: str) -> dict[str, Any]:
         """The 现场检查（勘察）笔录's payload drafted from the inspection: the 检查情况 text written

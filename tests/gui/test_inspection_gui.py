@@ -31,14 +31,24 @@ def test_the_workspace_walks_an_inspection(qtbot: QtBot, services: Services, run
     qtbot.waitUntil(lambda: ws.warning.isVisible(), timeout=5000)
     assert "no free document number for: 责令改正违法行为决定书" in ws.warning.text() and "kit-app" not in ws.warning.text()
     services.inspections.confirm(case.id, "45010320232", "demo1234")
+    from datetime import datetime
+
+    from tests.helpers.photos import make_jpeg
+
+    shot = tmp_path / "IMG_0001.JPG"
+    make_jpeg(shot, size=(640, 480), taken=datetime(2026, 11, 30, 9, 0), lat=22.8, lon=108.37, seed=1)
+    [photo] = services.evidence.ingest(case.id, officer, [shot])
     ws.refresh()
     # the workspace goes to the first step still to do, and records it
     qtbot.waitUntil(lambda: ws.pages.currentWidget() is ws.step_page, timeout=5000)
     assert ws.step_title.text() == "Enforcement certificates shown" and ws.step_done.text() == "Not recorded yet."
     for step in ("certificates_shown", "purpose_stated", "rights_explained"):
         qtbot.waitUntil(lambda s=step: ws.pages.currentWidget() is ws.step_page and ws.current_step == s, timeout=5000)
+        if step == "certificates_shown":  # the photo of the certificates being shown goes with the step
+            ws.step_evidence.setCurrentIndex(ws.step_evidence.findData(photo.evidence_id))
         ws.step_btn.click()
     qtbot.waitUntil(lambda: getattr(ws, "current_step", "") == "recusal_asked", timeout=5000)
+    assert services.inspections.status(case.id).steps[0]["evidence_id"] == photo.evidence_id
     ws.step_btn.click()  # the party's answer is missing: said, nothing recorded
     qtbot.waitUntil(lambda: "The party's answer is missing" in ws.message.text(), timeout=5000)
     ws.step_inputs["answer"].setText("不申请回避")
@@ -70,6 +80,21 @@ def test_the_workspace_walks_an_inspection(qtbot: QtBot, services: Services, run
     assert not ws.end_actions["finish_compliant"].isEnabled()  # a finding is recorded
     assert ws.end_actions["propose_filing"].isEnabled()
     ws.grab().save(str(tmp_path / "workspace.png"))
+    # the inspection record opens in the document editor, drafted from the inspection
+    ed = ws.draft()
+    qtbot.waitUntil(lambda: not ed._loading, timeout=10000)
+    findings = ed.fields["findings"].value()
+    assert "日常检查" in findings and "不申请回避" in findings and "该项目未取得环评批复即已建成投产" in findings
+    assert ed.fields["present_name"].value() == "陆振华" and ed.fields["party_name"].value() == src.name
+    ed.close()
+    # the inquiry transcript starts from the questions of the violation found
+    from ui.documents import DocumentEditor
+
+    inq = DocumentEditor(services, runner, officer, case.id, "interview_record")
+    qtbot.addWidget(inq)
+    qtbot.waitUntil(lambda: not inq._loading, timeout=10000)
+    asked = [row["q"] for row in inq.fields["qa"].value()]
+    assert "该项目何时开工？目前建设到什么程度？" in asked and asked[1] == "你是否申请执法人员回避？"
     ws.end_actions["propose_filing"].trigger()
     qtbot.waitUntil(lambda: services.lifecycle.status(case.id).state == "filing", timeout=5000)
     qtbot.waitUntil(lambda: not ws.end_btn.isEnabled(), timeout=5000)

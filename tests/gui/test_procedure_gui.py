@@ -64,3 +64,20 @@ def test_deadlines_at_login_and_steps_through_the_dialog(qtbot: QtBot, services:
     assert services.lifecycle.status(urgent.id).state == "investigating"
     pane.refresh()
     qtbot.waitUntil(lambda: "overdue: 0," in pane.summary.text(), timeout=5000)
+
+
+def test_a_case_that_no_longer_gathers_evidence_offers_no_import(qtbot: QtBot, services: Services,
+                                                                 runner: TaskRunner, officer: OfficerInfo) -> None:
+    done = services.cases.create(party="南宁市绿源化工有限公司", title="重复线索", actor=officer)
+    head = services.officers.login("45010320001", "demo1234")
+    services.lifecycle.act(done.id, "refuse_filing", head, reason="与已立案案件重复")
+    w = MainWindow(services, runner, officer)
+    qtbot.addWidget(w)
+    w.nav.setCurrentRow(2)
+    qtbot.waitUntil(lambda: w.cases.model.rowCount() == 1, timeout=5000)
+    w.cases.view.selectRow(0)
+    ev = w.cases.evidence
+    qtbot.waitUntil(lambda: not ev.import_files_btn.isEnabled(), timeout=5000)
+    assert "the case is at Not filed" in ev.import_files_btn.toolTip() and not ev.physical_btn.isEnabled()
+    assert "Not filed" in ev.detail.toPlainText()
+

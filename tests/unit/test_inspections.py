@@ -254,3 +254,19 @@ def test_starting_warns_of_documents_without_a_free_number(t: dict[str, Any]) ->
     t["docs"].add_block(agency_code=case.agency_code, doc_type="seizure_decision", year=year, prefix="青环查封",
                         first=1, last=3)
     assert svc.number_warning(case.id) is None
+
+
+def test_the_inquiry_starts_from_the_findings_questions(t: dict[str, Any]) -> None:
+    import forms
+
+    svc, li = t["svc"], t["li"]
+    src, _lists = water_source(t["store"])
+    case = svc.start(actor=li, party=src.name, source_id=src.id, origin="routine", team=[t["wf"].id])
+    assert svc.inquiry_questions(case.id) == []
+    svc.add_finding(case.id, li, "暗管排放", item_id="ww_no_hidden")
+    svc.add_finding(case.id, li, "超标排放", item_id="ww_standard")
+    qs = svc.inquiry_questions(case.id)
+    cat = forms.inspection.catalogue().violations
+    assert qs[:2] == ["我们是生态环境部门的执法人员，这是我们的执法证件，你是否看清楚？", "你是否申请执法人员回避？"]
+    assert cat["water_evasion"].questions[1] in qs and cat["water_exceed"].questions[1] in qs
+    assert len(qs) == len(set(qs)) and qs[-1] == "你还有什么需要补充说明的吗？"

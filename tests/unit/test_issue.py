@@ -203,3 +203,15 @@ def test_a_paper_copy_is_checked_by_its_qr_code(env, tmp_path: Path) -> None:  #
     assert not docs.check_code(f"kitdoc:{'1' * 36}:{'0' * 64}")["ok"]
     with pytest.raises(ValidationError, match="Not a document code"):
         docs.check_code("https://example.com")
+
+
+def test_prefill_takes_the_legal_representative_of_a_listed_source(demo_store: Store) -> None:
+    from kit_app.services.sources import SourceService
+
+    with demo_store.engine.connect() as c:
+        sid, rep = c.exec_driver_sql("SELECT id, legal_rep FROM sources WHERE legal_rep IS NOT NULL LIMIT 1").one()
+    src = SourceService(demo_store).get(sid)
+    li = OfficerService(demo_store).login("45010320231", "demo1234")
+    case = CaseService(demo_store).create(party=src.name, source_id=src.id, title="t", actor=li)
+    payload = DocumentService(demo_store).prefill(case.id, "order_to_correct", li)
+    assert payload["legal_rep"] == rep and payload["party_name"] == src.name
