@@ -43,15 +43,20 @@ from forms import inspection as F
 from kit_app import roles as R
 from kit_app.dto import OfficerInfo, SourceRow
 from kit_app.i18n import _, language
-from kit_app.services.inspections import ANSWERS, ORIGINS, STEP_FIELDS, STEPS, InspectionStatus, ItemState
+from kit_app.services.inspections import (
+    ANSWERS,
+    ORIGINS,
+    STEP_FIELDS,
+    STEPS,
+    InspectionStatus,
+    ItemState,
+    step_field_label,
+)
 from ui.dialogs import TaskDialog
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
 
 ENDINGS = (("finish_compliant", "compliant"), ("finish_with_order", "correction_order"), ("propose_filing", "case"))
-_FIELD_LABELS = {"answer": "The party's answer", "name": "Name", "id_no": "ID number", "position": "Position",
-                 "relation": "Relation to the party", "phone": "Phone", "witness": "Witness",
-                 "witness_id_no": "Witness's ID number", "reason": "Reason"}
 
 
 def _text(zh: str, en: str) -> str:
@@ -421,7 +426,7 @@ class InspectionWorkspace(QDialog):
             w.setObjectName(f"step_{f}")
             if done:
                 w.setText(str(done[-1]["details"].get(f, "")))
-            self.step_form.addRow(_(_FIELD_LABELS[f]), w)
+            self.step_form.addRow(step_field_label(f), w)
             self.step_inputs[f] = w
         self.step_evidence.clear()
         self.step_evidence.addItem(_("none"), None)
@@ -498,14 +503,18 @@ class InspectionWorkspace(QDialog):
         self._run(lambda: self.services.inspections.record_step(cid, officer, step, details, evidence_id=evidence),
                   _("Recorded: {step}.").format(step=_(STEPS[step])))
 
+    def _checked_evidence(self) -> list[str]:
+        ev = self.item_evidence
+        return [ev.item(i).data(Qt.ItemDataRole.UserRole) for i in range(ev.count())
+                if ev.item(i).checkState() == Qt.CheckState.Checked]
+
     def save_answer(self) -> None:
         x = self.current_item
         answer = next((k for k, b in self.answer_buttons.items() if b.isChecked()), None)
         if answer is None:
             self.message.setText(_("Choose an answer first."))
             return
-        evidence = [self.item_evidence.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.item_evidence.count())
-                    if self.item_evidence.item(i).checkState() == Qt.CheckState.Checked]
+        evidence = self._checked_evidence()
         cid, officer, note = self.case_id, self.officer, self.note.toPlainText()
         self._run(lambda: self.services.inspections.answer(cid, officer, x.item.id, answer, note=note,
                                                            evidence_ids=evidence),
@@ -514,8 +523,7 @@ class InspectionWorkspace(QDialog):
     def record_finding(self) -> None:
         x = self.current_item
         cid, officer, text, vid = self.case_id, self.officer, self.finding.toPlainText(), self.violation.currentData()
-        evidence = [self.item_evidence.item(i).data(Qt.ItemDataRole.UserRole) for i in range(self.item_evidence.count())
-                    if self.item_evidence.item(i).checkState() == Qt.CheckState.Checked]
+        evidence = self._checked_evidence()
         self._run(lambda: self.services.inspections.add_finding(cid, officer, text, item_id=x.item.id,
                                                                 violation_id=vid, evidence_ids=evidence),
                   _("Finding recorded."))

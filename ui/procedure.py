@@ -195,7 +195,7 @@ class CaseProcedureDialog(QDialog):
             self.next_lay.addWidget(QLabel(_("Nothing you can do on this case now.") if not st.final
                                            else _("The case is finished.")))
         for a in (a for a in waiting if a.mine):
-            reason = (a.why_not or "").removeprefix(f"{a.label}: ")
+            reason = (a.why_not or "").removeprefix(_("{action}: {why}").format(action=a.label, why=""))
             why = QLabel(f"✗ {a.label} — {reason}")
             why.setObjectName(f"why_{a.id}")
             why.setWordWrap(True)

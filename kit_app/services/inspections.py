@@ -225,7 +225,7 @@ class InspectionService:
         for k in STEP_REQUIRED_FIELDS.get(step, ()):
             if not details.get(k):
                 raise ValidationError(_("{step}: {field} is missing.").format(
-                    step=_(STEPS[step]), field=_STEP_FIELD_LABELS[k]()), k)
+                    step=_(STEPS[step]), field=step_field_label(k)), k)
         with self.store.write_session() as s:
             insp = self._open(s, case_ref, actor)
             if evidence_id is not None:
@@ -486,6 +486,11 @@ class InspectionService:
                 raise ValidationError(_("Evidence {id} is not this inspection's.").format(id=eid), "evidence")
 
 
+def step_field_label(name: str) -> str:
+    """What an opening step's field is called, for the officer."""
+    return _STEP_FIELD_LABELS[name]()
+
+
 _STEP_FIELD_LABELS = {
     "answer": lambda: _("The party's answer"),
     "name": lambda: _("Name"),
@@ -498,4 +503,4 @@ _STEP_FIELD_LABELS = {
     "reason": lambda: _("Reason"),
 }
 
-__all__ = ["ANSWERS", "ORIGINS", "STEPS", "InspectionService", "InspectionStatus", "ItemState"]
+__all__ = ["ANSWERS", "ORIGINS", "STEPS", "InspectionService", "InspectionStatus", "ItemState", "step_field_label"]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 from sqlalchemy import func, select
@@ -126,8 +127,13 @@ class _Facts:
                                  .where(EvidenceItem.case_id == case.id)) or 0
         self.documents = list(s.scalars(select(Document).where(Document.case_id == case.id)
                                         .order_by(Document.issued_at)))
-        self.inspection_missing = InspectionService.missing(s, case.id)
+        self._session = s
         self.findings = InspectionService.finding_count(s, case.id)
+
+    @cached_property
+    def inspection_missing(self) -> list[str] | None:
+        """What the inspection still lacks (None: the case is no inspection); read when a rule asks."""
+        return InspectionService.missing(self._session, self.case.id)
 
     def last(self, action: str) -> CaseEvent | None:
         return next((e for e in reversed(self.events) if e.action == action), None)
@@ -279,7 +285,7 @@ class CaseLifecycle:
         for req in a.requires:
             why = self._requirement(req, a, facts, actor, today, details)
             if why is not None:
-                return f"{name}: {why}" + (f"（{a.basis}）" if a.basis else "")
+                return _("{action}: {why}").format(action=name, why=why) + (f"（{a.basis}）" if a.basis else "")
         return None
 
     def _requirement(self, req: str, a: P.Action, facts: _Facts, actor: OfficerInfo, today: date,
@@ -326,7 +332,8 @@ class CaseLifecycle:
         if req == "inspection_complete":
             if facts.inspection_missing is None:
                 return _("this case is no inspection")
-            return _("still to do: {what}").format(what="；".join(facts.inspection_missing)) \
+            sep = "；" if language() == "zh_CN" else "; "
+            return _("still to do: {what}").format(what=sep.join(m.rstrip("。.") for m in facts.inspection_missing)) \
                 if facts.inspection_missing else None
         if req == "findings":
             return None if facts.findings else _("no finding is recorded")
