@@ -216,7 +216,7 @@ def prefilled(services: Services, case_id: str, doc_type: str, officer: OfficerI
             drafted = services.inspections.draft_record(case_id)
         except NotFound:  # a case that is no inspection: filled from the case only
             return payload
-        payload |= {k: v for k, v in drafted.items() if v not in (None, "", [])}
+        payload |= {k: v for k, v in drafted.items() if v not in (None, "", []) or k == "party_comment"}
     elif doc_type == "interview_record" and not payload.get("qa"):
         questions = services.inspections.inquiry_questions(case_id)
         if questions:

@@ -379,7 +379,6 @@ class InspectionService:
     def draft_record(self, case_ref: str) -> dict[str, Any]:
         """The 现场检查（勘察）笔录's payload drafted from the inspection: the 检查情况 text written
         from the opening steps, the answers, findings, readings and photos."""
-        from kit_app.timeutil import format_local
 
         with self.store.session() as s:
             insp = self._inspection(s, case_ref)
@@ -388,13 +387,15 @@ class InspectionService:
             assert case is not None
             agency = s.get(Agency, case.agency_id) if case.agency_id else None
             evidence = {e.id: e for e in s.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case.id))}
+            legal_rep = s.scalar(select(Source.legal_rep).where(Source.id == case.source_id)) if case.source_id \
+                else None
         lines: list[str] = []
         origin = ORIGIN_LABELS_ZH[insp.origin] + (f"（{insp.origin_ref}）" if insp.origin_ref else "")
         lines.append(f"本次检查系{origin}。")
         by_step = {x["step"]: x for x in st.steps}
         if "certificates_shown" in by_step:
             names = "、".join(m["name"] for m in st.team)
-            lines.append(f"执法人员{names}于{format_local(by_step['certificates_shown']['at'])}向当事人出示执法证件，"
+            lines.append(f"执法人员{names}于{_zh_time(by_step['certificates_shown']['at'])}向当事人出示执法证件，"
                          "说明检查目的，告知当事人依法享有的权利和配合检查的义务。")
         if "recusal_asked" in by_step:
             lines.append(f"经询问，当事人表示{by_step['recusal_asked']['details'].get('answer', '')}。")
@@ -426,9 +427,7 @@ class InspectionService:
                 parts.append(text)
             lines.append(f"{cl.title}：" + "；".join(parts) + "。")
         for i, f in enumerate(st.findings, start=1):
-            v = F.catalogue().violations.get(f["violation_id"] or "")
-            lines.append(f"发现问题{i}：{f['description']}" + (f"（涉嫌{v.title}，违反{v.breaches}）" if v else "")
-                         + "。")
+            lines.append(f"发现问题{i}：{f['description'].rstrip('。')}。")  # facts only: no legal conclusion here
         photos = sum(1 for e in evidence.values() if e.kind in ("photo", "video"))
         if photos:
             lines.append(f"现场共拍摄照片、视频{photos}份。")
@@ -442,6 +441,7 @@ class InspectionService:
             "place": st.place or "",
             "party_name": case.party_name,
             "credit_code": case.party_credit_code or "",
+            "legal_rep": legal_rep or "",
             "present_name": rep_d.get("name") or (absent["details"].get("witness", "") if absent else ""),
             "present_position": rep_d.get("position", ""),
             "present_phone": rep_d.get("phone", ""),
@@ -449,6 +449,7 @@ class InspectionService:
             "officers": officers,
             "recorder": recorder,
             "findings": "\n".join(lines),
+            "party_comment": "",  # the party writes its own words on the paper: nothing is put in its mouth
         }
 
     # ------------------------------------------------------------ helpers
@@ -489,6 +490,12 @@ class InspectionService:
 def step_field_label(name: str) -> str:
     """What an opening step's field is called, for the officer."""
     return _STEP_FIELD_LABELS[name]()
+
+
+def _zh_time(at: datetime) -> str:
+    """A time as an official document writes it: 2026年11月30日9时05分 (local)."""
+    t = at.astimezone(LOCAL_TZ)
+    return f"{t.year}年{t.month}月{t.day}日{t.hour}时{t.minute:02d}分"
 
 
 _STEP_FIELD_LABELS = {

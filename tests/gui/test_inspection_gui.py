@@ -86,6 +86,7 @@ def test_the_workspace_walks_an_inspection(qtbot: QtBot, services: Services, run
     findings = ed.fields["findings"].value()
     assert "日常检查" in findings and "不申请回避" in findings and "该项目未取得环评批复即已建成投产" in findings
     assert ed.fields["present_name"].value() == "陆振华" and ed.fields["party_name"].value() == src.name
+    assert not ed.fields["party_comment"].value()  # the party writes its own words
     ed.close()
     # the inquiry transcript starts from the questions of the violation found
     from ui.documents import DocumentEditor

@@ -108,7 +108,8 @@ def test_an_inspection_guided_to_a_proposal_to_file(t: dict[str, Any], tmp_path:
     assert payload["party_name"] == src.name and payload["present_name"] == "陆振华" and payload["recorder"] == "韦芳"
     assert [o["name"] for o in payload["officers"]] == ["李明", "韦芳"]
     text = payload["findings"]
-    assert "双随机抽查" in text and "不申请回避" in text and "暗管" in text and "违反《中华人民共和国水污染防治法》第三十九条" in text
+    assert "双随机抽查" in text and "不申请回避" in text and "暗管" in text and "违反" not in text  # facts, no legal conclusion
+    assert payload["legal_rep"] == (src.legal_rep or "") and "年" in text.split("出示执法证件")[0]
     assert "废水：" in text and "不符合（厂界东侧发现暗管）" in text
     forms.get("inspection_record").validate(payload)
 
