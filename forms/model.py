@@ -16,7 +16,17 @@ from kit_app.errors import ValidationError
 from kit_app.i18n import _
 
 DEFINITIONS = Path(__file__).with_name("definitions")
-FIELD_TYPES = ("text", "textarea", "date", "datetime", "int", "number", "choice", "officers", "qa", "table")
+FIELD_TYPES = ("text", "textarea", "date", "datetime", "int", "number", "choice", "officers", "qa", "table",
+               "signing")
+
+# How the party signed a paper (field type "signing"), and what the printed document says for it. A refusal
+# or an absence is noted on the paper with a witness (《行政处罚法》第六十一条；《行政强制法》第十八条、第二十四条;
+# 《民事诉讼法》第八十九条 for 留置送达); the reason is the party's own.
+SIGNING_STATUSES = ("signed", "refused", "absent", "left")
+SIGNING_NEEDS_REASON = ("refused", "left")
+SIGNING_NEEDS_WITNESS = ("refused", "absent", "left")
+SIGNING_PRINTED = {"signed": "", "refused": "拒绝签名", "absent": "不在场", "left": "拒绝签收，已留置送达"}
+SIGNING_KEYS = ("status", "reason", "witness", "witness_id_no", "witness_unit", "photo", "photo_label")
 
 
 class FormError(ValidationError, ValueError):
@@ -40,6 +50,11 @@ class FieldDef:
     help: str | None = None
     default: Any = None
     after: str | None = None  # a date/datetime field this one may not precede
+    statuses: tuple[str, ...] = ()  # for "signing": the ways this paper may be signed
+    left_method: tuple[str, str] | None = None  # for "signing": (field, value) that means 留置送达, both ways
+
+    def signing_statuses(self) -> tuple[str, ...]:
+        return self.statuses or ("signed", "refused", "absent")
 
     @classmethod
     def from_json(cls, d: dict[str, Any]) -> FieldDef:
@@ -48,7 +63,8 @@ class FieldDef:
         return cls(name=d["name"], label=d["label"], type=d.get("type", "text"), required=d.get("required", False),
                    max_length=d.get("max_length"), source=d.get("source"), choices=tuple(d.get("choices", ())),
                    columns=tuple(cls.from_json(c) for c in d.get("columns", ())), help=d.get("help"),
-                   default=d.get("default"), after=d.get("after"))
+                   default=d.get("default"), after=d.get("after"), statuses=tuple(d.get("statuses", ())),
+                   left_method=(d["left_method"][0], d["left_method"][1]) if d.get("left_method") else None)
 
 
 @dataclass(frozen=True)
@@ -89,6 +105,13 @@ class DocumentDef:
             if f.after and out.get(f.name) and out.get(f.after) and out[f.name] < out[f.after]:
                 raise FormError(f.name, _("is earlier than {other} ({label})").format(
                     other=self.field(f.after).label, label=f.label))
+            if f.left_method:
+                method, value = f.left_method
+                left = (out.get(f.name) or {}).get("status") == "left"
+                if left != (out.get(method) == value):
+                    raise FormError(f.name, _("{value} ({method}) is chosen exactly when the party refused to "
+                                              "accept and the paper was left with a witness").format(
+                        value=value, method=self.field(method).label))
         return out
 
     def content_hash(self, payload: dict[str, Any], doc_id: str, number: str | None) -> str:
@@ -120,6 +143,8 @@ def _check(f: FieldDef, value: Any, path: str) -> Any:
             raise FormError(path, _("is required ({label})").format(label=f.label))
         return [] if f.type in ("officers", "qa", "table") else None
     t = f.type
+    if t == "signing":
+        return _check_signing(f, value, path)
     if t in ("text", "textarea", "choice"):
         if not isinstance(value, str):
             raise FormError(path, _("must be text"))
@@ -188,6 +213,37 @@ def _check(f: FieldDef, value: Any, path: str) -> Any:
     return rows
 
 
+def _check_signing(f: FieldDef, value: Any, path: str) -> dict[str, str] | None:
+    """How the party signed: a refusal names its reason, a refusal or an absence its witness."""
+    if not isinstance(value, dict):
+        raise FormError(path, _("must be an object with the signing status"))
+    for key in value:
+        if key not in SIGNING_KEYS:
+            raise FormError(f"{path}.{key}", _("not part of how a paper was signed"))
+    status = value.get("status") or "signed"
+    if status not in f.signing_statuses():
+        raise FormError(f"{path}.status", _("must be one of: {choices}").format(
+            choices="、".join(f.signing_statuses())))
+    out = {"status": status}
+    for key, limit in (("reason", 200), ("witness", 40), ("witness_id_no", 18), ("witness_unit", 100),
+                       ("photo", 40), ("photo_label", 200)):
+        v = value.get(key)
+        if v in (None, ""):
+            continue
+        if not isinstance(v, str):
+            raise FormError(f"{path}.{key}", _("must be text"))
+        if len(v.strip()) > limit:
+            raise FormError(f"{path}.{key}", _("is {n} characters long; at most {max} are allowed").format(
+                n=len(v.strip()), max=limit))
+        if status != "signed" and v.strip():
+            out[key] = v.strip()
+    if status in SIGNING_NEEDS_REASON and not out.get("reason"):
+        raise FormError(f"{path}.reason", _("say why the party refused, in the party's words"))
+    if status in SIGNING_NEEDS_WITNESS and not out.get("witness"):
+        raise FormError(f"{path}.witness", _("name the witness who saw it"))
+    return out if status != "signed" else None
+
+
 def _schema(f: FieldDef) -> dict[str, Any]:
     base: dict[str, Any] = {"title": f.label}
     if f.help:
@@ -215,6 +271,10 @@ def _schema(f: FieldDef) -> dict[str, Any]:
     elif t == "qa":
         base |= {"type": "array", "items": {"type": "object", "required": ["q"], "properties": {
             "q": {"type": "string"}, "a": {"type": "string"}}}}
+    elif t == "signing":
+        base |= {"type": "object", "additionalProperties": False, "required": ["status"], "properties": {
+            "status": {"type": "string", "enum": list(f.signing_statuses())},
+            **{k: {"type": "string"} for k in SIGNING_KEYS if k != "status"}}}
     elif t == "table":
         base |= {"type": "array", "items": {"type": "object", "additionalProperties": False,
                                             "required": [c.name for c in f.columns if c.required],
@@ -247,8 +307,18 @@ def parse(d: dict[str, Any], name: str = "definition") -> DocumentDef:
         for row in block.get("rows", ()):
             for item in row:
                 refs += item["fields"] if isinstance(item, dict) else [item]
+        signing = block.get("signing")
+        if signing:
+            refs.append(signing["field"] if isinstance(signing, dict) else signing)
         if missing := [r for r in refs if r and r not in names]:
             raise ValueError(f"{name}: the layout names fields that are not defined: {missing}")
+        if signing and doc.field(refs[-1]).type != "signing":
+            raise ValueError(f"{name}: {refs[-1]} is not a signing field")
+    for f in doc.fields:
+        if f.type == "signing" and not set(f.signing_statuses()) <= set(SIGNING_STATUSES):
+            raise ValueError(f"{name}: {f.name}: unknown signing statuses {f.statuses}")
+        if f.left_method and (f.left_method[0] not in names or "left" not in f.signing_statuses()):
+            raise ValueError(f"{name}: {f.name}: left_method names {f.left_method[0]} or lacks the status left")
     try:
         doc.validate(doc.example)  # a definition's example always fits it
     except FormError as exc:

@@ -20,7 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from xml.sax.saxutils import escape
 
-from forms.model import DocumentDef, FieldDef
+from forms.model import SIGNING_NEEDS_WITNESS, SIGNING_PRINTED, DocumentDef, FieldDef
 from kit_app.i18n import _
 from kit_app.ids import new_id
 
@@ -135,7 +135,29 @@ def display(f: FieldDef, value: Any) -> str:
         return _fmt_date(value)
     if f.type == "officers":
         return "；".join(f"{o['name']}（执法证号：{o['cert_no']}）" for o in value)
+    if f.type == "signing":
+        return signing_note(value)
     return str(value)
+
+
+def signing_note(signing: dict[str, str]) -> str:
+    """What the paper says when the party did not sign: the fact, the party's reason, the witness
+    and the photo that shows it (printed in Chinese, as every official document)."""
+    status = signing["status"]
+    who = signing["witness"]
+    extra = "；".join(x for x in (f"身份证号：{signing['witness_id_no']}" if signing.get("witness_id_no") else "",
+                                  signing.get("witness_unit", "")) if x)
+    witness = who + (f"（{extra}）" if extra else "")
+    if status == "refused":
+        out = f"当事人拒绝签名，理由：{signing['reason'].rstrip('。')}。执法人员已当场注明，见证人{witness}在场见证。"
+    elif status == "absent":
+        out = f"当事人不在场，见证人{witness}在场见证。"
+    else:  # left
+        out = (f"受送达人拒绝签收，理由：{signing['reason'].rstrip('。')}。送达人已将文书留置于送达地点，"
+               f"见证人{witness}在场见证。")
+    if signing.get("photo_label"):
+        out += f"现场照片：{signing['photo_label']}。"
+    return out
 
 
 def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = None,
@@ -221,16 +243,39 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                 story.append(Paragraph("<b>问：</b>" + text(qa["q"], f"{f.name}[{i}].q"), body))
                 story.append(Paragraph("<b>答：</b>" + text(qa["a"], f"{f.name}[{i}].a"), body))
         elif kind == "closing":
-            comment = data.get(block.get("field", "")) or block["text"]
+            if block.get("signing") and data.get(block["signing"]):
+                continue  # the party did not sign: no comment of theirs; the note goes with the signatures
+            comment = data.get(block.get("field", ""))
             story.append(Spacer(1, 4 * mm))
-            story.append(KeepTogether([Paragraph(text(comment, block.get("field", "closing")), body)]))
+            if "text" in block:  # a fixed confirmation, replaced by the party's own words when given
+                story.append(KeepTogether([Paragraph(text(comment or block["text"], block.get("field", "closing")),
+                                                     body)]))
+            elif comment:
+                story.append(KeepTogether([Paragraph(escape(block["label"]) + "：" + text(comment, block["field"]),
+                                                     body)]))
+            else:  # left for the party to write by hand
+                blank = Table([[Paragraph(escape(block["label"]) + "：", cell)], [""]], colWidths=[width],
+                              rowHeights=[10 * mm, 10 * mm])
+                blank.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.black),
+                                           ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+                story.append(KeepTogether([blank]))
         elif kind == "signatures":
-            rows = [[Paragraph(escape(line) + "：", cell), "", Paragraph("年　　月　　日", cell)]
-                    for line in block["lines"]]
+            lines: list[str] = list(block["lines"])
+            marks: dict[int, str] = {}
+            note: list[Any] = []
+            how = block.get("signing") or {}
+            signing = data.get(how.get("field", ""))
+            if signing:  # refused, absent or left: noted on the paper, the witness signs
+                marks[how.get("party", 0)] = "（" + SIGNING_PRINTED[signing["status"]] + "）"
+                if signing["status"] in SIGNING_NEEDS_WITNESS and how.get("witness") is None:
+                    lines.append("见证人（签名）")
+                note = [Spacer(1, 3 * mm), Paragraph(text(signing_note(signing), how["field"]), body)]
+            rows = [[Paragraph(escape(line) + "：", cell), Paragraph(escape(marks.get(i, "")), cell),
+                     Paragraph("年　　月　　日", cell)] for i, line in enumerate(lines)]
             t = Table(rows, colWidths=[width * 0.38, width * 0.34, width * 0.28], rowHeights=12 * mm)
             t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                    ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black)]))
-            story += [Spacer(1, 6 * mm), KeepTogether([t])]
+            story += [Spacer(1, 6 * mm), KeepTogether([*note, t])]
         elif kind == "table":
             f = fields[block["field"]]
             rows_data = data.get(f.name) or []

@@ -177,7 +177,9 @@ class Application:
             self.sync = SyncController(store, self.sync_runner, interval_ms=self.prefs.sync_interval_ms)
             log.info("step: store open: %s (kit %s)", store.data_dir, store.kit_id)
             if self.demo:
-                self._start_demo_devices()
+                self._start_demo_devices()  # autostarts once the simulators run
+            else:
+                self.hub.autostart()  # the devices configured to start with the app (the GNSS receiver)
             self.runner.run(self.services.officers.count, self._officers_counted, self._fatal)
 
         def failed(exc: BaseException) -> None:

@@ -65,6 +65,7 @@ class DevicesPane(Pane):
         self.case.setObjectName("capture_case")
         self.case.setMinimumWidth(380)
         self.case.currentIndexChanged.connect(self._case_changed)
+        self._wanted: str | None = None  # the case chosen, kept across reloads of the list
         self.duty = QLabel()
         self.duty.setObjectName("on_duty")
         top = QHBoxLayout()
@@ -144,7 +145,6 @@ class DevicesPane(Pane):
 
     # ------------------------------------------------------------ cases and officers on duty
     def load_cases(self) -> None:
-        current = self.case.currentData()
 
         def done(rows: list[Any]) -> None:
             self.case.blockSignals(True)
@@ -152,7 +152,7 @@ class DevicesPane(Pane):
             for r in rows:
                 if accepts_evidence(r.status):
                     self.case.addItem(f"{r.number} · {r.party_name} · {r.title}", r.id)
-            i = self.case.findData(current)
+            i = self.case.findData(self._wanted)
             self.case.setCurrentIndex(i if i >= 0 else 0 if self.case.count() else -1)
             self.case.blockSignals(False)
             self._case_changed()
@@ -160,12 +160,17 @@ class DevicesPane(Pane):
         self.runner.run(lambda: self.services.cases.find(), done, self.fail)
 
     def select_case(self, case_id: str) -> None:
+        """Capture to ``case_id`` — now, or once the case list has it (a case just opened)."""
+        self._wanted = case_id
         i = self.case.findData(case_id)
         if i >= 0:
             self.case.setCurrentIndex(i)
+        else:
+            self.load_cases()
 
     def _case_changed(self) -> None:
         case_id = self.case.currentData()
+        self._wanted = case_id
         if not case_id:
             self.on_duty = [self.officer]
             self._show_duty()

@@ -8,6 +8,8 @@ PDFs are rendered (reportlab) and printed (QtPdf pages painted on the QPrinter) 
 from __future__ import annotations
 
 import logging
+import re
+from html import escape
 from typing import Any
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Signal
@@ -42,6 +44,7 @@ from kit_app import roles as R
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
 from ui.services import Services
+from ui.signing import SigningBox
 from ui.tasks import IO, TaskRunner, describe_error
 
 log = logging.getLogger(__name__)
@@ -106,6 +109,8 @@ class FieldWidget:
                 w.addItem("")
             w.addItems(list(f.choices))
             w.currentIndexChanged.connect(changed)
+        elif t == "signing":
+            w = SigningBox(f, changed)
         elif t == "table":
             w = QTableWidget(0, len(f.columns))
             w.setHorizontalHeaderLabels([c.label for c in f.columns])
@@ -125,7 +130,9 @@ class FieldWidget:
         t, w = self.f.type, self.widget
         if value is None:
             return
-        if t == "officers":
+        if t == "signing":
+            w.set(value)  # type: ignore[attr-defined]
+        elif t == "officers":
             w.setPlainText("\n".join(f"{o['name']} {o['cert_no']}" for o in value))  # type: ignore[attr-defined]
         elif t == "qa":
             w.setPlainText("\n".join(f"问：{qa['q']}\n答：{qa.get('a', '')}" for qa in value))  # type: ignore[attr-defined]
@@ -149,6 +156,8 @@ class FieldWidget:
         t, w = self.f.type, self.widget
         if t in ("textarea",):
             return w.toPlainText()  # type: ignore[attr-defined]
+        if t == "signing":
+            return w.value()  # type: ignore[attr-defined]
         if t == "choice":
             return w.currentText()  # type: ignore[attr-defined]
         if t == "officers":
@@ -184,8 +193,12 @@ class FieldWidget:
             return rows
         return _convert(self.f, w.text().strip())  # type: ignore[attr-defined]
 
-    def mark(self, bad: bool) -> None:
-        self.widget.setStyleSheet("border: 1px solid #d32f2f;" if bad else "")
+    def mark(self, bad: bool, part: str = "") -> None:
+        """Outline the field in red; for a signing, the part of it that is wrong."""
+        if isinstance(self.widget, SigningBox):
+            self.widget.mark(part if bad else "")
+        else:
+            self.widget.setStyleSheet("border: 1px solid #d32f2f;" if bad else "")
 
 
 def _convert(f: FieldDef, text: str) -> Any:
@@ -202,6 +215,22 @@ def _convert(f: FieldDef, text: str) -> Any:
         except ValueError:
             return text
     return text
+
+
+def field_place(defn: DocumentDef, path: str) -> str:
+    """Where a field error is, in the officer's words: the field's label, the row of a table and its
+    column's label — never the internal field name."""
+    m = re.match(r"^(\w+)(?:\[(\d+)\])?(?:\.(\w+))?", path)
+    if m is None or m.group(1) not in {f.name for f in defn.fields}:
+        return _("The document")
+    f = defn.field(m.group(1))
+    out = f.label
+    if m.group(2) is not None:
+        out += " " + _("row {n}").format(n=int(m.group(2)) + 1)
+    col = next((c for c in f.columns if c.name == m.group(3)), None)
+    if col is not None:
+        out += " " + col.label
+    return out
 
 
 # ---------------------------------------------------------------- the editor
@@ -298,15 +327,24 @@ class DocumentEditor(QDialog):
         self._timer.timeout.connect(self._check)
         self._loading = True
         self.status.setText(_("Filling in from the case…"))
-        if corrects:
-            runner.run(lambda: services.documents.get(corrects)["payload"], self._prefilled, self._failed)
-        else:
-            runner.run(lambda: prefilled(services, case_id, doc_type, officer), self._prefilled, self._failed)
+        signing = any(f.type == "signing" for f in self.defn.fields)
+
+        def fill() -> tuple[dict[str, Any], list[dict[str, str]]]:
+            payload = services.documents.get(corrects)["payload"] if corrects else \
+                prefilled(services, case_id, doc_type, officer)
+            return payload, services.documents.signing_photos(case_id) if signing else []
+
+        runner.run(fill, self._prefilled, self._failed)
 
     # ------------------------------------------------------------ filling and checking
-    def _prefilled(self, payload: dict[str, Any]) -> None:
+    def _prefilled(self, got: tuple[dict[str, Any], list[dict[str, str]]]) -> None:
+        payload, photos = got
+        for fw in self.fields.values():
+            if isinstance(fw.widget, SigningBox):
+                fw.widget.set_photos(photos)
         for name, value in payload.items():
-            self.fields[name].set(value)
+            if name in self.fields:
+                self.fields[name].set(value)
         self._loading = False
         self._check()
 
@@ -330,9 +368,10 @@ class DocumentEditor(QDialog):
         except FormError as exc:
             top = exc.field.split("[")[0].split(".")[0]
             if top in self.fields:
-                self.fields[top].mark(True)
-            label = self.fields[top].f.label if top in self.fields else exc.field
-            self.status.setText(f"<span style='color:#c62828'>{label}（{exc.field}）：{exc.message}</span>")
+                self.fields[top].mark(True, exc.field.rpartition(".")[2])
+            where = field_place(self.defn, exc.field)
+            message = exc.message.replace(f" ({where})", "").replace(f"（{where}）", "")  # the label, said once
+            self.status.setText(f"<span style='color:#c62828'>{escape(where)}：{escape(message)}</span>")
             self.issue_btn.setEnabled(False)
             return False
         self.issue_btn.setEnabled(True)

@@ -10,6 +10,7 @@ crash or power cut the workspace opens where the inspection stopped.
 
 from __future__ import annotations
 
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -52,6 +53,7 @@ from kit_app.services.inspections import (
     ItemState,
     step_field_label,
 )
+from kit_app.timeutil import format_local
 from ui.dialogs import TaskDialog
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
@@ -137,6 +139,7 @@ class InspectionWorkspace(QDialog):
     """Walks the inspection: each step and item on the left, what to do with it on the right."""
 
     changed = Signal()
+    capture_requested = Signal(str)  # the case: the window shows the devices, capturing to it
 
     def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo, case_id: str,
                  parent: QWidget | None = None) -> None:
@@ -147,6 +150,8 @@ class InspectionWorkspace(QDialog):
         self.resize(1180, 760)
         self.status: InspectionStatus | None = None
         self.evidence: list[dict[str, Any]] = []
+        self._capture_for: str | None = None  # the item a photo or reading is being taken for
+        self._seen: set[str] = set()  # evidence there before it
         self.header = QLabel()
         self.header.setObjectName("header")
         self.header.setStyleSheet("font-size: 16px; font-weight: bold;")
@@ -294,8 +299,15 @@ class InspectionWorkspace(QDialog):
         v.addLayout(row)
         v.addWidget(QLabel(_("Notes")))
         v.addWidget(self.note)
-        v.addWidget(QLabel(_("Evidence for this item (take photos and readings in the Devices pane, with this "
-                             "inspection as the case)")))
+        self.capture_btn = QPushButton(_("Take a photo or reading…"))
+        self.capture_btn.setObjectName("capture_here")
+        self.capture_btn.setToolTip(_("Shows the devices, capturing to this inspection; what is taken is ticked "
+                                      "here for this item."))
+        self.capture_btn.clicked.connect(self.capture)
+        head = QHBoxLayout()
+        head.addWidget(QLabel(_("Evidence for this item")), 1)
+        head.addWidget(self.capture_btn)
+        v.addLayout(head)
         v.addWidget(self.item_evidence)
         v.addWidget(self.save_btn)
         v.addWidget(self.finding_box)
@@ -441,8 +453,8 @@ class InspectionWorkspace(QDialog):
         it = x.item
         photos = "、".join(it.photos) if it.photos else _("none named")
         required = _("required") if it.required else _("optional")
-        reading = ("<p>" + escape(_("An instrument reading is its evidence: record one in the Devices pane.")) +
-                   "</p>") if it.reading else ""
+        reading = ("<p>" + escape(_("An instrument reading is its evidence: take one with Take a photo or "
+                                    "reading.")) + "</p>") if it.reading else ""
         how, basis, shots = _("How"), _("Legal basis"), _("Photos to take")
         self.item_text.setHtml(
             f"<h3>{escape(_text(it.check, it.check_en))}</h3><p><i>{escape(required)}</i></p>"
@@ -455,11 +467,13 @@ class InspectionWorkspace(QDialog):
         self.answers.setExclusive(True)
         self.note.setPlainText(x.note or "")
         self.item_evidence.clear()
+        taken = {e["id"] for e in self.evidence} - self._seen if self._capture_for == it.id else set()
         for e in self.evidence:
-            li = QListWidgetItem(f"{e.get('kind')}　{e.get('original_name') or e.get('id')}")
+            li = QListWidgetItem(evidence_label(e))
             li.setData(Qt.ItemDataRole.UserRole, e["id"])
             li.setFlags(li.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            li.setCheckState(Qt.CheckState.Checked if e["id"] in x.evidence_ids else Qt.CheckState.Unchecked)
+            ticked = e["id"] in x.evidence_ids or e["id"] in taken
+            li.setCheckState(Qt.CheckState.Checked if ticked else Qt.CheckState.Unchecked)
             self.item_evidence.addItem(li)
         self.violation.clear()
         cat = F.catalogue()
@@ -503,6 +517,17 @@ class InspectionWorkspace(QDialog):
         self._run(lambda: self.services.inspections.record_step(cid, officer, step, details, evidence_id=evidence),
                   _("Recorded: {step}.").format(step=_(STEPS[step])))
 
+    def capture(self) -> None:
+        """Take a photo or reading for the item shown: what arrives next is ticked for it."""
+        self._capture_for = self.current_item.item.id
+        self._seen = {e["id"] for e in self.evidence}
+        self.message.setText(_("Take the photo or reading in the Devices pane; it is ticked here for this item."))
+        self.capture_requested.emit(self.case_id)
+
+    def evidence_added(self) -> None:
+        """New evidence of the case (a photo or reading just taken): shown, ticked for the item."""
+        self.refresh()
+
     def _checked_evidence(self) -> list[str]:
         ev = self.item_evidence
         return [ev.item(i).data(Qt.ItemDataRole.UserRole) for i in range(ev.count())
@@ -516,6 +541,7 @@ class InspectionWorkspace(QDialog):
             return
         evidence = self._checked_evidence()
         cid, officer, note = self.case_id, self.officer, self.note.toPlainText()
+        self._capture_for = None
         self._run(lambda: self.services.inspections.answer(cid, officer, x.item.id, answer, note=note,
                                                            evidence_ids=evidence),
                   _("Answer saved."))
@@ -541,6 +567,16 @@ class InspectionWorkspace(QDialog):
         editor.show()
         self.editor = editor
         return editor
+
+
+def evidence_label(e: dict[str, Any]) -> str:
+    """An evidence item as the officer recognises it: kind, name and when it was taken."""
+    from ui.evidence import KIND_LABELS
+
+    when = (e.get("captured_at") or e.get("imported_at") or "")
+    local = format_local(datetime.fromisoformat(when)) if when else ""
+    name = e.get("description") or e.get("original_name") or ""
+    return "　".join(x for x in (_(KIND_LABELS.get(e["kind"], e["kind"])), name, local) if x)
 
 
 def start_inspection(parent: QWidget, services: Services, runner: TaskRunner, officer: OfficerInfo,

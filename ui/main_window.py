@@ -67,6 +67,7 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(pane)
             pane.status_message.connect(lambda m: self.statusBar().showMessage(m, 8000))
             pane.data_changed.connect(self._broadcast)
+            pane.capture_requested.connect(self.show_capture)
         self.nav.currentRowChanged.connect(self.stack.setCurrentIndex)
         self.nav.setCurrentRow(0)
         self.deadlines.open_case.connect(lambda cid, title: self.cases.open_procedure(cid, title))
@@ -182,6 +183,16 @@ class MainWindow(QMainWindow):
     def _broadcast(self, what: str) -> None:
         for _title, pane in self.panes:
             pane.on_data_changed(what)
+            ws = getattr(pane, "workspace", None)
+            if what == "evidence" and ws is not None and ws.isVisible():
+                ws.evidence_added()
+
+    def show_capture(self, case_id: str) -> None:
+        """The devices, capturing to ``case_id`` (an inspection's item asked for a photo or reading)."""
+        self.devices.select_case(case_id)
+        self.nav.setCurrentRow(self.panes.index((_("Devices"), self.devices)))
+        self.raise_()
+        self.activateWindow()
 
     def import_file(self, kind: str) -> None:
         path, _f = QFileDialog.getOpenFileName(

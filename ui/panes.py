@@ -61,6 +61,7 @@ class Pane(QWidget):
 
     status_message = Signal(str)
     data_changed = Signal(str)  # "cases", "sources", "projects"
+    capture_requested = Signal(str)  # a case: the window shows the devices, capturing to it
 
     def __init__(self, services: Services, runner: TaskRunner, officer: OfficerInfo,
                  parent: QWidget | None = None) -> None:
@@ -74,6 +75,18 @@ class Pane(QWidget):
 
     def on_data_changed(self, what: str) -> None:
         """Refresh what ``what`` ("cases", "sources", "projects") touched; panes override it."""
+
+    def open_workspace(self, case_id: str) -> Any:
+        """The inspection workspace of a case, wired to the window: what it records refreshes the
+        panes, and taking a photo or reading for an item shows the devices."""
+        from ui.inspection import InspectionWorkspace
+
+        ws = InspectionWorkspace(self.services, self.runner, self.officer, case_id, self)
+        ws.changed.connect(lambda: self.data_changed.emit("cases"))
+        ws.capture_requested.connect(self.capture_requested)
+        ws.show()
+        self.workspace = ws
+        return ws
 
 
 class SourcesPane(Pane):
@@ -263,7 +276,7 @@ class SourcesPane(Pane):
 
     def start_inspection(self) -> Any:
         """Start an inspection of the selected source, then open its workspace."""
-        from ui.inspection import InspectionWorkspace, start_inspection
+        from ui.inspection import start_inspection
 
         row = self.selected_row()
         if row is None or not R.can(self.officer, "case.create"):
@@ -272,10 +285,7 @@ class SourcesPane(Pane):
         def started(case: Any) -> None:
             self.status_message.emit(_("Inspection {number} started.").format(number=case.number))
             self.data_changed.emit("cases")
-            ws = InspectionWorkspace(self.services, self.runner, self.officer, case.id, self)
-            ws.changed.connect(lambda: self.data_changed.emit("cases"))
-            ws.show()
-            self.workspace = ws
+            self.open_workspace(case.id)
 
         self.start_dialog = start_inspection(self, self.services, self.runner, self.officer, row, started)
         return self.start_dialog
@@ -459,19 +469,13 @@ class CasesPane(Pane):
 
     def open_inspection(self, case_id: str | None = None) -> Any:
         """The inspection workspace of ``case_id`` (else of the selected case)."""
-        from ui.inspection import InspectionWorkspace
-
         if case_id is None:
             idx = self.view.selectionModel().selectedRows()
             row = self.model.row_at(idx[0].row()) if idx else None
             if row is None or row.kind != "inspection":
                 return None
             case_id = row.id
-        ws = InspectionWorkspace(self.services, self.runner, self.officer, case_id, self)
-        ws.changed.connect(lambda: self.data_changed.emit("cases"))
-        ws.show()
-        self.workspace = ws
-        return ws
+        return self.open_workspace(case_id)
 
     def open_procedure(self, case_id: str | None = None, title: str = "") -> Any:
         """The procedure dialog of ``case_id`` (else of the selected case)."""

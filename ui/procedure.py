@@ -212,7 +212,7 @@ class CaseProcedureDialog(QDialog):
         lines = []
         for e in st.history:
             who = f"{e.actor}（{e.actor_cert}）" if e.actor_cert else (e.actor or "")
-            extra = "".join(f"；{escape(str(k))}：{escape(str(v))}" for k, v in e.details.items())
+            extra = "".join(f"；{escape(k)}：{escape(v)}" for k, v in self.services.lifecycle.details_text(e.details))
             reason = f"<br><span style='color:#555'>{escape(e.reason)}</span>" if e.reason else ""
             lines.append(f"<p><b>{escape(format_local(e.at))}</b>　{escape(e.action_label)}　{escape(who)}"
                          f"{extra}{reason}</p>")

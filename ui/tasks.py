@@ -117,6 +117,21 @@ def describe_error(exc: BaseException) -> str:
     )
 
 
+def _to_live_widgets(fn: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A result that arrives after its window was closed (logging out closes the main window while its
+    lists still load) has nothing left to show: dropped, not an error."""
+
+    def deliver(value: Any) -> None:
+        try:
+            fn(value)
+        except RuntimeError as exc:
+            if "already deleted" not in str(exc):  # shiboken's words for a destroyed C++ object
+                raise
+            log.debug("a result for a closed window was dropped: %s", exc)
+
+    return deliver
+
+
 class TaskRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -152,9 +167,9 @@ class TaskRunner(QObject):
             signals.deleteLater()
 
         if on_done is not None:
-            signals.done.connect(on_done)
+            signals.done.connect(_to_live_widgets(on_done))
         if on_error is not None:
-            signals.failed.connect(on_error)
+            signals.failed.connect(_to_live_widgets(on_error))
         if on_progress is not None:
             signals.progress.connect(on_progress)
         signals.done.connect(finished)

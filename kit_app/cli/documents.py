@@ -98,12 +98,12 @@ def cmd_numbers(store: Store, args: argparse.Namespace) -> int:
 
     docs = DocumentService(store)
     if args.action == "add":
-        block = docs.add_block(agency_code=args.agency, doc_type=args.type, year=args.year, prefix=args.prefix,
+        block = docs.numbers.add_block(agency_code=args.agency, doc_type=args.type, year=args.year, prefix=args.prefix,
                                first=args.first, last=args.last, kit_id=args.kit, actor=acting_officer(store, args))
         emit(args, block, lambda: print(_("Reserved {first}–{last} ({example} …) for kit {kit}.").format(
             first=block["first"], last=block["last"], example=block["example"], kit=block["kit_id"][:8])))
         return EXIT_OK
-    blocks = docs.blocks()
+    blocks = docs.numbers.blocks()
     emit(args, blocks, lambda: [print(f"{b['agency_code']}\t{b['type']}\t{b['year']}\t{b['prefix']}\t"
                                        f"{b['first']}–{b['last']}\t{b['used']}\t{b['kit_id'][:8]}") for b in blocks])
     return EXIT_OK

@@ -1,12 +1,12 @@
 """Issuing enforcement documents: numbering without collisions between kits, and freezing.
 
-Numbers: ``<prefix>〔<year>〕<seq>号`` (e.g. 南环罚告〔2026〕12号), unique per agency, document type
-and year. Kits work offline, so each kit draws only from the number blocks reserved for it
-(``number_blocks``: agency, type, year, first–last, the kit's id); blocks of one agency, type and
-year never overlap — the provincial office hands them out (the central server, once kits sync;
-``kit-app numbers add`` meanwhile). Two kits therefore never issue the same number, and a kit never
-reuses one: the next number is the highest it issued from the block plus one, in the same
-transaction as the document.
+Numbers come from the blocks reserved for this kit (``kit_app.services.numbering``); the next one
+is taken in the same transaction as the document, so two kits never issue the same number and a
+kit never reuses one.
+
+Refusals: a paper the party refused to sign (or accept), or signed in its absence, says so, with the
+reason, the witness and the photo that shows it (field type ``signing``); the photo must be evidence
+of the case and its custody log points back to the paper.
 
 Issuing freezes a document: the validated payload, its content hash and its PDF are stored; the
 PDF is an evidence item of the case with a custody event ``issued``; the row cannot be updated or
@@ -20,11 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from kit_app import roles as R
 from kit_app.db import Store
-from kit_app.db.models import Agency, Case, Document, EvidenceItem, NumberBlock, Source
+from kit_app.db.models import Agency, Case, Document, EvidenceItem, Source
 from kit_app.dto import OfficerInfo
 from kit_app.errors import KitError, NotFound, ValidationError
 from kit_app.evidence import custody as C
@@ -33,6 +33,7 @@ from kit_app.evidence.items import NewItem, record_item
 from kit_app.evidence.service import EvidenceService
 from kit_app.i18n import _
 from kit_app.ids import new_id
+from kit_app.services.numbering import NumberingService
 from kit_app.sync.pull import forms_dir
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 
@@ -55,92 +56,15 @@ class IssuedDocument:
         return {k: getattr(self, k) for k in self.__dataclass_fields__} | {"warnings": list(self.warnings)}
 
 
-def format_number(prefix: str, year: int, seq: int) -> str:
-    return f"{prefix}〔{year}〕{seq}号"
-
-
 class DocumentService:
     def __init__(self, store: Store, evidence: EvidenceService | None = None) -> None:
         self.store = store
         self.evidence = evidence or EvidenceService(store)
+        self.numbers = NumberingService(store)
         if forms_dir(store).is_dir():  # the definitions this kit pulled from the central server
             import forms.model
 
             forms.model.use_directory(forms_dir(store))
-
-    # ------------------------------------------------------------ number blocks
-    def add_block(self, *, agency_code: str, doc_type: str, year: int, prefix: str, first: int, last: int,
-                  kit_id: str | None = None, actor: OfficerInfo | None = None) -> dict[str, Any]:
-        """Reserve numbers first–last of (agency, type, year) for a kit (this one by default)."""
-        import forms
-
-        R.require(actor, "numbers.assign")
-        try:
-            defn = forms.get(doc_type)
-        except KeyError as exc:
-            raise ValidationError(str(exc.args[0]), "type") from None
-        if not defn.number:
-            raise ValidationError(_("{title} carries no document number.").format(title=defn.title), "type")
-        if not prefix.strip():
-            raise ValidationError(_("The number prefix (e.g. 南环罚告) is missing."), "prefix")
-        if first < 1 or last < first:
-            raise ValidationError(_("A block runs from a first number ≥ 1 to a last number ≥ the first."), "range")
-        now = utcnow()
-        with self.store.write_session() as s:
-            if s.scalar(select(Agency.id).where(Agency.code == agency_code)) is None:
-                raise NotFound(_("No agency with code {code}.").format(code=agency_code))
-            clash = s.scalar(select(NumberBlock).where(
-                NumberBlock.agency_code == agency_code, NumberBlock.doc_type == doc_type, NumberBlock.year == year,
-                NumberBlock.first <= last, NumberBlock.last >= first))
-            if clash is not None:
-                msg = _("Numbers {a}–{b} overlap the block {c}–{d} already assigned to kit {kit}.")
-                raise ValidationError(msg.format(a=first, b=last, c=clash.first, d=clash.last, kit=clash.kit_id[:8]),
-                                      "range")
-            block = NumberBlock(agency_code=agency_code, doc_type=doc_type, year=year, prefix=prefix.strip(),
-                                first=first, last=last, kit_id=kit_id or self.store.kit_id,
-                                assigned_by=actor.id if actor else None, created_at=now, updated_at=now,
-                                origin_kit=self.store.kit_id)
-            s.add(block)
-            s.flush()
-            return _block_dict(block, 0)
-
-    def blocks(self) -> list[dict[str, Any]]:
-        with self.store.session() as s:
-            out = []
-            for b in s.scalars(select(NumberBlock).order_by(NumberBlock.agency_code, NumberBlock.doc_type,
-                                                            NumberBlock.year, NumberBlock.first)):
-                used = s.scalar(select(func.count()).select_from(Document).where(
-                    Document.agency_code == b.agency_code, Document.doc_type == b.doc_type,
-                    Document.year == b.year, Document.seq.between(b.first, b.last))) or 0
-                out.append(_block_dict(b, used))
-            return out
-
-    def without_numbers(self, agency_code: str, doc_types: tuple[str, ...], year: int) -> list[str]:
-        """The titles of those ``doc_types`` this kit has no free number for (agency, year)."""
-        out = []
-        with self.store.session() as s:
-            for t in doc_types:
-                try:
-                    self._next_number(s, agency_code, t, year)
-                except ValidationError:
-                    out.append(_forms_title(t))
-        return out
-
-    def _next_number(self, s: Any, agency_code: str, doc_type: str, year: int) -> tuple[int, str]:
-        blocks = s.scalars(select(NumberBlock).where(
-            NumberBlock.agency_code == agency_code, NumberBlock.doc_type == doc_type, NumberBlock.year == year,
-            NumberBlock.kit_id == self.store.kit_id).order_by(NumberBlock.first)).all()
-        for b in blocks:
-            top = s.scalar(select(func.max(Document.seq)).where(
-                Document.agency_code == agency_code, Document.doc_type == doc_type, Document.year == year,
-                Document.seq.between(b.first, b.last)))
-            seq = (top or b.first - 1) + 1
-            if seq <= b.last:
-                return seq, format_number(b.prefix, year, seq)
-        raise ValidationError(
-            _("This kit has no free document number for {type} of agency {agency} in {year}. Ask the provincial "
-              "office for a block of numbers; it reaches this kit with the next sync with the central server.").format(
-                type=_forms_title(doc_type), agency=agency_code, year=year), "number")
 
     # ------------------------------------------------------------ issuing
     def issue(self, case_id: str, officer: OfficerInfo, doc_type: str, payload: dict[str, Any], *,
@@ -156,6 +80,7 @@ class DocumentService:
             raise ValidationError(str(exc.args[0]), "type") from None
         data = defn.validate(payload)
         ev = self.evidence
+        shown = self._signing_photos(case_id, defn, data)
         now = utcnow()
         year = now.astimezone(LOCAL_TZ).year
         doc_id = new_id()
@@ -181,12 +106,52 @@ class DocumentService:
                         if new:
                             ev.blobs.remove_new(sha)
                         continue
-                    return self._record_issued(s, defn, data, res, doc_id=doc_id, case_id=case_id_,
-                                               agency_code=agency_code, seq=seq, number=number, year=year,
-                                               sha=sha, size=size, officer=officer, officers=officers,
-                                               corrects=corrects, now=now)
+                    issued = self._record_issued(s, defn, data, res, doc_id=doc_id, case_id=case_id_,
+                                                 agency_code=agency_code, seq=seq, number=number, year=year,
+                                                 sha=sha, size=size, officer=officer, officers=officers,
+                                                 corrects=corrects, now=now)
+                    for evidence_id, note in shown:  # the photo of a refusal points to the paper it concerns
+                        ev.log.append(s, evidence_id=evidence_id, case_id=case_id_, kind=C.ANNOTATED,
+                                      actors=[C.actor(officer)], item_sha256=None,
+                                      reason=note.format(title=defn.title, number=number or ""),
+                                      details={"document": doc_id}, at=now)
+                    ev.log.flush_checkpoint(s)
+                    return issued
         raise KitError(_("The document could not be numbered: numbers were being taken while it was issued. "
                          "Issue it again."))
+
+    def _signing_photos(self, case_ref: str, defn: Any, data: dict[str, Any]) -> list[tuple[str, str]]:
+        """A photo or clip named for a refusal or absence must be evidence of this case; the printed
+        note names it by file name and SHA-256 (never by its internal id). Fills ``photo_label``."""
+        out: list[tuple[str, str]] = []
+        for f in defn.fields:
+            signing = data.get(f.name) if f.type == "signing" else None
+            if not signing or not signing.get("photo"):
+                if signing:
+                    signing.pop("photo_label", None)
+                continue
+            with self.store.session() as s:
+                item = s.get(EvidenceItem, signing["photo"])
+                case = s.scalar(select(Case).where((Case.id == case_ref) | (Case.number == case_ref)))
+                if item is None or case is None or item.case_id != case.id or \
+                        item.kind not in (media.PHOTO, media.VIDEO):
+                    raise ValidationError(_("{label}: the photo or video named is not evidence of this case; "
+                                            "choose one of the case's photos").format(label=f.label), f.name)
+                signing["photo_label"] = _printed_photo(item.description or item.original_name, item.sha256)
+            out.append((item.id, _("shows how the party signed {title} {number}")))
+        return out
+
+    def signing_photos(self, case_id: str) -> list[dict[str, str]]:
+        """The case's photos and clips, newest first: id, what the officer recognises them by, and how
+        a document prints them."""
+        items = [i for i in self.evidence.list_for_case(case_id) if i["kind"] in (media.PHOTO, media.VIDEO)]
+        out = []
+        for i in reversed(items):
+            name = i.get("description") or i.get("original_name")
+            when = (_local_minutes(i.get("captured_at") or i.get("imported_at")) or "").replace("T", " ")
+            out.append({"id": i["id"], "label": f"{name or '—'} · {when}",
+                        "printed": _printed_photo(name, i.get("sha256"))})
+        return out
 
     def _numbering(self, s: Any, case_id: str, corrects: str | None, doc_type: str, numbered: bool,
                    year: int) -> tuple[str, str | None, int | None, str | None]:
@@ -205,7 +170,7 @@ class DocumentService:
         if numbered:
             if agency_code is None:
                 raise ValidationError(_("The case has no agency, so the document cannot be numbered."), "agency")
-            seq, number = self._next_number(s, agency_code, doc_type, year)
+            seq, number = self.numbers.next_number(s, agency_code, doc_type, year)
         return case.id, agency_code, seq, number
 
     def _record_issued(self, s: Any, defn: Any, data: dict[str, Any], res: Any, *, doc_id: str, case_id: str,
@@ -274,6 +239,17 @@ class DocumentService:
         }
         if reading is not None:
             values |= _reading_values(reading)
+        from kit_app.services.inspections import InspectionService
+
+        try:
+            values |= InspectionService(self.store).prefill_values(case.id)
+        except NotFound:  # a case opened without an on-site inspection
+            pass
+        with self.store.session() as s:  # the decision a service receipt is for: the latest numbered one
+            decision = s.scalars(select(Document).where(Document.case_id == case.id, Document.number.is_not(None))
+                                 .order_by(Document.issued_at.desc())).first()
+            if decision is not None:
+                values |= {"case.decision.title": decision.title, "case.decision.number": decision.number}
         out: dict[str, Any] = {}
         for f in defn.fields:
             v = values.get(f.source) if f.source else None
@@ -365,6 +341,12 @@ def _local_minutes(iso: str | None) -> str | None:
     return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
 
 
+def _printed_photo(name: str | None, sha256: str | None) -> str:
+    """A photo as a document names it: its name and the start of its SHA-256."""
+    sha = f"SHA-256 {(sha256 or '')[:16]}…"
+    return f"{name}（{sha}）" if name else sha
+
+
 def _place(i: dict[str, Any]) -> str:
     if i.get("place"):
         return str(i["place"])
@@ -417,19 +399,3 @@ def _reading_values(i: dict[str, Any]) -> dict[str, Any]:
         "evidence.sha256": i.get("sha256"), "evidence.readings": rows,
         "evidence.start": _local_minutes(summary.get("first")), "evidence.end": _local_minutes(summary.get("last")),
     }
-
-
-def _block_dict(b: NumberBlock, used: int) -> dict[str, Any]:
-    return {"id": b.id, "agency_code": b.agency_code, "type": b.doc_type, "year": b.year, "prefix": b.prefix,
-            "first": b.first, "last": b.last, "kit_id": b.kit_id, "used": used,
-            "example": format_number(b.prefix, b.year, b.first)}
-
-
-def _forms_title(doc_type: str) -> str:
-    """A document type as the officer knows it (its title), not its id."""
-    import forms
-
-    try:
-        return forms.get(doc_type).title
-    except KeyError:
-        return doc_type

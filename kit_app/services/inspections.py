@@ -47,6 +47,9 @@ ORIGINS: dict[str, str] = {
     "assigned": N_("Assigned by the provincial office"),
     "follow_up": N_("Follow-up of an order to correct"),
 }
+# the 案件来源 of a 立案审批表, by origin
+CASE_SOURCES = {"random": "双随机检查", "routine": "日常监管", "complaint": "信访举报", "alarm": "在线监控",
+                "assigned": "上级交办", "follow_up": "日常监管"}
 ORIGIN_LABELS_ZH = {"random": "双随机抽查", "routine": "日常检查", "complaint": "投诉举报", "alarm": "在线监控报警",
                     "assigned": "上级交办", "follow_up": "责令改正后复查"}
 
@@ -183,7 +186,7 @@ class InspectionService:
     def number_warning(self, case_ref: str) -> str | None:
         """Said when the inspection starts: the documents it may need for which this kit has no free
         number (without one such a document cannot be issued offline)."""
-        from kit_app.services.documents import DocumentService
+        from kit_app.services.numbering import NumberingService
 
         with self.store.session() as s:
             insp = self._inspection(s, case_ref)
@@ -191,7 +194,7 @@ class InspectionService:
             agency = s.get(Agency, case.agency_id) if case is not None and case.agency_id else None
             year = insp.started_at.astimezone(LOCAL_TZ).year
         code = agency.code if agency else "45"
-        missing = DocumentService(self.store).without_numbers(code, self.MAY_NEED, year)
+        missing = NumberingService(self.store).without_numbers(code, self.MAY_NEED, year)
         if not missing:
             return None
         return _("This kit has no free document number for: {titles}. They cannot be issued on the spot; ask the "
@@ -375,6 +378,46 @@ class InspectionService:
         out.append("你还有什么需要补充说明的吗？")
         return out
 
+    # ------------------------------------------------------------ what documents take from it
+    def prefill_values(self, case_ref: str) -> dict[str, Any]:
+        """Values the case's documents fill from the inspection (the ``source`` keys ``inspection.*``):
+        place, the representative, the case's source, and the facts and provisions drafted from the
+        findings and the catalogue. Facts only; the legal provisions as the catalogue cites them."""
+        with self.store.session() as s:
+            insp = self._inspection(s, case_ref)
+            st = self._status(s, insp)
+            kinds = [e.kind for e in s.scalars(select(EvidenceItem).where(EvidenceItem.case_id == insp.case_id))]
+        rep: dict[str, Any] = next((x["details"] for x in st.steps if x["step"] == "representative_identified"), {})
+        day = st.started_at.astimezone(LOCAL_TZ)
+        out: dict[str, Any] = {
+            "inspection.place": st.place, "inspection.source": CASE_SOURCES[st.origin],
+            **{f"inspection.representative.{k}": rep.get(k) for k in ("name", "position", "phone", "id_no")},
+        }
+        if not st.findings:
+            return out
+        catalogue = F.catalogue().violations
+        seen = [catalogue[v] for v in dict.fromkeys(f["violation_id"] for f in st.findings) if v in catalogue]
+        found = "；".join(f"{i}. {f['description'].rstrip('。')}" for i, f in enumerate(st.findings, start=1))
+        proofs = ["现场检查（勘察）笔录"]
+        photos, readings = sum(k in ("photo", "video") for k in kinds), sum(k == "instrument_reading" for k in kinds)
+        if photos:
+            proofs.append(f"现场照片（视频）{photos}份")
+        if readings:
+            proofs.append(f"现场监测记录{readings}份")
+        date_zh = f"{day.year}年{day.month}月{day.day}日"
+        out["inspection.facts"] = (f"{date_zh}，我局执法人员对你单位进行现场检查，发现：{found}。\n"
+                                   f"以上事实有{'、'.join(proofs)}等证据为证。")
+        if seen:  # the 案由 names what the party is suspected of
+            out["case.title"] = f"{st.party_name}涉嫌{'、'.join(v.title for v in seen)}"
+            breaches = "、".join(dict.fromkeys(v.breaches for v in seen))
+            bases = "、".join(dict.fromkeys(v.penalty_basis for v in seen))
+            out["inspection.provisions"] = (f"你单位的上述行为违反了{breaches}的规定。依据《中华人民共和国行政处罚法》"
+                                            f"第二十八条第一款和{bases}的规定，我局责令你单位改正违法行为。")
+            out["inspection.summary"] = (f"{date_zh}，执法人员在{ORIGIN_LABELS_ZH[st.origin]}中发现{st.party_name}："
+                                         f"{found}。上述行为涉嫌违反{breaches}的规定，依据{bases}应予处罚，"
+                                         "符合立案条件。")
+        return out
+
     # ------------------------------------------------------------ the record
     def draft_record(self, case_ref: str) -> dict[str, Any]:
         """The 现场检查（勘察）笔录's payload drafted from the inspection: the 检查情况 text written
@@ -450,6 +493,9 @@ class InspectionService:
             "recorder": recorder,
             "findings": "\n".join(lines),
             "party_comment": "",  # the party writes its own words on the paper: nothing is put in its mouth
+            "party_signing": {"status": "absent", "witness": absent["details"].get("witness", ""),
+                              "witness_id_no": absent["details"].get("witness_id_no", ""),
+                              "photo": absent.get("evidence_id") or ""} if absent else None,
         }
 
     # ------------------------------------------------------------ helpers

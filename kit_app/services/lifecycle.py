@@ -461,6 +461,18 @@ class CaseLifecycle:
         return sorted(out, key=lambda x: (x[1].days_left, x[0].number))
 
     # ------------------------------------------------------------ helpers
+    def details_text(self, details: dict[str, Any]) -> list[tuple[str, str]]:
+        """What a step recorded, as (label, value) in the officer's words: the outcome by its name;
+        anything that is no field of a step (kept for the record) is left out."""
+        out = []
+        for k, v in details.items():
+            if k not in _FIELD_LABELS or v in (None, ""):
+                continue
+            if k == "outcome" and str(v) in self.procedure.outcomes:
+                v = label(self.procedure.outcomes[str(v)])
+            out.append((_FIELD_LABELS[k](), str(v)))
+        return out
+
     @staticmethod
     def _case(s: Session, ref: str) -> Case:
         case = s.get(Case, ref) or s.scalar(select(Case).where(Case.number == ref))

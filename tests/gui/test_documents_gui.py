@@ -24,7 +24,7 @@ def case(services: Services, officer: OfficerInfo):  # type: ignore[no-untyped-d
     wf = services.officers.get("45010320232")
     c = services.cases.create(party="南宁市绿源化工有限公司", title="涉嫌超标排放", actor=officer,
                               officer_ids=[officer.id, wf.id])
-    services.documents.add_block(agency_code=c.agency_code, doc_type="order_to_correct", year=_year(),
+    services.documents.numbers.add_block(agency_code=c.agency_code, doc_type="order_to_correct", year=_year(),
                                  prefix="青环责改", first=7, last=9)
     return c
 
@@ -52,12 +52,15 @@ def test_edit_validate_preview_issue_print(qtbot: QtBot, services: Services, run
     # filled from the case
     assert ed.fields["party_name"].value() == "南宁市绿源化工有限公司"
     assert ed.fields["agency_name"].value() == case.agency_name
-    assert "facts" in ed.status.text() and not ed.issue_btn.isEnabled()  # required fields named
+    # required fields named by their label, never by the internal field name
+    assert "环境违法事实和证据" in ed.status.text() and "facts" not in ed.status.text()
+    assert not ed.issue_btn.isEnabled()
     ed.fields["facts"].widget.setPlainText("现场检查发现加药装置停运。")
     ed.fields["provisions"].widget.setPlainText("违反了《中华人民共和国水污染防治法》第三十九条。")
     ed.fields["order"].widget.setPlainText("立即修复加药装置。")
     ed.fields["deadline"].widget.setText("12/06/2026")  # wrong format: named as you type
-    qtbot.waitUntil(lambda: "deadline" in ed.status.text() and "YYYY-MM-DD" in ed.status.text(), timeout=3000)
+    qtbot.waitUntil(lambda: "改正期限" in ed.status.text() and "YYYY-MM-DD" in ed.status.text(), timeout=3000)
+    assert "deadline" not in ed.status.text()
     assert "border" in ed.fields["deadline"].widget.styleSheet()
     ed.fields["deadline"].widget.setText("2026-12-06")
     qtbot.waitUntil(lambda: ed.issue_btn.isEnabled() and ed.pdf_doc.pageCount() == 1, timeout=8000)
@@ -120,7 +123,16 @@ def test_correct_an_issued_document(qtbot: QtBot, services: Services, runner: Ta
     assert ed is not None
     qtbot.waitUntil(lambda: not ed._loading and ed.issue_btn.isEnabled(), timeout=8000)
     assert ed.fields["method"].value() == "直接送达"  # starts from the issued payload
-    ed.fields["method"].widget.setCurrentText("留置送达")
+    ed.fields["method"].widget.setCurrentText("留置送达")  # 留置送达 needs the refusal and its witness
+    qtbot.waitUntil(lambda: "签收情况" in ed.status.text() and not ed.issue_btn.isEnabled(), timeout=5000)
+    box = ed.fields["party_signing"].widget
+    assert not box.details.isVisibleTo(box)
+    box.status.setCurrentIndex(box.status.findData("left"))
+    assert box.details.isVisibleTo(box)
+    qtbot.waitUntil(lambda: "签收情况" in ed.status.text() and "reason" not in ed.status.text(), timeout=5000)
+    box.reason.setText("拒不接收")
+    box.witness.setText("覃海燕")
+    box.witness_unit.setText("长湖路社区居委会")
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
     qtbot.waitUntil(lambda: ed.issue_btn.isEnabled(), timeout=5000)
     ed.issue()
@@ -128,5 +140,7 @@ def test_correct_an_issued_document(qtbot: QtBot, services: Services, runner: Ta
     assert dlg.table.item(1, 3).text() == "送达回证"  # corrects the first
     new = services.documents.get(services.documents.list_for_case(case.id)[1]["id"])
     assert new["corrects"] == first.id and new["payload"]["method"] == "留置送达"
+    assert new["payload"]["party_signing"] == {"status": "left", "reason": "拒不接收", "witness": "覃海燕",
+                                               "witness_unit": "长湖路社区居委会"}
     assert services.documents.get(first.id)["payload"]["method"] == "直接送达"  # the first is unchanged
     runner.wait()

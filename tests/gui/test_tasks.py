@@ -80,3 +80,25 @@ def test_a_thread_forbidden_the_store_is_refused_and_others_are_not(store: Store
     t.start()
     t.join()
     assert other[1].startswith("the database was used from the window's thread") and count_officers(store) == 0
+
+
+def test_a_result_for_a_closed_window_is_dropped(qtbot: QtBot, runner: TaskRunner) -> None:
+    """Logging out closes the main window while its lists still load: their results find no label."""
+    import shiboken6
+    from PySide6.QtWidgets import QLabel
+
+    label = QLabel()
+    release = threading.Event()
+    after: list[str] = []
+    runner.run(lambda: release.wait(5) and "loaded", label.setText)
+    runner.run(lambda: "next", after.append)  # the lane goes on
+    shiboken6.delete(label)
+    release.set()
+    qtbot.waitUntil(lambda: after == ["next"], timeout=5000)  # no exception reached the event loop
+    with pytest.raises(RuntimeError, match="boom"):  # other errors still surface
+        from ui.tasks import _to_live_widgets
+
+        def boom(_v: object) -> None:
+            raise RuntimeError("boom")
+
+        _to_live_widgets(boom)(None)

@@ -113,6 +113,23 @@ def test_an_inspection_guided_to_a_proposal_to_file(t: dict[str, Any], tmp_path:
     assert "废水：" in text and "不符合（厂界东侧发现暗管）" in text
     forms.get("inspection_record").validate(payload)
 
+    # the case's other documents fill from the inspection: facts, provisions, the interviewee, the source
+    docs = t["docs"]
+    order = docs.prefill(cid, "order_to_correct", li)
+    assert "发现：1. 厂界东侧围墙外发现一根直径约10厘米的暗管" in order["facts"] and "物证" not in order["facts"]
+    assert "等证据为证" in order["facts"] and "违反" not in order["facts"]
+    from forms.inspection import catalogue
+
+    water = catalogue().violations["water_evasion"]
+    assert water.breaches in order["provisions"] and water.penalty_basis in order["provisions"]
+    approval = docs.prefill(cid, "case_approval", li)
+    assert approval["case_source"] == "双随机检查" and src.name in approval["summary"]
+    inquiry = docs.prefill(cid, "interview_record", li)
+    assert (inquiry["interviewee"], inquiry["position"], inquiry["phone"]) == ("陆振华", "环保主管", "0771-5551234")
+    assert inquiry["case_title"] == f"{src.name}涉嫌{water.title}"
+    assert inquiry["place"] == svc.status(cid).place == src.address  # where the inspection took place
+    assert "document_title" not in docs.prefill(cid, "service_receipt", li)  # nothing numbered issued yet
+
     ev = life.act(cid, "propose_filing", li)
     assert ev.to_state == "filing"
     with pytest.raises(PermissionDenied, match="has ended"):
@@ -142,7 +159,7 @@ def test_a_compliant_inspection_and_one_ending_with_an_order(t: dict[str, Any]) 
     svc.add_finding(order.id, li, "未按排污许可证规定记录环境管理台账", item_id="permit_ledger")
     with pytest.raises(ProcedureError, match="issue the 责令改正违法行为决定书 first"):
         life.act(order.id, "finish_with_order", li)
-    t["docs"].add_block(agency_code=order.agency_code, doc_type="order_to_correct", year=2026, prefix="青环责改",
+    t["docs"].numbers.add_block(agency_code=order.agency_code, doc_type="order_to_correct", year=2026, prefix="青环责改",
                         first=1, last=5)
     t["docs"].issue(order.id, li, "order_to_correct", forms.get("order_to_correct").example | {"deadline": "2026-12-31"})
     life.act(order.id, "finish_with_order", li)
@@ -249,10 +266,10 @@ def test_starting_warns_of_documents_without_a_free_number(t: dict[str, Any]) ->
     assert "责令改正违法行为决定书、先行登记保存证据通知书、查封（扣押）决定书" in warning and "kit-app" not in warning
     year = t["svc"].status(case.id).started_at.year
     for doc_type, prefix in (("order_to_correct", "青环责改"), ("evidence_preservation_notice", "青环保存")):
-        t["docs"].add_block(agency_code=case.agency_code, doc_type=doc_type, year=year, prefix=prefix, first=1,
+        t["docs"].numbers.add_block(agency_code=case.agency_code, doc_type=doc_type, year=year, prefix=prefix, first=1,
                             last=3)
     assert "责令改正" not in (svc.number_warning(case.id) or "") and "查封" in (svc.number_warning(case.id) or "")
-    t["docs"].add_block(agency_code=case.agency_code, doc_type="seizure_decision", year=year, prefix="青环查封",
+    t["docs"].numbers.add_block(agency_code=case.agency_code, doc_type="seizure_decision", year=year, prefix="青环查封",
                         first=1, last=3)
     assert svc.number_warning(case.id) is None
 

@@ -38,16 +38,16 @@ def test_numbers_come_from_this_kits_block_in_order(env) -> None:  # type: ignor
     with pytest.raises(ValidationError, match="no free document number"):
         docs.issue(case.id, li, "order_to_correct", example)
     with pytest.raises(PermissionDenied):
-        docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(), prefix="青环责改",
+        docs.numbers.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(), prefix="青环责改",
                        first=1, last=2, actor=li)
-    docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(), prefix="青环责改",
+    docs.numbers.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(), prefix="青环责改",
                    first=11, last=12)
     a = docs.issue(case.id, li, "order_to_correct", example)
     b = docs.issue(case.id, li, "order_to_correct", example)
     assert (a.number, b.number) == (f"青环责改〔{year()}〕11号", f"青环责改〔{year()}〕12号")
     with pytest.raises(ValidationError, match="no free document number"):
         docs.issue(case.id, li, "order_to_correct", example)
-    assert docs.blocks()[0]["used"] == 2
+    assert docs.numbers.blocks()[0]["used"] == 2
     # the PDF is evidence of the case, with an "issued" custody event; its number is printed on it
     pdf = docs.pdf_path(a.id)
     assert hashlib.sha256(pdf.read_bytes()).hexdigest() == a.pdf_sha256
@@ -65,13 +65,13 @@ def test_numbers_come_from_this_kits_block_in_order(env) -> None:  # type: ignor
 
 def test_overlapping_blocks_are_refused(env) -> None:  # type: ignore[no-untyped-def]
     _store, docs, case, _li = env
-    docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=2026, prefix="青环责改",
+    docs.numbers.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=2026, prefix="青环责改",
                    first=1, last=100, kit_id="another-kit")
     with pytest.raises(ValidationError, match="overlap"):
-        docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=2026, prefix="青环责改",
+        docs.numbers.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=2026, prefix="青环责改",
                        first=100, last=150)
     with pytest.raises(ValidationError, match="carries no document number"):
-        docs.add_block(agency_code=case.agency_code, doc_type="inspection_record", year=2026, prefix="x",
+        docs.numbers.add_block(agency_code=case.agency_code, doc_type="inspection_record", year=2026, prefix="x",
                        first=1, last=2)
 
 
@@ -93,7 +93,7 @@ def test_two_kits_offline_never_collide(tmp_path: Path, demo_dir: Path) -> None:
             li = OfficerService(store).login("45010320231", "demo1234")
             case = CaseService(store).create(party="当事人", title="t", actor=li)
             docs = DocumentService(store)
-            docs.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(),
+            docs.numbers.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(),
                            prefix="青环责改", first=first, last=last)
             for _ in range(5):
                 numbers.append(docs.issue(case.id, li, "order_to_correct",
@@ -156,7 +156,7 @@ def test_prefill_from_the_case_then_issue(env, tmp_path: Path) -> None:  # type:
     ins = docs.prefill(case.id, "inspection_record", li)
     assert ins["party_name"] == "南宁市绿源化工有限公司" and ins["recorder"] == "李明"
     assert [o["cert_no"] for o in ins["officers"]] == ["45010320231", "45010320232"]
-    assert ins["agency_name"] == case.agency_name and ins["party_comment"].startswith("以上笔录")
+    assert ins["agency_name"] == case.agency_name and "party_comment" not in ins  # the party writes its own
     ph = docs.prefill(case.id, "photo_evidence", li)
     [row] = ph["photos"]
     assert row["caption"] == "总排口外排废水" and row["photographer"] == "李明" and len(row["sha256"]) == 64

@@ -91,7 +91,7 @@ def test_a_case_from_filing_to_archive_across_a_holiday_week(team: dict[str, Any
 
     # 告知: needs the notice; the party then has five working days — the holiday week is not counted
     refused(life, cid, "notify", chen, "issue the 行政处罚事先（听证）告知书 first")
-    t["docs"].add_block(agency_code=case.agency_code, doc_type="penalty_notice", year=2026, prefix="青环罚告",
+    t["docs"].numbers.add_block(agency_code=case.agency_code, doc_type="penalty_notice", year=2026, prefix="青环罚告",
                         first=1, last=10)
     issue(t, cid, "penalty_notice")
     clock.move_to(at("2026-09-29"))
@@ -243,3 +243,15 @@ def test_the_cli_refuses_with_the_rule_and_lists_deadlines(team: dict[str, Any],
     rows = json.loads(capsys.readouterr().out)
     assert [r["deadline"]["id"] for r in rows] == ["filing"] and rows[0]["deadline"]["overdue"] is True
     assert main(["--data-dir", d, "deadlines", "--json"]) == 2  # whose deadlines: the officer is named
+
+
+def test_what_a_step_recorded_reads_in_the_officers_words(team: dict[str, Any]) -> None:
+    from kit_app.i18n import set_language
+
+    set_language("zh_CN")  # conftest sets English back for every test
+    try:
+        got = team["life"].details_text({"outcome": "penalty", "fine_yuan": 50000.0, "witness": "覃海燕",
+                                         "document": "01a2…", "place": ""})
+    finally:
+        set_language("en")
+    assert got == [("处理结果", "给予行政处罚"), ("罚款金额（元）", "50000.0"), ("见证人", "覃海燕")]
