@@ -43,6 +43,7 @@ from forms import DocumentDef, FieldDef, FormError
 from kit_app import roles as R
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
+from ui.datefields import DatePicker
 from ui.services import Services
 from ui.signing import SigningBox
 from ui.tasks import IO, TaskRunner, describe_error
@@ -111,6 +112,9 @@ class FieldWidget:
             w.currentIndexChanged.connect(changed)
         elif t == "signing":
             w = SigningBox(f, changed)
+        elif t in ("date", "datetime"):
+            w = DatePicker(with_time=t == "datetime")
+            w.dateTimeChanged.connect(changed)
         elif t == "table":
             w = QTableWidget(0, len(f.columns))
             w.setHorizontalHeaderLabels([c.label for c in f.columns])
@@ -121,7 +125,6 @@ class FieldWidget:
             w = QLineEdit()
             if f.max_length:
                 w.setMaxLength(f.max_length)
-            w.setPlaceholderText({"date": "2026-11-29", "datetime": "2026-11-29 09:30"}.get(t, ""))
             w.textChanged.connect(changed)
         w.setObjectName(f"field_{f.name}")
         self.widget = w
@@ -147,8 +150,8 @@ class FieldWidget:
                     v = row.get(col.name)
                     s = "" if v is None else str(v)
                     w.setItem(r, c, QTableWidgetItem(s.replace("T", " ") if col.type == "datetime" else s))  # type: ignore[attr-defined]
-        elif t == "datetime":
-            w.setText(str(value).replace("T", " "))  # type: ignore[attr-defined]
+        elif t in ("date", "datetime"):
+            w.set_value(value)  # type: ignore[attr-defined]
         else:
             w.setText(str(value))  # type: ignore[attr-defined]
 
@@ -156,7 +159,7 @@ class FieldWidget:
         t, w = self.f.type, self.widget
         if t in ("textarea",):
             return w.toPlainText()  # type: ignore[attr-defined]
-        if t == "signing":
+        if t in ("signing", "date", "datetime"):
             return w.value()  # type: ignore[attr-defined]
         if t == "choice":
             return w.currentText()  # type: ignore[attr-defined]

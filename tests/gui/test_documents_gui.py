@@ -58,11 +58,13 @@ def test_edit_validate_preview_issue_print(qtbot: QtBot, services: Services, run
     ed.fields["facts"].widget.setPlainText("现场检查发现加药装置停运。")
     ed.fields["provisions"].widget.setPlainText("违反了《中华人民共和国水污染防治法》第三十九条。")
     ed.fields["order"].widget.setPlainText("立即修复加药装置。")
-    ed.fields["deadline"].widget.setText("12/06/2026")  # wrong format: named as you type
-    qtbot.waitUntil(lambda: "改正期限" in ed.status.text() and "YYYY-MM-DD" in ed.status.text(), timeout=3000)
+    # the deadline, still empty, is named by its label and outlined; it is picked from a calendar
+    qtbot.waitUntil(lambda: "改正期限" in ed.status.text(), timeout=3000)
     assert "deadline" not in ed.status.text()
     assert "border" in ed.fields["deadline"].widget.styleSheet()
-    ed.fields["deadline"].widget.setText("2026-12-06")
+    picker = ed.fields["deadline"].widget
+    assert picker.calendarPopup() and picker.value() is None and picker.text().strip() == ""
+    picker.set_value("2026-12-06")
     qtbot.waitUntil(lambda: ed.issue_btn.isEnabled() and ed.pdf_doc.pageCount() == 1, timeout=8000)
     assert ed.fields["deadline"].widget.styleSheet() == ""
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)

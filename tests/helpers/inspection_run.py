@@ -24,6 +24,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLineEdit, QMessageBox, QPlainTextEdit, QWidget
 
+from ui.datefields import DatePicker
+
 PARTY_FILTER = "s.cat_water = 1 AND s.key_monitored = 1 AND a.code = '450103'"  # 青秀区, where 李明 works
 TASK = "2026年第四季度双随机抽查 第12号（抽取记录 SJ-450103-2026-4-012）"
 TAKEN_AT = "ww_standard"  # the item where the photo and the reading are taken: the effluent meets its standard
@@ -101,9 +103,11 @@ class Officer:
         QTest.mouseClick(w, Qt.MouseButton.LeftButton)
         self.inputs.clicks += n
 
-    def type(self, w: QLineEdit | QPlainTextEdit, text: str, fields: int = 1) -> None:
+    def type(self, w: QLineEdit | QPlainTextEdit | DatePicker, text: str, fields: int = 1) -> None:
         w.setFocus()
-        if isinstance(w, QPlainTextEdit):
+        if isinstance(w, DatePicker):
+            w.set_value(text)  # picked from its calendar, or typed
+        elif isinstance(w, QPlainTextEdit):
             w.setPlainText(text)
         else:
             w.setText(text)  # as an input method commits it (key events carry no CJK text)
@@ -307,7 +311,7 @@ def run(kit: Any, party: str, o: Officer) -> dict[str, Any]:
                 row["a"] = next((a for k, a in said.items() if k in row["q"]), "按实际情况回答。")
             text = "\n".join(f"问：{r['q']}\n答：{r['a']}" for r in qa)
             o.type(ed.fields["qa"].widget, text, fields=len(qa))
-            o.type(ed.fields["end_time"].widget, ed.fields["start_time"].value().replace("T", " ")[:-2] + "59")
+            o.type(ed.fields["end_time"].widget, ed.fields["start_time"].value()[:-2] + "59")
             box = ed.fields["party_signing"].widget
             o.choose(box.status, "refused")
             o.type(box.reason, "不愿签字")
