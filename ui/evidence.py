@@ -474,60 +474,15 @@ class EvidencePanel(QWidget):
 
     def import_paths(self, paths: list[Path]) -> QProgressDialog:
         assert self.case_id is not None
-        cid = self.case_id
-        progress = QProgressDialog(_("Importing evidence…"), _("Cancel"), 0, 0, self)
-        progress.setWindowTitle(_("Import evidence"))
-        progress.setMinimumDuration(300)
-        progress.setAutoClose(False)
-        progress.setAutoReset(False)
 
-        def work(ctx):  # type: ignore[no-untyped-def]
-            return self.ev.ingest(cid, self.officer, paths, progress=ctx.report, cancelled=lambda: ctx.cancelled)
-
-        def on_progress(done: int, total: int) -> None:
-            progress.setMaximum(total)
-            progress.setValue(done)
-            progress.setLabelText(_("Importing evidence… {done} of {total} files").format(done=done, total=total))
-
-        def done(results: list[IngestResult]) -> None:
-            progress.close()
+        def done(results: list[IngestResult] | None) -> None:
             self.refresh()
-            self.imported.emit(results)
-            self._summary(results)
+            if results is not None:
+                self.imported.emit(results)
 
-        def failed(exc: BaseException) -> None:
-            progress.close()
-            self.refresh()
-            msg = describe_error(exc)
-            self.status_message.emit(msg)
-            box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=self)
-            box.setObjectName("import_failed")
-            box.open()
-
-        handle = self.runner.run(work, done, failed, on_progress=on_progress, with_context=True)
-        progress.canceled.connect(handle.cancel)
-        self._progress = progress
-        return progress
-
-    def _summary(self, results: list[IngestResult]) -> None:
-        ok = sum(r.status == "ok" for r in results)
-        dup = sum(r.status == "duplicate" for r in results)
-        err = [r for r in results if r.status == "error"]
-        warned = sum(1 for r in results if r.status == "ok" and r.warnings)
-        msg = _("{ok} imported, {dup} duplicates, {err} failed.").format(ok=ok, dup=dup, err=len(err))
-        if warned:
-            msg += " " + _("{n} items have warnings (shown in red).").format(n=warned)
-        if full := [r for r in err if r.disk_full]:
-            needed = max(r.space_needed or 0 for r in full)
-            msg = _("The disk filled up during the import: {ok} files were imported whole, {n} were not; they need "
-                    "{needed} of free space. Free some space (move videos off this laptop) or use a larger drive, "
-                    "then import the same files again: those already imported are recognised and skipped.").format(
-                ok=ok, n=len(err), needed=human(needed))
-        self.status_message.emit(msg)
-        if err:
-            box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=self)
-            box.setDetailedText("\n".join(f"{Path(r.path).name}: {r.error}" for r in err))
-            box.open()
+        self._progress = import_with_progress(self, self.runner, self.ev, self.case_id, self.officer, paths,
+                                              self.status_message.emit, done)
+        return self._progress
 
     # ---------------------------------------------------------------- physical item, transfer, verify
     def _physical(self) -> None:
@@ -572,3 +527,62 @@ class EvidencePanel(QWidget):
 
         self.runner.run(work, done, lambda exc: (progress.close(), self.status_message.emit(describe_error(exc))),
                         on_progress=lambda d, t: (progress.setMaximum(t), progress.setValue(d)), with_context=True)
+
+
+def import_with_progress(parent: QWidget, runner: TaskRunner, ev: Any, case_id: str, officer: OfficerInfo,
+                         paths: list[Path], report: Callable[[str], None],
+                         done: Callable[[list[IngestResult] | None], None]) -> QProgressDialog:
+    """Import files or folders into a case on a worker, with progress and cancel; the summary (and
+    what failed, named file by file) is reported; ``done`` gets the results (None if it failed)."""
+    progress = QProgressDialog(_("Importing evidence…"), _("Cancel"), 0, 0, parent)
+    progress.setWindowTitle(_("Import evidence"))
+    progress.setMinimumDuration(300)
+    progress.setAutoClose(False)
+    progress.setAutoReset(False)
+
+    def work(ctx):  # type: ignore[no-untyped-def]
+        return ev.ingest(case_id, officer, paths, progress=ctx.report, cancelled=lambda: ctx.cancelled)
+
+    def on_progress(n: int, total: int) -> None:
+        progress.setMaximum(total)
+        progress.setValue(n)
+        progress.setLabelText(_("Importing evidence… {done} of {total} files").format(done=n, total=total))
+
+    def finished(results: list[IngestResult]) -> None:
+        progress.close()
+        done(results)
+        _summary(parent, results, report)
+
+    def failed(exc: BaseException) -> None:
+        progress.close()
+        done(None)
+        msg = describe_error(exc)
+        report(msg)
+        box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=parent)
+        box.setObjectName("import_failed")
+        box.open()
+
+    handle = runner.run(work, finished, failed, on_progress=on_progress, with_context=True)
+    progress.canceled.connect(handle.cancel)
+    return progress
+
+
+def _summary(parent: QWidget, results: list[IngestResult], report: Callable[[str], None]) -> None:
+    ok = sum(r.status == "ok" for r in results)
+    dup = sum(r.status == "duplicate" for r in results)
+    err = [r for r in results if r.status == "error"]
+    warned = sum(1 for r in results if r.status == "ok" and r.warnings)
+    msg = _("{ok} imported, {dup} duplicates, {err} failed.").format(ok=ok, dup=dup, err=len(err))
+    if warned:
+        msg += " " + _("{n} items have warnings (shown in red).").format(n=warned)
+    if full := [r for r in err if r.disk_full]:
+        needed = max(r.space_needed or 0 for r in full)
+        msg = _("The disk filled up during the import: {ok} files were imported whole, {n} were not; they need "
+                "{needed} of free space. Free some space (move videos off this laptop) or use a larger drive, "
+                "then import the same files again: those already imported are recognised and skipped.").format(
+            ok=ok, n=len(err), needed=human(needed))
+    report(msg)
+    if err:
+        box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=parent)
+        box.setDetailedText("\n".join(f"{Path(r.path).name}: {r.error}" for r in err))
+        box.open()

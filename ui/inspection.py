@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from html import escape
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
     QDialog,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -304,8 +306,14 @@ class InspectionWorkspace(QDialog):
         self.capture_btn.setToolTip(_("Shows the devices, capturing to this inspection; what is taken is ticked "
                                       "here for this item."))
         self.capture_btn.clicked.connect(self.capture)
+        self.import_btn = QPushButton(_("Import photos…"))
+        self.import_btn.setObjectName("import_here")
+        self.import_btn.setToolTip(_("Photos and videos from a camera's card or a folder, imported into this "
+                                     "inspection and ticked here for this item."))
+        self.import_btn.clicked.connect(self.import_files)
         head = QHBoxLayout()
         head.addWidget(QLabel(_("Evidence for this item")), 1)
+        head.addWidget(self.import_btn)
         head.addWidget(self.capture_btn)
         v.addLayout(head)
         v.addWidget(self.item_evidence)
@@ -523,6 +531,20 @@ class InspectionWorkspace(QDialog):
         self._seen = {e["id"] for e in self.evidence}
         self.message.setText(_("Take the photo or reading in the Devices pane; it is ticked here for this item."))
         self.capture_requested.emit(self.case_id)
+
+    def import_files(self, paths: list[Path] | None = None) -> None:
+        """Import files for the item shown (a file dialog unless ``paths``): imported, ticked for it."""
+        from ui.evidence import import_with_progress
+
+        if paths is None:
+            files, _f = QFileDialog.getOpenFileNames(self, _("Choose evidence files"), str(Path.home()))
+            paths = [Path(f) for f in files]
+        if not paths:
+            return
+        self._capture_for = self.current_item.item.id
+        self._seen = {e["id"] for e in self.evidence}
+        import_with_progress(self, self.runner, self.services.evidence, self.case_id, self.officer, paths,
+                             self.message.setText, lambda _r: (self.refresh(), self.changed.emit()))
 
     def evidence_added(self) -> None:
         """New evidence of the case (a photo or reading just taken): shown, ticked for the item."""

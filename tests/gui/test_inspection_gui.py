@@ -5,6 +5,7 @@ only when nothing required is missing."""
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 from pytestqt.qtbot import QtBot
 
 from kit_app.dto import OfficerInfo
@@ -99,3 +100,41 @@ def test_the_workspace_walks_an_inspection(qtbot: QtBot, services: Services, run
     ws.end_actions["propose_filing"].trigger()
     qtbot.waitUntil(lambda: services.lifecycle.status(case.id).state == "filing", timeout=5000)
     qtbot.waitUntil(lambda: not ws.end_btn.isEnabled(), timeout=5000)
+
+
+def test_photos_imported_at_an_item_are_ticked_for_it(qtbot: QtBot, services: Services, runner: TaskRunner,
+                                                      officer: OfficerInfo, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from datetime import datetime
+
+    from tests.helpers.photos import make_jpeg
+
+    src = services.sources.browse(limit=1)[0][0]
+    case = services.inspections.start(actor=officer, party=src.name, source_id=src.id, origin="routine",
+                                      team=[services.officers.get("45010320232").id])
+    services.inspections.confirm(case.id, "45010320232", "demo1234")
+    for step in ("certificates_shown", "purpose_stated", "rights_explained"):
+        services.inspections.record_step(case.id, officer, step)
+    services.inspections.record_step(case.id, officer, "recusal_asked", {"answer": "不申请回避"})
+    services.inspections.record_step(case.id, officer, "representative_identified",
+                                     {"name": "陆振华", "position": "环保主管"})
+    earlier = make_jpeg(tmp_path / "IMG_0001.JPG", taken=datetime(2026, 11, 30, 9, 0), seed=1)
+    services.evidence.ingest(case.id, officer, [earlier])  # evidence of the case, not of this item
+    ws = InspectionWorkspace(services, runner, officer, case.id)
+    qtbot.addWidget(ws)
+    ws.show()
+    qtbot.waitUntil(lambda: ws.pages.currentWidget() is ws.item_page and ws.item_evidence.count() == 1, timeout=5000)
+    item = ws.current_item.item.id
+    card = [make_jpeg(tmp_path / f"DSC_{i}.JPG", taken=datetime(2026, 11, 30, 10, i), seed=i + 2) for i in range(2)]
+    ws.import_files(card)
+    qtbot.waitUntil(lambda: ws.item_evidence.count() == 3, timeout=10000)
+
+    def ticked() -> list[str]:
+        return [ws.item_evidence.item(i).text() for i in range(ws.item_evidence.count())
+                if ws.item_evidence.item(i).checkState() == Qt.CheckState.Checked]
+
+    assert len(ticked()) == 2 and all(t.startswith("Photo　DSC_") for t in ticked())  # named, never an id
+    assert "2 imported, 0 duplicates, 0 failed." in ws.message.text()
+    ws.answer_buttons["compliant"].setChecked(True)
+    ws.save_btn.click()
+    qtbot.waitUntil(lambda: any(x.item.id == item and len(x.evidence_ids) == 2
+                                for x in services.inspections.status(case.id).items), timeout=5000)
