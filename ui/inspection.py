@@ -287,6 +287,11 @@ class InspectionWorkspace(QDialog):
         fl = QFormLayout(self.finding_box)
         self.violation = QComboBox()
         self.violation.setObjectName("violation")
+        self.violation_info = QLabel()
+        self.violation_info.setObjectName("violation_info")
+        self.violation_info.setWordWrap(True)
+        self.violation_info.setStyleSheet("color: #555;")
+        self.violation.currentIndexChanged.connect(self._show_violation)
         self.finding = QPlainTextEdit()
         self.finding.setObjectName("finding")
         self.finding.setMaximumHeight(70)
@@ -294,6 +299,7 @@ class InspectionWorkspace(QDialog):
         self.finding_btn.setObjectName("record_finding")
         self.finding_btn.clicked.connect(self.record_finding)
         fl.addRow(_("Violation"), self.violation)
+        fl.addRow("", self.violation_info)
         fl.addRow(_("What was found"), self.finding)
         fl.addRow("", self.finding_btn)
         v = QVBoxLayout(page)
@@ -492,6 +498,14 @@ class InspectionWorkspace(QDialog):
         self.finding_box.setVisible(x.answer == "non_compliant")
         self.finding_btn.setText(_("Record another finding") if has_finding else _("Record the finding"))
         self.pages.setCurrentWidget(self.item_page)
+
+    def _show_violation(self) -> None:
+        """The penalty the suggested violation carries, and how its amount is set (the catalogue)."""
+        cat = F.catalogue()
+        v = cat.violations.get(self.violation.currentData() or "")
+        how = cat.discretion.rstrip("。") + "。"
+        self.violation_info.setText(_("Penalty: {basis}: {penalty}. {discretion}").format(
+            basis=v.penalty_basis, penalty=v.penalty.rstrip("。"), discretion=how) if v else "")
 
     # ------------------------------------------------------------ acting
     def _run(self, fn: Any, done_text: str) -> None:

@@ -68,6 +68,10 @@ def test_the_workspace_walks_an_inspection(qtbot: QtBot, services: Services, run
     ws.save_btn.click()
     qtbot.waitUntil(lambda: ws.finding_box.isVisible(), timeout=5000)
     assert ws.violation.currentData() == "eia_unapproved"
+    from forms.inspection import catalogue
+
+    eia = catalogue().violations["eia_unapproved"]
+    assert ws.violation_info.text().startswith(f"Penalty: {eia.penalty_basis}: ") and "裁量基准" in ws.violation_info.text()
     assert ws.next.text() == "Next: Answer " + ws.next.text().removeprefix("Next: Answer ")
     ws.finding.setPlainText("该项目未取得环评批复即已建成投产")
     ws.finding_btn.click()
