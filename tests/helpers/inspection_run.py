@@ -85,17 +85,18 @@ class Officer:
     def __init__(self, inputs: Inputs | None = None) -> None:
         self.inputs = inputs or Inputs()
 
-    def wait(self, cond: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
+    def wait(self, cond: Callable[[], Any], what: str | Callable[[], str], timeout: float = 15.0) -> Any:
+        """``cond()`` once true; else TimeoutError saying what was awaited (``what()`` read at the end)."""
         end = time.monotonic() + timeout
         if os.environ.get("KIT_SCENARIO_TRACE"):
-            print(f"[{time.strftime('%X')}] waiting: {what}", file=sys.stderr, flush=True)
+            print(f"[{time.strftime('%X')}] waiting: {what() if callable(what) else what}", file=sys.stderr, flush=True)
         while True:
             QApplication.processEvents()
             got = cond()
             if got:
                 return got
             if time.monotonic() > end:
-                raise TimeoutError(f"waited {timeout:.0f} s for: {what}")
+                raise TimeoutError(f"waited {timeout:.0f} s for: {what() if callable(what) else what}")
             time.sleep(0.01)
 
     def click(self, w: QWidget, n: int = 1) -> None:
@@ -197,11 +198,11 @@ def issue(o: Officer, ed: Any, papers: list[Paper], fill: Callable[[Any], None] 
     filled = ed.payload()
     if fill is not None:
         fill(ed)
-    o.wait(lambda: ed.issue_btn.isEnabled(), f"{ed.defn.id} ready: {ed.status.text()}")
+    o.wait(lambda: ed.issue_btn.isEnabled(), lambda: f"{ed.defn.id} ready: {ed.status.text()}")
     got: list[Any] = []
     ed.issued.connect(got.append)
     o.click(ed.issue_btn)
-    o.wait(lambda: got, f"{ed.defn.id} issued ({ed.status.text()})", timeout=30)
+    o.wait(lambda: got, lambda: f"{ed.defn.id} issued ({ed.status.text()})", timeout=30)
     papers.append(Paper(ed.defn.id, filled, ed.services.documents.get(got[0].id)["payload"]))
     o.click(ed.close_btn)
     return got[0]
