@@ -24,7 +24,7 @@ LOCALE_DIR := resources/locale
 PO  := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/kit_app.po)
 MO  := $(PO:.po=.mo)
 
-.PHONY: run test system-deps install mo i18n-extract lint bench screenshot clean
+.PHONY: run test system-deps install mo i18n-extract lint bench clean
 
 run: DEPS = $(DEBS)
 run: system-deps $(STAMP) mo
