@@ -231,6 +231,14 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
         elif kind == "body":
             f = fields[block["field"]]
             value = data.get(f.name)
+            if not value and block.get("blank_lines"):  # kept, ruled, to be written on (e.g. 留置送达's 备注)
+                ruled = Table([[Paragraph(escape(f.label) + "：", cell)]] + [[""]] * block["blank_lines"],
+                              colWidths=[width], rowHeights=[10 * mm] * (block["blank_lines"] + 1))
+                ruled.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
+                                           ("LINEBELOW", (0, 1), (-1, -1), 0.4, colors.black),
+                                           ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
+                story.append(KeepTogether([ruled]))
+                continue
             if not value and not f.required:
                 continue
             story.append(Paragraph(escape(f.label) + "：", heading))
@@ -256,7 +264,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             else:  # left for the party to write by hand
                 blank = Table([[Paragraph(escape(block["label"]) + "：", cell)], [""]], colWidths=[width],
                               rowHeights=[10 * mm, 10 * mm])
-                blank.setStyle(TableStyle([("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.black),
+                blank.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
+                                           ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.black),
                                            ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
                 story.append(KeepTogether([blank]))
         elif kind == "signatures":
@@ -275,7 +284,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             t = Table(rows, colWidths=[width * 0.38, width * 0.34, width * 0.28], rowHeights=12 * mm)
             t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                    ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black)]))
-            story += [Spacer(1, 6 * mm), KeepTogether([*note, t])]
+            _with_tail(story, [Spacer(1, 6 * mm), *note, t])
         elif kind == "table":
             f = fields[block["field"]]
             rows_data = data.get(f.name) or []
@@ -287,14 +296,22 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                 body_rows.append([""] * (len(f.columns) + 1))
             weights = block.get("widths") or [1] * len(f.columns)
             unit = (width - 14 * mm) / sum(weights)
-            t = Table([head, *body_rows], colWidths=[14 * mm] + [w * unit for w in weights], repeatRows=1,
-                      minRowHeights=[9 * mm] * (len(body_rows) + 1))
-            t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                                   ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f3f3"))]))
+            widths = [14 * mm] + [w * unit for w in weights]
+            grid: list[Any] = [("FONTNAME", (0, 0), (-1, -1), FONT), ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
+                               ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+            # the last two rows are a table of their own, so a signature block after it can keep them company
+            end = body_rows[-2:] if len(body_rows) > 4 else []
+            main = body_rows[:len(body_rows) - len(end)]
+            t = Table([head, *main], colWidths=widths, repeatRows=1, minRowHeights=[9 * mm] * (len(main) + 1))
+            t.setStyle(TableStyle([*grid, ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f3f3"))]))
             if block.get("title"):
                 story.append(Paragraph(escape(block["title"]), heading))
-            story += [t, Spacer(1, 4 * mm)]
+            story.append(t)
+            if end:
+                last = Table(end, colWidths=widths, minRowHeights=[9 * mm] * len(end))
+                last.setStyle(TableStyle(grid))
+                story.append(last)
+            story.append(Spacer(1, 4 * mm))
         elif kind == "photos":
             f = fields[block["field"]]
             cols = {c.name: c for c in f.columns}
@@ -334,9 +351,9 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             story.append(Spacer(1, 3 * mm))
         elif kind == "seal":  # the issuing agency and the date, right-aligned, where the seal goes
             right = ParagraphStyle("right", parent=body, alignment=2, firstLineIndent=0)
-            story += [Spacer(1, 14 * mm),
-                      KeepTogether([Paragraph(text(data.get("agency_name") or "", "agency_name") + "（印章）", right),
-                                    Paragraph(_chinese_date(data.get(block["field"])), right)])]
+            _with_tail(story, [Spacer(1, 14 * mm),
+                               Paragraph(text(data.get("agency_name") or "", "agency_name") + "（印章）", right),
+                               Paragraph(_chinese_date(data.get(block["field"])), right)])
         else:
             raise ValueError(f"{defn.id}: unknown layout block {kind}")
 
@@ -351,6 +368,22 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     pdf = buf.getvalue()
     return RenderResult(pdf=pdf, pages=footer.pages, doc_id=doc_id, number=number, content_sha256=content,
                         pdf_sha256=hashlib.sha256(pdf).hexdigest(), warnings=text.warnings)
+
+
+def _with_tail(story: list[Any], block: list[Any], lines: int = 2) -> None:
+    """Append a signature or seal block kept on one page with the last ``lines`` paragraphs before
+    it, so it never stands alone on a page (a long table before it is left to flow as it is)."""
+    from reportlab.platypus import KeepTogether, Spacer, Table
+
+    tail: list[Any] = []
+    texts = 0
+    while story and texts < lines:
+        last = story[-1]
+        if isinstance(last, Table) and getattr(last, "_nrows", 0) > 3:  # a data table: rows split over pages
+            break
+        tail.insert(0, story.pop())
+        texts += not isinstance(last, Spacer)
+    story.append(KeepTogether([*tail, *block]))
 
 
 PHOTO_PX = 1000  # longest side embedded: about 240 dpi at the printed size, and JPEG draft decodes at 1/4

@@ -4,6 +4,7 @@ validation are tests/forms)."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,33 @@ def test_photo_sheet_two_photos_a_page_with_captions(tmp_path: Path) -> None:
     for i in range(5):
         assert f"证明内容{i}" in text and f"{i}" * 16 + "…" in text
     assert "2026年11月29日9时03分" in text and "[picturemissing:" in text
+
+
+SIGNING_LINE = re.compile(r"（签名|签名或盖章|代收人|见证人（|（印章）|二〇|年月日|^第\d+页共\d+页$|·ID")
+
+
+@pytest.mark.parametrize("type_id", TYPES)
+def test_no_page_holds_only_signatures_or_the_seal(type_id: str, tmp_path: Path) -> None:
+    """A signature or seal block keeps company with the last lines of the body (or the last rows of a
+    table): no page after the first carries only signature lines, the seal or the footer."""
+    defn = forms.get(type_id)
+    example = {k: v for k, v in defn.example.items() if k != "party_comment"}  # the party writes by hand
+    res = render(defn, example)
+    pdf = tmp_path / f"{type_id}.pdf"
+    pdf.write_bytes(res.pdf)
+    assert all(r[-5] == "yes" for r in fonts(pdf)), fonts(pdf)  # the ruled lines left for the party too
+    for page in range(2, res.pages + 1):
+        lines = [ln.replace(" ", "") for ln in pdftotext(pdf, page).splitlines() if ln.strip()]
+        body = [ln for ln in lines if not SIGNING_LINE.search(ln)]
+        assert body, f"page {page} of {type_id} holds only: {lines}"
+
+
+def test_the_receipt_keeps_its_remarks_even_empty(tmp_path: Path) -> None:
+    """留置送达 is explained in the 备注 by hand when the kit was not told: the box is always there."""
+    defn = forms.get("service_receipt")
+    pdf = tmp_path / "receipt.pdf"
+    pdf.write_bytes(render(defn, defn.example | {"remarks": ""}).pdf)
+    assert "备注：" in pdftotext(pdf).replace(" ", "")
+    order = forms.get("order_to_correct")  # an optional body left empty elsewhere is still left out
+    pdf.write_bytes(render(order, order.example).pdf)
+    assert "备注" not in pdftotext(pdf)
