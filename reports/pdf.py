@@ -187,8 +187,14 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
 
     width = A4[0] - (MARGINS[1] + MARGINS[3]) * mm
     story: list[Any] = []
-    for block in defn.layout:
+    # who keeps which copy: printed after the last signature or seal block, on its page
+    small = ParagraphStyle("copies", parent=cell, fontSize=9.5, leading=14)
+    copies = [Spacer(1, 4 * mm), Paragraph(f"本文书{escape(defn.copies)}，一份交当事人，一份附卷。", small)] \
+        if defn.copies else []
+    last_closing = max((i for i, b in enumerate(defn.layout) if b["block"] in ("signatures", "seal")), default=-1)
+    for position, block in enumerate(defn.layout):
         kind = block["block"]
+        ending = copies if position == last_closing else []
         if kind == "header":
             if data.get("agency_name"):
                 story.append(Paragraph(text(data["agency_name"], "agency_name"), agency))
@@ -284,7 +290,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             t = Table(rows, colWidths=[width * 0.38, width * 0.34, width * 0.28], rowHeights=12 * mm)
             t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                    ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black)]))
-            _with_tail(story, [Spacer(1, 6 * mm), *note, t])
+            _with_tail(story, [Spacer(1, 6 * mm), *note, t, *ending])
         elif kind == "table":
             f = fields[block["field"]]
             rows_data = data.get(f.name) or []
@@ -292,6 +298,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             body_rows: list[list[Any]] = [[Paragraph(str(i + 1), cell)] + [
                 Paragraph(text(display(c, row.get(c.name)), f"{f.name}[{i}].{c.name}"), cell) for c in f.columns]
                 for i, row in enumerate(rows_data)]
+            if defn.kind == "list" or block.get("min_rows"):  # nothing can be added below the last item
+                body_rows.append(["", Paragraph("以下空白", cell)] + [""] * (len(f.columns) - 1))
             for _i in range(max(0, block.get("min_rows", 0) - len(body_rows))):
                 body_rows.append([""] * (len(f.columns) + 1))
             weights = block.get("widths") or [1] * len(f.columns)
@@ -353,10 +361,12 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             right = ParagraphStyle("right", parent=body, alignment=2, firstLineIndent=0)
             _with_tail(story, [Spacer(1, 14 * mm),
                                Paragraph(text(data.get("agency_name") or "", "agency_name") + "（印章）", right),
-                               Paragraph(_chinese_date(data.get(block["field"])), right)])
+                               Paragraph(_chinese_date(data.get(block["field"])), right), *ending])
         else:
             raise ValueError(f"{defn.id}: unknown layout block {kind}")
 
+    if copies and last_closing < 0:
+        story += copies
     buf = io.BytesIO()
     footer = _Footer(defn, doc_id, content)
     doc = SimpleDocTemplate(buf, pagesize=A4, topMargin=MARGINS[0] * mm, rightMargin=MARGINS[1] * mm,

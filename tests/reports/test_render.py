@@ -170,3 +170,24 @@ def test_the_receipt_keeps_its_remarks_even_empty(tmp_path: Path) -> None:
     order = forms.get("order_to_correct")  # an optional body left empty elsewhere is still left out
     pdf.write_bytes(render(order, order.example).pdf)
     assert "备注" not in pdftotext(pdf)
+
+
+def test_lists_end_with_a_blank_marker_and_copies_say_who_keeps_which(tmp_path: Path) -> None:
+    """Nothing can be added below the last item of a list; a paper made in duplicate says who keeps which."""
+    for type_id in ("seizure_list", "evidence_list"):
+        defn = forms.get(type_id)
+        pdf = tmp_path / f"{type_id}.pdf"
+        pdf.write_bytes(render(defn, defn.example).pdf)
+        lines = [ln.split() for ln in pdftotext(pdf).splitlines()]
+        last = max(i for i, ln in enumerate(lines) if ln and ln[0] == str(len(defn.example["items"])))
+        marks = [i for i, ln in enumerate(lines) if "以下空白" in ln]
+        assert len(marks) == 1 and marks[0] > last  # once, below the last numbered row
+    for type_id in ("order_to_correct", "seizure_list"):
+        defn = forms.get(type_id)
+        pdf = tmp_path / f"{type_id}.pdf"
+        pdf.write_bytes(render(defn, defn.example).pdf)
+        assert "本文书一式两份，一份交当事人，一份附卷。" in pdftotext(pdf).replace(" ", "")
+    receipt = forms.get("service_receipt")  # no copies named: nothing said
+    pdf = tmp_path / "receipt.pdf"
+    pdf.write_bytes(render(receipt, receipt.example).pdf)
+    assert "一式" not in pdftotext(pdf)
