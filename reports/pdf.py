@@ -161,8 +161,10 @@ def signing_note(signing: dict[str, str]) -> str:
 
 
 def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = None,
-           number: str | None = None) -> RenderResult:
-    """Validate ``payload`` and render it; FormError names a missing or wrong field."""
+           number: str | None = None, specimen: bool = False) -> RenderResult:
+    """Validate ``payload`` and render it; FormError names a missing or wrong field. A ``specimen``
+    (a preview, an example) says so on every page — 样本 across it, in its number line and in its QR
+    code — so it can never pass for an issued document."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.pagesizes import A4
@@ -199,8 +201,9 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             if data.get("agency_name"):
                 story.append(Paragraph(text(data["agency_name"], "agency_name"), agency))
             story.append(Paragraph(escape(defn.title), title))
-            if number and defn.number and block.get("number", True):
-                story.append(Paragraph(text(number, "number"), numstyle))
+            if defn.number and block.get("number", True) and (number or specimen):
+                shown = number or "〔未编号〕"
+                story.append(Paragraph(text(f"样本 · {shown}" if specimen else shown, "number"), numstyle))
             story.append(Spacer(1, 4 * mm))
         elif kind == "grid":
             lw = block.get("label_width", 84)
@@ -368,7 +371,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     if copies and last_closing < 0:
         story += copies
     buf = io.BytesIO()
-    footer = _Footer(defn, doc_id, content)
+    footer = _Footer(defn, doc_id, content, specimen)
     doc = SimpleDocTemplate(buf, pagesize=A4, topMargin=MARGINS[0] * mm, rightMargin=MARGINS[1] * mm,
                             bottomMargin=MARGINS[2] * mm + (10 * mm if defn.page_signatures else 0),
                             leftMargin=MARGINS[3] * mm, title=defn.title, author=data.get("agency_name") or "",
@@ -495,8 +498,8 @@ class _Footer:
     """Draws, on every page once the page count is known, 第 X 页 共 Y 页, the signature line
     of transcripts and the QR code with the id and the content hash."""
 
-    def __init__(self, defn: DocumentDef, doc_id: str, content: str) -> None:
-        self.defn, self.doc_id, self.content = defn, doc_id, content
+    def __init__(self, defn: DocumentDef, doc_id: str, content: str, specimen: bool = False) -> None:
+        self.defn, self.doc_id, self.content, self.specimen = defn, doc_id, content, specimen
         self.pages = 0
         self._qr_defined = False
 
@@ -506,7 +509,7 @@ class _Footer:
         from reportlab.graphics.barcode.qrencoder import QRCode, QRErrorCorrectLevel
 
         qr: Any = QRCode(None, QRErrorCorrectLevel.M)  # untyped in reportlab's stubs
-        qr.addData(f"kitdoc:{self.doc_id}:{self.content}")
+        qr.addData(f"{'kitdoc-specimen' if self.specimen else 'kitdoc'}:{self.doc_id}:{self.content}")
         qr.make()
         n = qr.getModuleCount()
         cell = size / (n + 8)  # four modules of quiet zone each side
@@ -554,10 +557,18 @@ class _Footer:
         from reportlab.lib.pagesizes import A4
         from reportlab.lib.units import mm
 
-        w, _h = A4
+        w, h = A4
         left, right = MARGINS[3] * mm, w - MARGINS[1] * mm
         base = 14 * mm
         c.saveState()
+        if self.specimen:  # across the page, light: readable through, impossible to miss
+            c.saveState()
+            c.setFillColorRGB(0.55, 0.55, 0.55, alpha=0.22)  # over the text, which stays readable through it
+            c.setFont(FONT_BOLD, 96)
+            c.translate(w / 2, h / 2)
+            c.rotate(35)
+            c.drawCentredString(0, -30, "样 本")
+            c.restoreState()
         c.setFont(FONT, 10.5)
         c.drawCentredString(w / 2, base, f"第 {page} 页 共 {pages} 页")
         if self.defn.page_signatures:
@@ -577,6 +588,6 @@ class _Footer:
         c.restoreState()
         c.setFont(FONT, 7)
         c.setFillGray(0.35)
-        c.drawString(left, base - 6 * mm, f"{self.defn.id} v{self.defn.version} · ID {self.doc_id} · "
-                                          f"SHA-256 {self.content[:16]}…")
+        c.drawString(left, base - 6 * mm, f"{'样本 · ' if self.specimen else ''}{self.defn.id} v{self.defn.version} · "
+                                          f"ID {self.doc_id} · SHA-256 {self.content[:16]}…")
         c.restoreState()

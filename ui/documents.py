@@ -394,7 +394,7 @@ class DocumentEditor(QDialog):
                 if res.warnings:
                     self.status.setText("<span style='color:#b26a00'>" + "；".join(res.warnings) + "</span>")
 
-        self.runner.run(lambda: render(defn, data, number=_("(number when issued)") if defn.number else None),
+        self.runner.run(lambda: render(defn, data, specimen=True),
                         done, self._failed, lane=IO)
 
     def _show_pdf(self, pdf: bytes) -> None:

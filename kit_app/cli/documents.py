@@ -72,7 +72,7 @@ def cmd_render(args: argparse.Namespace) -> int:
     from reports import render
 
     try:
-        res = render(defn, payload, number=args.number)
+        res = render(defn, payload, number=args.number, specimen=True)  # issued documents: `document issue`
     except FormError as exc:
         return fail(args, _("invalid payload for {type}: {error}").format(type=defn.id, error=exc), EXIT_FAIL)
     tmp = args.output.with_name(f".{args.output.name}.part")

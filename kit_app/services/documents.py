@@ -305,6 +305,9 @@ class DocumentService:
         """Check the QR code of a paper copy (``kitdoc:<id>:<sha256>``) against the issued record:
         ``ok`` only if the document exists here and its content hash is the one printed."""
         parts = code.strip().split(":")
+        if len(parts) == 3 and parts[0] == "kitdoc-specimen":
+            why = _("this paper is a specimen (a preview or an example): it was never issued")
+            return {"ok": False, "id": parts[1], "reason": why}
         if len(parts) != 3 or parts[0] != "kitdoc" or len(parts[2]) != 64:
             raise ValidationError(_("Not a document code (kitdoc:<id>:<SHA-256>): {code}").format(code=code[:80]),
                                   "code")

@@ -191,3 +191,25 @@ def test_lists_end_with_a_blank_marker_and_copies_say_who_keeps_which(tmp_path: 
     pdf = tmp_path / "receipt.pdf"
     pdf.write_bytes(render(receipt, receipt.example).pdf)
     assert "一式" not in pdftotext(pdf)
+
+
+def test_a_specimen_says_so_on_every_page_and_in_its_code(tmp_path: Path) -> None:
+    """A preview or an example can never pass for an issued document: 样本 in its number line, across
+    every page, in its machine line and in its QR code; an issued one carries none of it."""
+    import cv2
+
+    defn = forms.get("order_to_correct")
+    res = render(defn, defn.example, specimen=True)
+    pdf = tmp_path / "specimen.pdf"
+    pdf.write_bytes(res.pdf)
+    for page in range(1, res.pages + 1):
+        text = pdftotext(pdf, page).replace(" ", "")
+        assert "样本" in text and "样本·order_to_correctv2" in text, page  # the watermark and the machine line
+    assert "样本·〔未编号〕" in pdftotext(pdf, 1).replace(" ", "")
+    subprocess.run(["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    code, _pts, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(next(tmp_path.glob("p*.png")))))
+    assert code == f"kitdoc-specimen:{res.doc_id}:{res.content_sha256}"
+    issued = render(defn, defn.example, number="青环责改〔2026〕7号")
+    pdf.write_bytes(issued.pdf)
+    text = pdftotext(pdf).replace(" ", "")
+    assert "青环责改〔2026〕7号" in text and "样本" not in text and "未编号" not in text

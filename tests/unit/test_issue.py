@@ -201,6 +201,8 @@ def test_a_paper_copy_is_checked_by_its_qr_code(env, tmp_path: Path) -> None:  #
     bad = docs.check_code(forged)
     assert not bad["ok"] and "differs" in bad["reason"]
     assert not docs.check_code(f"kitdoc:{'1' * 36}:{'0' * 64}")["ok"]
+    specimen = docs.check_code(f"kitdoc-specimen:{'1' * 36}:{'0' * 64}")  # a preview, printed
+    assert not specimen["ok"] and "specimen" in specimen["reason"]
     with pytest.raises(ValidationError, match="Not a document code"):
         docs.check_code("https://example.com")
 
