@@ -378,7 +378,8 @@ class DocumentEditor(QDialog):
             self.issue_btn.setEnabled(False)
             return False
         self.issue_btn.setEnabled(True)
-        self.status.setText(_("Ready to issue. The preview shows the document as it will print."))
+        self.status.setText(_("Ready to issue. The preview is marked as a specimen; the issued document prints "
+                              "without the mark."))
         self._preview(data)
         return True
 
