@@ -241,10 +241,7 @@ class DocumentService:
             values |= _reading_values(reading)
         from kit_app.services.inspections import InspectionService
 
-        try:
-            values |= InspectionService(self.store).prefill_values(case.id)
-        except NotFound:  # a case opened without an on-site inspection
-            pass
+        values |= InspectionService(self.store).prefill_values(case.id)  # nothing for a case without one
         with self.store.session() as s:  # the decision a service receipt is for: the latest numbered one
             decision = s.scalars(select(Document).where(Document.case_id == case.id, Document.number.is_not(None))
                                  .order_by(Document.issued_at.desc())).first()

@@ -379,12 +379,15 @@ class InspectionService:
         return out
 
     # ------------------------------------------------------------ what documents take from it
-    def prefill_values(self, case_ref: str) -> dict[str, Any]:
+    def prefill_values(self, case_id: str) -> dict[str, Any]:
         """Values the case's documents fill from the inspection (the ``source`` keys ``inspection.*``):
         place, the representative, the case's source, and the facts and provisions drafted from the
-        findings and the catalogue. Facts only; the legal provisions as the catalogue cites them."""
+        findings and the catalogue. Facts only; the legal provisions as the catalogue cites them.
+        Nothing for a case opened without an on-site inspection."""
         with self.store.session() as s:
-            insp = self._inspection(s, case_ref)
+            insp = s.get(Inspection, case_id)
+            if insp is None:
+                return {}
             st = self._status(s, insp)
             kinds = [e.kind for e in s.scalars(select(EvidenceItem).where(EvidenceItem.case_id == insp.case_id))]
         rep: dict[str, Any] = next((x["details"] for x in st.steps if x["step"] == "representative_identified"), {})
