@@ -1,7 +1,7 @@
 """A4 documents in the official layout, rendered with reportlab from a definition and a payload.
 
-- The bundled Noto Sans SC (OFL, ``resources/fonts``) is embedded as a subset: the PDF prints the
-  same anywhere, and its text is real text (search, copy).
+- The bundled Noto Serif SC (OFL, ``resources/fonts``, a Song face as GB/T 9704 asks for the body; its
+  bold for titles) is embedded as a subset: the PDF prints the same anywhere, and its text is real text.
 - Every page: 第 X 页 共 Y 页; a QR code with the document's id and the SHA-256 of its content; for
   transcripts, the signature line of the party and the officers.
 - A character the font lacks (rare CJK Extension B names) is printed as a red ``[U+XXXXX]`` and
@@ -25,9 +25,10 @@ from kit_app.i18n import _
 from kit_app.ids import new_id
 
 _SECOND = timedelta(seconds=1)
-FONT = "KitSans"
-FONT_BOLD = "KitSans-Bold"
+FONT = "KitSerif"
+FONT_BOLD = "KitSerif-Bold"
 MARGINS = (28, 26, 35, 30)  # mm: top, right, bottom (room for the footer), left — 公文 page margins
+SEAL_AREA = 62  # mm: the width over which the agency's name and the date are centred (a seal is 42 mm across)
 _lock = threading.Lock()
 _registered = False
 
@@ -55,8 +56,8 @@ def _register_fonts() -> None:
 
         import resources
 
-        pdfmetrics.registerFont(TTFont(FONT, str(resources.path("fonts", "NotoSansSC-Regular.ttf"))))
-        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(resources.path("fonts", "NotoSansSC-Bold.ttf"))))
+        pdfmetrics.registerFont(TTFont(FONT, str(resources.path("fonts", "NotoSerifSC-Regular.ttf"))))
+        pdfmetrics.registerFont(TTFont(FONT_BOLD, str(resources.path("fonts", "NotoSerifSC-Bold.ttf"))))
         for bold, italic, name in ((0, 0, FONT), (1, 0, FONT_BOLD), (0, 1, FONT), (1, 1, FONT_BOLD)):
             addMapping(FONT, bold, italic, name)  # type: ignore[arg-type]  # 0/1 in a loop, not literals
         shapes.STATE_DEFAULTS["fontName"] = FONT  # graphics (the QR code) must not pull in Helvetica
@@ -170,7 +171,9 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
-    from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    from reports.linebreak import Para
 
     data = defn.validate(payload)
     _register_fonts()
@@ -179,19 +182,20 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     text = _Text()
     fields = {f.name: f for f in defn.fields}
 
-    title = ParagraphStyle("title", fontName=FONT_BOLD, fontSize=20, leading=30, alignment=TA_CENTER, spaceAfter=2)
-    agency = ParagraphStyle("agency", fontName=FONT_BOLD, fontSize=16, leading=24, alignment=TA_CENTER)
-    numstyle = ParagraphStyle("number", fontName=FONT, fontSize=12, leading=18, alignment=TA_CENTER, spaceAfter=6)
+    cjk: dict[str, Any] = {"wordWrap": "CJK", "alignment": TA_CENTER}
+    title = ParagraphStyle("title", fontName=FONT_BOLD, fontSize=20, leading=30, spaceAfter=2, **cjk)
+    agency = ParagraphStyle("agency", fontName=FONT_BOLD, fontSize=16, leading=24, **cjk)
+    numstyle = ParagraphStyle("number", fontName=FONT, fontSize=12, leading=18, spaceAfter=6, **cjk)
     body = ParagraphStyle("body", fontName=FONT, fontSize=11.5, leading=20, wordWrap="CJK", firstLineIndent=23)
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=10.5, leading=16, wordWrap="CJK")
     label = ParagraphStyle("label", parent=cell, fontName=FONT_BOLD)
-    heading = ParagraphStyle("heading", fontName=FONT_BOLD, fontSize=12, leading=22, spaceBefore=6)
+    heading = ParagraphStyle("heading", wordWrap="CJK", fontName=FONT_BOLD, fontSize=12, leading=22, spaceBefore=6)
 
     width = A4[0] - (MARGINS[1] + MARGINS[3]) * mm
     story: list[Any] = []
     # who keeps which copy: printed after the last signature or seal block, on its page
     small = ParagraphStyle("copies", parent=cell, fontSize=9.5, leading=14)
-    copies = [Spacer(1, 4 * mm), Paragraph(f"本文书{escape(defn.copies)}，一份交当事人，一份附卷。", small)] \
+    copies = [Spacer(1, 4 * mm), Para(f"本文书{escape(defn.copies)}，一份交当事人，一份附卷。", small)] \
         if defn.copies else []
     last_closing = max((i for i, b in enumerate(defn.layout) if b["block"] in ("signatures", "seal")), default=-1)
     for position, block in enumerate(defn.layout):
@@ -199,11 +203,11 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
         ending = copies if position == last_closing else []
         if kind == "header":
             if data.get("agency_name"):
-                story.append(Paragraph(text(data["agency_name"], "agency_name"), agency))
-            story.append(Paragraph(escape(defn.title), title))
+                story.append(Para(text(data["agency_name"], "agency_name"), agency))
+            story.append(Para(escape(defn.title), title))
             if defn.number and block.get("number", True) and (number or specimen):
                 shown = number or "〔未编号〕"
-                story.append(Paragraph(text(f"样本 · {shown}" if specimen else shown, "number"), numstyle))
+                story.append(Para(text(f"样本 · {shown}" if specimen else shown, "number"), numstyle))
             story.append(Spacer(1, 4 * mm))
         elif kind == "grid":
             lw = block.get("label_width", 84)
@@ -214,11 +218,11 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                 for name in names:
                     if isinstance(name, dict):  # several fields in one cell: {"label", "fields", "join"}
                         parts = [text(display(fields[n], data[n]), n) for n in name["fields"] if data.get(n)]
-                        cells += [Paragraph(escape(name["label"]), label), Paragraph(name.get("join", " ").join(parts),
+                        cells += [Para(escape(name["label"]), label), Para(name.get("join", " ").join(parts),
                                                                                     cell)]
                         continue
                     f = fields[name]
-                    cells += [Paragraph(escape(f.label), label), Paragraph(text(display(f, data[name]), name), cell)]
+                    cells += [Para(escape(f.label), label), Para(text(display(f, data[name]), name), cell)]
                 if len(names) == 1:
                     cells += ["", ""]
                     spans.append(("SPAN", (1, r), (3, r)))
@@ -227,21 +231,15 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             t = Table(rows, colWidths=[lw, half, lw, half])
             t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
                                    ("GRID", (0, 0), (-1, -1), 0.6, colors.black),
-                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-                                   ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#f3f3f3")),
-                                   ("BACKGROUND", (2, 0), (2, -1), colors.HexColor("#f3f3f3")),
-                                   *spans]))
-            for r, names in enumerate(block["rows"]):
-                if len(names) == 1:
-                    t.setStyle(TableStyle([("BACKGROUND", (2, r), (2, r), colors.white)]))
+                                   ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), *spans]))
             story += [t, Spacer(1, 4 * mm)]
         elif kind == "text":
-            story.append(Paragraph(text(block["text"].format_map(_Fill(data, fields)), "text"), body))
+            story.append(Para(text(block["text"].format_map(_Fill(data, fields)), "text"), body))
         elif kind == "body":
             f = fields[block["field"]]
             value = data.get(f.name)
             if not value and block.get("blank_lines"):  # kept, ruled, to be written on (e.g. 留置送达's 备注)
-                ruled = Table([[Paragraph(escape(f.label) + "：", cell)]] + [[""]] * block["blank_lines"],
+                ruled = Table([[Para(escape(f.label) + "：", cell)]] + [[""]] * block["blank_lines"],
                               colWidths=[width], rowHeights=[10 * mm] * (block["blank_lines"] + 1))
                 ruled.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
                                            ("LINEBELOW", (0, 1), (-1, -1), 0.4, colors.black),
@@ -250,28 +248,28 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                 continue
             if not value and not f.required:
                 continue
-            story.append(Paragraph(escape(f.label) + "：", heading))
+            story.append(Para(escape(f.label) + "：", heading))
             for para in str(value).split("\n"):
                 if para.strip():
-                    story.append(Paragraph(text(para.strip(), f.name), body))
+                    story.append(Para(text(para.strip(), f.name), body))
         elif kind == "qa":
             f = fields[block["field"]]
             for i, qa in enumerate(data.get(f.name) or []):
-                story.append(Paragraph("<b>问：</b>" + text(qa["q"], f"{f.name}[{i}].q"), body))
-                story.append(Paragraph("<b>答：</b>" + text(qa["a"], f"{f.name}[{i}].a"), body))
+                story.append(Para("<b>问：</b>" + text(qa["q"], f"{f.name}[{i}].q"), body))
+                story.append(Para("<b>答：</b>" + text(qa["a"], f"{f.name}[{i}].a"), body))
         elif kind == "closing":
             if block.get("signing") and data.get(block["signing"]):
                 continue  # the party did not sign: no comment of theirs; the note goes with the signatures
             comment = data.get(block.get("field", ""))
             story.append(Spacer(1, 4 * mm))
             if "text" in block:  # a fixed confirmation, replaced by the party's own words when given
-                story.append(KeepTogether([Paragraph(text(comment or block["text"], block.get("field", "closing")),
+                story.append(KeepTogether([Para(text(comment or block["text"], block.get("field", "closing")),
                                                      body)]))
             elif comment:
-                story.append(KeepTogether([Paragraph(escape(block["label"]) + "：" + text(comment, block["field"]),
+                story.append(KeepTogether([Para(escape(block["label"]) + "：" + text(comment, block["field"]),
                                                      body)]))
             else:  # left for the party to write by hand
-                blank = Table([[Paragraph(escape(block["label"]) + "：", cell)], [""]], colWidths=[width],
+                blank = Table([[Para(escape(block["label"]) + "：", cell)], [""]], colWidths=[width],
                               rowHeights=[10 * mm, 10 * mm])
                 blank.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
                                            ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.black),
@@ -287,9 +285,9 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                 marks[how.get("party", 0)] = "（" + SIGNING_PRINTED[signing["status"]] + "）"
                 if signing["status"] in SIGNING_NEEDS_WITNESS and how.get("witness") is None:
                     lines.append("见证人（签名）")
-                note = [Spacer(1, 3 * mm), Paragraph(text(signing_note(signing), how["field"]), body)]
-            rows = [[Paragraph(escape(line) + "：", cell), Paragraph(escape(marks.get(i, "")), cell),
-                     Paragraph("年　　月　　日", cell)] for i, line in enumerate(lines)]
+                note = [Spacer(1, 3 * mm), Para(text(signing_note(signing), how["field"]), body)]
+            rows = [[Para(escape(line) + "：", cell), Para(escape(marks.get(i, "")), cell),
+                     Para("年　　月　　日", cell)] for i, line in enumerate(lines)]
             t = Table(rows, colWidths=[width * 0.38, width * 0.34, width * 0.28], rowHeights=12 * mm)
             t.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT), ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
                                    ("LINEBELOW", (1, 0), (1, -1), 0.6, colors.black)]))
@@ -297,12 +295,12 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
         elif kind == "table":
             f = fields[block["field"]]
             rows_data = data.get(f.name) or []
-            head = [Paragraph("序号", label)] + [Paragraph(escape(c.label), label) for c in f.columns]
-            body_rows: list[list[Any]] = [[Paragraph(str(i + 1), cell)] + [
-                Paragraph(text(display(c, row.get(c.name)), f"{f.name}[{i}].{c.name}"), cell) for c in f.columns]
+            head = [Para("序号", label)] + [Para(escape(c.label), label) for c in f.columns]
+            body_rows: list[list[Any]] = [[Para(str(i + 1), cell)] + [
+                Para(text(display(c, row.get(c.name)), f"{f.name}[{i}].{c.name}"), cell) for c in f.columns]
                 for i, row in enumerate(rows_data)]
             if defn.kind == "list" or block.get("min_rows"):  # nothing can be added below the last item
-                body_rows.append(["", Paragraph("以下空白", cell)] + [""] * (len(f.columns) - 1))
+                body_rows.append(["", Para("以下空白", cell)] + [""] * (len(f.columns) - 1))
             for _i in range(max(0, block.get("min_rows", 0) - len(body_rows))):
                 body_rows.append([""] * (len(f.columns) + 1))
             weights = block.get("widths") or [1] * len(f.columns)
@@ -314,9 +312,9 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             end = body_rows[-2:] if len(body_rows) > 4 else []
             main = body_rows[:len(body_rows) - len(end)]
             t = Table([head, *main], colWidths=widths, repeatRows=1, minRowHeights=[9 * mm] * (len(main) + 1))
-            t.setStyle(TableStyle([*grid, ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#f3f3f3"))]))
+            t.setStyle(TableStyle(grid))
             if block.get("title"):
-                story.append(Paragraph(escape(block["title"]), heading))
+                story.append(Para(escape(block["title"]), heading))
             story.append(t)
             if end:
                 last = Table(end, colWidths=widths, minRowHeights=[9 * mm] * len(end))
@@ -335,17 +333,17 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             for i, ph in enumerate(photos):
                 where = f"{f.name}[{i}]"
                 img = images[i]
-                meta = [[Paragraph(escape(cols[k].label), label),
-                         Paragraph(text(display(cols[k], ph.get(k)), f"{where}.{k}"), cell)]
+                meta = [[Para(escape(cols[k].label), label),
+                         Para(text(display(cols[k], ph.get(k)), f"{where}.{k}"), cell)]
                         for k in ("caption", "time", "place", "photographer", "device") if ph.get(k)]
                 if ph.get("sha256"):
-                    meta.append([Paragraph("SHA-256", label), Paragraph(escape(ph["sha256"][:16]) + "…", cell)])
+                    meta.append([Para("SHA-256", label), Para(escape(ph["sha256"][:16]) + "…", cell)])
                 mt = Table(meta, colWidths=[26 * mm, width - 26 * mm])
                 mt.setStyle(TableStyle([("FONTNAME", (0, 0), (-1, -1), FONT),
                                         ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
                                         ("TOPPADDING", (0, 0), (-1, -1), 1), ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
                                         ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
-                story.append(KeepTogether([Paragraph(f"照片 {i + 1}", heading), img, Spacer(1, 2 * mm), mt]))
+                story.append(KeepTogether([Para(f"照片 {i + 1}", heading), img, Spacer(1, 2 * mm), mt]))
                 story.append(Spacer(1, 4 * mm))
         elif kind == "plot":
             f = fields[block["field"]]
@@ -357,14 +355,17 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                 by_q.setdefault(row["quantity"], []).append((at, float(row["value"])))
                 units[row["quantity"]] = row.get("unit") or ""
             for q, pts in list(by_q.items())[: block.get("max_plots", 4)]:
-                story.append(KeepTogether([Paragraph(text(f"{q}（{units[q]}）" if units[q] else q, f.name), heading),
+                story.append(KeepTogether([Para(text(f"{q}（{units[q]}）" if units[q] else q, f.name), heading),
                                            _line_chart(sorted(pts), width, 55 * mm)]))
             story.append(Spacer(1, 3 * mm))
-        elif kind == "seal":  # the issuing agency and the date, right-aligned, where the seal goes
-            right = ParagraphStyle("right", parent=body, alignment=2, firstLineIndent=0)
-            _with_tail(story, [Spacer(1, 14 * mm),
-                               Paragraph(text(data.get("agency_name") or "", "agency_name") + "（印章）", right),
-                               Paragraph(_chinese_date(data.get(block["field"])), right), *ending])
+        elif kind == "seal":  # GB/T 9704: the agency over its date, centred on each other, four characters
+            # from the right margin, with room above for the seal, which presses on both
+            centred = ParagraphStyle("seal", parent=body, alignment=TA_CENTER, firstLineIndent=0)
+            area = Table([[Para(text(data.get("agency_name") or "", "agency_name"), centred), ""],
+                          [Para(_chinese_date(data.get(block["field"])), centred), ""]],
+                         colWidths=[SEAL_AREA * mm, 4 * body.fontSize], hAlign="RIGHT",
+                         style=[("FONTNAME", (0, 0), (-1, -1), FONT), ("RIGHTPADDING", (0, 0), (-1, -1), 0)])
+            _with_tail(story, [Spacer(1, 22 * mm), area, *ending])
         else:
             raise ValueError(f"{defn.id}: unknown layout block {kind}")
 
@@ -409,7 +410,9 @@ def _photo(ref: str, max_w: float, max_h: float, warnings: list[str], where: str
     from PIL import ImageOps
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import Image, Paragraph
+    from reportlab.platypus import Image
+
+    from reports.linebreak import Para
 
     try:
         if ref.startswith("sample:"):
@@ -430,7 +433,7 @@ def _photo(ref: str, max_w: float, max_h: float, warnings: list[str], where: str
         warnings.append(_("{where}: the picture {ref} cannot be read ({error}); a placeholder is printed").format(
             where=where, ref=ref, error=exc))
         style = ParagraphStyle("missing", fontName=FONT, fontSize=12, textColor=colors.HexColor("#d00000"))
-        return Paragraph(escape(_("[picture missing: {ref}]").format(ref=ref)), style)
+        return Para(escape(_("[picture missing: {ref}]").format(ref=ref)), style)
 
 
 def _sample_picture(n: int) -> Any:
