@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -52,6 +52,9 @@ class FieldDef:
     after: str | None = None  # a date/datetime field this one may not precede
     statuses: tuple[str, ...] = ()  # for "signing": the ways this paper may be signed
     left_method: tuple[str, str] | None = None  # for "signing": (field, value) that means 留置送达, both ways
+    # a legal period: this date at most ``days`` (working days if ``working``) after the date ``field``,
+    # counted from the day after it, or counting that day too when ``inclusive``; ``rule`` cites the law
+    within: dict[str, Any] | None = None
 
     def signing_statuses(self) -> tuple[str, ...]:
         return self.statuses or ("signed", "refused", "absent")
@@ -64,7 +67,8 @@ class FieldDef:
                    max_length=d.get("max_length"), source=d.get("source"), choices=tuple(d.get("choices", ())),
                    columns=tuple(cls.from_json(c) for c in d.get("columns", ())), help=d.get("help"),
                    default=d.get("default"), after=d.get("after"), statuses=tuple(d.get("statuses", ())),
-                   left_method=(d["left_method"][0], d["left_method"][1]) if d.get("left_method") else None)
+                   left_method=(d["left_method"][0], d["left_method"][1]) if d.get("left_method") else None,
+                   within=d.get("within"))
 
 
 @dataclass(frozen=True)
@@ -80,7 +84,20 @@ class DocumentDef:
     page_signatures: tuple[str, ...] = ()
     copies: str | None = None
     description: str = ""
+    titles: dict[str, Any] | None = None  # {"field": f, "values": {value: title}}: the title follows a choice
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def title_for(self, data: dict[str, Any]) -> str:
+        """The title as printed for this payload (e.g. 行政处罚事先告知书 when no hearing is offered)."""
+        if self.titles:
+            return str(self.titles["values"].get(data.get(self.titles["field"]), self.title))
+        return self.title
+
+    @staticmethod
+    def shows(block: dict[str, Any], data: dict[str, Any]) -> bool:
+        """A layout block is printed unless its ``when`` ({"field": f, "in": [values]}) says otherwise."""
+        when = block.get("when")
+        return not when or data.get(when["field"]) in when["in"]
 
     def field(self, name: str) -> FieldDef:
         for f in self.fields:
@@ -105,6 +122,8 @@ class DocumentDef:
             if f.after and out.get(f.name) and out.get(f.after) and out[f.name] < out[f.after]:
                 raise FormError(f.name, _("is earlier than {other} ({label})").format(
                     other=self.field(f.after).label, label=f.label))
+            if f.within and out.get(f.name) and out.get(f.within["field"]):
+                _check_within(self, f, out)
             if f.left_method:
                 method, value = f.left_method
                 left = (out.get(f.name) or {}).get("status") == "left"
@@ -213,6 +232,24 @@ def _check(f: FieldDef, value: Any, path: str) -> Any:
     return rows
 
 
+def _check_within(defn: DocumentDef, f: FieldDef, out: dict[str, Any]) -> None:
+    """A date within its legal period, the rule named when it is not."""
+    from kit_app import workdays
+
+    w = f.within or {}
+    start, value = date.fromisoformat(out[w["field"]][:10]), date.fromisoformat(out[f.name][:10])
+    days = int(w["days"])
+    if w.get("working"):
+        last = workdays.add_workdays(start, days).day
+        message = _("may be at most {days} working days after {other}, that is on or before {last} ({rule})")
+    else:
+        last = start + timedelta(days=days - 1 if w.get("inclusive") else days)
+        message = _("may be at most {days} days after {other}, that is on or before {last} ({rule})")
+    if value > last:
+        raise FormError(f.name, message.format(days=days, other=defn.field(w["field"]).label,
+                                               last=last.isoformat(), rule=w["rule"]))
+
+
 def _check_signing(f: FieldDef, value: Any, path: str) -> dict[str, str] | None:
     """How the party signed: a refusal names its reason, a refusal or an absence its witness."""
     if not isinstance(value, dict):
@@ -298,7 +335,7 @@ def parse(d: dict[str, Any], name: str = "definition") -> DocumentDef:
                           fields=tuple(FieldDef.from_json(f) for f in d["fields"]), layout=tuple(d["layout"]),
                           example=d["example"], number=d.get("number"),
                           page_signatures=tuple(d.get("page_signatures", ())), copies=d.get("copies"),
-                          description=d.get("description", ""), raw=d)
+                          description=d.get("description", ""), titles=d.get("titles"), raw=d)
     except KeyError as exc:
         raise ValueError(f"{name}: {exc.args[0]!r} is missing") from None
     names = {f.name for f in doc.fields}
@@ -307,6 +344,8 @@ def parse(d: dict[str, Any], name: str = "definition") -> DocumentDef:
         for row in block.get("rows", ()):
             for item in row:
                 refs += item["fields"] if isinstance(item, dict) else [item]
+        if block.get("when"):
+            refs.append(block["when"]["field"])
         signing = block.get("signing")
         if signing:
             refs.append(signing["field"] if isinstance(signing, dict) else signing)
@@ -317,8 +356,13 @@ def parse(d: dict[str, Any], name: str = "definition") -> DocumentDef:
     for f in doc.fields:
         if f.type == "signing" and not set(f.signing_statuses()) <= set(SIGNING_STATUSES):
             raise ValueError(f"{name}: {f.name}: unknown signing statuses {f.statuses}")
+        if f.within and (f.within.get("field") not in names or not f.within.get("rule") or
+                         f.type not in ("date", "datetime") or int(f.within.get("days", 0)) < 1):
+            raise ValueError(f"{name}: {f.name}: within needs a date field, days and the rule it cites")
         if f.left_method and (f.left_method[0] not in names or "left" not in f.signing_statuses()):
             raise ValueError(f"{name}: {f.name}: left_method names {f.left_method[0]} or lacks the status left")
+    if doc.titles and doc.titles.get("field") not in names:
+        raise ValueError(f"{name}: titles names an undefined field {doc.titles.get('field')!r}")
     try:
         doc.validate(doc.example)  # a definition's example always fits it
     except FormError as exc:

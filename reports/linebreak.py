@@ -7,7 +7,7 @@ may start with "，" or "。", end with "（" or "〔", or split "2026年11月29
 - never before closing punctuation (，。、；：！？）〕》” …) — it hangs in the margin instead;
 - never after opening punctuation (（〔《“ …);
 - never inside a run of Latin letters, digits and symbols (a number, a code, a unit such as mg/L);
-- never inside a date, a time, a document number, an article reference (第八十三条第（二）项),
+- never inside a date, a time, a document number, an article reference (第八十三条, 第（二）项),
   a number with its unit or measure word (7 号, 186 mg/L), or an amount in capital numerals.
 
 A run longer than a line is broken where it must be, so nothing is ever lost.
@@ -33,7 +33,7 @@ _KEEP = re.compile("|".join((
     r"\d{1,2}\s*时\s*\d{1,2}\s*分(?:\s*\d{1,2}\s*秒)?",
     f"[{_CN_NUM}]{{2,4}}年[{_CN_NUM}]{{1,3}}月(?:[{_CN_NUM}]{{1,3}}日)?",  # 二〇二六年十一月三十日
     r"[\u4e00-\u9fff]{0,4}〔\s*\d{4}\s*〕\s*\d+\s*号",  # 桂环责改〔2026〕7号
-    f"第\\s*(?:\\d+|[{_CN_NUM}]+)\\s*[条款项章节号次页](?:\\s*第\\s*(?:\\d+|[{_CN_NUM}]+|（[{_CN_NUM}]+）)\\s*[款项])*",
+    f"第\\s*(?:\\d+|[{_CN_NUM}]+|（[{_CN_NUM}]+）)\\s*[条款项章节号次页]",  # 第八十三条 | 第一款 | 第（二）项
     f"（[{_CN_NUM}]+）\\s*项?",
     r"[\d.,:]*\d\s*(?:mg/L|mg/m3|mg/m³|m³/h|m3/h|dB\(A\)|dB|[号条款项年月日时分秒个份页张次倍元吨台套件处米天岁])",
     r"[零壹贰叁肆伍陆柒捌玖拾佰仟万亿元角分整]{3,}",

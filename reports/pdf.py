@@ -167,7 +167,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     (a preview, an example) says so on every page — 样本 across it, in its number line and in its QR
     code — so it can never pass for an issued document."""
     from reportlab.lib import colors
-    from reportlab.lib.enums import TA_CENTER
+    from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
@@ -186,7 +186,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     title = ParagraphStyle("title", fontName=FONT_BOLD, fontSize=20, leading=30, spaceAfter=2, **cjk)
     agency = ParagraphStyle("agency", fontName=FONT_BOLD, fontSize=16, leading=24, **cjk)
     numstyle = ParagraphStyle("number", fontName=FONT, fontSize=12, leading=18, spaceAfter=6, **cjk)
-    body = ParagraphStyle("body", fontName=FONT, fontSize=11.5, leading=20, wordWrap="CJK", firstLineIndent=23)
+    body = ParagraphStyle("body", fontName=FONT, fontSize=11.5, leading=20, wordWrap="CJK", firstLineIndent=23,
+                          alignment=TA_JUSTIFY)  # 两端对齐, as set Chinese text is
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=10.5, leading=16, wordWrap="CJK")
     label = ParagraphStyle("label", parent=cell, fontName=FONT_BOLD)
     heading = ParagraphStyle("heading", wordWrap="CJK", fontName=FONT_BOLD, fontSize=12, leading=22, spaceBefore=6)
@@ -197,14 +198,15 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     small = ParagraphStyle("copies", parent=cell, fontSize=9.5, leading=14)
     copies = [Spacer(1, 4 * mm), Para(f"本文书{escape(defn.copies)}，一份交当事人，一份附卷。", small)] \
         if defn.copies else []
-    last_closing = max((i for i, b in enumerate(defn.layout) if b["block"] in ("signatures", "seal")), default=-1)
-    for position, block in enumerate(defn.layout):
+    layout = [b for b in defn.layout if defn.shows(b, data)]  # wording that follows the choices made
+    last_closing = max((i for i, b in enumerate(layout) if b["block"] in ("signatures", "seal")), default=-1)
+    for position, block in enumerate(layout):
         kind = block["block"]
         ending = copies if position == last_closing else []
         if kind == "header":
             if data.get("agency_name"):
                 story.append(Para(text(data["agency_name"], "agency_name"), agency))
-            story.append(Para(escape(defn.title), title))
+            story.append(Para(escape(defn.title_for(data)), title))
             if defn.number and block.get("number", True) and (number or specimen):
                 shown = number or "〔未编号〕"
                 story.append(Para(text(f"样本 · {shown}" if specimen else shown, "number"), numstyle))
@@ -234,6 +236,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                                    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"), *spans]))
             story += [t, Spacer(1, 4 * mm)]
         elif kind == "text":
+            if block.get("heading"):  # a numbered section of fixed wording, styled as the others
+                story.append(Para(escape(block["heading"]), heading))
             story.append(Para(text(block["text"].format_map(_Fill(data, fields)), "text"), body))
         elif kind == "body":
             f = fields[block["field"]]
@@ -375,7 +379,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     footer = _Footer(defn, doc_id, content, specimen)
     doc = SimpleDocTemplate(buf, pagesize=A4, topMargin=MARGINS[0] * mm, rightMargin=MARGINS[1] * mm,
                             bottomMargin=MARGINS[2] * mm + (10 * mm if defn.page_signatures else 0),
-                            leftMargin=MARGINS[3] * mm, title=defn.title, author=data.get("agency_name") or "",
+                            leftMargin=MARGINS[3] * mm, title=defn.title_for(data),
+                            author=data.get("agency_name") or "",
                             subject=f"{defn.id} v{defn.version} {doc_id}", creator="Enforcement Evidence Kit",
                             initialFontName=FONT, initialFontSize=11)
     doc.build(story, canvasmaker=footer.canvas_class())
@@ -494,7 +499,22 @@ class _Fill(dict):  # type: ignore[type-arg]
         self.data, self.fields = data, fields
 
     def __missing__(self, key: str) -> str:
-        return display(self.fields[key], self.data.get(key)) if key in self.fields else "{" + key + "}"
+        return _Shown(display(self.fields[key], self.data.get(key))) if key in self.fields else "{" + key + "}"
+
+
+class _Shown(str):
+    """A value in fixed wording; ``{ground:item}`` prints the item number of a choice such as
+    "（四）通过暗管…" (as in 第四条第一款第（四）项), ``{ground:text}`` the rest."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        if spec in ("item", "text"):
+            head, sep, rest = self.partition("）")
+            if not (sep and self.startswith("（")):
+                return str(self) if spec == "text" else ""
+            return head + sep if spec == "item" else rest
+        return format(str(self), spec)
 
 
 class _Footer:

@@ -106,10 +106,15 @@ class FieldWidget:
                 w.setPlaceholderText(_("问：… and 答：… lines, in turn"))
         elif t == "choice":
             w = QComboBox()
-            if not f.required:
+            if not f.required or f.default is None:  # a required choice is made by the officer, never by default
                 w.addItem("")
             w.addItems(list(f.choices))
+            for i, choice in enumerate(f.choices, start=w.count() - len(f.choices)):
+                w.setItemData(i, choice, Qt.ItemDataRole.ToolTipRole)  # long legal wording: read in full
+            w.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            w.setMinimumContentsLength(16)
             w.currentIndexChanged.connect(changed)
+            w.currentTextChanged.connect(w.setToolTip)
         elif t == "signing":
             w = SigningBox(f, changed)
         elif t in ("date", "datetime"):

@@ -179,19 +179,20 @@ class DocumentService:
                        now: Any) -> IssuedDocument:
         """The issued document's evidence item, its row and its custody events, in one transaction."""
         ev = self.evidence
-        name = f"{defn.title}-{number or doc_id[:8]}.pdf"
+        title = defn.title_for(data)  # as printed: it may follow a choice (事先告知书 without a hearing)
+        name = f"{title}-{number or doc_id[:8]}.pdf"
         details = {"document": doc_id, "type": defn.id, "version": defn.version, "number": number,
                    "content_sha256": res.content_sha256, "corrects": corrects}
         new = NewItem(case_id=case_id, kind=media.DOCUMENT, name=name, size=size, sha256=sha,
                       media_type="application/pdf", captured_at=now, captured_clock="kit",
-                      description=defn.title + (f" {number}" if number else ""),
+                      description=title + (f" {number}" if number else ""),
                       metadata={"document": {"id": doc_id, "type": defn.id, "version": defn.version,
                                              "number": number, "content_sha256": res.content_sha256,
                                              "pages": res.pages, "corrects": corrects}},
                       warnings=list(res.warnings))
         item = record_item(s, ev.log, self.store.kit_id, new, officers, event=C.ISSUED, at=now, details=details)
         s.add(Document(id=doc_id, case_id=case_id, doc_type=defn.id, def_version=defn.version,
-                       title=defn.title, number=number, agency_code=agency_code if seq else None,
+                       title=title, number=number, agency_code=agency_code if seq else None,
                        year=year if seq else None, seq=seq,
                        payload_json=json.dumps(data, ensure_ascii=False, sort_keys=True),
                        content_sha256=res.content_sha256, evidence_id=item.id, corrects_id=corrects,
@@ -202,10 +203,10 @@ class DocumentService:
             old = s.get(Document, corrects)
             ev.log.append(s, evidence_id=old.evidence_id, case_id=case_id, kind=C.ANNOTATED,
                           actors=[C.actor(officer)], item_sha256=None,
-                          reason=_("corrected by {title} {number}").format(title=defn.title, number=number or doc_id),
+                          reason=_("corrected by {title} {number}").format(title=title, number=number or doc_id),
                           details={"corrected_by": doc_id}, at=now)
         ev.log.flush_checkpoint(s)
-        return IssuedDocument(doc_id, case_id, defn.id, defn.title, number, res.content_sha256, item.id,
+        return IssuedDocument(doc_id, case_id, defn.id, title, number, res.content_sha256, item.id,
                               res.pdf_sha256, res.pages, corrects, tuple(res.warnings))
 
     # ------------------------------------------------------------ auto-fill from the case

@@ -115,3 +115,23 @@ def test_an_unknown_type_names_the_known_ones() -> None:
     with pytest.raises(KeyError) as err:
         forms.get("no_such_document")
     assert "no_such_document" in str(err.value) and "inspection_record" in str(err.value)
+
+
+@pytest.mark.parametrize("within", [{"field": "nope", "days": 7, "rule": "r"}, {"field": "issue_date", "days": 7},
+                                    {"field": "issue_date", "days": 0, "rule": "r"}])
+def test_a_legal_period_names_its_start_its_length_and_its_rule(within: dict[str, Any]) -> None:
+    d = raw("evidence_preservation_notice")
+    next(f for f in d["fields"] if f["name"] == "handle_date")["within"] = within
+    with pytest.raises(ValueError, match="within needs"):
+        parse(d, "bad.json")
+
+
+def test_wording_and_titles_name_only_defined_fields() -> None:
+    d = raw("penalty_notice")
+    d["layout"][-2]["when"] = {"field": "nope", "in": ["有"]}
+    with pytest.raises(ValueError, match="nope"):
+        parse(d, "bad.json")
+    d = raw("penalty_notice")
+    d["titles"]["field"] = "nope"
+    with pytest.raises(ValueError, match="nope"):
+        parse(d, "bad.json")

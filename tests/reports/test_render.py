@@ -209,7 +209,7 @@ def test_a_specimen_says_so_on_every_page_and_in_its_code(tmp_path: Path) -> Non
     pdf.write_bytes(res.pdf)
     for page in range(1, res.pages + 1):
         text = pdftotext(pdf, page).replace(" ", "")
-        assert "样本" in text and "样本·order_to_correctv2" in text, page  # the watermark and the machine line
+        assert "样本" in text and f"样本·order_to_correctv{defn.version}" in text, page  # the watermark and the machine line
     assert "样本·〔未编号〕" in pdftotext(pdf, 1).replace(" ", "")
     subprocess.run(["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
     code, _pts, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(next(tmp_path.glob("p*.png")))))
