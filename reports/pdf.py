@@ -1,4 +1,4 @@
-"""A4 documents in the official layout, rendered with reportlab from a definition and a payload.
+"""A4 documents in the official layout (a list of many columns lies across its page), from a definition and a payload.
 
 - The bundled Noto Serif SC (OFL, ``resources/fonts``, a Song face as GB/T 9704 asks for the body; its
   bold for titles) is embedded as a subset: the PDF prints the same anywhere, and its text is real text.
@@ -168,7 +168,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     code — so it can never pass for an issued document."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
-    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import ParagraphStyle
     from reportlab.lib.units import mm
     from reportlab.platypus import KeepTogether, SimpleDocTemplate, Spacer, Table, TableStyle
@@ -192,7 +192,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     label = ParagraphStyle("label", parent=cell, fontName=FONT_BOLD)
     heading = ParagraphStyle("heading", wordWrap="CJK", fontName=FONT_BOLD, fontSize=12, leading=22, spaceBefore=6)
 
-    width = A4[0] - (MARGINS[1] + MARGINS[3]) * mm
+    page = landscape(A4) if defn.raw.get("page") == "landscape" else A4  # a list of many columns lies across
+    width = page[0] - (MARGINS[1] + MARGINS[3]) * mm
     story: list[Any] = []
     # who keeps which copy: printed after the last signature or seal block, on its page
     small = ParagraphStyle("copies", parent=cell, fontSize=9.5, leading=14)
@@ -279,6 +280,19 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                                            ("LINEBELOW", (0, 0), (-1, -1), 0.4, colors.black),
                                            ("VALIGN", (0, 0), (-1, -1), "BOTTOM")]))
                 story.append(KeepTogether([blank]))
+        elif kind == "opinion":  # an approver's box: the opinion (or room to write it), signed and dated
+            f = fields[block["field"]]
+            value = data.get(f.name) or ""
+            paras = [Para(text(p.strip(), f.name), cell) for p in str(value).split("\n") if p.strip()]
+            sign = Table([[Para(escape(block["sign"]) + "（签名）：", cell), "", Para("年　　月　　日", cell)]],
+                         colWidths=[width * 0.44, width * 0.28, width * 0.22], hAlign="RIGHT",
+                         style=[("FONTNAME", (0, 0), (-1, -1), FONT), ("LINEBELOW", (1, 0), (1, 0), 0.6, colors.black),
+                                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"), ("ALIGN", (0, 0), (0, 0), "RIGHT")])
+            box = Table([[Para(escape(f.label) + "：", label)], [paras or ""], [sign]], colWidths=[width],
+                        rowHeights=[None, None if paras else 13 * mm, 10 * mm],
+                        style=[("FONTNAME", (0, 0), (-1, -1), FONT), ("BOX", (0, 0), (-1, -1), 0.6, colors.black),
+                               ("VALIGN", (0, 0), (-1, -1), "TOP"), ("LEFTPADDING", (0, 1), (0, 1), 16)])
+            story += [KeepTogether([box]), Spacer(1, 3 * mm)]
         elif kind == "signatures":
             lines: list[str] = list(block["lines"])
             marks: dict[int, str] = {}
@@ -329,7 +343,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             f = fields[block["field"]]
             cols = {c.name: c for c in f.columns}
             per_page = block.get("per_page", 2)
-            img_h = (A4[1] - (MARGINS[0] + MARGINS[2]) * mm - 8 * mm) / per_page - 58 * mm
+            img_h = (page[1] - (MARGINS[0] + MARGINS[2]) * mm - 8 * mm) / per_page - 58 * mm
             photos = data.get(f.name) or []
             with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # decoding releases the GIL
                 images = list(pool.map(lambda ip: _photo(ip[1]["image"], width, img_h, text.warnings,  # noqa: B023
@@ -376,8 +390,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     if copies and last_closing < 0:
         story += copies
     buf = io.BytesIO()
-    footer = _Footer(defn, doc_id, content, specimen)
-    doc = SimpleDocTemplate(buf, pagesize=A4, topMargin=MARGINS[0] * mm, rightMargin=MARGINS[1] * mm,
+    footer = _Footer(defn, doc_id, content, specimen, page)
+    doc = SimpleDocTemplate(buf, pagesize=page, topMargin=MARGINS[0] * mm, rightMargin=MARGINS[1] * mm,
                             bottomMargin=MARGINS[2] * mm + (10 * mm if defn.page_signatures else 0),
                             leftMargin=MARGINS[3] * mm, title=defn.title_for(data),
                             author=data.get("agency_name") or "",
@@ -521,8 +535,10 @@ class _Footer:
     """Draws, on every page once the page count is known, 第 X 页 共 Y 页, the signature line
     of transcripts and the QR code with the id and the content hash."""
 
-    def __init__(self, defn: DocumentDef, doc_id: str, content: str, specimen: bool = False) -> None:
+    def __init__(self, defn: DocumentDef, doc_id: str, content: str, specimen: bool = False,
+                 page: tuple[float, float] | None = None) -> None:
         self.defn, self.doc_id, self.content, self.specimen = defn, doc_id, content, specimen
+        self.page = page
         self.pages = 0
         self._qr_defined = False
 
@@ -580,7 +596,7 @@ class _Footer:
         from reportlab.lib.pagesizes import A4
         from reportlab.lib.units import mm
 
-        w, h = A4
+        w, h = self.page or A4
         left, right = MARGINS[3] * mm, w - MARGINS[1] * mm
         base = 14 * mm
         c.saveState()

@@ -12,7 +12,7 @@ import re
 from html import escape
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QRect, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QPainter
 from PySide6.QtPdf import QPdfDocument
 from PySide6.QtPdfWidgets import QPdfView
@@ -52,6 +52,7 @@ log = logging.getLogger(__name__)
 
 
 # ---------------------------------------------------------------- printing (off the GUI thread)
+PRINT_DPI = 300
 def print_pdfs(pdfs: list[bytes], printer: QPrinter, cancelled: Any = None) -> int:
     """Paint every page of every PDF on ``printer`` at its resolution; returns pages printed."""
     painter = QPainter()
@@ -72,9 +73,18 @@ def print_pdfs(pdfs: list[bytes], printer: QPrinter, cancelled: Any = None) -> i
                 if pages:
                     printer.newPage()
                 size = doc.pagePointSize(p)
-                scale = min(rect.width() / size.width(), rect.height() / size.height())
-                img = doc.render(p, QSize(int(size.width() * scale), int(size.height() * scale)))
-                painter.drawImage(0, 0, img)
+                turn = size.width() > size.height() and rect.width() < rect.height()  # a landscape list
+                w, h = (size.height(), size.width()) if turn else (size.width(), size.height())
+                scale = min(rect.width() / w, rect.height() / h)
+                # rasterised at 300 dpi at most (a 1200-dpi A4 page would be half a gigabyte), then scaled
+                dpi = min(scale * 72, PRINT_DPI) / 72
+                img = doc.render(p, QSize(int(size.width() * dpi), int(size.height() * dpi)))
+                painter.save()
+                if turn:
+                    painter.translate(w * scale, 0)
+                    painter.rotate(90)
+                painter.drawImage(QRect(0, 0, int(size.width() * scale), int(size.height() * scale)), img)
+                painter.restore()
                 pages += 1
             doc.close()
     finally:

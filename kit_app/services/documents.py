@@ -233,7 +233,7 @@ class DocumentService:
             "case.party.name": case.party.get("name"), "case.party.address": case.party.get("address"),
             "case.party.credit_code": case.party.get("credit_code"), "case.party.legal_rep": legal_rep,
             "case.officers": [{"name": o.name, "cert_no": o.cert_no} for o in case.officers],
-            "officer.name": officer.name if officer else None,
+            "officer.name": officer.name if officer else None, "officer.cert_no": officer.cert_no if officer else None,
             "now": now.strftime("%Y-%m-%dT%H:%M"), "today": now.date().isoformat(),
             "case.evidence.photos": [_photo_row(i) for i in items if i["kind"] == media.PHOTO and i["stored_path"]],
             "case.evidence": [_evidence_row(i) for i in items],
@@ -374,8 +374,21 @@ def _evidence_row(i: dict[str, Any]) -> dict[str, Any]:
             "kind": _KIND_NAMES.get(i["kind"], i["kind"]),
             "collected": _local_minutes(i.get("captured_at") or i.get("imported_at")),
             "collector": "、".join(o["name"] for o in i["officers"])[:40],
+            "source": _evidence_source(i),
             "quantity": f"{pages} 页" if pages else ("1 件" if i["kind"] == media.PHYSICAL else "1 份"),
             "sha256": (i.get("sha256") or i.get("seal_no") or "")[:16], "proves": ""}
+
+
+def _evidence_source(i: dict[str, Any]) -> str:
+    """Where an item came from, as an evidence list says it (printed in Chinese)."""
+    device = f"（{i['device']}）" if i.get("device") else ""
+    if i["kind"] == media.DOCUMENT:
+        return "本机关制作"
+    if i["kind"] == media.READING:
+        return ("便携式仪器现场监测" + device)[:60]
+    if i["kind"] in (media.PHOTO, media.VIDEO, media.AUDIO):
+        return ("执法人员现场" + ("录音" if i["kind"] == media.AUDIO else "拍摄") + device)[:60]
+    return "执法人员现场提取"
 
 
 def _reading_values(i: dict[str, Any]) -> dict[str, Any]:

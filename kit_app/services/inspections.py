@@ -394,6 +394,7 @@ class InspectionService:
         day = st.started_at.astimezone(LOCAL_TZ)
         out: dict[str, Any] = {
             "inspection.place": st.place, "inspection.source": CASE_SOURCES[st.origin],
+            "inspection.date": st.started_at.astimezone(LOCAL_TZ).date().isoformat(),
             **{f"inspection.representative.{k}": rep.get(k) for k in ("name", "position", "phone", "id_no")},
         }
         if not st.findings:

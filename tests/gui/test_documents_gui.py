@@ -3,6 +3,7 @@ type, live QtPdf preview, issue, print to a PDF printer, batch printing by revie
 
 from __future__ import annotations
 
+import re
 import subprocess
 from pathlib import Path
 
@@ -146,3 +147,23 @@ def test_correct_an_issued_document(qtbot: QtBot, services: Services, runner: Ta
                                                "witness_unit": "长湖路社区居委会"}
     assert services.documents.get(first.id)["payload"]["method"] == "直接送达"  # the first is unchanged
     runner.wait()
+
+
+def test_a_landscape_list_prints_turned_to_fill_a_portrait_sheet(qtbot: QtBot, tmp_path: Path) -> None:
+    """The evidence list lies across its page; on portrait paper it is turned, not shrunk to a third."""
+    from PIL import Image
+
+    import forms
+    from reports import render
+    from ui.documents import print_pdfs
+
+    defn = forms.get("evidence_list")
+    out = tmp_path / "printed.pdf"
+    assert print_pdfs([render(defn, defn.example).pdf], pdf_printer(out)) == 1
+    info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
+    width, height = (float(x) for x in re.search(r"Page size:\s+([\d.]+) x ([\d.]+)", info).groups())  # type: ignore[union-attr]
+    assert height > width  # the printer's portrait sheet
+    subprocess.run(["pdftoppm", "-png", "-r", "30", str(out), str(tmp_path / "p")], check=True)
+    page = Image.open(next(tmp_path.glob("p*.png"))).convert("L")
+    left, top, right, bottom = page.point(lambda v: 255 if v < 200 else 0).getbbox()  # type: ignore[misc]
+    assert (bottom - top) > 0.7 * page.height  # the page's long side along the sheet's (shrunk: about 0.4)

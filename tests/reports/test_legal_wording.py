@@ -70,3 +70,38 @@ def test_a_correction_deadline_comes_after_the_order() -> None:
     with pytest.raises(FormError) as err:
         defn.validate(defn.example | {"issue_date": "2026-11-29", "deadline": "2026-11-28"})
     assert err.value.field == "deadline" and "作出日期" in str(err.value)
+
+
+WORDING = {  # what each type must print, whatever is filled in: its legal wording and its fixed fields
+    "case_approval": ["发现日期", "立案日期", "承办人意见：", "承办机构负责人审核意见：", "机关负责人审批意见：",
+                      "承办人（签名）：", "承办机构负责人（签名）：", "机关负责人（签名）："],
+    "inspection_record": ["执法证号", "有权申请回避。你是否申请回避？", "答：不申请回避。"],
+    "interview_record": ["执法证号", "你听清楚了吗？是否申请回避？", "答：听清楚了，不申请回避。"],
+    "readings_record": ["监测方法", "HJ57—2017", "执行标准", "标准限值", "二氧化硫200mg/m³", "工况"],
+    "evidence_list": ["证据来源", "本机关制作", "以下空白"],
+    "seizure_list": ["状况", "运行中", "以下空白", "本文书一式两份，一份交当事人，一份附卷。"],
+    "penalty_notice": ["《中华人民共和国行政处罚法》第四十四条、第四十五条", "五日内"],
+    "seizure_decision": ["六十日内", "六个月内", "最长不超过三十日"],
+    "order_to_correct": ["六十日内", "六个月内", "四、申请行政复议或者提起行政诉讼的途径和期限"],
+    "evidence_preservation_notice": ["《中华人民共和国行政处罚法》第五十六条", "七日内"],
+}
+
+
+@pytest.mark.parametrize("type_id", sorted(WORDING))
+def test_each_type_prints_its_fixed_wording(type_id: str, tmp_path: Path) -> None:
+    defn = forms.get(type_id)
+    text = flat(render(defn, defn.example).pdf, tmp_path)
+    for words in WORDING[type_id]:
+        assert words.replace(" ", "") in text, words
+
+
+def test_every_page_of_a_photo_sheet_is_signed(tmp_path: Path) -> None:
+    defn = forms.get("photo_evidence")
+    photos = [defn.example["photos"][0] | {"caption": f"照片说明 {i}"} for i in range(5)]
+    res = render(defn, defn.example | {"photos": photos})
+    path = tmp_path / "sheet.pdf"
+    path.write_bytes(res.pdf)
+    assert res.pages == 3
+    for page in range(1, 4):
+        text = pdftotext(path, page).replace(" ", "")
+        assert "当事人（签名）：" in text and "拍摄人（签名）：" in text, page

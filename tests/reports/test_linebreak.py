@@ -23,7 +23,7 @@ def lines_of(text: str, width: float) -> list[str]:
 def test_known_units_stay_on_one_line() -> None:
     text = ("依据《中华人民共和国水污染防治法》第八十三条第（二）项的规定，于2026年11月29日9时30分作出桂环责改〔2026〕7号"
             "决定，罚款人民币壹拾伍万元整（¥150,000.00），外排废水化学需氧量186 mg/L，共3页，二〇二六年十一月三十日。")
-    units = ["第八十三条", "第（二）项", "2026年11月29日9时30分", "桂环责改〔2026〕7号",
+    units = ["第八十三条", "第（二）项", "2026年11月29日", "9时30分", "桂环责改〔2026〕7号",
              "壹拾伍万元整", "（¥150,000.00），", "186 mg/L", "3页", "二〇二六年十一月三十日"]
     for width in range(170, 420, 7):  # every place each unit can fall at a line's end
         lines = lines_of(text, width)

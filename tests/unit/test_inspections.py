@@ -19,6 +19,7 @@ from kit_app.services.inspections import InspectionService
 from kit_app.services.lifecycle import CaseLifecycle, ProcedureError
 from kit_app.services.officers import OfficerService
 from kit_app.services.sources import SourceService
+from kit_app.timeutil import LOCAL_TZ
 
 
 @pytest.fixture
@@ -124,6 +125,7 @@ def test_an_inspection_guided_to_a_proposal_to_file(t: dict[str, Any], tmp_path:
     assert water.breaches in order["provisions"] and water.penalty_basis in order["provisions"]
     approval = docs.prefill(cid, "case_approval", li)
     assert approval["case_source"] == "双随机检查" and src.name in approval["summary"]
+    assert approval["discovery_date"] == svc.status(cid).started_at.astimezone(LOCAL_TZ).date().isoformat()
     inquiry = docs.prefill(cid, "interview_record", li)
     assert (inquiry["interviewee"], inquiry["position"], inquiry["phone"]) == ("陆振华", "环保主管", "0771-5551234")
     assert inquiry["case_title"] == f"{src.name}涉嫌{water.title}"

@@ -155,6 +155,7 @@ def test_prefill_from_the_case_then_issue(env, tmp_path: Path) -> None:  # type:
                                gps={"fix": True, "latitude": 22.8, "longitude": 108.3})
     ins = docs.prefill(case.id, "inspection_record", li)
     assert ins["party_name"] == "南宁市绿源化工有限公司" and ins["recorder"] == "李明"
+    assert ins["recorder_cert"] == "45010320231"  # the recorder's certificate number, printed beside the name
     assert [o["cert_no"] for o in ins["officers"]] == ["45010320231", "45010320232"]
     assert ins["agency_name"] == case.agency_name and "party_comment" not in ins  # the party writes its own
     ph = docs.prefill(case.id, "photo_evidence", li)
@@ -170,6 +171,8 @@ def test_prefill_from_the_case_then_issue(env, tmp_path: Path) -> None:  # type:
     assert docs.issue(case.id, li, "readings_record", rr).pages >= 1
     el = docs.prefill(case.id, "evidence_list", li)
     assert [r["kind"] for r in el["items"]] == ["照片", "仪器读数", "文书", "文书"]
+    assert [r["source"] for r in el["items"]][1:] == ["便携式仪器现场监测（雷磁 PHBJ-260 #PH-7）", "本机关制作", "本机关制作"]
+    assert el["items"][0]["source"].startswith("执法人员现场拍摄")
     # the signed paper comes back as a photo, linked to the document
     scan = make_jpeg(tmp_path / "signed.jpg", taken=datetime.now(), seed=9)
     sid = docs.attach_signed_copy(issued.id, li, scan)
