@@ -95,9 +95,15 @@ class DocumentDef:
 
     @staticmethod
     def shows(block: dict[str, Any], data: dict[str, Any]) -> bool:
-        """A layout block is printed unless its ``when`` ({"field": f, "in": [values]}) says otherwise."""
+        """A layout block is printed unless its ``when`` says otherwise: {"field": f, "in": [values]}, or
+        {"field": f, "filled": true | false}."""
         when = block.get("when")
-        return not when or data.get(when["field"]) in when["in"]
+        if not when:
+            return True
+        value = data.get(when["field"])
+        if "filled" in when:
+            return (value not in (None, "", [])) == bool(when["filled"])
+        return value in when["in"]
 
     def field(self, name: str) -> FieldDef:
         for f in self.fields:

@@ -35,6 +35,7 @@ class State:
     label_en: str
     final: bool = False
     evidence: bool = False  # evidence may still be collected
+    documents: tuple[str, ...] = ()  # the documents this step makes, in the order they are usually made
 
 
 @dataclass(frozen=True)
@@ -121,7 +122,8 @@ def _fail(name: str, message: str) -> ValueError:
 def parse(d: dict[str, Any], name: str = "procedure") -> Procedure:
     """A procedure from its JSON, checked; ValueError names what is wrong."""
     try:
-        states = {s["id"]: State(s["id"], s["label"], s["label_en"], bool(s.get("final")), bool(s.get("evidence")))
+        states = {s["id"]: State(s["id"], s["label"], s["label_en"], bool(s.get("final")), bool(s.get("evidence")),
+                                 tuple(s.get("documents", ())))
                   for s in d["states"]}
         actions = {a["id"]: Action(
             id=a["id"], label=a["label"], label_en=a["label_en"], from_states=tuple(a["from"]), to=a.get("to"),

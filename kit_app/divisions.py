@@ -64,6 +64,20 @@ def agency_name(d: Division, by_code: dict[str, Division]) -> str:
     return f"{city}生态环境局{d.name}分局"
 
 
+def review_body(code: str) -> str | None:
+    """The body that hears an application for administrative review (行政复议机关) of the agency of
+    division ``code``: the people's government at its level (《中华人民共和国行政复议法》（2023年修订）
+    第二十四条); a county branch (分局) of a city bureau, under the vertical management of ecology and
+    environment below the province, answers to the city's government."""
+    by_code = divisions_by_code()
+    d = by_code.get(code)
+    if d is None:
+        return None
+    if d.level == "county" and d.parent_code in by_code:
+        d = by_code[d.parent_code]
+    return f"{d.name}人民政府"
+
+
 def agency_rows() -> list[dict[str, object]]:
     """Rows for the agencies table, parents before children."""
     by_code = divisions_by_code()

@@ -71,13 +71,16 @@ def split_lines(units: list[Any], max_widths: list[float], calc_bounds: bool) ->
     def width_of(a: int, b: int) -> float:
         return float(sum(units[k].width for k in range(a, b)))
 
-    def emit(end: int, hard: bool) -> None:
+    def emit(end: int, hard: bool, final: bool = False) -> None:
         trimmed = end
         while trimmed > start and text[trimmed - 1] == " ":
             trimmed -= 1
         limit = max_widths[min(len(lines), len(max_widths) - 1)]
         used = width_of(start, trimmed)
-        lines.append(_RL.makeCJKParaLine(units[start:trimmed], limit, used, limit - used, hard, calc_bounds))
+        line = _RL.makeCJKParaLine(units[start:trimmed], limit, used, limit - used, hard, calc_bounds)
+        if not hard and not final:  # set flush to both margins (两端对齐) when justified
+            line.cjk_glyphs = sum(1 for u in units[start:trimmed] if str(u))
+        lines.append(line)
 
     used = 0.0
     i = 0
@@ -106,8 +109,30 @@ def split_lines(units: list[Any], max_widths: list[float], calc_bounds: bool) ->
         used = width_of(start, i + 1) if cut <= i else 0.0
         i = max(i + 1, cut)
     if start < n:
-        emit(n, False)
+        emit(n, False, final=True)
     return ParaLines(kind=1, lines=lines)
+
+
+_plain_justify = _RL._justifyDrawParaLineX
+
+
+def _justify(tx: Any, offset: float, line: Any, last: int = 0) -> Any:
+    """reportlab justifies by widening spaces, and Chinese has none: a line made above is set flush by
+    spacing its characters (PDF Tc) instead; every other line is drawn as reportlab draws it."""
+    glyphs = getattr(line, "cjk_glyphs", 0)
+    extra = line.extraSpace
+    if last or glyphs < 2 or not 1e-6 < extra < line.maxWidth * 0.25:  # a short line stays as it is
+        return _plain_justify(tx, offset, line, last)
+    line.extraSpace = 0
+    tx.setCharSpace(extra / (glyphs - 1))
+    try:
+        return _plain_justify(tx, offset, line, last)
+    finally:
+        tx.setCharSpace(0)
+        line.extraSpace = extra
+
+
+_RL._justifyDrawParaLineX = _justify  # called by reportlab for TA_JUSTIFY paragraphs; ours carry cjk_glyphs
 
 
 class Para(Paragraph):

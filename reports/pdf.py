@@ -109,6 +109,7 @@ def _fmt_date(v: str | None) -> str:
 
 
 _DIGITS = "〇一二三四五六七八九"
+_NUMERALS = "一二三四五六七八九十"
 
 
 def _chinese_date(v: str | None) -> str:
@@ -253,7 +254,9 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                 continue
             if not value and not f.required:
                 continue
-            story.append(Para(escape(f.label) + "：", heading))
+            if not block.get("bare"):  # a bare body continues the section before it, without a heading
+                numbered = f.label[:1] in _NUMERALS and "、" in f.label[:4]  # 一、… is a section: no colon
+                story.append(Para(escape(f.label) + ("" if numbered else "："), heading))
             for para in str(value).split("\n"):
                 if para.strip():
                     story.append(Para(text(para.strip(), f.name), body))
@@ -518,11 +521,16 @@ class _Fill(dict):  # type: ignore[type-arg]
 
 class _Shown(str):
     """A value in fixed wording; ``{ground:item}`` prints the item number of a choice such as
-    "（四）通过暗管…" (as in 第四条第一款第（四）项), ``{ground:text}`` the rest."""
+    "（四）通过暗管…" (as in 第四条第一款第（四）项), ``{ground:text}`` the rest; ``{fine:rmb}`` an amount
+    in capitals (壹拾伍万元整), ``{fine:money}`` in figures (¥150,000.00)."""
 
     __slots__ = ()
 
     def __format__(self, spec: str) -> str:
+        if spec in ("rmb", "money"):  # an amount: 壹拾伍万元整 | ¥150,000.00
+            from reports.numerals import money, rmb_upper
+
+            return (rmb_upper if spec == "rmb" else money)(str(self)) if str(self) else ""
         if spec in ("item", "text"):
             head, sep, rest = self.partition("）")
             if not (sep and self.startswith("（")):

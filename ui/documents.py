@@ -519,8 +519,7 @@ class CaseDocumentsDialog(QDialog):
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.type = QComboBox()
         self.type.setObjectName("new_document_type")
-        for d in forms.definitions().values():
-            self.type.addItem(d.title, d.id)
+        self._offer(())
         self.new_btn = QPushButton(_("New document…"))
         self.new_btn.setObjectName("new_document")
         self.new_btn.clicked.connect(self.new_document)
@@ -555,6 +554,26 @@ class CaseDocumentsDialog(QDialog):
     def refresh(self) -> None:
         self.runner.run(lambda: self.services.documents.list_for_case(self.case_id), self._show,
                         lambda e: self.status.setText(describe_error(e)))
+        self.runner.run(lambda: self.services.lifecycle.status(self.case_id).documents, self._offer,
+                        lambda e: self.status.setText(describe_error(e)))
+
+    def _offer(self, step: tuple[tuple[str, bool], ...]) -> None:
+        """The documents the case's step makes first, in their order (the first not yet issued chosen),
+        then every other type."""
+        current = self.type.currentData()
+        defs = forms.definitions()
+        self.type.blockSignals(True)
+        self.type.clear()
+        for doc_type, issued in step:
+            self.type.addItem(("✓ " if issued else "") + defs[doc_type].title, doc_type)
+        if step:
+            self.type.insertSeparator(self.type.count())
+        for d in defs.values():
+            if d.id not in dict(step):
+                self.type.addItem(d.title, d.id)
+        wanted = next((t for t, issued in step if not issued), current)
+        self.type.setCurrentIndex(max(0, self.type.findData(wanted)))
+        self.type.blockSignals(False)
 
     def _show(self, rows: list[dict[str, Any]]) -> None:
         from datetime import datetime

@@ -243,11 +243,20 @@ class DocumentService:
         from kit_app.services.inspections import InspectionService
 
         values |= InspectionService(self.store).prefill_values(case.id)  # nothing for a case without one
+        from kit_app.divisions import review_body
+
+        values["agency.review_body"] = review_body(case.agency_code) if case.agency_code else None
         with self.store.session() as s:  # the decision a service receipt is for: the latest numbered one
             decision = s.scalars(select(Document).where(Document.case_id == case.id, Document.number.is_not(None))
                                  .order_by(Document.issued_at.desc())).first()
             if decision is not None:
                 values |= {"case.decision.title": decision.title, "case.decision.number": decision.number}
+            notice = s.scalars(select(Document).where(Document.case_id == case.id,
+                                                      Document.doc_type == "penalty_notice")
+                               .order_by(Document.issued_at.desc())).first()
+            if notice is not None:  # the decision names the notice that told the party (its title as printed)
+                values |= {"case.notice.title": notice.title, "case.notice.number": notice.number,
+                           "case.notice.date": json.loads(notice.payload_json).get("issue_date")}
         out: dict[str, Any] = {}
         for f in defn.fields:
             v = values.get(f.source) if f.source else None

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import forms
 import forms.procedure as P
 from kit_app import roles as R
 from kit_app import workdays
@@ -105,6 +106,8 @@ class CaseStatus:
     history: tuple[CaseEventInfo, ...]
     deadlines: tuple[DeadlineInfo, ...]
     actions: tuple[ActionInfo, ...] = field(default=())
+    # the documents this step makes, in order, and whether the case has issued each one yet
+    documents: tuple[tuple[str, bool], ...] = field(default=())
 
 
 def accepts_evidence(state: str) -> bool:
@@ -170,6 +173,8 @@ class CaseLifecycle:
             deadlines=tuple(self._deadlines(facts, today)),
             actions=tuple(self._action_info(a, facts, actor, today) for a in p.actions_from(case.status))
             if actor is not None else (),
+            documents=tuple((t, facts.document(t) is not None) for t in (state.documents if state else ())
+                            if t in forms.definitions()),
         )
 
     def _event_info(self, e: CaseEvent) -> CaseEventInfo:
@@ -304,8 +309,6 @@ class CaseLifecycle:
             doc_type = req.split(":", 1)[1]
             if facts.document(doc_type) is not None:
                 return None
-            import forms
-
             try:
                 title = forms.get(doc_type).title
             except KeyError:

@@ -22,7 +22,7 @@ def raw() -> dict[str, Any]:
 
 def test_the_shipped_procedure() -> None:
     p = case_procedure()
-    assert p.ref == "case_procedure@1" and p.initial == "filing" and p.initial_for("inspection") == "inspecting"
+    assert p.ref == "case_procedure@2" and p.initial == "filing" and p.initial_for("inspection") == "inspecting"
     assert {"filing", "investigating", "under_review", "notified", "hearing", "decided", "served", "closed",
             "archived", "suspended", "revoked", "not_filed"} <= set(p.states)
     assert all(a.basis for a in p.actions.values()) and all(d.basis for d in p.deadlines)
@@ -50,3 +50,14 @@ def test_a_damaged_procedure_is_refused_by_name(damage: Any, message: str) -> No
     with pytest.raises(ValueError) as err:
         parse(d, "case_procedure.json")
     assert str(err.value).startswith("case_procedure.json: ") and message in str(err.value)
+
+
+def test_each_step_names_documents_that_exist() -> None:
+    """The editor offers a step's documents first, in order: each is a shipped definition."""
+    import forms
+
+    p = case_procedure()
+    named = [t for s in p.states.values() for t in s.documents]
+    assert named and set(named) <= set(forms.definitions())
+    assert p.states["decided"].documents[0] == "penalty_decision"
+    assert p.states["filing"].documents == ("case_approval",)

@@ -167,3 +167,23 @@ def test_a_landscape_list_prints_turned_to_fill_a_portrait_sheet(qtbot: QtBot, t
     page = Image.open(next(tmp_path.glob("p*.png"))).convert("L")
     left, top, right, bottom = page.point(lambda v: 255 if v < 200 else 0).getbbox()  # type: ignore[misc]
     assert (bottom - top) > 0.7 * page.height  # the page's long side along the sheet's (shrunk: about 0.4)
+
+
+def test_the_documents_of_the_cases_step_come_first(qtbot: QtBot, services: Services, runner: TaskRunner,
+                                                    officer: OfficerInfo, case) -> None:  # type: ignore[no-untyped-def]
+    """A case being filed offers its 立案审批表 first, chosen; every other type follows a separator."""
+    import forms
+
+    dlg = CaseDocumentsDialog(services, runner, officer, case.id, case.number)
+    qtbot.addWidget(dlg)
+    step = services.lifecycle.status(case.id).documents
+    assert [t for t, _issued in step] == ["case_approval"]  # a case opened without an inspection: 立案审批
+    qtbot.waitUntil(lambda: dlg.type.count() > len(forms.definitions()), timeout=5000)  # with its separator
+    assert dlg.type.itemData(0) == dlg.type.currentData() == step[0][0]
+    types = [dlg.type.itemData(i) for i in range(dlg.type.count())]
+    assert types[len(step)] is None  # the separator
+    assert sorted(t for t in types if t) == sorted(forms.definitions())
+    services.documents.issue(case.id, officer, step[0][0], forms.get(step[0][0]).example)
+    dlg.refresh()
+    qtbot.waitUntil(lambda: dlg.type.itemText(0).startswith("✓"), timeout=5000)
+    runner.wait()

@@ -84,6 +84,10 @@ WORDING = {  # what each type must print, whatever is filled in: its legal wordi
     "seizure_decision": ["六十日内", "六个月内", "最长不超过三十日"],
     "order_to_correct": ["六十日内", "六个月内", "四、申请行政复议或者提起行政诉讼的途径和期限"],
     "evidence_preservation_notice": ["《中华人民共和国行政处罚法》第五十六条", "七日内"],
+    "penalty_decision": ["一、违法事实和证据", "二、陈述、申辩和听证情况", "以《行政处罚事先（听证）告知书》（南环罚告〔2026〕12号）告知",
+                         "三、行政处罚的依据和种类", "四、履行方式和期限", "罚款人民币壹拾伍万元整（¥150,000.00）",
+                         "第七十二条第一款第一项", "每日按罚款数额的百分之三加处罚款", "六十日内", "六个月内",
+                         "本决定不停止执行", "申请人民法院强制执行"],
 }
 
 
@@ -105,3 +109,34 @@ def test_every_page_of_a_photo_sheet_is_signed(tmp_path: Path) -> None:
     for page in range(1, 4):
         text = pdftotext(path, page).replace(" ", "")
         assert "当事人（签名）：" in text and "拍摄人（签名）：" in text, page
+
+
+def test_a_decision_without_a_fine_says_nothing_of_paying_one(tmp_path: Path) -> None:
+    defn = forms.get("penalty_decision")
+    text = flat(render(defn, defn.example | {"fine": None, "penalty": "1. 警告。"}).pdf, tmp_path)
+    assert "自收到本决定书之日起履行本决定" in text and "加处罚款" not in text and "¥" not in text
+    with pytest.raises(FormError) as err:  # decided before the party was told: refused
+        defn.validate(defn.example | {"issue_date": "2026-12-01"})
+    assert err.value.field == "issue_date"
+
+
+PARTY = ("当事人", "被检查人", "被询问人", "受送达人")
+
+
+@pytest.mark.parametrize("type_id", sorted(forms.definitions()))
+def test_every_party_signature_has_a_place_for_a_refusal(type_id: str, tmp_path: Path) -> None:
+    """Wherever the party signs, a refusal (its reason and witness) can be recorded and is printed."""
+    defn = forms.get(type_id)
+    for block in defn.layout:
+        if block["block"] != "signatures":
+            continue
+        party = [i for i, line in enumerate(block["lines"]) if line.startswith(PARTY)]
+        if not party:
+            continue
+        how = block.get("signing")
+        assert how and how["party"] == party[0], type_id
+        refused = {"status": "refused" if "refused" in defn.field(how["field"]).signing_statuses() else "left",
+                   "reason": "不同意", "witness": "王五"}
+        extra = {"method": "留置送达"} if refused["status"] == "left" else {}
+        text = flat(render(defn, defn.example | {how["field"]: refused} | extra).pdf, tmp_path)
+        assert "不同意" in text and "见证人王五" in text, type_id

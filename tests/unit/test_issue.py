@@ -220,3 +220,21 @@ def test_prefill_takes_the_legal_representative_of_a_listed_source(demo_store: S
     case = CaseService(demo_store).create(party=src.name, source_id=src.id, title="t", actor=li)
     payload = DocumentService(demo_store).prefill(case.id, "order_to_correct", li)
     assert payload["legal_rep"] == rep and payload["party_name"] == src.name
+
+
+def test_a_decision_names_the_notice_that_told_the_party(env) -> None:  # type: ignore[no-untyped-def]
+    """行政处罚决定书 prefills the title (as printed), number and date of the case's 告知书, and the review
+    body from the agency's division (a county branch answers to its city's government)."""
+    store, docs, case, li = env
+    from kit_app.divisions import review_body
+
+    docs.numbers.add_block(agency_code=case.agency_code, doc_type="penalty_notice", year=year(), prefix="青环罚告",
+                           first=1, last=5)
+    notice = forms.get("penalty_notice").example | {"hearing": "无", "issue_date": "2026-12-03"}
+    issued = docs.issue(case.id, li, "penalty_notice", notice)
+    assert issued.title == "行政处罚事先告知书"  # the title follows the choice, as printed
+    pre = docs.prefill(case.id, "penalty_decision", li)
+    assert (pre["notice_title"], pre["notice_number"], pre["notice_date"]) == \
+        ("行政处罚事先告知书", issued.number, "2026-12-03")
+    assert pre["government"] == review_body(case.agency_code) and pre["government"].endswith("市人民政府")
+    assert "statement" not in pre  # what the party said is the officer's to record
