@@ -44,6 +44,7 @@ from kit_app import roles as R
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
 from ui.datefields import DatePicker
+from ui.printpreview import PrintPreview
 from ui.services import Services
 from ui.signing import SigningBox
 from ui.tasks import IO, TaskRunner, describe_error
@@ -462,14 +463,15 @@ class DocumentEditor(QDialog):
 
         self.runner.run(work, done, failed)
 
-    def print_(self) -> None:
+    def print_(self) -> PrintPreview | None:
+        """The issued document in a print preview (every page, as printed), then the print dialog."""
         if self.pdf is None or self.result_doc is None:
-            return
-        printer = choose_printer(self)
-        if printer is None:
-            return
-        print_batch(self.services, self.runner, self.officer, [(self.result_doc.id, self.pdf)], printer,
-                    self.status.setText)
+            return None
+        doc, pdf = self.result_doc, self.pdf
+        preview = PrintPreview(self, [(doc.title, pdf)], lambda printer: print_batch(
+            self.services, self.runner, self.officer, [(doc.id, pdf)], printer, self.status.setText), choose_printer)
+        preview.open()
+        return preview
 
     def attach_signed(self) -> None:
         if self.result_doc is None:
@@ -549,6 +551,7 @@ class CaseDocumentsDialog(QDialog):
         lay.addLayout(bottom)
         self.rows: list[dict[str, Any]] = []
         self.editors: list[DocumentEditor] = []
+        self.preview: PrintPreview | None = None
         self.refresh()
 
     def refresh(self) -> None:
@@ -622,17 +625,24 @@ class CaseDocumentsDialog(QDialog):
         if not ids:
             self.status.setText(_("Tick the documents to print."))
             return
-        printer = printer or choose_printer(self)
-        if printer is None:
-            return
         docs = self.services.documents
+        titles = {r["id"]: r["title"] + (f" {r['number']}" if r["number"] else "") for r in self.rows}
 
         def load() -> list[tuple[str, bytes]]:
             return [(d, docs.pdf_path(d).read_bytes()) for d in ids]
 
-        self.runner.run(load, lambda got: print_batch(self.services, self.runner, self.officer, got, printer,
-                                                      self.status.setText),
-                        lambda e: self.status.setText(describe_error(e)))
+        def go(got: list[tuple[str, bytes]], chosen: QPrinter) -> None:
+            print_batch(self.services, self.runner, self.officer, got, chosen, self.status.setText)
+
+        def loaded(got: list[tuple[str, bytes]]) -> None:
+            if printer is not None:  # a printer already chosen: straight to it
+                go(got, printer)
+                return
+            self.preview = PrintPreview(self, [(titles.get(d, ""), pdf) for d, pdf in got],
+                                        lambda chosen: go(got, chosen), choose_printer)
+            self.preview.open()
+
+        self.runner.run(load, loaded, lambda e: self.status.setText(describe_error(e)))
 
 
 __all__ = ["CaseDocumentsDialog", "DocumentEditor", "print_batch", "print_pdfs"]

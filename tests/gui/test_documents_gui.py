@@ -79,10 +79,15 @@ def test_edit_validate_preview_issue_print(qtbot: QtBot, services: Services, run
     # the preview now shows the issued PDF, number included
     assert ed.pdf == services.documents.pdf_path(doc.id).read_bytes()
     out = tmp_path / "printed.pdf"
-    from ui.documents import print_batch
-
-    print_batch(services, runner, officer, [(doc.id, ed.pdf)], pdf_printer(out), ed.status.setText)
+    # printing starts with a preview of the issued document itself: every page, no specimen mark
+    preview = ed.print_()
+    assert preview is not None and preview.pages == 1 and preview.view.document().pageCount() == 1
+    assert "1 documents, 1 pages" in preview.summary.text()
+    shown = preview.docs[0].getAllText(0).text().replace(" ", "")
+    assert doc.number in shown and "样本" not in shown  # the issued document, not the editor's specimen
+    preview.print_(pdf_printer(out))  # as if chosen in the system print dialog
     qtbot.waitUntil(lambda: ed.status.text() == "Printed 1 pages.", timeout=15000)
+    assert not preview.isVisible()
     assert out.stat().st_size > 1000
     item = services.evidence.show(doc.evidence_id)
     assert [e["kind"] for e in item["custody"]] == ["issued", "printed"]
@@ -103,6 +108,10 @@ def test_review_staff_print_a_batch(qtbot: QtBot, services: Services, runner: Ta
     qtbot.waitUntil(lambda: dlg.status.text() == "Printed 3 pages.", timeout=20000)
     info = subprocess.run(["pdfinfo", str(out)], capture_output=True, text=True, check=True).stdout
     assert "Pages:           3" in info
+    dlg.print_selected()  # no printer chosen yet: the preview of the whole batch comes first
+    qtbot.waitUntil(lambda: dlg.preview is not None and dlg.preview.isVisible(), timeout=5000)
+    assert dlg.preview is not None and dlg.preview.pages == 3 and dlg.preview.list.count() == 2
+    dlg.preview.reject()
     for d in services.documents.list_for_case(case.id):
         ev = services.evidence.show(d["evidence_id"])["custody"][-1]
         assert ev["kind"] == "printed" and ev["actors"][0]["name"] == "陈静"

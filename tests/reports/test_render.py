@@ -39,6 +39,8 @@ def test_each_type_renders_from_its_example(type_id: str, tmp_path: Path) -> Non
     assert rows and all(r[-5] == "yes" for r in rows), rows  # every font embedded
     assert all("NotoSerifCJKsc" in r[0] for r in rows), rows  # the Song face (GB/T 9704), nothing else
     assert any(r[0].endswith("NotoSerifCJKsc-Regular") for r in rows)
+    check = subprocess.run(["qpdf", "--check", str(pdf)], capture_output=True, text=True)
+    assert check.returncode == 0 and "No syntax or stream encoding errors" in check.stdout, check.stdout + check.stderr
     text = pdftotext(pdf)
     assert defn.title in text.replace(" ", "")
     flat = text.replace(" ", "").replace("\n", "")
