@@ -55,6 +55,10 @@ class FieldDef:
     # a legal period: this date at most ``days`` (working days if ``working``) after the date ``field``,
     # counted from the day after it, or counting that day too when ``inclusive``; ``rule`` cites the law
     within: dict[str, Any] | None = None
+    # a number's legal ceiling, by another field's value: {"by": f, "max": {value: n}, "rule": law}
+    limit: dict[str, Any] | None = None
+    # a value that follows from others: {"days_between": [from, to]} or {"product": [a, b]}
+    derived: dict[str, Any] | None = None
 
     def signing_statuses(self) -> tuple[str, ...]:
         return self.statuses or ("signed", "refused", "absent")
@@ -68,7 +72,7 @@ class FieldDef:
                    columns=tuple(cls.from_json(c) for c in d.get("columns", ())), help=d.get("help"),
                    default=d.get("default"), after=d.get("after"), statuses=tuple(d.get("statuses", ())),
                    left_method=(d["left_method"][0], d["left_method"][1]) if d.get("left_method") else None,
-                   within=d.get("within"))
+                   within=d.get("within"), limit=d.get("limit"), derived=d.get("derived"))
 
 
 @dataclass(frozen=True)
@@ -130,6 +134,17 @@ class DocumentDef:
                     other=self.field(f.after).label, label=f.label))
             if f.within and out.get(f.name) and out.get(f.within["field"]):
                 _check_within(self, f, out)
+            if f.limit and out.get(f.name) is not None:
+                ceiling = f.limit["max"].get(out.get(f.limit["by"]))
+                if ceiling is not None and out[f.name] > ceiling:
+                    raise FormError(f.name, _("may be at most {max} when {other} is {value} ({rule})").format(
+                        max=ceiling, other=self.field(f.limit["by"]).label, value=out.get(f.limit["by"]),
+                        rule=f.limit["rule"]))
+            if f.derived and out.get(f.name) is not None:
+                expected = _derive(f.derived, out)
+                if expected is not None and abs(out[f.name] - expected) > 1e-6:
+                    raise FormError(f.name, _("should be {expected}, from {sources}").format(
+                        expected=expected, sources="、".join(self.field(n).label for n in _derived_from(f.derived))))
             if f.left_method:
                 method, value = f.left_method
                 left = (out.get(f.name) or {}).get("status") == "left"
@@ -245,6 +260,13 @@ def _check_within(defn: DocumentDef, f: FieldDef, out: dict[str, Any]) -> None:
     w = f.within or {}
     start, value = date.fromisoformat(out[w["field"]][:10]), date.fromisoformat(out[f.name][:10])
     days = int(w["days"])
+    if w.get("least"):  # a notice period: at least ``days`` before the act (e.g. a hearing's 7 days)
+        first = workdays.add_workdays(start, days).day if w.get("working") else start + timedelta(days=days)
+        if value < first:
+            raise FormError(f.name, _("must be at least {days} days after {other}, that is on or after {first} "
+                                      "({rule})").format(days=days, other=defn.field(w["field"]).label,
+                                                         first=first.isoformat(), rule=w["rule"]))
+        return
     if w.get("working"):
         last = workdays.add_workdays(start, days).day
         message = _("may be at most {days} working days after {other}, that is on or before {last} ({rule})")
@@ -254,6 +276,22 @@ def _check_within(defn: DocumentDef, f: FieldDef, out: dict[str, Any]) -> None:
     if value > last:
         raise FormError(f.name, message.format(days=days, other=defn.field(w["field"]).label,
                                                last=last.isoformat(), rule=w["rule"]))
+
+
+def _derived_from(rule: dict[str, Any]) -> list[str]:
+    return list(rule.get("days_between") or rule.get("product") or ())
+
+
+def _derive(rule: dict[str, Any], out: dict[str, Any]) -> float | None:
+    """The value a derived field must have, or None while its sources are not all given."""
+    names = _derived_from(rule)
+    if any(out.get(n) in (None, "") for n in names):
+        return None
+    if "days_between" in rule:  # counted from the day after the first (按日连续处罚: 送达次日起至复查之日)
+        first, last = (date.fromisoformat(str(out[n])[:10]) for n in names)
+        return float((last - first).days)
+    x, y = (float(out[n]) for n in names)
+    return x * y
 
 
 def _check_signing(f: FieldDef, value: Any, path: str) -> dict[str, str] | None:
@@ -365,6 +403,10 @@ def parse(d: dict[str, Any], name: str = "definition") -> DocumentDef:
         if f.within and (f.within.get("field") not in names or not f.within.get("rule") or
                          f.type not in ("date", "datetime") or int(f.within.get("days", 0)) < 1):
             raise ValueError(f"{name}: {f.name}: within needs a date field, days and the rule it cites")
+        if f.limit and (f.limit.get("by") not in names or not f.limit.get("rule") or f.type not in ("int", "number")):
+            raise ValueError(f"{name}: {f.name}: limit needs a number field, the field it depends on and its rule")
+        if f.derived and (not _derived_from(f.derived) or any(n not in names for n in _derived_from(f.derived))):
+            raise ValueError(f"{name}: {f.name}: derived names undefined fields")
         if f.left_method and (f.left_method[0] not in names or "left" not in f.signing_statuses()):
             raise ValueError(f"{name}: {f.name}: left_method names {f.left_method[0]} or lacks the status left")
     if doc.titles and doc.titles.get("field") not in names:

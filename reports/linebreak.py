@@ -121,7 +121,7 @@ def _justify(tx: Any, offset: float, line: Any, last: int = 0) -> Any:
     spacing its characters (PDF Tc) instead; every other line is drawn as reportlab draws it."""
     glyphs = getattr(line, "cjk_glyphs", 0)
     extra = line.extraSpace
-    if last or glyphs < 2 or not 1e-6 < extra < line.maxWidth * 0.25:  # a short line stays as it is
+    if last or glyphs < 2 or not 1e-6 < extra < line.maxWidth * 0.15:  # a short line stays as it is
         return _plain_justify(tx, offset, line, last)
     line.extraSpace = 0
     tx.setCharSpace(extra / (glyphs - 1))

@@ -320,7 +320,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             body_rows: list[list[Any]] = [[Para(str(i + 1), cell)] + [
                 Para(text(display(c, row.get(c.name)), f"{f.name}[{i}].{c.name}"), cell) for c in f.columns]
                 for i, row in enumerate(rows_data)]
-            if defn.kind == "list" or block.get("min_rows"):  # nothing can be added below the last item
+            if defn.kind == "list" or block.get("min_rows") or block.get("end_mark"):  # nothing added below
                 body_rows.append(["", Para("以下空白", cell)] + [""] * (len(f.columns) - 1))
             for _i in range(max(0, block.get("min_rows", 0) - len(body_rows))):
                 body_rows.append([""] * (len(f.columns) + 1))
@@ -521,7 +521,8 @@ class _Fill(dict):  # type: ignore[type-arg]
 
 class _Shown(str):
     """A value in fixed wording; ``{ground:item}`` prints the item number of a choice such as
-    "（四）通过暗管…" (as in 第四条第一款第（四）项), ``{ground:text}`` the rest; ``{fine:rmb}`` an amount
+    "（四）通过暗管…" (as in 第四条第一款第（四）项), ``{ground:text}`` the rest, ``{ground:law}`` the provision
+    a choice ends with in brackets ("…（《中华人民共和国行政处罚法》第三十三条第一款）"); ``{fine:rmb}`` an amount
     in capitals (壹拾伍万元整), ``{fine:money}`` in figures (¥150,000.00)."""
 
     __slots__ = ()
@@ -531,11 +532,17 @@ class _Shown(str):
             from reports.numerals import money, rmb_upper
 
             return (rmb_upper if spec == "rmb" else money)(str(self)) if str(self) else ""
-        if spec in ("item", "text"):
-            head, sep, rest = self.partition("）")
-            if not (sep and self.startswith("（")):
-                return str(self) if spec == "text" else ""
-            return head + sep if spec == "item" else rest
+        if spec in ("item", "text", "law"):
+            value = str(self)
+            item = value[:value.index("）") + 1] if value.startswith("（") and "）" in value else ""
+            law = ""
+            if value.endswith("）") and "（《" in value:  # "…轻微并及时改正（《…》第三十三条第一款）"
+                law = value[value.rindex("（《") + 1:-1]
+            if spec == "item":
+                return item
+            if spec == "law":
+                return law
+            return value[len(item):len(value) - (len(law) + 2 if law else 0)]
         return format(str(self), spec)
 
 

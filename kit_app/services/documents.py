@@ -251,12 +251,7 @@ class DocumentService:
                                  .order_by(Document.issued_at.desc())).first()
             if decision is not None:
                 values |= {"case.decision.title": decision.title, "case.decision.number": decision.number}
-            notice = s.scalars(select(Document).where(Document.case_id == case.id,
-                                                      Document.doc_type == "penalty_notice")
-                               .order_by(Document.issued_at.desc())).first()
-            if notice is not None:  # the decision names the notice that told the party (its title as printed)
-                values |= {"case.notice.title": notice.title, "case.notice.number": notice.number,
-                           "case.notice.date": json.loads(notice.payload_json).get("issue_date")}
+            values |= _earlier_documents(s, case.id)
         out: dict[str, Any] = {}
         for f in defn.fields:
             v = values.get(f.source) if f.source else None
@@ -386,6 +381,31 @@ def _evidence_row(i: dict[str, Any]) -> dict[str, Any]:
             "source": _evidence_source(i),
             "quantity": f"{pages} 页" if pages else ("1 件" if i["kind"] == media.PHYSICAL else "1 份"),
             "sha256": (i.get("sha256") or i.get("seal_no") or "")[:16], "proves": ""}
+
+
+# later papers name earlier ones: source prefix → (document type, {key: payload field or "number"/"title"})
+_EARLIER = {
+    "case.notice": ("penalty_notice", {"title": "title", "number": "number", "date": "issue_date"}),
+    "case.seizure": ("seizure_decision", {"number": "number", "date": "start_date", "end": "end_date"}),
+    "case.preservation": ("evidence_preservation_notice", {"number": "number", "date": "issue_date"}),
+    "case.order": ("order_to_correct", {"number": "number"}),
+    "case.penalty_decision": ("penalty_decision", {"number": "number", "date": "issue_date"}),
+}
+
+
+def _earlier_documents(s: Any, case_id: str) -> dict[str, Any]:
+    """What later papers take from the case's latest document of each kind (e.g. a decision names the
+    notice that told the party, by its title as printed, number and date)."""
+    out: dict[str, Any] = {}
+    for prefix, (doc_type, keys) in _EARLIER.items():
+        doc = s.scalars(select(Document).where(Document.case_id == case_id, Document.doc_type == doc_type)
+                        .order_by(Document.issued_at.desc())).first()
+        if doc is None:
+            continue
+        payload = json.loads(doc.payload_json)
+        for key, what in keys.items():
+            out[f"{prefix}.{key}"] = getattr(doc, what) if what in ("number", "title") else payload.get(what)
+    return out
 
 
 def _evidence_source(i: dict[str, Any]) -> str:

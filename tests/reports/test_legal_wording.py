@@ -88,6 +88,24 @@ WORDING = {  # what each type must print, whatever is filled in: its legal wordi
                          "三、行政处罚的依据和种类", "四、履行方式和期限", "罚款人民币壹拾伍万元整（¥150,000.00）",
                          "第七十二条第一款第一项", "每日按罚款数额的百分之三加处罚款", "六十日内", "六个月内",
                          "本决定不停止执行", "申请人民法院强制执行"],
+    "no_penalty_decision": ["属于初次违法且危害后果轻微并及时改正。根据《中华人民共和国行政处罚法》第三十三条第一款的规定",
+                            "决定对你（单位）不予行政处罚", "第三十三条第三款", "进行了教育", "六十日内"],
+    "seizure_release_decision": ["《中华人民共和国行政强制法》第二十八条第一款第（三）项", "解除对下列设施"],
+    "seizure_extension_notice": ["经本机关负责人张局长批准", "第二十五条", "延长至2027年1月20日"],
+    "preservation_decision": ["第五十六条", "送交鉴定", "以下空白"],
+    "hearing_notice": ["第六十三条、第六十四条", "有权申请回避", "委托一至二人代理", "视为放弃听证权利"],
+    "hearing_transcript": ["听证主持人", "书记员", "最后陈述"],
+    "legal_review_opinion": ["法制审核意见书", "审查人（签名）：", "机关负责人（签名）："],
+    "collective_discussion": ["重大案件集体讨论笔录", "讨论决定"],
+    "closing_approval": ["结案情形", "执行情况", "承办机构负责人（签名）："],
+    "service_address_confirmation": ["自行承担由此可能产生的法律后果", "电子送达"],
+    "case_transfer": ["南宁市公安局青秀分局：", "并将处理结果告知我局"],
+    "production_restriction_decision": ["责令限制生产决定书", "不得恢复生产", "向社会公开"],
+    "on_the_spot_penalty": ["当场处以罚款人民币贰仟元整（¥2,000.00）", "十五日内"],
+    "daily_penalty_decision": ["第五十九条", "共10日", "贰拾万元整×10日", "合计罚款人民币贰佰万元整（¥2,000,000.00）"],
+    "payment_reminder": ["第三十五条、第五十四条", "壹拾捌万元整（¥180,000.00）", "陈述和申辩", "申请人民法院强制执行"],
+    "enforcement_application": ["被申请人", "第五十三条、第五十五条", "此致", "申请人负责人（签名）："],
+    "sampling_record": ["GXQX-2026-001", "封条编号", "以下空白", "采样人员（签名）："],
 }
 
 
@@ -140,3 +158,24 @@ def test_every_party_signature_has_a_place_for_a_refusal(type_id: str, tmp_path:
         extra = {"method": "留置送达"} if refused["status"] == "left" else {}
         text = flat(render(defn, defn.example | {how["field"]: refused} | extra).pdf, tmp_path)
         assert "不同意" in text and "见证人王五" in text, type_id
+
+
+@pytest.mark.parametrize(("type_id", "change", "field", "rule"), [
+    ("on_the_spot_penalty", {"fine": 3500}, "fine", "第五十一条"),
+    ("on_the_spot_penalty", {"party_kind": "公民", "fine": 500}, "fine", "二百元以下"),
+    ("daily_penalty_decision", {"days": 11}, "days", "10"),
+    ("daily_penalty_decision", {"total": 1900000}, "total", "2000000"),
+    ("hearing_notice", {"hearing_time": "2026-12-13T09:30"}, "hearing_time", "七日前"),
+    ("payment_reminder", {"deadline": "2027-06-20"}, "deadline", "第五十四条"),
+    ("enforcement_application", {"issue_date": "2027-06-20"}, "issue_date", "十日后"),
+    ("production_restriction_decision", {"end_date": "2027-06-30"}, "end_date", "三个月"),
+    ("seizure_extension_notice", {"new_end": "2027-02-10"}, "new_end", "第二十五条"),
+    ("preservation_decision", {"issue_date": "2026-12-09"}, "issue_date", "七个工作日"),
+])
+def test_limits_the_law_sets_are_refused_by_name(type_id: str, change: dict[str, object], field: str,
+                                                  rule: str) -> None:
+    defn = forms.get(type_id)
+    defn.validate(defn.example)  # the example is within the law
+    with pytest.raises(FormError) as err:
+        defn.validate(defn.example | change)
+    assert err.value.field == field and rule in str(err.value), str(err.value)

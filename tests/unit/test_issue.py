@@ -238,3 +238,16 @@ def test_a_decision_names_the_notice_that_told_the_party(env) -> None:  # type: 
         ("行政处罚事先告知书", issued.number, "2026-12-03")
     assert pre["government"] == review_body(case.agency_code) and pre["government"].endswith("市人民政府")
     assert "statement" not in pre  # what the party said is the officer's to record
+
+
+def test_later_papers_name_the_earlier_ones(env) -> None:  # type: ignore[no-untyped-def]
+    """An extension or a release names the 查封 decision (number, dates); a reminder the penalty decision."""
+    store, docs, case, li = env
+    docs.numbers.add_block(agency_code=case.agency_code, doc_type="seizure_decision", year=year(), prefix="青环查封",
+                           first=1, last=5)
+    seal = docs.issue(case.id, li, "seizure_decision", forms.get("seizure_decision").example)
+    ext = docs.prefill(case.id, "seizure_extension_notice", li)
+    assert (ext["seizure_number"], ext["original_end"]) == (seal.number, "2026-12-28")
+    rel = docs.prefill(case.id, "seizure_release_decision", li)
+    assert (rel["seizure_number"], rel["seizure_date"]) == (seal.number, "2026-11-29")
+    assert "decision_number" not in docs.prefill(case.id, "payment_reminder", li)  # no penalty decision yet
