@@ -395,6 +395,11 @@ class InspectionService:
         out: dict[str, Any] = {
             "inspection.place": st.place, "inspection.source": CASE_SOURCES[st.origin],
             "inspection.date": st.started_at.astimezone(LOCAL_TZ).date().isoformat(),
+            "inspection.start": st.started_at.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"),
+            "inspection.checklist": [  # the checklist as a form: every item, answered or not (printed in Chinese)
+                {"category": F.checklists()[x.checklist].title, "check": x.item.check, "basis": x.item.basis,
+                 "result": ANSWER_ZH.get(x.answer or "", "未检查"), "note": (x.note or "")[:200]}
+                for x in st.items if x.checklist in F.checklists()],
             **{f"inspection.representative.{k}": rep.get(k) for k in ("name", "position", "phone", "id_no")},
         }
         if not st.findings:

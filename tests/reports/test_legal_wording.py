@@ -105,6 +105,7 @@ WORDING = {  # what each type must print, whatever is filled in: its legal wordi
     "daily_penalty_decision": ["第五十九条", "共10日", "贰拾万元整×10日", "合计罚款人民币贰佰万元整（¥2,000,000.00）"],
     "payment_reminder": ["第三十五条、第五十四条", "壹拾捌万元整（¥180,000.00）", "陈述和申辩", "申请人民法院强制执行"],
     "enforcement_application": ["被申请人", "第五十三条、第五十五条", "此致", "申请人负责人（签名）："],
+    "inspection_checklist": ["检查内容", "检查结果", "厂界东侧发现暗管", "以下空白", "被检查人（签名）："],
     "sampling_record": ["GXQX-2026-001", "封条编号", "以下空白", "采样人员（签名）："],
 }
 

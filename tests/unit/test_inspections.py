@@ -123,6 +123,10 @@ def test_an_inspection_guided_to_a_proposal_to_file(t: dict[str, Any], tmp_path:
 
     water = catalogue().violations["water_evasion"]
     assert water.breaches in order["provisions"] and water.penalty_basis in order["provisions"]
+    sheet = docs.prefill(cid, "inspection_checklist", li)  # the checklist as a form, every item with its result
+    assert len(sheet["items"]) == svc.status(cid).total and {r["result"] for r in sheet["items"]} >= {"符合", "不符合"}
+    assert any(r["note"] == "厂界东侧发现暗管" and r["result"] == "不符合" for r in sheet["items"])
+    forms.get("inspection_checklist").validate(sheet)
     approval = docs.prefill(cid, "case_approval", li)
     assert approval["case_source"] == "双随机检查" and src.name in approval["summary"]
     assert approval["discovery_date"] == svc.status(cid).started_at.astimezone(LOCAL_TZ).date().isoformat()
