@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 import forms
 from forms import DocumentDef, FieldDef, FormError
+from forms.procedure import case_procedure
 from kit_app import roles as R
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
@@ -562,7 +563,7 @@ class CaseDocumentsDialog(QDialog):
 
     def _offer(self, step: tuple[tuple[str, bool], ...]) -> None:
         """The documents the case's step makes first, in their order (the first not yet issued chosen),
-        then every other type."""
+        then every other type in the order a case meets them."""
         current = self.type.currentData()
         defs = forms.definitions()
         self.type.blockSignals(True)
@@ -571,7 +572,9 @@ class CaseDocumentsDialog(QDialog):
             self.type.addItem(("✓ " if issued else "") + defs[doc_type].title, doc_type)
         if step:
             self.type.insertSeparator(self.type.count())
-        for d in defs.values():
+        flow = [t for st in case_procedure().states.values() for t in st.documents]  # the case's order
+        rank = {t: flow.index(t) for t in set(flow)}
+        for d in sorted(defs.values(), key=lambda d: (rank.get(d.id, len(flow)), d.title)):
             if d.id not in dict(step):
                 self.type.addItem(d.title, d.id)
         wanted = next((t for t, issued in step if not issued), current)
