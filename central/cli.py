@@ -58,6 +58,10 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--code", required=True)
     a.add_argument("--name", required=True)
     a.add_argument("--parent")
+    a = asub.add_parser("set", help=_("what the agency's decisions name as remedies"))
+    a.add_argument("--code", required=True)
+    a.add_argument("--court", help=_("the court for administrative suits (管辖法院); empty to clear"))
+    a.add_argument("--review-body", help=_("the administrative review body (复议机关); empty: derived"))
     s = sub.add_parser("officer", help=_("officers"))
     osub = s.add_subparsers(dest="action", required=True)
     a = osub.add_parser("add")
@@ -144,7 +148,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                         ssl_keyfile=str(args.tls_key) if args.tls_key else None)
             return 0
         central = Central(sessions(make_engine(url)))
-        if args.command == "agency":
+        if args.command == "agency" and args.action == "set":
+            res = central.set_agency(args.code, court=args.court, review_body=args.review_body)
+            _out(args, res, _("Agency {code}: court {court}, review body {review}.").format(
+                code=res["code"], court=res["court"] or "—", review=res["review_body"] or "—"))
+        elif args.command == "agency":
             res = central.add_agency(args.code, args.name, args.parent)
             _out(args, res, _("Added agency {code} {name}.").format(code=res["code"], name=res["name"]))
         elif args.command == "officer" and args.action == "add":

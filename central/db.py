@@ -27,6 +27,8 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(128), nullable=False)
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
+    review_body: Mapped[str | None] = mapped_column(String(60))  # 复议机关 its decisions name
+    court: Mapped[str | None] = mapped_column(String(60))  # 管辖法院 its decisions name
 
 
 class Officer(Base):

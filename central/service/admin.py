@@ -59,6 +59,26 @@ class Central:
                                                           "parent": kit_code(parent) if parent else None})
         return {"code": code, "name": name.strip(), "parent": parent}
 
+    def set_agency(self, code: str, *, court: str | None = None, review_body: str | None = None) -> dict[str, Any]:
+        """The 管辖法院 and 复议机关 an agency's decisions name (an empty value clears one: the kit then
+        derives the review body and asks the officer for the court); sent to its kits."""
+        with self.sessions.begin() as s:
+            a = s.get(Agency, code)
+            if a is None:
+                raise CentralError(_("agency {code} is not known").format(code=code), 404)
+            for attr, value in (("court", court), ("review_body", review_body)):
+                if value is None:
+                    continue
+                value = value.strip()
+                if len(value) > 60:
+                    raise CentralError(_("{what}: at most 60 characters").format(what=attr))
+                setattr(a, attr, value or None)
+            body = {"code": kit_code(code), "name": a.name,
+                    "parent": kit_code(a.parent_code) if a.parent_code else None,
+                    "court": a.court, "review_body": a.review_body}
+            Feed(self).publish(s, "agency", code, code, body)
+        return {"code": code, "name": body["name"], "court": body["court"], "review_body": body["review_body"]}
+
     def add_officer(self, *, cert_no: str, name: str, roles: str, agency: str, password: str,
                     kit_agencies: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]
         """An officer of an agency (the province's administrators belong to the province's agency:

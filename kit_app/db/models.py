@@ -64,6 +64,9 @@ class Agency(SyncMixin, Base):
     parent_id: Mapped[str | None] = mapped_column(ForeignKey("agencies.id"), index=True)
     longitude: Mapped[float | None] = mapped_column(Float)
     latitude: Mapped[float | None] = mapped_column(Float)
+    # what its decisions print as the remedies (set at the central server; None: derived, or asked for)
+    review_body: Mapped[str | None] = mapped_column(String(60))  # 复议机关
+    court: Mapped[str | None] = mapped_column(String(60))  # 管辖法院
 
     parent: Mapped[Agency | None] = relationship(remote_side="Agency.id")
 

@@ -19,7 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from kit_app import creditcode
 from kit_app.db import Store
 from kit_app.db.bulk import insert_sources
-from kit_app.db.models import KitMeta, Project, ProjectEvent, Source
+from kit_app.db.models import Agency, KitMeta, Project, ProjectEvent, Source
 from kit_app.divisions import Division, agency_id, divisions, divisions_by_code
 from kit_app.ids import new_id
 from kit_app.pinyin import full_and_initials
@@ -71,6 +71,7 @@ CITY_ABBR = {
 
 DEMO_PASSWORD = "demo1234"
 DEMO_META = "demo_generated"  # kit_meta: "sources,projects" committed so far
+DEMO_COURT_PREFIX, DEMO_COURT = "4501", "南宁铁路运输法院"  # demo only: a real kit takes it from the central server
 DEMO_OFFICERS = (
     # name, cert no, roles, agency code
     ("系统管理员", "GXADMIN001", ("admin",), "450000"),
@@ -325,8 +326,17 @@ class DemoGenerator:
                 self._record(s.connection(), record_sources, n)
         return accepted
 
+    def ensure_agency_settings(self) -> None:
+        """What the provincial server would have set for the demo's agencies: the court that hears
+        administrative suits against Nanning's bureau and its branches (the review body is derived)."""
+        with self.store.session() as s:
+            for a in s.scalars(select(Agency).where(Agency.code.like(DEMO_COURT_PREFIX + "%"), Agency.court.is_(None))):
+                a.court = DEMO_COURT
+
     def ensure_officers(self) -> list[dict[str, str]]:
         from kit_app.services.officers import OfficerService
+
+        self.ensure_agency_settings()
 
         svc = OfficerService(self.store)
         out = []

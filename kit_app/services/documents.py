@@ -245,7 +245,11 @@ class DocumentService:
         values |= InspectionService(self.store).prefill_values(case.id)  # nothing for a case without one
         from kit_app.divisions import review_body
 
-        values["agency.review_body"] = review_body(case.agency_code) if case.agency_code else None
+        with self.store.session() as s:  # the agency's own settings first, then what its division implies
+            agency = s.scalar(select(Agency).where(Agency.code == case.agency_code)) if case.agency_code else None
+            values["agency.court"] = agency.court if agency is not None else None
+            values["agency.review_body"] = (agency.review_body if agency is not None else None) or \
+                (review_body(case.agency_code) if case.agency_code else None)
         with self.store.session() as s:  # the decision a service receipt is for: the latest numbered one
             decision = s.scalars(select(Document).where(Document.case_id == case.id, Document.number.is_not(None))
                                  .order_by(Document.issued_at.desc())).first()

@@ -73,6 +73,13 @@ class Applier:
             self.agencies[code] = row.id
         elif row.name != b["name"]:
             row.name = b["name"]
+        for attr in ("court", "review_body"):  # what its decisions name as remedies (checked: short text)
+            value = b.get(attr)
+            if value is None or (isinstance(value, str) and len(value) <= 60):
+                setattr(row, attr, value.strip() or None if isinstance(value, str) else None)
+            else:
+                self.notes.append(_("agency {code}: its {what} was not text of at most 60 characters; ignored").format(
+                    code=code, what=attr))
 
     def _officer(self, item: dict[str, Any], b: dict[str, Any]) -> None:
         row = self.s.scalar(select(Officer).where(Officer.cert_no == b["cert_no"]))

@@ -27,6 +27,7 @@ def test_enrol_with_a_one_time_code(server, store: Store) -> None:  # type: igno
     assert admin(server, "agency", "add", "--code", "45", "--name", "广西壮族自治区生态环境厅")["parent"] is None
     assert admin(server, "agency", "add", "--code", "4501", "--name", "南宁市生态环境局")["parent"] == "45"
     assert admin(server, "agency", "add", "--code", "450103", "--name", "南宁市生态环境局青秀区分局")["parent"] == "4501"
+    assert admin(server, "agency", "set", "--code", "450103", "--court", "南宁铁路运输法院")["court"] == "南宁铁路运输法院"
     admin(server, "officer", "add", "--name", "李明", "--cert", "45010320231", "--agency", "450103",
           "--password-stdin")
     code = admin(server, "enrol-code", "--agency", "450103")["code"]

@@ -16,6 +16,7 @@ from kit_app.db import Store
 from kit_app.db.models import Case, NumberBlock, Source
 from kit_app.errors import KitError
 from kit_app.services.cases import CaseService
+from kit_app.services.documents import DocumentService
 from kit_app.services.officers import OfficerService
 from kit_app.sync.client import enrol, pull, sync
 from tests.helpers.data import SOURCE_HEADER_ZH, code, write_csv
@@ -113,6 +114,17 @@ def test_pull_brings_what_the_kit_may_see(server, province, store: Store, tmp_pa
     assert pull(store)["kinds"] == {"comment": 1}
     [cm] = CaseService(store).comments(task["id"])
     assert cm["text"] == "请补充雨水排口照片" and cm["author_name"] == "吴科长"
+
+    # the remedies the agency's decisions name: set at the centre, prefilled on the kit
+    c.set_agency("450103", court="南宁铁路运输法院", review_body="南宁市人民政府")
+    assert pull(store)["kinds"] == {"agency": 1}
+    filled = DocumentService(store).prefill(task["id"], "penalty_decision", me)
+    assert (filled["court"], filled["government"]) == ("南宁铁路运输法院", "南宁市人民政府")
+    with pytest.raises(CentralError, match="60"):
+        c.set_agency("450103", court="法" * 61)
+    c.set_agency("450103", court="")  # cleared: the kit asks the officer again
+    pull(store)
+    assert "court" not in DocumentService(store).prefill(task["id"], "penalty_decision", me)
 
     # a deactivated officer can no longer sign in on the kit once it has synced
     c.set_officer("45010320232", active=False)

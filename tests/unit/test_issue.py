@@ -251,3 +251,17 @@ def test_later_papers_name_the_earlier_ones(env) -> None:  # type: ignore[no-unt
     rel = docs.prefill(case.id, "seizure_release_decision", li)
     assert (rel["seizure_number"], rel["seizure_date"]) == (seal.number, "2026-11-29")
     assert "decision_number" not in docs.prefill(case.id, "payment_reminder", li)  # no penalty decision yet
+
+
+def test_the_remedies_come_from_the_agencys_settings(env) -> None:  # type: ignore[no-untyped-def]
+    """管辖法院 and 复议机关 are the agency's settings (from the central server); without a court set the
+    officer is asked for it — never a court of another city by default."""
+    from kit_app.db.models import Agency
+
+    store, docs, case, li = env
+    assert docs.prefill(case.id, "penalty_decision", li)["court"] == "南宁铁路运输法院"  # the demo's setting
+    with store.session() as s:
+        a = s.query(Agency).filter_by(code=case.agency_code).one()
+        a.court, a.review_body = None, "南宁市青秀区人民政府"
+    pre = docs.prefill(case.id, "order_to_correct", li)
+    assert "court" not in pre and pre["government"] == "南宁市青秀区人民政府"
