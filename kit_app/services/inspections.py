@@ -423,6 +423,9 @@ class InspectionService:
             out["inspection.provisions"] = (f"你单位的上述行为违反了{breaches}的规定。依据《中华人民共和国行政处罚法》"
                                             f"第二十八条第一款和{bases}的规定，我局责令你单位改正违法行为。")
             out["inspection.penalty_provisions"] = f"你单位的上述行为违反了{breaches}的规定。依据{bases}的规定，"
+            # the same provisions on every paper of the case
+            out["inspection.breaches"] = f"你单位的上述行为违反了{breaches}的规定。"
+            out["inspection.penalty_basis"] = f"依据{bases}的规定，我局拟对你单位作出如下行政处罚："
             out["inspection.summary"] = (f"{date_zh}，执法人员在{ORIGIN_LABELS_ZH[st.origin]}中发现{st.party_name}："
                                          f"{found}。上述行为涉嫌违反{breaches}的规定，依据{bases}应予处罚，"
                                          "符合立案条件。")

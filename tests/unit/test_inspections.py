@@ -123,6 +123,12 @@ def test_an_inspection_guided_to_a_proposal_to_file(t: dict[str, Any], tmp_path:
 
     water = catalogue().violations["water_evasion"]
     assert water.breaches in order["provisions"] and water.penalty_basis in order["provisions"]
+    # one case's papers cite the same provisions: the notice, the decision and the order
+    notice, decision = docs.prefill(cid, "penalty_notice", li), docs.prefill(cid, "penalty_decision", li)
+    breach = f"违反了{water.breaches}的规定"
+    assert breach in notice["provisions"] and breach in decision["provisions"] and breach in order["provisions"]
+    assert water.penalty_basis in notice["penalty"] and water.penalty_basis in decision["provisions"]
+    assert notice["facts"] == decision["facts"] == order["facts"]
     sheet = docs.prefill(cid, "inspection_checklist", li)  # the checklist as a form, every item with its result
     assert len(sheet["items"]) == svc.status(cid).total and {r["result"] for r in sheet["items"]} >= {"符合", "不符合"}
     assert any(r["note"] == "厂界东侧发现暗管" and r["result"] == "不符合" for r in sheet["items"])
