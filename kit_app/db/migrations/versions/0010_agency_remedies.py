@@ -19,6 +19,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("agencies") as b:
-        b.drop_column("court")
-        b.drop_column("review_body")
+    # SQLite ≥ 3.35 drops a column in place: a batch copy of the table would delete and re-insert the
+    # agencies every officer, case and child agency refers to
+    op.execute("ALTER TABLE agencies DROP COLUMN court")
+    op.execute("ALTER TABLE agencies DROP COLUMN review_body")
