@@ -89,6 +89,8 @@ class DocumentDef:
     copies: str | None = None
     description: str = ""
     titles: dict[str, Any] | None = None  # {"field": f, "values": {value: title}}: the title follows a choice
+    # papers of the case this one follows, each a set of alternatives ("penalty_decision|daily_penalty_decision")
+    requires: tuple[tuple[str, ...], ...] = ()
     raw: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     def title_for(self, data: dict[str, Any]) -> str:
@@ -379,7 +381,8 @@ def parse(d: dict[str, Any], name: str = "definition") -> DocumentDef:
                           fields=tuple(FieldDef.from_json(f) for f in d["fields"]), layout=tuple(d["layout"]),
                           example=d["example"], number=d.get("number"),
                           page_signatures=tuple(d.get("page_signatures", ())), copies=d.get("copies"),
-                          description=d.get("description", ""), titles=d.get("titles"), raw=d)
+                          description=d.get("description", ""), titles=d.get("titles"),
+                          requires=tuple(tuple(r.split("|")) for r in d.get("requires", ())), raw=d)
     except KeyError as exc:
         raise ValueError(f"{name}: {exc.args[0]!r} is missing") from None
     names = {f.name for f in doc.fields}

@@ -153,6 +153,19 @@ class DocumentService:
                         "printed": _printed_photo(name, i.get("sha256"))})
         return out
 
+    @staticmethod
+    def _check_prerequisites(s: Any, case_id: str, doc_type: str) -> None:
+        """A paper that follows another (an extension follows the 查封 decision, a decision the notice
+        that told the party) is refused, the missing paper named, until the case has issued it."""
+        import forms
+
+        issued = set(s.scalars(select(Document.doc_type).where(Document.case_id == case_id)))
+        for need in forms.get(doc_type).requires:
+            if not issued & set(need):
+                titles = "或".join(f"《{forms.get(t).title}》" for t in need)
+                raise ValidationError(_("Issue {titles} of this case first: {title} follows it.").format(
+                    titles=titles, title=forms.get(doc_type).title), "type")
+
     def _numbering(self, s: Any, case_id: str, corrects: str | None, doc_type: str, numbered: bool,
                    year: int) -> tuple[str, str | None, int | None, str | None]:
         """The case's id and agency and the document's next number (read only): refused, with the
@@ -165,6 +178,8 @@ class DocumentService:
             if old is None or old.case_id != case.id:
                 raise ValidationError(_("The document to correct ({id}) is not a document of this case.")
                                       .format(id=corrects), "corrects")
+        if not corrects:
+            self._check_prerequisites(s, case.id, doc_type)
         agency_code = s.scalar(select(Agency.code).where(Agency.id == case.agency_id)) if case.agency_id else None
         seq = number = None
         if numbered:

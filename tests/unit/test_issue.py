@@ -265,3 +265,22 @@ def test_the_remedies_come_from_the_agencys_settings(env) -> None:  # type: igno
         a.court, a.review_body = None, "南宁市青秀区人民政府"
     pre = docs.prefill(case.id, "order_to_correct", li)
     assert "court" not in pre and pre["government"] == "南宁市青秀区人民政府"
+
+
+def test_a_paper_that_follows_another_waits_for_it(env) -> None:  # type: ignore[no-untyped-def]
+    """An extension follows the 查封 decision, a decision the notice that told the party: refused with the
+    missing paper named until the case has it (enforced in the core, whatever the screen offers)."""
+    store, docs, case, li = env
+    for t, code in (("seizure_decision", "查封"), ("seizure_extension_notice", "查延"), ("penalty_notice", "罚告"),
+                    ("penalty_decision", "罚")):
+        docs.numbers.add_block(agency_code=case.agency_code, doc_type=t, year=year(), prefix="青环" + code, first=1,
+                               last=9)
+    ext = forms.get("seizure_extension_notice").example
+    with pytest.raises(ValidationError, match="《查封（扣押）决定书》"):
+        docs.issue(case.id, li, "seizure_extension_notice", ext)
+    docs.issue(case.id, li, "seizure_decision", forms.get("seizure_decision").example)
+    assert docs.issue(case.id, li, "seizure_extension_notice", ext).number
+    with pytest.raises(ValidationError, match="事先"):
+        docs.issue(case.id, li, "penalty_decision", forms.get("penalty_decision").example)
+    for defn in forms.definitions().values():  # every paper named as a prerequisite exists
+        assert all(t in forms.definitions() for need in defn.requires for t in need), defn.id
