@@ -520,6 +520,7 @@ class CaseDocumentsDialog(QDialog):
         self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.rows: list[dict[str, Any]] = []
         self.type = QComboBox()
         self.type.setObjectName("new_document_type")
         self._offer(())
@@ -550,9 +551,9 @@ class CaseDocumentsDialog(QDialog):
         lay.addLayout(top)
         lay.addWidget(self.table, 1)
         lay.addLayout(bottom)
-        self.rows: list[dict[str, Any]] = []
         self.editors: list[DocumentEditor] = []
         self.preview: PrintPreview | None = None
+        self._step: tuple[tuple[str, bool], ...] = ()
         self.refresh()
 
     def refresh(self) -> None:
@@ -577,9 +578,31 @@ class CaseDocumentsDialog(QDialog):
         for d in sorted(defs.values(), key=lambda d: (rank.get(d.id, len(flow)), d.title)):
             if d.id not in dict(step):
                 self.type.addItem(d.title, d.id)
-        wanted = next((t for t, issued in step if not issued), current)
+        self._step = step
+        self._mark_waiting()
+        issued = {r["type"] for r in self.rows}
+        wanted = next((t for t, done in step if not done and self._ready(t, issued)), current)
         self.type.setCurrentIndex(max(0, self.type.findData(wanted)))
         self.type.blockSignals(False)
+
+    @staticmethod
+    def _ready(doc_type: str, issued: set[str]) -> bool:
+        return all(issued & set(need) for need in forms.get(doc_type).requires)
+
+    def _mark_waiting(self) -> None:
+        """A paper that follows another not issued yet is shown, greyed, with the paper it waits for."""
+        issued = {r["type"] for r in self.rows}
+        model: Any = self.type.model()
+        for i in range(self.type.count()):
+            doc_type = self.type.itemData(i)
+            item = model.item(i)
+            if not doc_type or item is None:
+                continue
+            ready = self._ready(doc_type, issued)
+            item.setEnabled(ready)
+            waits = "；".join("或".join(f"《{forms.get(t).title}》" for t in need)
+                             for need in forms.get(doc_type).requires if not issued & set(need))
+            item.setToolTip("" if ready else _("Issue {titles} first.").format(titles=waits))
 
     def _show(self, rows: list[dict[str, Any]]) -> None:
         from datetime import datetime
@@ -587,6 +610,7 @@ class CaseDocumentsDialog(QDialog):
         from kit_app.timeutil import format_local
 
         self.rows = rows
+        self._mark_waiting()
         self.table.setRowCount(len(rows))
         titles = {r["id"]: r["title"] for r in rows}
         for i, r in enumerate(rows):

@@ -192,6 +192,9 @@ def test_the_documents_of_the_cases_step_come_first(qtbot: QtBot, services: Serv
     types = [dlg.type.itemData(i) for i in range(dlg.type.count())]
     assert types[len(step)] is None  # the separator
     assert sorted(t for t in types if t) == sorted(forms.definitions())
+    waiting = dlg.type.findData("penalty_decision")  # follows the 事先告知书, which the case has not issued
+    assert not dlg.type.model().item(waiting).isEnabled() and "行政处罚事先（听证）告知书" in \
+        dlg.type.model().item(waiting).toolTip()
     services.documents.issue(case.id, officer, step[0][0], forms.get(step[0][0]).example)
     dlg.refresh()
     qtbot.waitUntil(lambda: dlg.type.itemText(0).startswith("✓"), timeout=5000)
