@@ -56,6 +56,14 @@ class NumberingService:
                 msg = _("Numbers {a}–{b} overlap the block {c}–{d} already assigned to kit {kit}.")
                 raise ValidationError(msg.format(a=first, b=last, c=clash.first, d=clash.last, kit=clash.kit_id[:8]),
                                       "range")
+            same = s.scalar(select(NumberBlock).where(  # numbers are unique: one prefix, one type
+                NumberBlock.prefix == prefix.strip(), NumberBlock.year == year, NumberBlock.doc_type != doc_type,
+                NumberBlock.first <= last, NumberBlock.last >= first))
+            if same is not None:
+                raise ValidationError(_("The prefix {prefix} already numbers {title} {a}–{b} in {year}: two papers "
+                                        "would carry the same number. Choose this type's own prefix.").format(
+                    prefix=prefix.strip(), title=_forms_title(same.doc_type), a=same.first, b=same.last, year=year),
+                    "prefix")
             block = NumberBlock(agency_code=agency_code, doc_type=doc_type, year=year, prefix=prefix.strip(),
                                 first=first, last=last, kit_id=kit_id or self.store.kit_id,
                                 assigned_by=actor.id if actor else None, created_at=now, updated_at=now,
@@ -97,7 +105,14 @@ class NumberingService:
                 Document.seq.between(b.first, b.last)))
             seq = (top or b.first - 1) + 1
             if seq <= b.last:
-                return seq, format_number(b.prefix, year, seq)
+                number = format_number(b.prefix, year, seq)
+                taken = s.scalar(select(Document.doc_type).where(Document.number == number))
+                if taken is not None:  # a block from elsewhere that shares another type's prefix
+                    raise ValidationError(_("The number {number} is already carried by a {title}: the number "
+                                            "blocks of two types share a prefix. Ask the provincial office to "
+                                            "correct the block.").format(number=number, title=_forms_title(taken)),
+                                          "number")
+                return seq, number
         raise ValidationError(
             _("This kit has no free document number for {type} of agency {agency} in {year}. Ask the provincial "
               "office for a block of numbers; it reaches this kit with the next sync with the central server.").format(

@@ -284,3 +284,24 @@ def test_a_paper_that_follows_another_waits_for_it(env) -> None:  # type: ignore
         docs.issue(case.id, li, "penalty_decision", forms.get("penalty_decision").example)
     for defn in forms.definitions().values():  # every paper named as a prerequisite exists
         assert all(t in forms.definitions() for need in defn.requires for t in need), defn.id
+
+
+def test_two_types_never_share_a_number(env) -> None:  # type: ignore[no-untyped-def]
+    """A prefix numbers one type: a block of another type with the same prefix is refused by name; one that
+    came from elsewhere is caught before a second paper carries a number already printed."""
+    store, docs, case, li = env
+    docs.numbers.add_block(agency_code=case.agency_code, doc_type="order_to_correct", year=year(), prefix="青环",
+                           first=1, last=9)
+    with pytest.raises(ValidationError, match="青环") as err:
+        docs.numbers.add_block(agency_code=case.agency_code, doc_type="seizure_decision", year=year(), prefix="青环",
+                               first=1, last=9)
+    assert err.value.field == "prefix"
+    docs.numbers.add_block(agency_code=case.agency_code, doc_type="seizure_decision", year=year(), prefix="青环",
+                           first=10, last=19)  # a range of its own: no clash
+    docs.issue(case.id, li, "order_to_correct", forms.get("order_to_correct").example)
+    from kit_app.db.models import NumberBlock
+
+    with store.session() as s:  # a block as a misconfigured server might send it
+        s.query(NumberBlock).filter_by(doc_type="seizure_decision").one().first = 1
+    with pytest.raises(ValidationError, match="already carried"):
+        docs.issue(case.id, li, "seizure_decision", forms.get("seizure_decision").example)
