@@ -338,9 +338,12 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                 story.append(Para(escape(block["title"]), heading))
             story.append(t)
             if end:
-                last = Table(end, colWidths=widths, minRowHeights=[9 * mm] * len(end))
-                last.setStyle(TableStyle(grid))
-                story.append(last)
+                plain = Table(end, colWidths=widths, minRowHeights=[9 * mm] * len(end))
+                plain.setStyle(TableStyle(grid))
+                headed = Table([[Para("序号", label)] + [Para(escape(c.label), label) for c in f.columns], *end],
+                               colWidths=widths, minRowHeights=[9 * mm] * (len(end) + 1))
+                headed.setStyle(TableStyle(grid))
+                story.append(_TableTail(plain, headed))
             story.append(Spacer(1, 4 * mm))
         elif kind == "photos":
             f = fields[block["field"]]
@@ -404,6 +407,35 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     pdf = buf.getvalue()
     return RenderResult(pdf=pdf, pages=footer.pages, doc_id=doc_id, number=number, content_sha256=content,
                         pdf_sha256=hashlib.sha256(pdf).hexdigest(), warnings=text.warnings)
+
+
+def _table_tail_class() -> Any:
+    from reportlab.platypus import Flowable
+
+    class TableTail(Flowable):
+        """A table's last rows, kept with the signatures after it: when they open a page they bring
+        the column headings with them, as the table's other pages do."""
+
+        def __init__(self, plain: Any, headed: Any) -> None:
+            super().__init__()
+            self.plain, self.headed, self.shown = plain, headed, plain
+            self.hAlign = "CENTER"  # placed as the table above it is
+
+        def wrap(self, aw: float, ah: float) -> tuple[float, float]:
+            frame = getattr(self, "_frame", None)
+            self.shown = self.headed if frame is not None and getattr(frame, "_atTop", False) else self.plain
+            w, h = self.shown.wrap(aw, ah)
+            self.width, self.height = w, h
+            return w, h
+
+        def draw(self) -> None:
+            self.shown.drawOn(self.canv, 0, 0)
+
+    return TableTail
+
+
+def _TableTail(plain: Any, headed: Any) -> Any:  # noqa: N802  (a flowable, named as one)
+    return _table_tail_class()(plain, headed)
 
 
 def _with_tail(story: list[Any], block: list[Any], lines: int = 2) -> None:

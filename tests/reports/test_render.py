@@ -220,3 +220,18 @@ def test_a_specimen_says_so_on_every_page_and_in_its_code(tmp_path: Path) -> Non
     pdf.write_bytes(issued.pdf)
     text = pdftotext(pdf).replace(" ", "")
     assert "青环责改〔2026〕7号" in text and "样本" not in text and "未编号" not in text
+
+
+@pytest.mark.parametrize("rows", [4, 16, 40])
+def test_a_tables_last_rows_bring_its_headings_to_a_new_page(rows: int, tmp_path: Path) -> None:
+    """The last rows of a table stay with the signatures after them; every page the table is on shows its
+    column headings once, whether the table broke there or only its last rows moved."""
+    defn = forms.get("inspection_checklist")
+    items = (defn.example["items"] * 10)[:rows]
+    res = render(defn, defn.example | {"items": items})
+    pdf = tmp_path / "sheet.pdf"
+    pdf.write_bytes(res.pdf)
+    for page in range(1, res.pages + 1):
+        text = pdftotext(pdf, page).replace(" ", "")
+        if "以下空白" in text or any(f"\n{i}" in "\n" + text for i in range(1, rows + 1)):
+            assert text.count("检查内容") == 1, (rows, page, text)
