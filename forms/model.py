@@ -280,6 +280,11 @@ def _check_within(defn: DocumentDef, f: FieldDef, out: dict[str, Any]) -> None:
                                                last=last.isoformat(), rule=w["rule"]))
 
 
+def derive(f: FieldDef, data: dict[str, Any]) -> float | None:
+    """The value ``f`` follows from (e.g. 计罚日数 from two dates), or None while its sources are missing."""
+    return _derive(f.derived, data) if f.derived else None
+
+
 def _derived_from(rule: dict[str, Any]) -> list[str]:
     return list(rule.get("days_between") or rule.get("product") or ())
 

@@ -40,6 +40,7 @@ from PySide6.QtWidgets import (
 
 import forms
 from forms import DocumentDef, FieldDef, FormError
+from forms.model import derive
 from forms.procedure import case_procedure
 from kit_app import roles as R
 from kit_app.dto import OfficerInfo
@@ -380,9 +381,27 @@ class DocumentEditor(QDialog):
                 out[name] = v
         return out
 
+    def _fill_derived(self) -> None:
+        """Fields that follow from others (计罚日数, 罚款总额) are computed as the officer types."""
+        payload = self.payload()
+        for f in self.defn.fields:
+            try:
+                value = derive(f, payload)
+            except (TypeError, ValueError):  # a source not yet a date or a number: validation names it
+                continue
+            if value is None or f.name not in self.fields:
+                continue
+            shown: Any = int(value) if f.type == "int" or float(value).is_integer() else value
+            if payload.get(f.name) != shown:
+                self._loading = True
+                self.fields[f.name].set(shown)
+                self._loading = False
+                payload[f.name] = shown
+
     def _check(self) -> bool:
         for fw in self.fields.values():
             fw.mark(False)
+        self._fill_derived()
         try:
             data = self.defn.validate(self.payload())
         except FormError as exc:

@@ -199,3 +199,17 @@ def test_the_documents_of_the_cases_step_come_first(qtbot: QtBot, services: Serv
     dlg.refresh()
     qtbot.waitUntil(lambda: dlg.type.itemText(0).startswith("✓"), timeout=5000)
     runner.wait()
+
+
+def test_what_follows_from_other_fields_is_computed(qtbot: QtBot, services: Services, runner: TaskRunner,
+                                                    officer: OfficerInfo, case) -> None:  # type: ignore[no-untyped-def]
+    """按日连续处罚: the days follow from the service and re-inspection dates, the total from the fine."""
+    ed = DocumentEditor(services, runner, officer, case.id, "daily_penalty_decision")
+    qtbot.addWidget(ed)
+    qtbot.waitUntil(lambda: not ed._loading, timeout=5000)
+    ed.fields["served_date"].set("2026-12-01")
+    ed.fields["recheck_date"].set("2026-12-11")
+    ed.fields["daily_fine"].set(200000)
+    ed._check()
+    assert ed.fields["days"].value() == 10 and ed.fields["total"].value() == 2000000
+    runner.wait()
