@@ -189,6 +189,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
     numstyle = ParagraphStyle("number", fontName=FONT, fontSize=12, leading=18, spaceAfter=6, **cjk)
     body = ParagraphStyle("body", fontName=FONT, fontSize=11.5, leading=20, wordWrap="CJK", firstLineIndent=23,
                           alignment=TA_JUSTIFY)  # 两端对齐, as set Chinese text is
+    flush = ParagraphStyle("flush", parent=body, firstLineIndent=0)
     cell = ParagraphStyle("cell", fontName=FONT, fontSize=10.5, leading=16, wordWrap="CJK")
     label = ParagraphStyle("label", parent=cell, fontName=FONT_BOLD)
     heading = ParagraphStyle("heading", wordWrap="CJK", fontName=FONT_BOLD, fontSize=12, leading=22, spaceBefore=6)
@@ -240,7 +241,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
         elif kind == "text":
             if block.get("heading"):  # a numbered section of fixed wording, styled as the others
                 story.append(Para(escape(block["heading"]), heading))
-            story.append(Para(text(block["text"].format_map(_Fill(data, fields)), "text"), body))
+            style = flush if block.get("flush") else body  # 主送机关 and the like start at the margin (顶格)
+            story.append(Para(text(block["text"].format_map(_Fill(data, fields)), "text"), style))
         elif kind == "body":
             f = fields[block["field"]]
             value = data.get(f.name)
