@@ -202,10 +202,9 @@ def parse(packet: bytes | str) -> Packet:
         raise HJ212Error(_("the length field says {n} but the data segment has {m} characters").format(
             n=length, m=max(have, 0)))
     data, crc_text = body[:length], body[length:]
-    try:
-        got = int(crc_text, 16)
-    except ValueError:
-        raise HJ212Error(_("the CRC {crc!r} is not four hex digits").format(crc=crc_text.decode("latin-1"))) from None
+    if len(crc_text) != 4 or any(c not in b"0123456789ABCDEFabcdef" for c in crc_text):  # not "0x00", "+880"
+        raise HJ212Error(_("the CRC {crc!r} is not four hex digits").format(crc=crc_text.decode("latin-1")))
+    got = int(crc_text, 16)
     want = crc16_fast(data)
     if got != want:
         raise HJ212Error(_("CRC mismatch: expected {want:04X}, got {got}").format(want=want, got=crc_text.decode()))

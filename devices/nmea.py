@@ -1,5 +1,6 @@
-"""NMEA 0183 from GNSS receivers: GGA and RMC (GSA and VTG are recognised and passed through),
-with the XOR checksum. A fix without a position is reported as no fix — never as 0,0."""
+"""NMEA 0183 from GNSS receivers: GGA, RMC and GLL positions, ZDA dates (GSA, VTG, GSV and TXT are
+recognised and passed through), with the XOR checksum of exactly two hex digits. A fix without a
+position is reported as no fix — never as 0,0. Two-digit years pivot at 80 (191194 is 1994)."""
 
 from __future__ import annotations
 
@@ -88,6 +89,21 @@ def _time(v: str) -> time | None:
         raise NMEAError(_("bad time {value!r}").format(value=v)) from None
 
 
+HEX = frozenset("0123456789ABCDEFabcdef")
+PIVOT = 80  # two-digit years: 80–99 are 1980–1999 (GPS began in 1980), 00–79 are 2000–2079
+
+
+def _year(yy: int) -> int:
+    return 1900 + yy if yy >= PIVOT else 2000 + yy
+
+
+def _date(day: int, month: int, year: int, text: str) -> date:
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise NMEAError(_("bad date {value!r}").format(value=text)) from None
+
+
 def parse(line: str | bytes) -> Fix:
     text = line.decode("ascii", errors="replace") if isinstance(line, bytes) else line
     text = text.strip()
@@ -97,10 +113,9 @@ def parse(line: str | bytes) -> Fix:
     if star < 0:
         raise NMEAError(_("the checksum (*hh) is missing"))
     body, given = text[1:star], text[star + 1:]
-    try:
-        got = int(given, 16)
-    except ValueError:
-        raise NMEAError(_("the checksum {value!r} is not two hex digits").format(value=given)) from None
+    if len(given) != 2 or any(c not in HEX for c in given):  # int(…, 16) would take "0x47", "+47", "4_7"
+        raise NMEAError(_("the checksum {value!r} is not two hex digits").format(value=given))
+    got = int(given, 16)
     want = checksum(body)
     if got != want:
         raise NMEAError(_("checksum mismatch: expected {want:02X}, got {got}").format(want=want, got=given))
@@ -129,10 +144,24 @@ def parse(line: str | bytes) -> Fix:
         t = _time(f[1])
         when: datetime | time | None = t
         if t is not None and len(f[9]) == 6 and f[9].isdigit():
-            d = date(2000 + int(f[9][4:6]), int(f[9][2:4]), int(f[9][0:2]))
-            when = datetime.combine(d, t)
+            when = datetime.combine(_date(int(f[9][0:2]), int(f[9][2:4]), _year(int(f[9][4:6])), f[9]), t)
         return Fix("RMC", talker, ok, when, lat if ok else None, lon if ok else None,
                    speed_knots=_float(f[7]), course=_float(f[8]))
-    if kind in ("GSA", "VTG", "GSV", "GLL", "ZDA", "TXT"):
+    if kind == "GLL":  # lat, N/S, lon, E/W, time, status (A valid), mode
+        if len(f) < 7:
+            raise NMEAError(_("GLL needs at least 7 fields, got {n}").format(n=len(f)))
+        lat = _coord(f[1], f[2], 2, _("latitude"))
+        lon = _coord(f[3], f[4], 3, _("longitude"))
+        ok = f[6] == "A" and (len(f) < 8 or f[7] != "N") and lat is not None and lon is not None
+        return Fix("GLL", talker, ok, _time(f[5]), lat if ok else None, lon if ok else None)
+    if kind == "ZDA":  # time, day, month, year (four digits), local zone: the date, no position
+        if len(f) < 5:
+            raise NMEAError(_("ZDA needs at least 5 fields, got {n}").format(n=len(f)))
+        t = _time(f[1])
+        stamp: datetime | time | None = t
+        if t is not None and f[2].isdigit() and f[3].isdigit() and len(f[4]) == 4 and f[4].isdigit():
+            stamp = datetime.combine(_date(int(f[2]), int(f[3]), int(f[4]), ",".join(f[2:5])), t)
+        return Fix("ZDA", talker, False, stamp, None, None, fields=f[1:])
+    if kind in ("GSA", "VTG", "GSV", "TXT"):
         return Fix(kind, talker, False, None, None, None, fields=f[1:])
     raise NMEAError(_("unsupported sentence {value}").format(value=tag))

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 
@@ -48,6 +49,17 @@ def build_parser() -> ArgumentParser:
     return p
 
 
+def _reader_gone() -> int:
+    """Whoever read our output stopped (``kit-app … | head``): that is not an error — no traceback, no
+    log entry; what is still buffered goes nowhere instead of failing again at exit."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):  # no real stdout (embedded, tests): nothing left to silence
+        pass
+    return 0
+
+
 def main(
     argv: Sequence[str] | None = None,
     gui: Callable[[argparse.Namespace], int] | None = None,
@@ -81,6 +93,8 @@ def main(
         return fail(args, str(exc), exc.exit_code)
     except ValueError as exc:  # a value the device's settings refuse
         return fail(args, str(exc), EXIT_FAIL)
+    except BrokenPipeError:
+        return _reader_gone()
     data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
     setup_logging(data_dir, args.verbose)
     store = None
@@ -91,6 +105,8 @@ def main(
         return fail(args, str(exc), exc.exit_code)
     except KeyboardInterrupt:
         return fail(args, _("interrupted"), EXIT_FAIL)
+    except BrokenPipeError:
+        return _reader_gone()
     except Exception as exc:  # a full or read-only disk is named; anything else is a bug
         from kit_app.storage import DiskFull, explain
 

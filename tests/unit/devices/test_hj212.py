@@ -151,3 +151,13 @@ def test_cli_decode_never_stops_on_a_bad_line(tmp_path: Path) -> None:
     assert [o["valid"] for o in out] == [False, False, True, True]
     assert "expected 1C80, got 1C81" in out[0]["error"]
     assert out[3]["pollutants"]["w01018"]["Rtd"] == 48.5
+
+
+@pytest.mark.parametrize("crc", ["0x00", "+880", " 880", "8_80", "88G0"])
+def test_a_crc_is_exactly_four_hex_digits(crc: str) -> None:
+    """int(text, 16) takes "0x00", "+880", " 880" and "8_80": a CRC field must be four hex digits."""
+    good = frame("QN=20261130101500000;ST=31;CN=2011;PW=123456;MN=GXQX0001;Flag=4;CP=&&w01018-Rtd=86.3&&")
+    line = good.rstrip(b"\r\n")
+    parse(line)
+    with pytest.raises(HJ212Error, match="four hex digits"):
+        parse(line[:-4] + crc.encode())

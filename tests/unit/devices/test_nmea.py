@@ -78,3 +78,43 @@ def test_cli_decode(tmp_path: Path) -> None:
                        input=(GGA + "\nnot nmea\n" + RMC + "\n").encode(), capture_output=True, timeout=60)
     out = [json.loads(x) for x in p.stdout.decode().splitlines()]
     assert p.returncode == 0 and [o["valid"] for o in out] == [True, False, True]
+
+
+def test_two_digit_years_pivot_at_80() -> None:
+    """191194 is 19 November 1994, not 2094; 010179 is 2079; an impossible date is refused by name."""
+    f = parse(sentence("GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,191194,003.1,W"))
+    assert f.time.isoformat() == "1994-11-19T12:35:19+00:00"  # type: ignore[union-attr]
+    f = parse(sentence("GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,010179,003.1,W"))
+    assert f.time.year == 2079  # type: ignore[union-attr]
+    with pytest.raises(NMEAError, match="320194"):
+        parse(sentence("GPRMC,123519,A,4807.038,N,01131.000,E,022.4,084.4,320194,003.1,W"))
+
+
+def test_gll_positions_and_zda_dates() -> None:
+    f = parse(sentence("GPGLL,2248.1234,N,10822.5678,E,014530.00,A,A"))
+    assert f.kind == "GLL" and f.valid and f.latitude == pytest.approx(22.8020567) and f.longitude == \
+        pytest.approx(108.3761300) and f.time.isoformat() == "01:45:30+00:00"  # type: ignore[union-attr]
+    void = parse(sentence("GPGLL,2248.1234,N,10822.5678,E,014530.00,V,N"))
+    assert not void.valid and void.latitude is None  # a void GLL is no position, never 0,0
+    z = parse(sentence("GPZDA,014530.00,30,11,2026,08,00"))
+    assert z.kind == "ZDA" and not z.valid and z.time.isoformat() == "2026-11-30T01:45:30+00:00"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("cs", ["0x47", "+47", " 47", "4_7", "047", "4", "4G"])
+def test_a_checksum_is_exactly_two_hex_digits(cs: str) -> None:
+    body = "GPGGA,092750.000,5321.6802,N,00630.3372,W,1,8,1.03,61.7,M,55.2,M,,"
+    good = sentence(body)
+    assert parse(good).valid
+    with pytest.raises(NMEAError, match="two hex digits"):
+        parse(good[:-2] + cs)
+
+
+def test_a_closed_pipe_ends_quietly(tmp_path: Path) -> None:
+    """`kit-app nmea decode … | head -1`: no traceback, no 'unexpected error' in the log."""
+    src = tmp_path / "track.nmea"
+    src.write_text((GGA + "\n") * 20000, encoding="ascii")
+    exe = Path(sys.executable).with_name("kit-app")
+    p = subprocess.run(f"'{exe}' --lang en nmea decode --json < '{src}' | head -1", shell=True, capture_output=True,
+                       timeout=120, env={"PATH": "/usr/bin:/bin", "KIT_DATA_DIR": str(tmp_path / "data")})
+    assert p.stdout.count(b"\n") == 1 and json.loads(p.stdout)["valid"]
+    assert b"Traceback" not in p.stderr and b"BrokenPipe" not in p.stderr, p.stderr
