@@ -100,6 +100,24 @@ POLLUTANTS: dict[str, tuple[str, str, str]] = {
     "a01002": ("湿度", "relative humidity", "%"),
     "a01006": ("气压", "air pressure", "kPa"),
     "a24088": ("非甲烷总烃", "non-methane hydrocarbons", "mg/m³"),
+    "a24087": ("碳氢化合物", "hydrocarbons", "mg/m³"),
+    "a25002": ("苯", "benzene", "mg/m³"),
+    "a25003": ("甲苯", "toluene", "mg/m³"),
+    "a25004": ("乙苯", "ethylbenzene", "mg/m³"),
+    "a25005": ("二甲苯", "xylenes", "mg/m³"),
+    "a31001": ("甲醛", "formaldehyde", "mg/m³"),
+    "a30001": ("甲醇", "methanol", "mg/m³"),
+    "a21001": ("氨", "ammonia", "mg/m³"),
+    "a21024": ("氯化氢", "hydrogen chloride", "mg/m³"),
+    "a21028": ("硫化氢", "hydrogen sulphide", "mg/m³"),
+    "a05001": ("二氧化碳", "CO2", "%"),
+    "a05002": ("甲烷", "methane", "mg/m³"),
+    "a05024": ("臭氧", "O3", "µg/m³"),
+    "a01007": ("风速", "wind speed", "m/s"),
+    "a01008": ("风向", "wind direction", "°"),
+    "w01003": ("浊度", "turbidity", "NTU"),
+    "w01008": ("全盐量", "total salt", "mg/L"),
+    "w01019": ("高锰酸盐指数", "permanganate index", "mg/L"),
     "LA": ("A声级", "A-weighted sound level", "dB(A)"),
     "Leq": ("等效声级", "equivalent sound level", "dB(A)"),
 }
@@ -116,8 +134,8 @@ DATA_FLAGS = {"N": "normal", "F": "stopped", "M": "maintenance", "S": "set value
 DATA_COMMANDS = {"2011", "2031", "2041", "2051", "2061", "2081"}
 
 # header field -> allowed lengths (all digits)
-_FIELD_DIGITS = {"QN": (14, 17), "ST": (2,), "CN": (4,), "Flag": (1, 2, 3), "PNUM": (1, 2, 3, 4),
-                 "PNO": (1, 2, 3, 4)}
+_FIELD_DIGITS = {"QN": (14, 17), "ST": (1, 2, 3, 4), "CN": (4,), "Flag": (1, 2, 3), "PNUM": (1, 2, 3, 4),
+                 "PNO": (1, 2, 3, 4)}  # ST: two digits by the standard; others are kept with a warning
 _INFO: dict[str, dict[str, str | None]] = {code: {"name": zh, "name_en": en, "unit": unit}
                                           for code, (zh, en, unit) in POLLUTANTS.items()}
 _UNKNOWN: dict[str, str | None] = {"name": None, "name_en": None, "unit": None}
@@ -235,6 +253,8 @@ def _parse_segment(text: str, crc: str, length: int, raw: bytes) -> Packet:
         if v is not None and not (len(v) in lengths and v.isdigit() and v.isascii()):
             raise HJ212Error(_("bad field {key}={value}").format(key=key, value=v))
     warnings: list[str] = []
+    if header.get("ST") is not None and len(header["ST"]) != 2:
+        warnings.append(_("ST={st} is not the two digits of HJ 212-2017").format(st=header["ST"]))
     pollutants: dict[str, dict[str, Any]] = {}
     cp: dict[str, str] = {}
     data_time = None
@@ -267,6 +287,13 @@ def _parse_segment(text: str, crc: str, length: int, raw: bytes) -> Packet:
                 entry = pollutants[code] = dict(info)
             if suffix == "Flag" or suffix == "EFlag":
                 entry[suffix] = value
+            elif suffix.endswith("Time"):  # SampleTime and the like: a timestamp, never a number
+                try:
+                    entry[suffix] = parse_time(value).isoformat()
+                except ValueError:
+                    entry[suffix] = value
+                    warnings.append(_("{code}-{field}={value} is not a time (YYYYMMDDhhmmss)").format(
+                        code=code, field=suffix, value=value))
             else:
                 try:
                     f = float(value)

@@ -161,3 +161,21 @@ def test_a_crc_is_exactly_four_hex_digits(crc: str) -> None:
     parse(line)
     with pytest.raises(HJ212Error, match="four hex digits"):
         parse(line[:-4] + crc.encode())
+
+
+def test_times_are_timestamps_codes_are_named_and_an_odd_st_is_kept() -> None:
+    """SampleTime (17 digits) is a time, never 2.0231008123340e+16; the 2017 appendix codes seen in real packets
+    carry names and units; ST=321 is kept, with a warning; a SampleTime that is no time is kept raw, warned."""
+    p = parse(frame("QN=20231008123340000;ST=321;CN=2011;PW=123456;MN=GXQX0001;Flag=4;CP=&&DataTime=20231008123340;"
+                    "w01018-SampleTime=20231008123340123,w01018-Rtd=20.1;a05024-Rtd=81.2;a01007-Rtd=2.4;"
+                    "a01008-Rtd=135;w01003-Rtd=3.2;w01019-Rtd=4.1;w01008-Rtd=640;a25003-Rtd=0.8;"
+                    "a34004-SampleTime=2023x&&"))
+    assert p.pollutants["w01018"]["SampleTime"] == "2023-10-08T12:33:40.123000+08:00"
+    assert p.st == "321" and any("ST=321" in w for w in p.warnings)
+    assert any("a34004-SampleTime=2023x" in w for w in p.warnings) and p.pollutants["a34004"]["SampleTime"] == "2023x"
+    named = {c: (p.pollutants[c]["name"], p.pollutants[c]["unit"]) for c in
+             ("a05024", "a01007", "a01008", "w01003", "w01019", "w01008", "a25003")}
+    assert named == {"a05024": ("臭氧", "µg/m³"), "a01007": ("风速", "m/s"), "a01008": ("风向", "°"),
+                     "w01003": ("浊度", "NTU"), "w01019": ("高锰酸盐指数", "mg/L"), "w01008": ("全盐量", "mg/L"),
+                     "a25003": ("甲苯", "mg/m³")}
+    assert not any(w.startswith("unknown code") for w in p.warnings)
