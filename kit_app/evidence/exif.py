@@ -16,6 +16,14 @@ from kit_app.timeutil import LOCAL_TZ
 logging.getLogger("exifread").setLevel(logging.CRITICAL)  # it logs every oddity it meets
 
 _OFFSET = re.compile(r"^([+-])(\d{2}):?(\d{2})$")
+# where a capture time may come from, best first, with the offset tag that goes with it
+TIME_SOURCES = (("original", "EXIF DateTimeOriginal", "EXIF OffsetTimeOriginal"),
+                ("digitized", "EXIF DateTimeDigitized", "EXIF OffsetTimeDigitized"),
+                ("modified", "Image DateTime", "EXIF OffsetTime"))
+# Software values that name a photo editor rather than a camera's firmware
+EDITORS = re.compile(r"photoshop|lightroom|gimp|snapseed|picsart|meitu|美图|醒图|vsco|affinity|capture one|"
+                     r"pixelmator|paint\.net|acdsee|luminar|camera raw|photo editor|photoscape|darktable|"
+                     r"rawtherapee|faststone|irfanview|wps|polarr|泼辣|photos \d|画图", re.IGNORECASE)
 
 
 @dataclass
@@ -24,6 +32,12 @@ class PhotoMeta:
     captured_at: datetime | None = None  # UTC
     offset_min: int | None = None
     offset_assumed: bool = False
+    # where the capture time came from: "original" (DateTimeOriginal), "digitized" (DateTimeDigitized),
+    # "modified" (IFD0 DateTime: the last save — an editor's, for an edited photo); None: no time
+    time_source: str | None = None
+    offset_source: str | None = None  # "tag" (OffsetTime…), "gps" (inferred from GPS time), "assumed" (+08:00)
+    software: str | None = None  # Image Software
+    editor: str | None = None  # the photo editor Software names, if it is one
     gps_time: datetime | None = None  # UTC, from the satellites
     latitude: float | None = None
     longitude: float | None = None
@@ -43,6 +57,10 @@ class PhotoMeta:
             "captured_at": self.captured_at.isoformat() if self.captured_at else None,
             "offset_min": self.offset_min,
             "offset_assumed": self.offset_assumed,
+            "time_source": self.time_source,
+            "offset_source": self.offset_source,
+            "software": self.software,
+            "editor": self.editor,
             "gps_time": self.gps_time.isoformat() if self.gps_time else None,
             "latitude": self.latitude,
             "longitude": self.longitude,
@@ -106,6 +124,9 @@ def read_photo(path: Path) -> PhotoMeta:
                 "EXIF ExifImageLength", "Image Software"):
         if key in tags:
             meta.raw[key] = (_text(tags[key]) or "")[:200]
+    for key in ("EXIF DateTimeDigitized", "Image DateTime", "EXIF OffsetTimeDigitized", "EXIF OffsetTime"):
+        if key in tags:
+            meta.raw[key] = (_text(tags[key]) or "")[:200]
     return meta
 
 
@@ -126,20 +147,30 @@ def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:
                 setattr(meta, attr, int(t.values[0]))
             except (TypeError, ValueError):
                 setattr(meta, attr, None)  # an impossible value: the tag is left out
-    dto = _text(tags.get("EXIF DateTimeOriginal")) or _text(tags.get("Image DateTime"))
-    if dto:
+    meta.software = _text(tags.get("Image Software"))
+    if meta.software and EDITORS.search(meta.software):
+        meta.editor = meta.software[:80]
+    _gps_time(meta, tags)  # first: it may tell the offset the camera's clock was set to
+    for source, key, offset_key in TIME_SOURCES:
+        text = _text(tags.get(key))
+        if not text:
+            continue
         try:
-            local = datetime.strptime(dto[:19], "%Y:%m:%d %H:%M:%S")
+            local = datetime.strptime(text[:19], "%Y:%m:%d %H:%M:%S")
         except ValueError:
-            local = None
-        if local is not None:
-            off = parse_offset(_text(tags.get("EXIF OffsetTimeOriginal")) or _text(tags.get("EXIF OffsetTime")))
-            if off is None:
-                # cameras without an offset tag: their clock is set to local time
-                off = int(local.replace(tzinfo=LOCAL_TZ).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
-                meta.offset_assumed = True
-            meta.offset_min = off
-            meta.captured_at = (local - timedelta(minutes=off)).replace(tzinfo=UTC)
+            continue  # an unreadable time: the next source, if any
+        off = parse_offset(_text(tags.get(offset_key)) or _text(tags.get("EXIF OffsetTime")))
+        meta.offset_source = "tag"
+        if off is None and meta.gps_time is not None:
+            off = _offset_from_gps(local, meta.gps_time)
+            meta.offset_source = "gps" if off is not None else None
+        if off is None:  # cameras without an offset tag or GPS: their clock is assumed set to Beijing time
+            off = int(local.replace(tzinfo=LOCAL_TZ).utcoffset().total_seconds() // 60)  # type: ignore[union-attr]
+            meta.offset_assumed, meta.offset_source = True, "assumed"
+        meta.offset_min = off
+        meta.captured_at = (local - timedelta(minutes=off)).replace(tzinfo=UTC)
+        meta.time_source = source
+        break
     lat, lat_ref = tags.get("GPS GPSLatitude"), _text(tags.get("GPS GPSLatitudeRef"))
     lon, lon_ref = tags.get("GPS GPSLongitude"), _text(tags.get("GPS GPSLongitudeRef"))
     if lat is not None and lon is not None:
@@ -158,6 +189,9 @@ def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:
             a = -a
         if a == a:  # not NaN
             meta.altitude = round(a, 2)
+
+
+def _gps_time(meta: PhotoMeta, tags: dict[str, Any]) -> None:
     gd, gt = _text(tags.get("GPS GPSDate")), tags.get("GPS GPSTimeStamp")
     if gd and gt is not None and getattr(gt, "values", None):
         try:
@@ -167,6 +201,14 @@ def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:
                 hours=h, minutes=m, seconds=s)
         except (ValueError, OverflowError):
             meta.gps_time = None  # an impossible GPS date or time: no satellite time to compare
+
+
+def _offset_from_gps(local: datetime, gps: datetime) -> int | None:
+    """The zone the camera's clock was set to, from the satellites' UTC in the same file: the difference
+    to the nearest quarter hour (zones are whole quarter hours), if it is one a zone can be."""
+    minutes = (local - gps.replace(tzinfo=None)).total_seconds() / 60
+    quarter = int(round(minutes / 15)) * 15
+    return quarter if -12 * 60 <= quarter <= 14 * 60 else None
 
 
 def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

@@ -340,6 +340,17 @@ class IngestMixin:
     def _photo_warnings(self, case: dict[str, Any], pm: Any) -> list[str]:
         out: list[str] = []
         now = utcnow()
+        if pm.has_exif and pm.captured_at is None:
+            out.append(_("the EXIF data has no capture time: when the photo was taken is unknown"))
+        elif pm.time_source == "digitized":
+            out.append(_("the capture time is the digitization time (DateTimeDigitized): the original time is "
+                         "missing"))
+        elif pm.time_source == "modified":
+            out.append(_("the capture time is the time the file was last saved (EXIF DateTime), not when the photo "
+                         "was taken: for an edited photo it is the editor's"))
+        if pm.editor:
+            out.append(_("the file was saved by {software}, a photo editor: it is not the camera's original").format(
+                software=pm.editor))
         if pm.captured_at is not None:
             start = case["opened_at"] - WINDOW_BEFORE_CASE
             if pm.captured_at < start or pm.captured_at > now + CLOCK_SKEW:
@@ -347,7 +358,9 @@ class IngestMixin:
                     time=format_local(pm.captured_at), start=format_local(start)))
             if pm.captured_at > now + CLOCK_SKEW:
                 out.append(_("the camera clock is ahead of the kit clock (capture time in the future)"))
-            if pm.gps_time is not None and abs(pm.gps_time - pm.captured_at) > CLOCK_SKEW:
+            # against GPS only when the file gives the zone (a tag, or the GPS time itself): an assumed
+            # +08:00 would make the kit's own guess look like a clock error of hours
+            if pm.gps_time is not None and not pm.offset_assumed and abs(pm.gps_time - pm.captured_at) > CLOCK_SKEW:
                 minutes = int(abs(pm.gps_time - pm.captured_at).total_seconds() // 60)
                 out.append(_("the camera clock differs from GPS time by {minutes} minutes").format(minutes=minutes))
         if pm.latitude is not None and case["lat"] is not None:

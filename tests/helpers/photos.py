@@ -31,6 +31,9 @@ def make_jpeg(
     orientation: int | None = None,
     seed: int = 0,
     quality: int = 85,
+    digitized: datetime | None = None,
+    modified: datetime | None = None,
+    software: str | None = None,
 ) -> Path:
     img = Image.new("RGB", size, ((seed * 37) % 256, (seed * 91) % 256, 120))
     exif = Image.Exif()
@@ -43,6 +46,12 @@ def make_jpeg(
         ex[ExifTags.Base.DateTimeOriginal] = taken.strftime("%Y:%m:%d %H:%M:%S")
         if offset:
             ex[ExifTags.Base.OffsetTimeOriginal] = offset
+    if digitized is not None:
+        ex[ExifTags.Base.DateTimeDigitized] = digitized.strftime("%Y:%m:%d %H:%M:%S")
+    if modified is not None:
+        exif[ExifTags.Base.DateTime] = modified.strftime("%Y:%m:%d %H:%M:%S")
+    if software:
+        exif[ExifTags.Base.Software] = software
     if serial:
         ex[ExifTags.Base.BodySerialNumber] = serial
     if lat is not None and lon is not None:

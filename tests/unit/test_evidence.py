@@ -415,3 +415,38 @@ def test_cancel_stops_before_the_next_file(env, tmp_path: Path) -> None:  # type
                     cancelled=lambda: len(seen) >= 2)
     assert [r.status for r in res] == ["ok", "ok"]  # what was done before the cancel is kept, whole
     assert len(ev.list_for_case(case.id)) == 2 and ev.verify().ok
+
+
+def test_where_a_capture_time_came_from(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Every capture time says its source (original, digitized, last-saved) and is warned when it is not the
+    original; an editor named in Software is warned; EXIF with no time is warned; the zone comes from the tag,
+    else from the file's own GPS time (to the quarter hour: no more "clock differs by 60 minutes" for a camera
+    set to another zone), else +08:00 is assumed."""
+    _store, ev, case, li, _wf = env
+    t = now_local() - timedelta(hours=1)
+    utc = t - timedelta(hours=8)
+    files = {
+        "original.jpg": make_jpeg(tmp_path / "original.jpg", taken=t, seed=1),
+        "digitized.jpg": make_jpeg(tmp_path / "digitized.jpg", digitized=t, seed=2),
+        "saved.jpg": make_jpeg(tmp_path / "saved.jpg", modified=t, software="Adobe Photoshop 25.0 (Windows)",
+                               seed=3),
+        "notime.jpg": make_jpeg(tmp_path / "notime.jpg", orientation=1, seed=4),
+        # a camera in Bangkok (+07:00) without an offset tag, its GPS time telling the zone
+        "bangkok.jpg": make_jpeg(tmp_path / "bangkok.jpg", taken=t - timedelta(hours=1), offset=None,
+                                 lat=LAT, lon=LON, gps_time=utc + timedelta(seconds=20), seed=5),
+        # no tag and no GPS time: +08:00 is assumed, and said so in its metadata
+        "assumed.jpg": make_jpeg(tmp_path / "assumed.jpg", taken=t, offset=None, seed=6),
+    }
+    res = {Path(r.path).name: r for r in ev.ingest(case.id, li, list(files.values()))}
+    meta = {n: ev.show(r.evidence_id)["metadata"]["photo"] for n, r in res.items()}
+    assert [meta[n]["time_source"] for n in ("original.jpg", "digitized.jpg", "saved.jpg", "notime.jpg")] == \
+        ["original", "digitized", "modified", None]
+    assert res["original.jpg"].warnings == []
+    assert any("DateTimeDigitized" in w for w in res["digitized.jpg"].warnings)
+    assert any("last saved" in w for w in res["saved.jpg"].warnings)
+    assert any("Adobe Photoshop" in w and "photo editor" in w for w in res["saved.jpg"].warnings)
+    assert any("no capture time" in w for w in res["notime.jpg"].warnings)
+    assert meta["bangkok.jpg"]["offset_source"] == "gps" and meta["bangkok.jpg"]["offset_min"] == 420
+    assert ev.show(res["bangkok.jpg"].evidence_id)["captured_at"] == utc.replace(tzinfo=UTC).isoformat()
+    assert not any("GPS time" in w for w in res["bangkok.jpg"].warnings)
+    assert meta["assumed.jpg"]["offset_source"] == "assumed" and meta["original.jpg"]["offset_source"] == "tag"
