@@ -4,6 +4,7 @@ becomes a warning."""
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 from dataclasses import dataclass, field
@@ -11,6 +12,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from kit_app.i18n import _
 from kit_app.timeutil import LOCAL_TZ
 
 logging.getLogger("exifread").setLevel(logging.CRITICAL)  # it logs every oddity it meets
@@ -108,12 +110,20 @@ def read_photo(path: Path) -> PhotoMeta:
     try:
         with path.open("rb") as fh:
             tags = exifread.process_file(fh, details=False)
+            if not tags and (segment := _exif_segment(fh)) is not None:
+                # exifread gives up on a JPEG whose EXIF comes after more than one other APP1 segment
+                # (Adobe's XMP and extended XMP): the EXIF segment alone is read instead
+                tags = exifread.process_file(io.BytesIO(b"\xff\xd8" + segment + b"\xff\xd9"), details=False)
     except Exception as exc:  # exifread raises many kinds on hostile input
         meta.error = f"{type(exc).__name__}: {exc}"[:200]
         return meta
     if not tags:
         return meta
     meta.has_exif = True
+    damaged = [what for pointer, prefix, what in _SUB_IFDS
+               if pointer in tags and not any(k.startswith(prefix) for k in tags)]
+    if damaged:  # a pointer to a sub-IFD that holds nothing readable: points outside the file, or garbage
+        meta.error = _("{parts} point to nothing readable").format(parts=", ".join(damaged))
     try:
         _fill(meta, tags)
     except Exception as exc:  # a tag with an impossible value
@@ -128,6 +138,28 @@ def read_photo(path: Path) -> PhotoMeta:
         if key in tags:
             meta.raw[key] = (_text(tags[key]) or "")[:200]
     return meta
+
+
+_SUB_IFDS = (("Image GPSInfo", "GPS ", "GPS IFD"), ("Image ExifOffset", "EXIF ", "EXIF IFD"))
+
+
+def _exif_segment(fh: Any, limit: int = 4 << 20) -> bytes | None:
+    """The JPEG's APP1 segment that holds EXIF (marker, length and payload), looked for among the
+    segments before the image data; None when there is none."""
+    fh.seek(0)
+    if fh.read(2) != b"\xff\xd8":
+        return None
+    while fh.tell() < limit:
+        head = fh.read(4)
+        if len(head) < 4 or head[0] != 0xFF or head[1] in (0xDA, 0xD9):  # image data or the end: no EXIF
+            return None
+        size = int.from_bytes(head[2:4], "big")
+        if size < 2:
+            return None
+        payload = fh.read(size - 2)
+        if head[1] == 0xE1 and payload.startswith(b"Exif\x00\x00"):
+            return bytes(head + payload)
+    return None
 
 
 def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:

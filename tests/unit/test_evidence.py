@@ -450,3 +450,41 @@ def test_where_a_capture_time_came_from(env, tmp_path: Path) -> None:  # type: i
     assert ev.show(res["bangkok.jpg"].evidence_id)["captured_at"] == utc.replace(tzinfo=UTC).isoformat()
     assert not any("GPS time" in w for w in res["bangkok.jpg"].warnings)
     assert meta["assumed.jpg"]["offset_source"] == "assumed" and meta["original.jpg"]["offset_source"] == "tag"
+
+
+def _app1(payload: bytes) -> bytes:
+    return b"\xff\xe1" + len(payload + b"xx").to_bytes(2, "big") + payload
+
+
+def test_exif_behind_xmp_and_a_gps_ifd_pointing_nowhere(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """XMP packets before the EXIF segment (as editors write them): the EXIF is still read (exifread alone
+    reads nothing). A GPS IFD whose pointer leads outside the file is flagged as damaged EXIF."""
+    import exifread
+
+    _store, ev, case, li, _wf = env
+    t = now_local() - timedelta(hours=1)
+    plain = make_jpeg(tmp_path / "plain.jpg", taken=t, lat=LAT, lon=LON, seed=7).read_bytes()
+    xmp = _app1(b"http://ns.adobe.com/xap/1.0/\x00<x:xmpmeta xmlns:x='adobe:ns:meta/'>" + b" " * 2000 +
+                b"</x:xmpmeta>")
+    adobe = tmp_path / "adobe.jpg"
+    adobe.write_bytes(plain[:2] + xmp + xmp + plain[2:])  # two XMP packets before the EXIF segment
+    with adobe.open("rb") as fh:
+        assert exifread.process_file(fh, details=False) == {}  # the case this guards against
+    # the GPS IFD pointer (tag 0x8825 in IFD0) set past the end of the file
+    i = plain.index(b"Exif\x00\x00") + 6
+    little = plain[i:i + 2] == b"II"
+    order = "little" if little else "big"
+    ifd0 = i + int.from_bytes(plain[i + 4:i + 8], order)
+    count = int.from_bytes(plain[ifd0:ifd0 + 2], order)
+    broken = bytearray(plain)
+    for k in range(count):
+        entry = ifd0 + 2 + 12 * k
+        if int.from_bytes(plain[entry:entry + 2], order) == 0x8825:
+            broken[entry + 8:entry + 12] = (0x7FFFFF).to_bytes(4, order)
+    nowhere = tmp_path / "nowhere.jpg"
+    nowhere.write_bytes(bytes(broken))
+    res = {Path(r.path).name: r for r in ev.ingest(case.id, li, [adobe, nowhere])}
+    item = ev.show(res["adobe.jpg"].evidence_id)
+    assert item["captured_at"] is not None and abs(item["latitude"] - LAT) < 1e-6
+    assert not any("no EXIF" in w for w in res["adobe.jpg"].warnings)
+    assert any("damaged" in w and "GPS IFD" in w for w in res["nowhere.jpg"].warnings), res["nowhere.jpg"].warnings
