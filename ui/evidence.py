@@ -575,6 +575,9 @@ def _summary(parent: QWidget, results: list[IngestResult], report: Callable[[str
     msg = _("{ok} imported, {dup} duplicates, {err} failed.").format(ok=ok, dup=dup, err=len(err))
     if warned:
         msg += " " + _("{n} items have warnings (shown in red).").format(n=warned)
+    skipped = [r for r in results if r.status == "skipped"]
+    if skipped:
+        msg += " " + _("{n} hidden files or folders were not imported.").format(n=len(skipped))
     if full := [r for r in err if r.disk_full]:
         needed = max(r.space_needed or 0 for r in full)
         msg = _("The disk filled up during the import: {ok} files were imported whole, {n} were not; they need "
@@ -582,7 +585,7 @@ def _summary(parent: QWidget, results: list[IngestResult], report: Callable[[str
                 "then import the same files again: those already imported are recognised and skipped.").format(
             ok=ok, n=len(err), needed=human(needed))
     report(msg)
-    if err:
+    if err or skipped:
         box = QMessageBox(QMessageBox.Icon.Warning, _("Import evidence"), msg, parent=parent)
-        box.setDetailedText("\n".join(f"{Path(r.path).name}: {r.error}" for r in err))
+        box.setDetailedText("\n".join(f"{Path(r.path).name}: {r.error}" for r in [*err, *skipped]))
         box.open()

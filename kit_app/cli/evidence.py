@@ -33,7 +33,7 @@ def cmd_ingest(store: Store, args: argparse.Namespace) -> int:
                         thumbnails=not args.no_thumbnails)
 
     def text() -> None:
-        labels = {"ok": _("ok"), "duplicate": _("duplicate"), "error": _("error")}
+        labels = {"ok": _("ok"), "duplicate": _("duplicate"), "error": _("error"), "skipped": _("skipped")}
         for r in results:
             print(f"{labels[r.status]:<10} {r.path}  {r.error or (r.sha256 or '')[:16]}")
             for w in r.warnings:
@@ -41,6 +41,8 @@ def cmd_ingest(store: Store, args: argparse.Namespace) -> int:
         ok = sum(r.status == "ok" for r in results)
         print(_("{ok} imported, {dup} duplicates, {err} failed.").format(
             ok=ok, dup=sum(r.status == "duplicate" for r in results), err=sum(r.status == "error" for r in results)))
+        if skipped := sum(r.status == "skipped" for r in results):
+            print(_("{n} hidden files or folders were not imported (listed above).").format(n=skipped))
 
     emit(args, [r.as_dict() for r in results], text)
     return EXIT_PARTIAL if any(r.status == "error" for r in results) else EXIT_OK

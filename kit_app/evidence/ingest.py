@@ -47,7 +47,7 @@ WINDOW_BEFORE_CASE = timedelta(days=30)
 @dataclass
 class IngestResult:
     path: str
-    status: str  # ok | duplicate | error
+    status: str  # ok | duplicate | error | skipped (a hidden entry of a folder, listed, not imported)
     evidence_id: str | None = None
     sha256: str | None = None
     warnings: list[str] = field(default_factory=list)
@@ -90,15 +90,22 @@ class _Pending:
     new: bool = False  # stored by this import (not held already)
 
 
-def walk(paths: Iterable[Path]) -> Iterable[Path]:
-    """Files named, and the files of folders named (recursively, hidden entries skipped, sorted)."""
+def walk(paths: Iterable[Path], skipped: list[Path] | None = None) -> Iterable[Path]:
+    """Files named, and the files of folders named (recursively, sorted). Hidden entries of a folder
+    (a camera's or an operating system's: ``.thumbnails``, ``.DS_Store``) are not imported; each one
+    is listed in ``skipped`` so the officer is told."""
     for p in paths:
         if p.is_dir():
             for root, dirs, files in os.walk(p):
+                for d in sorted(d for d in dirs if d.startswith(".")):
+                    if skipped is not None:
+                        skipped.append(Path(root) / d)
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for f in sorted(files):
                     if not f.startswith("."):
                         yield Path(root) / f
+                    elif skipped is not None:
+                        skipped.append(Path(root) / f)
         else:
             yield p
 
@@ -157,7 +164,8 @@ class IngestMixin:
         R.require(officer, "evidence.collect")
         self.store.require_writable()
         case = self._case(case_id, collecting=True)
-        files = list(walk(paths))
+        hidden: list[Path] = []
+        files = list(walk(paths, hidden))
         require_space(self.blobs.root, sum(_size(f) for f in files))  # refused before it starts
         results: dict[int, IngestResult] = {}
         pending: list[_Pending] = []
@@ -233,7 +241,8 @@ class IngestMixin:
         for r in results.values():
             if r.status == "duplicate" and r.evidence_id is None:
                 r.evidence_id = committed.get(r.sha256)
-        return [results[i] for i in sorted(results)]
+        why = _("a hidden file or folder of the folder imported: not imported")
+        return [results[i] for i in sorted(results)] + [IngestResult(str(h), "skipped", error=why) for h in hidden]
 
     def _say_what_is_needed(self, files: list[Path], results: dict[int, IngestResult]) -> None:
         """The disk filled up: each file not imported says so, with the free space that all of

@@ -121,7 +121,7 @@ def test_bad_inputs_each_get_a_clear_error_and_the_rest_goes_on(env, tmp_path: P
     assert any("cannot be decoded" in w for w in by["truncated.jpg"].warnings)
     assert by["good.jpg"].status == "ok"
     assert sum(1 for r in res if r.path.endswith(".JPG") and r.status == "ok") == 30
-    assert ".hidden.jpg" not in by
+    assert by[".hidden.jpg"].status == "skipped"  # not imported, and said so
     assert ev.verify().ok
 
 
@@ -488,3 +488,17 @@ def test_exif_behind_xmp_and_a_gps_ifd_pointing_nowhere(env, tmp_path: Path) -> 
     assert item["captured_at"] is not None and abs(item["latitude"] - LAT) < 1e-6
     assert not any("no EXIF" in w for w in res["adobe.jpg"].warnings)
     assert any("damaged" in w and "GPS IFD" in w for w in res["nowhere.jpg"].warnings), res["nowhere.jpg"].warnings
+
+
+def test_a_folders_hidden_entries_are_listed_not_silently_dropped(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A camera card's hidden thumbnails folder and an OS's .DS_Store are not imported — and each is listed."""
+    _store, ev, case, li, _wf = env
+    card = tmp_path / "DCIM"
+    (card / ".thumbnails").mkdir(parents=True)
+    make_jpeg(card / "IMG_0001.JPG", taken=now_local() - timedelta(hours=1), seed=8)
+    (card / ".DS_Store").write_bytes(b"\x00\x00\x00\x01Bud1")
+    make_jpeg(card / ".thumbnails" / "IMG_0001.JPG", seed=9)
+    res = ev.ingest(case.id, li, [card])
+    assert [(Path(r.path).name, r.status) for r in res] == [("IMG_0001.JPG", "ok"), (".thumbnails", "skipped"),
+                                                            (".DS_Store", "skipped")]
+    assert all("hidden" in (r.error or "") for r in res if r.status == "skipped")
