@@ -17,6 +17,7 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cache
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -411,7 +412,8 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                         pdf_sha256=hashlib.sha256(pdf).hexdigest(), warnings=text.warnings)
 
 
-def _table_tail_class() -> Any:
+@cache
+def _table_tail_class() -> Any:  # made once, when reportlab is first needed
     from reportlab.platypus import Flowable
 
     class TableTail(Flowable):

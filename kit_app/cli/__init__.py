@@ -11,6 +11,7 @@ then held to that officer's roles.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
@@ -52,11 +53,8 @@ def build_parser() -> ArgumentParser:
 def _reader_gone() -> int:
     """Whoever read our output stopped (``kit-app … | head``): that is not an error — no traceback, no
     log entry; what is still buffered goes nowhere instead of failing again at exit."""
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):  # no real stdout (embedded, tests): nothing left to silence
-        pass
+    with contextlib.suppress(OSError, ValueError):  # no real stdout (embedded, tests): nothing to silence
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
