@@ -18,12 +18,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
 from forms.model import SIGNING_NEEDS_WITNESS, SIGNING_PRINTED, DocumentDef, FieldDef
 from kit_app.i18n import _
 from kit_app.ids import new_id
+from kit_app.imaging import open_image
 
 _SECOND = timedelta(seconds=1)
 FONT = "KitSerif"
@@ -464,7 +466,6 @@ PHOTO_PX = 1000  # longest side embedded: about 240 dpi at the printed size, and
 def _photo(ref: str, max_w: float, max_h: float, warnings: list[str], where: str) -> Any:
     """A photo scaled to fit, decoded once at a reduced size (JPEG draft mode), EXIF orientation
     applied; a missing or unreadable file becomes a visible box and a warning."""
-    from PIL import Image as PILImage
     from PIL import ImageOps
     from reportlab.lib import colors
     from reportlab.lib.styles import ParagraphStyle
@@ -476,7 +477,7 @@ def _photo(ref: str, max_w: float, max_h: float, warnings: list[str], where: str
         if ref.startswith("sample:"):
             im = _sample_picture(int(ref.split(":", 1)[1] or 1))
         else:
-            im = PILImage.open(ref)
+            im = open_image(Path(ref))  # HEIC and raw files too (their embedded preview)
             im.draft("RGB", (PHOTO_PX * 2 // 3, PHOTO_PX * 2 // 3))  # the smallest JPEG scale still big enough
             im = ImageOps.exif_transpose(im)
         im = im.convert("RGB")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from kit_app.i18n import _
+from kit_app.imaging import HEIF_TYPES, RAW_TYPES, heif_exif, raw_preview
 from kit_app.timeutil import LOCAL_TZ
 
 logging.getLogger("exifread").setLevel(logging.CRITICAL)  # it logs every oddity it meets
@@ -35,7 +36,8 @@ class PhotoMeta:
     offset_min: int | None = None
     offset_assumed: bool = False
     # where the capture time came from: "original" (DateTimeOriginal), "digitized" (DateTimeDigitized),
-    # "modified" (IFD0 DateTime: the last save — an editor's, for an edited photo); None: no time
+    # "modified" (IFD0 DateTime: the file's last change — an editor's save, for an edited photo), "gps"
+    # (the GPS date and time stamp, when the camera wrote no time of its own); None: no time
     time_source: str | None = None
     offset_source: str | None = None  # "tag" (OffsetTime…), "gps" (inferred from GPS time), "assumed" (+08:00)
     software: str | None = None  # Image Software
@@ -103,17 +105,10 @@ def parse_offset(text: str | None) -> int | None:
     return -minutes if m.group(1) == "-" else minutes
 
 
-def read_photo(path: Path) -> PhotoMeta:
-    import exifread
-
+def read_photo(path: Path, media_type: str | None = None) -> PhotoMeta:
     meta = PhotoMeta()
     try:
-        with path.open("rb") as fh:
-            tags = exifread.process_file(fh, details=False)
-            if not tags and (segment := _exif_segment(fh)) is not None:
-                # exifread gives up on a JPEG whose EXIF comes after more than one other APP1 segment
-                # (Adobe's XMP and extended XMP): the EXIF segment alone is read instead
-                tags = exifread.process_file(io.BytesIO(b"\xff\xd8" + segment + b"\xff\xd9"), details=False)
+        tags = _tags(path, media_type)
     except Exception as exc:  # exifread raises many kinds on hostile input
         meta.error = f"{type(exc).__name__}: {exc}"[:200]
         return meta
@@ -138,6 +133,24 @@ def read_photo(path: Path) -> PhotoMeta:
         if key in tags:
             meta.raw[key] = (_text(tags[key]) or "")[:200]
     return meta
+
+
+def _tags(path: Path, media_type: str | None) -> dict[str, Any]:
+    """exifread's tags of the file. A HEIC/HEIF's EXIF block is taken out by pillow-heif (exifread
+    fails on many phones' files) and a raw file without readable tags gives its preview's."""
+    import exifread
+
+    if media_type in HEIF_TYPES and (block := heif_exif(path)) is not None:
+        return dict(exifread.process_file(io.BytesIO(block[6:]), details=False))  # the TIFF structure
+    with path.open("rb") as fh:
+        tags = exifread.process_file(fh, details=False)
+        if not tags and (segment := _exif_segment(fh)) is not None:
+            # exifread gives up on a JPEG whose EXIF comes after more than one other APP1 segment
+            # (Adobe's XMP and extended XMP): the EXIF segment alone is read instead
+            tags = exifread.process_file(io.BytesIO(b"\xff\xd8" + segment + b"\xff\xd9"), details=False)
+    if not tags and media_type in RAW_TYPES and (preview := raw_preview(path)) is not None:
+        tags = exifread.process_file(io.BytesIO(preview), details=False)
+    return dict(tags)
 
 
 _SUB_IFDS = (("Image GPSInfo", "GPS ", "GPS IFD"), ("Image ExifOffset", "EXIF ", "EXIF IFD"))
@@ -203,6 +216,8 @@ def _fill(meta: PhotoMeta, tags: dict[str, Any]) -> None:
         meta.captured_at = (local - timedelta(minutes=off)).replace(tzinfo=UTC)
         meta.time_source = source
         break
+    if meta.captured_at is None and meta.gps_time is not None:  # the satellites' time, if nothing else
+        meta.captured_at, meta.time_source = meta.gps_time, "gps"
     lat, lat_ref = tags.get("GPS GPSLatitude"), _text(tags.get("GPS GPSLatitudeRef"))
     lon, lon_ref = tags.get("GPS GPSLongitude"), _text(tags.get("GPS GPSLongitudeRef"))
     if lat is not None and lon is not None:

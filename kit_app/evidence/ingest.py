@@ -218,9 +218,9 @@ class IngestMixin:
                         results[i] = got
                     else:
                         got.index = i
-                        if pool is not None and got.media_type in ("image/jpeg", "image/png"):
+                        if pool is not None and got.kind == media.PHOTO:
                             got.thumb = pool.submit(make_thumbnail, self.blobs.path_for(got.sha),
-                                                    self.blobs.thumb_path(got.sha))
+                                                    self.blobs.thumb_path(got.sha), got.media_type)
                         elif pool is not None and got.kind == media.VIDEO:
                             got.thumb = pool.submit(make_video_thumbnail, self.blobs.path_for(got.sha),
                                                     self.blobs.thumb_path(got.sha))
@@ -294,8 +294,8 @@ class IngestMixin:
         p = _Pending(path=path, sha=sha, size=size, media_type=media_type, kind=ev_kind,
                      device=device, description=description, new=new)
         p.meta = {"source_path": str(path), "source_mtime": _mtime(path)}
-        if ev_kind == media.PHOTO and media_type in ("image/jpeg", "image/png", "image/heic", "image/heif"):
-            pm = read_photo(self.blobs.path_for(sha))
+        if ev_kind == media.PHOTO:
+            pm = read_photo(self.blobs.path_for(sha), media_type)
             p.meta["photo"] = pm.as_dict()
             if pm.error:
                 p.warnings.append(_("the EXIF data is damaged and was read only in part ({error})").format(
@@ -354,6 +354,8 @@ class IngestMixin:
         elif pm.time_source == "digitized":
             out.append(_("the capture time is the digitization time (DateTimeDigitized): the original time is "
                          "missing"))
+        elif pm.time_source == "gps":
+            out.append(_("the capture time is the GPS time stamp: the camera recorded no time of its own"))
         elif pm.time_source == "modified":
             out.append(_("the capture time is the time the file was last saved (EXIF DateTime), not when the photo "
                          "was taken: for an edited photo it is the editor's"))

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kit_app.imaging import RAW_TIFF
+
 PHOTO, VIDEO, AUDIO, DOCUMENT, READING, PHYSICAL = (
     "photo", "video", "audio", "document", "instrument_reading", "physical_sample")
 KINDS = (PHOTO, VIDEO, AUDIO, DOCUMENT, READING, PHYSICAL)
 
 _EXT = {
     ".jpg": ("image/jpeg", PHOTO), ".jpeg": ("image/jpeg", PHOTO), ".png": ("image/png", PHOTO),
-    ".heic": ("image/heic", PHOTO), ".heif": ("image/heif", PHOTO),
+    ".heic": ("image/heic", PHOTO), ".heif": ("image/heif", PHOTO), ".tif": ("image/tiff", PHOTO),
+    ".tiff": ("image/tiff", PHOTO), ".orf": ("image/x-olympus-orf", PHOTO), ".rw2": ("image/x-panasonic-rw2", PHOTO),
+    ".raf": ("image/x-fuji-raf", PHOTO), ".cr3": ("image/x-canon-cr3", PHOTO),
     ".mp4": ("video/mp4", VIDEO), ".mov": ("video/quicktime", VIDEO), ".avi": ("video/x-msvideo", VIDEO),
     ".wav": ("audio/wav", AUDIO), ".mp3": ("audio/mpeg", AUDIO), ".m4a": ("audio/mp4", AUDIO),
     ".pdf": ("application/pdf", DOCUMENT),
@@ -31,6 +35,14 @@ def sniff(path: Path, head: bytes) -> tuple[str, str] | None:
         return "image/jpeg", PHOTO
     if head.startswith(b"\x89PNG\r\n\x1a\n"):
         return "image/png", PHOTO
+    if head[:4] in (b"II*\x00", b"MM\x00*"):  # TIFF, and the camera raw files built on it
+        return RAW_TIFF.get(ext, "image/tiff"), PHOTO
+    if head[:4] in (b"IIRO", b"IIRS", b"MMOR"):
+        return "image/x-olympus-orf", PHOTO
+    if head[:4] == b"IIU\x00":
+        return "image/x-panasonic-rw2", PHOTO
+    if head.startswith(b"FUJIFILMCCD-RAW"):
+        return "image/x-fuji-raf", PHOTO
     if head.startswith(b"%PDF"):
         return "application/pdf", DOCUMENT
     if head[:4] == b"RIFF" and head[8:12] == b"AVI ":
@@ -41,6 +53,8 @@ def sniff(path: Path, head: bytes) -> tuple[str, str] | None:
         brand = head[8:12]
         if brand in (b"heic", b"heix", b"mif1", b"msf1", b"heim", b"heis"):
             return ("image/heic" if brand != b"mif1" else "image/heif"), PHOTO
+        if brand == b"crx ":
+            return "image/x-canon-cr3", PHOTO
         if brand in (b"M4A ", b"M4B "):
             return "audio/mp4", AUDIO
         if brand == b"qt  ":

@@ -9,14 +9,16 @@ from pathlib import Path
 
 from kit_app.i18n import _
 from kit_app.ids import new_id
+from kit_app.imaging import NoPreview, open_image
 
 SIZE = 256
 # a 24-megapixel camera makes 6000×4000; refuse what could only be a decompression bomb
 MAX_PIXELS = 250_000_000
 
 
-def make_thumbnail(src: Path, dest: Path) -> str | None:
-    """Write ``dest``; return None, or a warning saying why no thumbnail could be made."""
+def make_thumbnail(src: Path, dest: Path, media_type: str | None = None) -> str | None:
+    """Write ``dest``; return None, or a warning saying why no thumbnail could be made. HEIC/HEIF and
+    raw files (their embedded preview) are shown too."""
     from PIL import Image, ImageOps
 
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
@@ -24,7 +26,7 @@ def make_thumbnail(src: Path, dest: Path) -> str | None:
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(src) as opened:
+            with open_image(src, media_type) as opened:
                 opened.draft("RGB", (SIZE, SIZE))  # JPEG: decode at the smallest scale ≥ the thumbnail
                 im = ImageOps.exif_transpose(opened)
                 im.thumbnail((SIZE, SIZE))
@@ -32,6 +34,9 @@ def make_thumbnail(src: Path, dest: Path) -> str | None:
                 im.convert("RGB").save(tmp, "JPEG", quality=82)
         os.replace(tmp, dest)
         return None
+    except NoPreview as exc:
+        tmp.unlink(missing_ok=True)
+        return _("no preview: {why}; the original is kept").format(why=exc)
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError, Image.DecompressionBombWarning,
             EOFError) as exc:
         tmp.unlink(missing_ok=True)

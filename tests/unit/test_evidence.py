@@ -436,6 +436,8 @@ def test_where_a_capture_time_came_from(env, tmp_path: Path) -> None:  # type: i
                                  lat=LAT, lon=LON, gps_time=utc + timedelta(seconds=20), seed=5),
         # no tag and no GPS time: +08:00 is assumed, and said so in its metadata
         "assumed.jpg": make_jpeg(tmp_path / "assumed.jpg", taken=t, offset=None, seed=6),
+        # no time of the camera's own: the GPS time stamp is the capture time, and says so
+        "gpsonly.jpg": make_jpeg(tmp_path / "gpsonly.jpg", lat=LAT, lon=LON, gps_time=utc, seed=7),
     }
     res = {Path(r.path).name: r for r in ev.ingest(case.id, li, list(files.values()))}
     meta = {n: ev.show(r.evidence_id)["metadata"]["photo"] for n, r in res.items()}
@@ -450,6 +452,9 @@ def test_where_a_capture_time_came_from(env, tmp_path: Path) -> None:  # type: i
     assert ev.show(res["bangkok.jpg"].evidence_id)["captured_at"] == utc.replace(tzinfo=UTC).isoformat()
     assert not any("GPS time" in w for w in res["bangkok.jpg"].warnings)
     assert meta["assumed.jpg"]["offset_source"] == "assumed" and meta["original.jpg"]["offset_source"] == "tag"
+    assert meta["gpsonly.jpg"]["time_source"] == "gps"
+    assert ev.show(res["gpsonly.jpg"].evidence_id)["captured_at"] == utc.replace(tzinfo=UTC).isoformat()
+    assert any("GPS time stamp" in w for w in res["gpsonly.jpg"].warnings), res["gpsonly.jpg"].warnings
 
 
 def _app1(payload: bytes) -> bytes:
@@ -502,3 +507,62 @@ def test_a_folders_hidden_entries_are_listed_not_silently_dropped(env, tmp_path:
     assert [(Path(r.path).name, r.status) for r in res] == [("IMG_0001.JPG", "ok"), (".thumbnails", "skipped"),
                                                             (".DS_Store", "skipped")]
     assert all("hidden" in (r.error or "") for r in res if r.status == "skipped")
+
+
+def test_heic_tiff_and_raw_photos_are_evidence_with_exif_and_a_preview(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """A phone's HEIC, a TIFF and camera raw files (DNG, RAF) are kept as originals with their EXIF and a
+    thumbnail (the raw files' from their embedded JPEG, not the lossless sensor data); a raw file the kit
+    cannot show (CR3, a DNG without preview) is still kept, its warning saying there is no preview."""
+    from PIL import Image
+
+    from tests.helpers.photos import make_cr3, make_dng, make_heic, make_raf
+
+    _store, ev, case, li, _wf = env
+    t = now_local() - timedelta(hours=1)
+    tiff = tmp_path / "scan.tif"
+    make_jpeg(tmp_path / "src.jpg", taken=t, seed=3)
+    with Image.open(tmp_path / "src.jpg") as im:
+        im.save(tiff, "TIFF", exif=im.getexif())
+    files = [make_heic(tmp_path / "IMG_0001.HEIC", taken=t), tiff, make_dng(tmp_path / "R5_0001.DNG", taken=t),
+             make_raf(tmp_path / "DSCF0001.RAF", taken=t), make_cr3(tmp_path / "IMG_0002.CR3"),
+             make_dng(tmp_path / "bare.dng", taken=t, preview=False)]
+    res = {Path(r.path).name: r for r in ev.ingest(case.id, li, files)}
+    assert {n: r.status for n, r in res.items()} == dict.fromkeys(res, "ok")
+    taken = t.replace(tzinfo=timezone(timedelta(hours=8))).astimezone(UTC).isoformat()
+    for name, media_type in (("IMG_0001.HEIC", "image/heic"), ("scan.tif", "image/tiff"),
+                             ("R5_0001.DNG", "image/x-adobe-dng"), ("DSCF0001.RAF", "image/x-fuji-raf")):
+        item = ev.show(res[name].evidence_id)
+        assert (item["kind"], item["media_type"], item["captured_at"]) == ("photo", media_type, taken), name
+        assert res[name].warnings == [], (name, res[name].warnings)
+        with Image.open(ev.thumb_path(item["sha256"])) as thumb:
+            assert max(thumb.size) == 256, name
+        assert Path(item["stored_path"]).read_bytes() == next(f for f in files if f.name == name).read_bytes()
+    with Image.open(ev.thumb_path(res["R5_0001.DNG"].sha256)) as thumb:  # the preview's colour, not the zeros
+        assert thumb.convert("RGB").getpixel((10, 10))[1] > 100
+    for name in ("IMG_0002.CR3", "bare.dng"):
+        assert ev.show(res[name].evidence_id)["kind"] == "photo"
+        assert any("no preview" in w and "original is kept" in w for w in res[name].warnings), res[name].warnings
+        assert not ev.thumb_path(res[name].sha256).exists()
+
+
+def test_a_heic_without_a_decoder_is_kept_and_says_why(env, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
+    from kit_app import imaging
+    from tests.helpers.photos import make_heic
+
+    _store, ev, case, li, _wf = env
+    heic = make_heic(tmp_path / "IMG_0003.HEIC", taken=now_local() - timedelta(hours=1))
+    monkeypatch.setattr(imaging, "_heif", False)
+    (r,) = ev.ingest(case.id, li, [heic])
+    assert r.status == "ok" and any("HEIF decoder" in w for w in r.warnings), r.warnings
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(head=st.sampled_from([b"II*\x00", b"MM\x00*", b"IIRO", b"IIU\x00", b"FUJIFILMCCD-RAW 0201"]),
+       body=st.binary(max_size=600))
+def test_raw_preview_never_fails_on_hostile_files(tmp_path: Path, head: bytes, body: bytes) -> None:
+    from kit_app.imaging import raw_preview
+
+    f = tmp_path / "x.raw"
+    f.write_bytes(head + body)
+    got = raw_preview(f)
+    assert got is None or got.startswith(b"\xff\xd8")
