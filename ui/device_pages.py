@@ -16,12 +16,14 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -41,7 +43,7 @@ from kit_app.timeutil import LOCAL_TZ, format_local
 from ui.device_hub import DeviceWorker, PreviewWidget
 from ui.plot import SeriesPlot
 from ui.services import Services
-from ui.tasks import TaskRunner, describe_error
+from ui.tasks import IO, TaskRunner, describe_error
 
 
 @dataclass
@@ -111,16 +113,30 @@ class CameraPage(DevicePage):
         self.capture_result = QLabel()
         self.capture_result.setObjectName("capture_result")
         self.capture_result.setWordWrap(True)
+        self.caption = QLineEdit()
+        self.caption.setObjectName("capture_caption")
+        self.caption.setPlaceholderText(_("Caption: what the next photos show (e.g. the main outfall's effluent)"))
+        self.caption.setClearButtonEnabled(True)
+        self.caption.setMaxLength(200)
+        self.last_shot = QLabel()  # the last capture, as a thumbnail, as soon as it is saved
+        self.last_shot.setObjectName("last_capture")
+        self.last_shot.setFixedSize(96, 72)
+        self.last_shot.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.last_shot.setStyleSheet("border: 1px solid #bbb; background: #f4f4f4;")
         self.clip_started: datetime | None = None
         self.clip_gps: dict[str, Any] | None = None
         row = QHBoxLayout()
         row.addWidget(self.photo_btn)
         row.addWidget(self.clip_btn)
-        row.addWidget(self.capture_result, 1)
+        row.addWidget(self.caption, 1)
         row.addWidget(self.camera_info)
+        result = QHBoxLayout()
+        result.addWidget(self.last_shot)
+        result.addWidget(self.capture_result, 1)
         v = QVBoxLayout(self)
         v.addWidget(self.preview, 1)
         v.addLayout(row)
+        v.addLayout(result)
 
     def show_device(self, config: DeviceConfig, worker: DeviceWorker | None) -> None:
         super().show_device(config, worker)
@@ -136,6 +152,21 @@ class CameraPage(DevicePage):
             (f"{size[0]}×{size[1]} · " if size else "") + _("{fps:.1f} fps").format(fps=self.preview.fps))
         if self.preview.recording_since is not None:
             self.preview.update()
+
+    def _saved(self, res: Any, label: QLabel) -> None:
+        super()._saved(res, label)
+        thumb = self.target.services.evidence.thumb_path(res.sha256) if res.sha256 else None
+        if thumb is None:
+            return
+
+        def shown(img: QImage) -> None:
+            if not img.isNull():
+                self.last_shot.setPixmap(QPixmap.fromImage(img).scaled(
+                    self.last_shot.size(), Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation))
+                self.last_shot.setToolTip(res.path)
+
+        self.target.runner.run(lambda: QImage(str(thumb)), shown, lane=IO)
 
     def update_buttons(self, open_: bool, has_case: bool) -> None:
         self.photo_btn.setEnabled(open_ and has_case)
@@ -159,11 +190,13 @@ class CameraPage(DevicePage):
         when = datetime.now(LOCAL_TZ)
         tap, ev = w.tap, t.services.evidence
         size = w.frame_size
+        caption = self.caption.text().strip() or None
         self.capture_result.setText(_("Saving the photo…"))
 
         def work() -> Any:
             path = tap.still(ev.scratch_dir(), when, make=make, model=model, serial=cfg.serial, gps=gps)
             return ev.add_capture(case_id, on_duty, path, kind="photo", captured_at=when, device=device, gps=gps,
+                                  description=caption,
                                   capture={"camera": cfg.name, "port": cfg.port,
                                            "width": size[0] if size else None, "height": size[1] if size else None})
 
@@ -194,6 +227,7 @@ class CameraPage(DevicePage):
         self.clip_btn.setChecked(False)
         case_id, on_duty = t.case_id(), t.on_duty()
         gps = t.gps.current() or self.clip_gps
+        caption = self.caption.text().strip() or None
         started = self.clip_started
         _make, _model, device = self._identity(cfg)
         self.capture_result.setText(_("Saving the clip…"))
@@ -202,10 +236,11 @@ class CameraPage(DevicePage):
             clip = tap.stop_clip()
             warnings = [_("the recording stopped early: the disk was nearly full")] if clip.cut_short else []
             return ev.add_capture(case_id, on_duty, clip.path, kind="video", captured_at=started, device=device,
-                                  gps=gps, capture={"camera": cfg.name, "port": cfg.port, "frames": clip.frames,
-                                                    "seconds": clip.seconds, "fps": clip.fps,
-                                                    "width": clip.width, "height": clip.height,
-                                                    "cut_short": clip.cut_short}, warnings=warnings)
+                                  gps=gps, description=caption,
+                                  capture={"camera": cfg.name, "port": cfg.port, "frames": clip.frames,
+                                           "seconds": clip.seconds, "fps": clip.fps,
+                                           "width": clip.width, "height": clip.height,
+                                           "cut_short": clip.cut_short}, warnings=warnings)
 
         t.runner.run(work, lambda r: self._saved(r, self.capture_result),
                      lambda e: self._save_failed(e, self.capture_result))

@@ -11,12 +11,13 @@ from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QSize, Qt, QUrl, Signal
-from PySide6.QtGui import QColor, QDesktopServices, QGuiApplication, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QDesktopServices, QFont, QGuiApplication, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
+    QInputDialog,
     QLabel,
     QLineEdit,
     QListView,
@@ -55,6 +56,8 @@ EVENT_LABELS = {
     "sealed": N_("sealed"), "unsealed": N_("unsealed"), "submitted_to_lab": N_("submitted to a laboratory"),
     "synced": N_("synced"), "annotated": N_("annotated"), "corrected": N_("corrected"), "issued": N_("issued"),
 }
+DISPOSITION_LABELS = {"explained": N_("warnings explained"), "kept": N_("kept as it is"),
+                      "excluded": N_("excluded from the evidence"), "included": N_("used as evidence again")}
 _KIND_COLORS = {"photo": "#5b8def", "video": "#c0504d", "audio": "#9bbb59", "document": "#8064a2",
                 "instrument_reading": "#4bacc6", "physical_sample": "#f79646"}
 
@@ -96,11 +99,14 @@ class EvidenceModel(QAbstractListModel):
         if not index.isValid() or not (0 <= index.row() < len(self.items)):
             return None
         it = self.items[index.row()]
+        state = it.get("disposition") or {}
         if role == Qt.ItemDataRole.DisplayRole:
-            name = it["original_name"] or it["seal_no"] or ""
-            return name if len(name) <= 18 else name[:8] + "…" + name[-8:]
+            return grid_label(it)
         if role == Qt.ItemDataRole.ToolTipRole:
-            return it["original_name"] or it["description"]
+            tip = "\n".join(x for x in (it["description"], it["original_name"] or it["seal_no"]) if x)
+            if state.get("excluded"):
+                tip += "\n" + _("Excluded from the case's evidence: {why}").format(why=state["note"])
+            return tip
         if role == Qt.ItemDataRole.DecorationRole:
             sha = it["sha256"]
             if sha and sha in self._icons:
@@ -112,8 +118,16 @@ class EvidenceModel(QAbstractListModel):
             if it["kind"] not in self._placeholders:
                 self._placeholders[it["kind"]] = _placeholder(it["kind"])
             return self._placeholders[it["kind"]]
-        if role == Qt.ItemDataRole.ForegroundRole and it["warnings"]:
-            return QColor("#b3261e")
+        if role == Qt.ItemDataRole.ForegroundRole:
+            if state.get("excluded"):
+                return QColor("#8a8a8a")
+            if it["warnings"] and state.get("action") not in ("explained", "kept"):
+                return QColor("#b3261e")  # warnings nobody has answered yet
+            return None
+        if role == Qt.ItemDataRole.FontRole and state.get("excluded"):
+            font = QFont()
+            font.setStrikeOut(True)
+            return font
         if role == Qt.ItemDataRole.UserRole:
             return it
         return None
@@ -121,11 +135,29 @@ class EvidenceModel(QAbstractListModel):
     def _loaded(self, sha: str, img: QImage) -> None:
         if img.isNull():
             return
-        self._icons[sha] = QIcon(QPixmap.fromImage(img))
+        # centred in a square: every cell the same, so no label is pushed out of its cell
+        square = QPixmap(THUMB, THUMB)
+        square.fill(Qt.GlobalColor.transparent)
+        scaled = QPixmap.fromImage(img).scaled(THUMB, THUMB, Qt.AspectRatioMode.KeepAspectRatio,
+                                               Qt.TransformationMode.SmoothTransformation)
+        p = QPainter(square)
+        p.drawPixmap((THUMB - scaled.width()) // 2, (THUMB - scaled.height()) // 2, scaled)
+        p.end()
+        self._icons[sha] = QIcon(square)
         for row, it in enumerate(self.items):
             if it["sha256"] == sha:
                 idx = self.index(row)
                 self.dataChanged.emit(idx, idx, [Qt.ItemDataRole.DecorationRole])
+
+
+def grid_label(it: dict[str, Any], width: int = 20) -> str:
+    """Under a thumbnail: the caption if there is one, else the name; a long one shortened in the
+    middle, keeping its end (what tells ``IMG-…-093000-2.jpg`` from ``IMG-…-093000-3.jpg``)."""
+    text = it["description"] or it["original_name"] or it["seal_no"] or ""
+    if len(text) <= width:
+        return str(text)
+    tail = width * 2 // 3
+    return f"{text[:width - tail - 1]}…{text[-tail:]}"
 
 
 def _e(v: object) -> str:
@@ -144,7 +176,7 @@ def describe_item(it: dict[str, Any]) -> str:
     if it["seal_no"]:
         rows.append((_("Seal number"), it["seal_no"]))
     if it["description"]:
-        rows.append((_("Description"), it["description"]))
+        rows.append((_("Caption") if it["kind"] in ("photo", "video") else _("Description"), it["description"]))
     if it["captured_at"]:
         cap = format_local(datetime.fromisoformat(it["captured_at"]), with_seconds=True)
         rows.append((_("Captured"), cap + ("" if it["captured_clock"] != "camera" else " " + _("(camera clock)"))))
@@ -162,8 +194,23 @@ def describe_item(it: dict[str, Any]) -> str:
     table = "".join(f"<tr><td style='color:#666;padding-right:10px;white-space:nowrap'>{_e(k)}</td>"
                     f"<td>{_e(v)}</td></tr>" for k, v in rows)
     warn = ""
+    state = it.get("disposition") or {}
+    answered = state.get("action") in ("explained", "kept")
     if it["warnings"]:
-        warn = "<ul style='color:#b3261e'>" + "".join(f"<li>{_e(w)}</li>" for w in it["warnings"]) + "</ul>"
+        colour = "#6b5a00" if answered else "#b3261e"
+        warn = f"<ul style='color:{colour}'>" + "".join(f"<li>{_e(w)}</li>" for w in it["warnings"]) + "</ul>"
+    if state:
+        when = format_local(datetime.fromisoformat(state["at"])) if state.get("at") else ""
+        said = {"explained": _("Warnings explained by {who}, {when}: {note}"),
+                "kept": _("Kept as it is by {who}, {when}, the warnings seen"),
+                "excluded": _("Excluded from the case's evidence by {who}, {when}: {note} — kept in custody, "
+                              "not listed or printed as evidence"),
+                "included": _("Used as evidence again by {who}, {when}: {note}")}[state["action"]]
+        text = said.format(who=state.get("by") or "", when=when, note=state.get("note") or "")
+        if state["action"] == "kept" and state.get("note"):
+            text += f"：{state['note']}"
+        colour = "#8a8a8a" if state.get("excluded") else "#1f5f1f"
+        warn += f"<p style='color:{colour}'><b>{_e(text)}</b></p>"
     timeline = ""
     for ev in it.get("custody", []):
         who = "、".join(a["name"] for a in ev["actors"])
@@ -171,6 +218,10 @@ def describe_item(it: dict[str, Any]) -> str:
         if ev["kind"] == "transferred":
             extra = _("from {a} to {b}").format(a=ev["details"]["from"]["name"], b=ev["details"]["to"]["name"]) + (
                 f"：{ev['reason']}" if ev["reason"] else "")
+        if ev["details"].get("disposition") in DISPOSITION_LABELS:
+            extra = _(DISPOSITION_LABELS[ev["details"]["disposition"]]) + (f"：{ev['reason']}" if ev["reason"] else "")
+        elif "caption" in ev["details"]:
+            extra = _("caption: {text}").format(text=ev["details"]["caption"] or _("(none)"))
         if ev["details"].get("seal_no"):
             extra = (extra + " " if extra else "") + _("seal {no}").format(no=ev["details"]["seal_no"])
         timeline += (f"<tr><td style='white-space:nowrap;color:#666'>#{ev['seq']}</td>"
@@ -315,6 +366,32 @@ class EvidencePanel(QWidget):
         self.open_btn.setObjectName("open_original")
         self.open_btn.setToolTip(_("Opens the stored original read-only; the viewing is recorded in its custody."))
         self.open_btn.clicked.connect(self.open_original)
+        # what to do about the selected item: its caption, its warnings, whether it is used as evidence
+        self.caption_btn = QPushButton(_("Caption…"))
+        self.caption_btn.setObjectName("caption_item")
+        self.caption_btn.setToolTip(_("Say what the photo shows; the photo sheet prints it."))
+        self.explain_btn = QPushButton(_("Explain warnings…"))
+        self.explain_btn.setObjectName("explain_warnings")
+        self.explain_btn.setToolTip(_("Write why the warnings do not affect this evidence; the note is kept in its "
+                                      "custody."))
+        self.keep_btn = QPushButton(_("Keep as it is"))
+        self.keep_btn.setObjectName("keep_item")
+        self.keep_btn.setToolTip(_("The warnings were seen and the item is used as it is; recorded in its custody."))
+        self.exclude_btn = QPushButton(_("Exclude…"))
+        self.exclude_btn.setObjectName("exclude_item")
+        self.exclude_btn.setToolTip(_("Leave the item out of the case's evidence lists and photo sheets. Nothing is "
+                                      "deleted: the original and its custody are kept."))
+        self.caption_btn.clicked.connect(self._caption)
+        self.explain_btn.clicked.connect(lambda: self._dispose("explained"))
+        self.keep_btn.clicked.connect(lambda: self._dispose("kept"))
+        self.exclude_btn.clicked.connect(lambda: self._dispose(self.exclude_btn.property("action") or "excluded"))
+        self.item_bar = QWidget()
+        item_row = QHBoxLayout(self.item_bar)
+        item_row.setContentsMargins(0, 0, 0, 0)
+        for b in (self.caption_btn, self.explain_btn, self.keep_btn, self.exclude_btn):
+            item_row.addWidget(b)
+        item_row.addStretch(1)
+        self.item_bar.setVisible(False)
         for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn):
             b.setVisible(collect)
         self.import_files_btn.clicked.connect(self._pick_files)
@@ -340,7 +417,12 @@ class EvidencePanel(QWidget):
         self.series_box.hide()
         self.series: dict[str, tuple[str, str, list[tuple[float, float]]]] = {}
         right = QSplitter(Qt.Orientation.Vertical)
-        right.addWidget(self.detail)
+        detail_box = QWidget()
+        db = QVBoxLayout(detail_box)
+        db.setContentsMargins(0, 0, 0, 0)
+        db.addWidget(self.item_bar)
+        db.addWidget(self.detail, 1)
+        right.addWidget(detail_box)
         right.addWidget(self.series_box)
         split = QSplitter(Qt.Orientation.Horizontal)
         split.addWidget(self.view)
@@ -362,6 +444,7 @@ class EvidencePanel(QWidget):
             b.setEnabled(case_id is not None)
         self.transfer_btn.setEnabled(False)
         self.open_btn.setEnabled(False)
+        self.item_bar.setVisible(False)
         self.detail.clear()
         self.refresh()
         self.refresh_overview()
@@ -394,8 +477,19 @@ class EvidencePanel(QWidget):
             self.model.set_items([])
             return
         cid = self.case_id
-        self.runner.run(lambda: self.ev.list_for_case(cid),
-                        lambda items: self.model.set_items(items) if cid == self.case_id else None,
+
+        def shown(items: list[dict[str, Any]]) -> None:
+            if cid != self.case_id:
+                return
+            current = self.current_item()
+            self.model.set_items(items)
+            row = next((k for k, i in enumerate(items) if current is not None and i["id"] == current["id"]), None)
+            if row is not None:  # the item selected stays selected, shown as it now is
+                self.view.setCurrentIndex(self.model.index(row))
+            else:
+                self.item_bar.setVisible(False)
+
+        self.runner.run(lambda: self.ev.list_for_case(cid), shown,
                         lambda exc: self.status_message.emit(describe_error(exc)))
 
     def _show(self, index: QModelIndex) -> None:
@@ -410,6 +504,7 @@ class EvidencePanel(QWidget):
 
     def _show_full(self, full: dict[str, Any]) -> None:
         self.detail.setHtml(describe_item(full))
+        self._offer_actions(full)
         if full.get("kind") != media.READING or not full.get("stored_path"):
             return
         from devices.values import load_series
@@ -432,6 +527,53 @@ class EvidencePanel(QWidget):
 
         self.runner.run(lambda: load_series(full["stored_path"]), shown,
                         lambda exc: self.status_message.emit(describe_error(exc)), lane=IO)
+
+    def _offer_actions(self, it: dict[str, Any]) -> None:
+        """The item's actions, as far as the officer may take them and they apply."""
+        current = self.current_item()
+        if current is None or current["id"] != it["id"]:
+            return
+        state = it.get("disposition") or {}
+        may = R.can(self.officer, "evidence.collect") and it["kind"] != media.PHYSICAL
+        answered = state.get("action") in ("explained", "kept")
+        self.item_bar.setVisible(may)
+        self.caption_btn.setVisible(it["kind"] in (media.PHOTO, media.VIDEO))
+        for b in (self.explain_btn, self.keep_btn):
+            b.setVisible(bool(it["warnings"]) and not answered and not state.get("excluded"))
+        excluded = bool(state.get("excluded"))
+        self.exclude_btn.setText(_("Use as evidence again…") if excluded else _("Exclude…"))
+        self.exclude_btn.setProperty("action", "included" if excluded else "excluded")
+
+    def _caption(self) -> None:
+        it = self.current_item()
+        if it is None:
+            return
+        text, ok = QInputDialog.getText(self, _("Caption"),
+                                        _("What does this photo show? (printed on the photo sheet)"),
+                                        QLineEdit.EchoMode.Normal, it["description"] or "")
+        if ok:
+            self._act(lambda: self.ev.set_caption(it["id"], self.officer, text))
+
+    def _dispose(self, action: str) -> None:
+        it = self.current_item()
+        if it is None:
+            return
+        prompts = {"explained": (_("Explain warnings"), _("Why do the warnings not affect this evidence?")),
+                   "kept": (_("Keep as it is"), _("A note, if any (the warnings were seen and the item is kept):")),
+                   "excluded": (_("Exclude from the evidence"),
+                                _("Why is this item not used as evidence? It stays in custody; nothing is deleted.")),
+                   "included": (_("Use as evidence again"), _("Why is this item used as evidence again?"))}
+        title, label = prompts[action]
+        note, ok = QInputDialog.getMultiLineText(self, title, label)
+        if ok:
+            self._act(lambda: self.ev.dispose(it["id"], self.officer, action, note))
+
+    def _act(self, work: Callable[[], Any]) -> None:
+        """Run an action on the selected item, then show it (and the grid) as it now is."""
+        def done(_result: object) -> None:
+            self.refresh()  # reselects the item, which shows it again
+
+        self.runner.run(work, done, lambda exc: self.status_message.emit(describe_error(exc)))
 
     def _plot_series(self) -> None:
         key = self.series_quantity.currentData()

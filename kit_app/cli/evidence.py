@@ -61,6 +61,17 @@ def cmd_evidence(store: Store, args: argparse.Namespace) -> int:
         emit(args, items, lambda: [print(f"{i['kind']:<18} {i['original_name'] or i['seal_no']}  {i['id']}")
                                     for i in items])
         return EXIT_OK
+    if args.action in ("caption", "explain", "keep", "exclude", "include"):
+        actor = OfficerService(store).get(args.officer)
+        if args.action == "caption":
+            item = ev.set_caption(args.id, actor, args.text)
+            emit(args, item, lambda: print(_("Caption of {name}: {text}").format(
+                name=item["original_name"], text=item["description"] or _("(none)"))))
+            return EXIT_OK
+        action = {"explain": "explained", "keep": "kept", "exclude": "excluded", "include": "included"}[args.action]
+        item = ev.dispose(args.id, actor, action, args.note)
+        emit(args, item, lambda: print(_("Recorded in the custody of {name}.").format(name=item["original_name"])))
+        return EXIT_OK
     officer = OfficerService(store).get(args.officer)
     eid = ev.add_physical(args.case, officer, seal_no=args.seal, description=args.description, place=args.place)
     emit(args, {"id": eid}, lambda: print(_("Recorded physical item {id}.").format(id=eid)))
@@ -138,6 +149,21 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--description", required=True)
     a.add_argument("--place")
     json_flag(a)
+    a = esub.add_parser("caption", help=_("say what a photo or video shows (the photo sheet prints it)"))
+    a.add_argument("id")
+    a.add_argument("--officer", required=True, metavar="ID_OR_CERT_NO")
+    a.add_argument("--text", required=True)
+    json_flag(a)
+    for name, helptext, note in (
+            ("explain", _("explain an item's warnings (the note goes into its custody)"), True),
+            ("keep", _("keep an item with warnings as it is (recorded in its custody)"), False),
+            ("exclude", _("leave an item out of the case's evidence; nothing is deleted"), True),
+            ("include", _("use an excluded item as evidence again"), True)):
+        a = esub.add_parser(name, help=helptext)
+        a.add_argument("id")
+        a.add_argument("--officer", required=True, metavar="ID_OR_CERT_NO")
+        a.add_argument("--note", required=note, default="", help=_("why (required except to keep)"))
+        json_flag(a)
     ksub = actions(sub, "custody", _("the chain of custody"))
     a = ksub.add_parser("transfer", help=_("hand an item over to another officer"))
     a.add_argument("evidence_id")

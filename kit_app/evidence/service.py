@@ -36,6 +36,9 @@ from kit_app.timeutil import LOCAL_TZ, utcnow
 
 log = logging.getLogger(__name__)
 
+# what an officer may do about an item's warnings (see EvidenceService.dispose)
+DISPOSITIONS = ("explained", "kept", "excluded", "included")
+
 
 @dataclass
 class VerifyReport:
@@ -233,10 +236,12 @@ class EvidenceService(IngestMixin):
                       device=device, description=description, metadata=metadata | {"gps": gps}, warnings=warnings)
         place = {k: fix.get(k) for k in ("latitude", "longitude", "altitude", "satellites", "hdop")} if fix else None
         with self.store.write_session() as s:
+            new.name = _unique_name(s, case["id"], name)
+            details = details | {"original_name": new.name} if "original_name" in details else details
             item = record_item(s, self.log, self.store.kit_id, new, officers, event=C.COLLECTED, at=now,
                                details=details, place=place)
             self.log.flush_checkpoint(s)
-            return IngestResult(name, "ok", item.id, sha, warnings)
+            return IngestResult(new.name, "ok", item.id, sha, warnings)
 
     def add_physical(self, case_id: str, officer: OfficerInfo, *, seal_no: str, description: str,
                      place: str | None = None) -> str:
@@ -298,6 +303,81 @@ class EvidenceService(IngestMixin):
                            others=[to_officer] if (actor or from_officer).id != to_officer.id else [],
                            details={"from": C.actor(from_officer), "to": C.actor(to_officer)})
 
+    # ------------------------------------------------------------ captions and warnings
+    def set_caption(self, evidence_id: str, officer: OfficerInfo, caption: str) -> dict[str, Any]:
+        """Say what an item shows (the photo sheet prints it). The change is an annotated custody
+        event naming the caption before and after."""
+        R.require(officer, "evidence.collect")
+        caption = " ".join(caption.split())
+        if len(caption) > 200:
+            raise ValidationError(_("The caption is too long: at most 200 characters."), "caption")
+        with self.store.write_session() as s:
+            item = self._item(s, evidence_id)
+            before = item.description or ""
+            if caption == before:
+                return self._item_dict(item)
+            item.description = caption or None
+            item.row_version += 1
+            self.log.append(s, evidence_id=item.id, case_id=item.case_id, kind=C.ANNOTATED,
+                            actors=[C.actor(officer)], item_sha256=item.sha256, reason=caption,
+                            details={"caption": caption, "previous": before})
+            self.log.flush_checkpoint(s)
+            return self._item_dict(item)
+
+    def dispose(self, evidence_id: str, officer: OfficerInfo, action: str, note: str = "") -> dict[str, Any]:
+        """What the officer does about an item's warnings, appended to its custody (the item is never
+        deleted): ``explained`` (a note says why the warning does not matter), ``kept`` (seen, kept as
+        it is), ``excluded`` (not used as evidence of the case, with the reason; kept in custody) or
+        ``included`` (an exclusion withdrawn, with the reason)."""
+        R.require(officer, "evidence.collect")
+        if action not in DISPOSITIONS:
+            raise ValidationError(_("Unknown action {action}.").format(action=action), "action")
+        note = note.strip()
+        if action != "kept" and not note:
+            raise ValidationError({"explained": _("Write the explanation."),
+                                   "excluded": _("Say why the item is excluded."),
+                                   "included": _("Say why the item is used as evidence again.")}[action], "note")
+        with self.store.write_session() as s:
+            item = self._item(s, evidence_id)
+            warnings = json.loads(item.warnings_json)
+            state = self._dispositions(s, item.case_id).get(item.id)
+            excluded = state is not None and state["excluded"]
+            if action in ("explained", "kept") and not warnings:
+                raise ValidationError(_("This item has no warnings."), "action")
+            if action == "excluded" and excluded:
+                raise ValidationError(_("This item is already excluded."), "action")
+            if action == "included" and not excluded:
+                raise ValidationError(_("This item is not excluded."), "action")
+            self.log.append(s, evidence_id=item.id, case_id=item.case_id, kind=C.ANNOTATED,
+                            actors=[C.actor(officer)], item_sha256=item.sha256, reason=note,
+                            details={"disposition": action, "warnings": warnings})
+            self.log.flush_checkpoint(s)
+            return self._item_dict(item) | {"disposition": self._dispositions(s, item.case_id).get(item.id)}
+
+    @staticmethod
+    def _item(s: Any, evidence_id: str) -> EvidenceItem:
+        item = s.get(EvidenceItem, evidence_id)
+        if item is None:
+            raise NotFound(_("No evidence item with id {id}.").format(id=evidence_id))
+        return item  # type: ignore[no-any-return]
+
+    @staticmethod
+    def _dispositions(s: Any, case_id: str) -> dict[str, dict[str, Any]]:
+        """Each item's state as its custody says: the last action taken on its warnings (with the
+        note, who and when) and whether it is excluded from the case's evidence."""
+        out: dict[str, dict[str, Any]] = {}
+        rows = s.execute(select(CustodyEvent.evidence_id, CustodyEvent.body).where(
+            CustodyEvent.case_id == case_id, CustodyEvent.kind == C.ANNOTATED).order_by(CustodyEvent.seq))
+        for eid, raw in rows:
+            body = json.loads(raw)
+            action = (body.get("details") or {}).get("disposition")
+            if action not in DISPOSITIONS:
+                continue
+            out[eid] = {"action": action, "note": body.get("reason") or "", "at": body.get("at"),
+                        "by": "、".join(a.get("name", "") for a in body.get("actors") or []),
+                        "excluded": action == "excluded"}
+        return out
+
     # ------------------------------------------------------------ read
     def show(self, evidence_id: str) -> dict[str, Any]:
         with self.store.session() as s:
@@ -310,6 +390,7 @@ class EvidenceService(IngestMixin):
                                .order_by(CustodyEvent.seq)).all()
             return self._item_dict(item) | {
                 "custody": [json.loads(e.body) | {"hash": e.hash, "signature": e.signature} for e in events],
+                "disposition": self._dispositions(s, item.case_id).get(item.id),
             }
 
     def _item_dict(self, item: EvidenceItem) -> dict[str, Any]:
@@ -333,7 +414,8 @@ class EvidenceService(IngestMixin):
             items = s.scalars(select(EvidenceItem).options(
                 selectinload(EvidenceItem.officers).selectinload(EvidenceOfficer.officer))
                 .where(EvidenceItem.case_id == case_id).order_by(EvidenceItem.imported_at)).all()
-            return [self._item_dict(i) for i in items]
+            states = self._dispositions(s, case_id)
+            return [self._item_dict(i) | {"disposition": states.get(i.id)} for i in items]
 
     # ------------------------------------------------------------ verify and export
     def verify(self, case_id: str | None = None,
@@ -402,3 +484,18 @@ class EvidenceService(IngestMixin):
 
 
 __all__ = ["EvidenceService", "IngestResult", "VerifyReport", "sha256_file"]
+
+
+def _unique_name(s: Any, case_id: str, name: str) -> str:
+    """``name``, or — when the case has an item by that name already (two photos in one second) —
+    ``stem-2.ext``, ``stem-3.ext``…: every capture keeps a name of its own."""
+    stem, dot, ext = name.rpartition(".")
+    if not dot:
+        stem, ext = name, ""
+    taken = set(s.scalars(select(EvidenceItem.original_name).where(
+        EvidenceItem.case_id == case_id, EvidenceItem.original_name.like(f"{stem}%"))))
+    k, candidate = 1, name
+    while candidate in taken:
+        k += 1
+        candidate = f"{stem}-{k}{dot}{ext}"
+    return candidate

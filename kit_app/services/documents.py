@@ -240,7 +240,8 @@ class DocumentService:
                 src = s.scalar(select(Source).where(Source.id == case.party["source_id"]))
                 legal_rep = src.legal_rep if src is not None else None
         now = utcnow().astimezone(LOCAL_TZ)
-        items = self.evidence.list_for_case(case.id)
+        # an item the officer excluded stays in custody but is not listed or printed as evidence
+        items = [i for i in self.evidence.list_for_case(case.id) if not (i.get("disposition") or {}).get("excluded")]
         reading = next((i for i in reversed(items) if i["kind"] == media.READING
                         and (evidence_id is None or i["id"] == evidence_id)), None)
         values: dict[str, Any] = {

@@ -67,9 +67,18 @@ def test_camera_preview_and_captures_go_to_the_case(qtbot: QtBot, window: MainWi
     assert pane.camera.preview.image is not None and pane.camera.preview.image.width() <= pane.camera.preview.width()
     qtbot.waitUntil(lambda: pane.camera.preview.fps > 15, timeout=5000)
     qtbot.waitUntil(lambda: window.gps_status.text().startswith("GPS 22.8"), timeout=5000)  # its timer shows the fix
-    # a photo
+    # two photos at once, captioned: names of their own, and the last one's thumbnail shown as soon as it is saved
+    assert pane.camera.last_shot.pixmap().isNull()
+    pane.camera.caption.setText("总排口出水")
     pane.camera.photo_btn.click()
+    pane.camera.photo_btn.click()
+    qtbot.waitUntil(lambda: len([i for i in services.evidence.list_for_case(pane.case.currentData())
+                                 if i["kind"] == "photo"]) == 2, timeout=10000)
     qtbot.waitUntil(lambda: pane.camera.capture_result.text().startswith("Saved as evidence IMG-"), timeout=10000)
+    qtbot.waitUntil(lambda: not pane.camera.last_shot.pixmap().isNull(), timeout=5000)
+    shots = [i for i in services.evidence.list_for_case(pane.case.currentData()) if i["kind"] == "photo"]
+    assert len({i["original_name"] for i in shots}) == 2 and {i["description"] for i in shots} == {"总排口出水"}
+    pane.camera.caption.clear()
     # a clip of about a second
     pane.camera.clip_btn.click()
     assert pane.camera.preview.recording_since is not None and pane.camera.clip_btn.text() == "Stop clip and save"
@@ -79,6 +88,7 @@ def test_camera_preview_and_captures_go_to_the_case(qtbot: QtBot, window: MainWi
     case = pane.case.currentData()
     items = services.evidence.list_for_case(case)
     photo = next(i for i in items if i["kind"] == "photo")
+    assert next(i for i in items if i["kind"] == "video")["description"] is None
     video = next(i for i in items if i["kind"] == "video")
     for item in (photo, video):
         shown = services.evidence.show(item["id"])

@@ -86,3 +86,44 @@ def test_reviewer_cannot_import(qtbot: QtBot, services: Services, runner: TaskRu
     p = EvidencePanel(services.evidence, runner, reviewer, services.officers.list)
     qtbot.addWidget(p)
     assert not p.import_files_btn.isVisibleTo(p) and p.verify_btn.isVisibleTo(p)
+
+
+def test_warnings_are_answered_and_items_excluded_from_the_panel(qtbot: QtBot, panel: EvidencePanel, services: Services,
+                                                                 tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A warned item offers Explain / Keep / Exclude; each is recorded in its custody and the grid says what was
+    done (red: unanswered, grey and struck through: excluded); a caption replaces the name under the thumbnail."""
+    from PySide6.QtWidgets import QInputDialog
+
+    now = datetime.now() - timedelta(minutes=5)
+    edited = make_jpeg(tmp_path / "edited.jpg", modified=now, software="Adobe Photoshop 25.0", seed=1)
+    plain = make_jpeg(tmp_path / "plain.jpg", taken=now, seed=2)
+    with qtbot.waitSignal(panel.imported, timeout=20000):
+        panel.import_paths([edited, plain])
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 2, timeout=5000)
+    row = {it["original_name"]: k for k, it in enumerate(panel.model.items)}
+    red = panel.model.data(panel.model.index(row["edited.jpg"]), Qt.ItemDataRole.ForegroundRole)
+    assert red is not None and red.name() == "#b3261e"
+    panel.view.setCurrentIndex(panel.model.index(row["edited.jpg"]))
+    qtbot.waitUntil(lambda: panel.explain_btn.isVisible(), timeout=5000)
+    assert panel.keep_btn.isVisible() and panel.exclude_btn.text() == "Exclude…"
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("原图经压缩发送，已另行提取原始文件", True))
+    panel.explain_btn.click()
+    qtbot.waitUntil(lambda: "Warnings explained by 李明" in panel.detail.toPlainText(), timeout=5000)
+    assert "warnings explained：原图经压缩发送" in panel.detail.toPlainText()  # the custody timeline
+    assert not panel.explain_btn.isVisible()  # answered
+    assert panel.model.data(panel.model.index(row["edited.jpg"]), Qt.ItemDataRole.ForegroundRole) is None
+    # the plain photo: excluded, then its caption given
+    panel.view.setCurrentIndex(panel.model.index(row["plain.jpg"]))
+    qtbot.waitUntil(lambda: panel.exclude_btn.isVisible() and not panel.explain_btn.isVisible(), timeout=5000)
+    monkeypatch.setattr(QInputDialog, "getMultiLineText", lambda *a, **k: ("误拍", True))
+    panel.exclude_btn.click()
+    qtbot.waitUntil(lambda: panel.exclude_btn.text() == "Use as evidence again…", timeout=5000)
+    index = panel.model.index(row["plain.jpg"])
+    assert panel.model.data(index, Qt.ItemDataRole.FontRole).strikeOut()
+    assert "Excluded from the case's evidence" in panel.detail.toPlainText()
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("车间西侧雨水排口", True))
+    panel.caption_btn.click()
+    qtbot.waitUntil(lambda: panel.model.data(panel.model.index(row["plain.jpg"])) == "车间西侧雨水排口", timeout=5000)
+    kinds = [(e["kind"], e["details"].get("disposition")) for e in services.evidence.show(
+        panel.model.items[row["plain.jpg"]]["id"])["custody"]]
+    assert kinds == [("imported", None), ("annotated", "excluded"), ("annotated", None)]

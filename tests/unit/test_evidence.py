@@ -566,3 +566,88 @@ def test_raw_preview_never_fails_on_hostile_files(tmp_path: Path, head: bytes, b
     f.write_bytes(head + body)
     got = raw_preview(f)
     assert got is None or got.startswith(b"\xff\xd8")
+
+
+def test_captures_in_one_second_get_names_of_their_own_and_a_caption(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Three stills in the same second: IMG-…-093000.jpg, -2, -3 (the name the officer sees and the custody
+    records); a caption can be given at capture and changed later, the change an annotated custody event."""
+    _store, ev, case, li, wf = env
+    when = datetime.now(timezone(timedelta(hours=8))).replace(microsecond=0)
+    names = []
+    for k in range(3):
+        shot = make_jpeg(tmp_path / f"shot{k}.jpg", seed=k)
+        r = ev.add_capture(case.id, [li, wf], shot, kind="photo", captured_at=when, device="KIT-CAM",
+                           gps=None, description="排污口" if k == 0 else None)
+        names.append(r.path)
+        assert ev.thumb_path(r.sha256).exists()  # a thumbnail at once, made before the item is committed
+    stamp = when.strftime("%Y%m%d-%H%M%S")
+    assert names == [f"IMG-{stamp}.jpg", f"IMG-{stamp}-2.jpg", f"IMG-{stamp}-3.jpg"]
+    items = ev.list_for_case(case.id)
+    assert [i["original_name"] for i in items] == names and items[0]["description"] == "排污口"
+    first = ev.show(items[0]["id"])
+    assert first["custody"][0]["details"]["original_name"] == names[0]
+    ev.set_caption(items[1]["id"], li, "  雨水排口  旁路管  ")
+    item = ev.show(items[1]["id"])
+    assert item["description"] == "雨水排口 旁路管"
+    assert item["custody"][-1]["kind"] == "annotated"
+    assert item["custody"][-1]["details"] == {"caption": "雨水排口 旁路管", "previous": ""}
+    with pytest.raises(ValidationError):
+        ev.set_caption(items[1]["id"], li, "长" * 201)
+
+
+def test_a_warning_is_explained_kept_or_the_item_excluded_never_deleted(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Each action on an item's warnings is an annotated custody event; an excluded item stays (file, row,
+    custody) but is left out of what documents list and print, and an exclusion can be withdrawn."""
+    from kit_app.services.documents import DocumentService
+
+    store, ev, case, li, _wf = env
+    t = now_local() - timedelta(hours=1)
+    edited = make_jpeg(tmp_path / "edited.jpg", modified=t, software="Adobe Photoshop 25.0", seed=1)
+    plain = make_jpeg(tmp_path / "plain.jpg", taken=t, seed=2)
+    far = make_jpeg(tmp_path / "far.jpg", taken=t, lat=LAT + 1, lon=LON, seed=3)
+    res = {Path(r.path).name: r for r in ev.ingest(case.id, li, [edited, plain, far])}
+    e, p, f = (res[n].evidence_id for n in ("edited.jpg", "plain.jpg", "far.jpg"))
+    with pytest.raises(ValidationError):
+        ev.dispose(e, li, "explained", "  ")  # an explanation says something
+    with pytest.raises(ValidationError):
+        ev.dispose(p, li, "kept")  # nothing to keep: no warnings
+    ev.dispose(e, li, "explained", "企业提供的原始照片经压缩后发送，原图已另行提取")
+    ev.dispose(f, li, "kept")
+    got = ev.dispose(p, li, "excluded", "误拍，与案件无关")
+    assert got["disposition"]["excluded"] and got["disposition"]["note"] == "误拍，与案件无关"
+    with pytest.raises(ValidationError):
+        ev.dispose(p, li, "excluded", "again")
+    states = {i["original_name"]: i["disposition"] for i in ev.list_for_case(case.id)}
+    assert states["edited.jpg"]["action"] == "explained" and states["far.jpg"]["action"] == "kept"
+    assert states["plain.jpg"]["excluded"] and states["plain.jpg"]["by"] == li.name
+    event = ev.show(e)["custody"][-1]
+    assert (event["kind"], event["reason"]) == ("annotated", "企业提供的原始照片经压缩后发送，原图已另行提取")
+    assert event["details"]["disposition"] == "explained" and any("Photoshop" in w for w in event["details"]["warnings"])
+    # kept: the item, its original and its custody
+    assert Path(ev.show(p)["stored_path"]).exists() and ev.verify(case.id).ok
+    docs = DocumentService(store)
+    for doc_type in ("evidence_list", "photo_evidence"):
+        printed = json.dumps(docs.prefill(case.id, doc_type, li), ensure_ascii=False)
+        assert "plain.jpg" not in printed and "edited.jpg" in printed, doc_type
+    ev.dispose(p, li, "included", "经核实与本案有关")
+    assert ev.show(p)["disposition"]["action"] == "included" and not ev.show(p)["disposition"]["excluded"]
+    with pytest.raises(ValidationError):
+        ev.dispose(p, li, "included", "again")
+
+
+def test_the_command_line_captions_explains_and_excludes(env, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:  # type: ignore[no-untyped-def]
+    from kit_app.cli import main
+
+    store, ev, case, li, _wf = env
+    t = now_local() - timedelta(hours=1)
+    (r,) = ev.ingest(case.id, li, [make_jpeg(tmp_path / "saved.jpg", modified=t, seed=5)])
+    base = ["--data-dir", str(store.data_dir)]
+    assert main([*base, "evidence", "caption", r.evidence_id, "--officer", "45010320231", "--text", "总排口"]) == 0
+    assert "总排口" in capsys.readouterr().out
+    assert main([*base, "evidence", "explain", r.evidence_id, "--officer", "45010320231", "--note", "相机时间未设置",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["disposition"]["action"] == "explained"
+    assert main([*base, "evidence", "exclude", r.evidence_id, "--officer", "45010320231", "--note", " "]) == 1
+    err = capsys.readouterr().err
+    assert "Say why the item is excluded" in err and "Traceback" not in err
+    assert ev.show(r.evidence_id)["description"] == "总排口"
