@@ -179,7 +179,9 @@ def describe_item(it: dict[str, Any]) -> str:
         rows.append((_("Caption") if it["kind"] in ("photo", "video") else _("Description"), it["description"]))
     if it["captured_at"]:
         cap = format_local(datetime.fromisoformat(it["captured_at"]), with_seconds=True)
-        rows.append((_("Captured"), cap + ("" if it["captured_clock"] != "camera" else " " + _("(camera clock)"))))
+        clock = {"camera": _("(camera clock)"), "gnss": _("(GPS time)"),
+                 "file": _("(the file's modification time)")}.get(it["captured_clock"] or "")
+        rows.append((_("Captured"), cap + (" " + clock if clock else "")))
     if it["latitude"] is not None:
         loc = f"{it['latitude']:.6f}, {it['longitude']:.6f}"
         if it["altitude"] is not None:

@@ -37,7 +37,8 @@ class PhotoMeta:
     offset_assumed: bool = False
     # where the capture time came from: "original" (DateTimeOriginal), "digitized" (DateTimeDigitized),
     # "modified" (IFD0 DateTime: the file's last change — an editor's save, for an edited photo), "gps"
-    # (the GPS date and time stamp, when the camera wrote no time of its own); None: no time
+    # (the GPS date and time stamp, when the camera wrote no time of its own); None: no time (the
+    # ingest then takes the file's modification time: "file")
     time_source: str | None = None
     offset_source: str | None = None  # "tag" (OffsetTime…), "gps" (inferred from GPS time), "assumed" (+08:00)
     software: str | None = None  # Image Software

@@ -301,10 +301,17 @@ class IngestMixin:
                 p.warnings.append(_("the EXIF data is damaged and was read only in part ({error})").format(
                     error=pm.error))
             if not pm.has_exif:
-                p.warnings.append(_("no EXIF data: capture time and place are unknown"))
+                p.warnings.append(_("no EXIF data: the photo records neither when nor where it was taken"))
             p.captured_at, p.offset, p.lat, p.lon, p.alt = (pm.captured_at, pm.offset_min, pm.latitude,
                                                             pm.longitude, pm.altitude)
-            p.clock = "camera" if pm.captured_at else None
+            p.clock = ("gnss" if pm.time_source == "gps" else "camera") if pm.captured_at else None
+            if pm.captured_at is None and p.meta["source_mtime"]:
+                # nothing in the file says when: the file's modification time is the last resort, and said so
+                p.captured_at = datetime.fromisoformat(p.meta["source_mtime"])
+                p.clock, pm.time_source = "file", "file"
+                p.meta["photo"]["time_source"] = "file"
+                p.warnings.append(_("the capture time is the file's modification time (the photo records none): "
+                                    "copying or editing the file changes it"))
             cam = " ".join(x for x in (pm.make, pm.model) if x)
             if pm.serial:
                 cam = f"{cam} #{pm.serial}" if cam else f"#{pm.serial}"

@@ -82,7 +82,9 @@ def test_warnings(env, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     assert any("outside the case's inspection window" in w for w in res["old.jpg"].warnings)
     assert any("km from the party's registered location" in w for w in res["far.jpg"].warnings)
     assert any("differs from GPS time by 180 minutes" in w for w in res["skew.jpg"].warnings)
-    assert res["bare.png"].warnings == ["no EXIF data: capture time and place are unknown"]
+    assert res["bare.png"].warnings == ["no EXIF data: the photo records neither when nor where it was taken",
+                                        "the capture time is the file's modification time (the photo records "
+                                        "none): copying or editing the file changes it"]
     assert ev.show(res["far.jpg"].evidence_id)["warnings"] == res["far.jpg"].warnings
 
 
@@ -439,10 +441,15 @@ def test_where_a_capture_time_came_from(env, tmp_path: Path) -> None:  # type: i
         # no time of the camera's own: the GPS time stamp is the capture time, and says so
         "gpsonly.jpg": make_jpeg(tmp_path / "gpsonly.jpg", lat=LAT, lon=LON, gps_time=utc, seed=7),
     }
+    mtime = datetime(2026, 11, 2, 1, 30, tzinfo=UTC)  # as a camera card's file system had it
+    os.utime(files["notime.jpg"], (mtime.timestamp(), mtime.timestamp()))
     res = {Path(r.path).name: r for r in ev.ingest(case.id, li, list(files.values()))}
     meta = {n: ev.show(r.evidence_id)["metadata"]["photo"] for n, r in res.items()}
     assert [meta[n]["time_source"] for n in ("original.jpg", "digitized.jpg", "saved.jpg", "notime.jpg")] == \
-        ["original", "digitized", "modified", None]
+        ["original", "digitized", "modified", "file"]
+    notime = ev.show(res["notime.jpg"].evidence_id)
+    assert (notime["captured_at"], notime["captured_clock"]) == (mtime.isoformat(), "file")
+    assert any("file's modification time" in w for w in res["notime.jpg"].warnings)
     assert res["original.jpg"].warnings == []
     assert any("DateTimeDigitized" in w for w in res["digitized.jpg"].warnings)
     assert any("last saved" in w for w in res["saved.jpg"].warnings)
@@ -452,7 +459,7 @@ def test_where_a_capture_time_came_from(env, tmp_path: Path) -> None:  # type: i
     assert ev.show(res["bangkok.jpg"].evidence_id)["captured_at"] == utc.replace(tzinfo=UTC).isoformat()
     assert not any("GPS time" in w for w in res["bangkok.jpg"].warnings)
     assert meta["assumed.jpg"]["offset_source"] == "assumed" and meta["original.jpg"]["offset_source"] == "tag"
-    assert meta["gpsonly.jpg"]["time_source"] == "gps"
+    assert meta["gpsonly.jpg"]["time_source"] == "gps" and ev.show(res["gpsonly.jpg"].evidence_id)["captured_clock"] == "gnss"
     assert ev.show(res["gpsonly.jpg"].evidence_id)["captured_at"] == utc.replace(tzinfo=UTC).isoformat()
     assert any("GPS time stamp" in w for w in res["gpsonly.jpg"].warnings), res["gpsonly.jpg"].warnings
 
