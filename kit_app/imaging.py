@@ -85,6 +85,16 @@ the file is damaged."""
     return Image.open(path)
 
 
+def can_show(path: Path, media_type: str | None) -> bool:
+    """Whether the kit can show (and print) the picture of this photo: a raw file only by an embedded
+    preview, a HEIC/HEIF only with its decoder."""
+    if media_type in RAW_TYPES:
+        return raw_preview(path) is not None
+    if media_type in HEIF_TYPES:
+        return heif_available()
+    return True
+
+
 # ------------------------------------------------------------------ embedded previews of raw files
 
 _MAX_IFDS = 64

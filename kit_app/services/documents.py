@@ -33,6 +33,7 @@ from kit_app.evidence.items import NewItem, record_item
 from kit_app.evidence.service import EvidenceService
 from kit_app.i18n import _
 from kit_app.ids import new_id
+from kit_app.imaging import can_show
 from kit_app.services.numbering import NumberingService
 from kit_app.sync.pull import forms_dir
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
@@ -251,7 +252,8 @@ class DocumentService:
             "case.officers": [{"name": o.name, "cert_no": o.cert_no} for o in case.officers],
             "officer.name": officer.name if officer else None, "officer.cert_no": officer.cert_no if officer else None,
             "now": now.strftime("%Y-%m-%dT%H:%M"), "today": now.date().isoformat(),
-            "case.evidence.photos": [_photo_row(i) for i in items if i["kind"] == media.PHOTO and i["stored_path"]],
+            "case.evidence.photos": [_photo_row(i) for i in items if i["kind"] == media.PHOTO and i["stored_path"]
+                                     and can_show(Path(i["stored_path"]), i["media_type"])],
             "case.evidence": [_evidence_row(i) for i in items],
         }
         if reading is not None:

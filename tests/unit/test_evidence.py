@@ -546,6 +546,14 @@ def test_heic_tiff_and_raw_photos_are_evidence_with_exif_and_a_preview(env, tmp_
         assert Path(item["stored_path"]).read_bytes() == next(f for f in files if f.name == name).read_bytes()
     with Image.open(ev.thumb_path(res["R5_0001.DNG"].sha256)) as thumb:  # the preview's colour, not the zeros
         assert thumb.convert("RGB").getpixel((10, 10))[1] > 100
+    # the photo sheet prints them (the raw files' previews); the two the kit cannot show are not offered for it
+    import forms
+    from kit_app.services.documents import DocumentService
+    from reports.pdf import render
+
+    payload = DocumentService(_store).prefill(case.id, "photo_evidence", li)
+    out = render(forms.get("photo_evidence"), payload)
+    assert out.warnings == [] and len(payload["photos"]) == 4
     for name in ("IMG_0002.CR3", "bare.dng"):
         assert ev.show(res[name].evidence_id)["kind"] == "photo"
         assert any("no preview" in w and "original is kept" in w for w in res[name].warnings), res[name].warnings
