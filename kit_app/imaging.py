@@ -10,6 +10,7 @@ import struct
 from pathlib import Path
 from typing import Any
 
+from kit_app.errors import KitError
 from kit_app.i18n import _
 
 # camera raw files built on TIFF, by extension (the first bytes say TIFF; the extension names the maker)
@@ -24,7 +25,7 @@ RAW_TYPES = frozenset(RAW_TIFF.values()) | {"image/x-olympus-orf", "image/x-pana
 
 
 
-class NoPreview(OSError):
+class NoPreview(KitError, OSError):
     """The file is kept, but the kit has no way to show its picture (the message says why)."""
 
 

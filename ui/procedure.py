@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 from kit_app import roles as R
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
-from kit_app.services.lifecycle import ActionInfo, CaseStatus, label
+from kit_app.services.lifecycle import ARCHIVE, ActionInfo, CaseStatus, label
 from kit_app.timeutil import format_local
 from ui.deadlines import deadline_colour, deadline_text
 from ui.dialogs import TaskDialog
@@ -106,6 +106,10 @@ class ActionDialog(TaskDialog):
                 self.show_error(_("Give the reason: it is recorded in the case."))
                 return
             details, reason = values(), self.reason.toPlainText()
+            if action.id == ARCHIVE:  # the case file is built and kept with the step (a few seconds)
+                self.submit_task(lambda: services.casefile.archive(case_id, officer, reason=reason).event,
+                                 lambda ev: (self.taken.emit(ev), self.accept()))
+                return
             self.submit_task(lambda: services.lifecycle.act(case_id, action.id, officer, reason=reason,
                                                             details=details),
                              lambda ev: (self.taken.emit(ev), self.accept()))

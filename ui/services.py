@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from kit_app.db import Store
 from kit_app.evidence.service import EvidenceService
+from kit_app.services.casefile import CaseFileService
 from kit_app.services.cases import CaseService
 from kit_app.services.documents import DocumentService
 from kit_app.services.importer import ImportService
@@ -30,6 +31,7 @@ class Services:
     documents: DocumentService
     lifecycle: CaseLifecycle
     inspections: InspectionService
+    casefile: CaseFileService
 
     @classmethod
     def build(cls, store: Store) -> Services:
@@ -42,7 +44,8 @@ class Services:
             cases=CaseService(store),
             importer=ImportService(store),
             evidence=(ev := EvidenceService(store)),
-            documents=DocumentService(store, ev),
+            documents=(docs := DocumentService(store, ev)),
             lifecycle=CaseLifecycle(store),
             inspections=InspectionService(store),
+            casefile=CaseFileService(store, docs),
         )

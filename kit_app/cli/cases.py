@@ -58,7 +58,7 @@ def _deadline_line(d: Any) -> str:
 
 def cmd_case(store: Store, args: argparse.Namespace) -> int:
     from kit_app.services.cases import CaseService
-    from kit_app.services.lifecycle import CaseLifecycle
+    from kit_app.services.lifecycle import ARCHIVE, CaseLifecycle
 
     svc = CaseService(store)
     if args.action == "new":
@@ -82,7 +82,13 @@ def cmd_case(store: Store, args: argparse.Namespace) -> int:
         life = CaseLifecycle(store)
         action = args.do or _action_to(life, args.id, args.to)
         fields = dict(kv.split("=", 1) for kv in args.set)
-        ev = life.act(args.id, action, acting_officer(store, args), reason=args.reason, details=fields)
+        actor = acting_officer(store, args)
+        if action == ARCHIVE and actor is not None:  # the case file is built and kept with the step
+            from kit_app.services.casefile import CaseFileService
+
+            ev = CaseFileService(store).archive(args.id, actor, reason=args.reason).event
+        else:
+            ev = life.act(args.id, action, actor, reason=args.reason, details=fields)
         emit(args, ev, lambda: print(_("{action}: the case is now at {state}.").format(
             action=ev.action_label, state=life.status(args.id).state_label)))
         return EXIT_OK

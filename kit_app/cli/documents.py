@@ -19,6 +19,7 @@ from kit_app.cli.common import (
     emit,
     fail,
     json_flag,
+    officer_flag,
 )
 from kit_app.db import Store
 from kit_app.i18n import _
@@ -153,6 +154,15 @@ def cmd_document(store: Store, args: argparse.Namespace) -> int:
 
 
 def add_parsers(sub: Any) -> None:
+    s = sub.add_parser("casefile", help=_("the case file (案卷) as one PDF: contents, papers in archive order, "
+                                          "page numbers"))
+    s.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
+    s.add_argument("-o", "--output", required=True, type=Path)
+    s.add_argument("--archive", action="store_true",
+                   help=_("archive the closed case with this file (it is kept and the case frozen)"))
+    s.add_argument("--reason")
+    officer_flag(s)
+    json_flag(s)
     s = sub.add_parser("render", help=_("render an enforcement document as PDF (or show its schema)"))
     s.add_argument("type", nargs="?", metavar="TYPE", help=_("document type id (see --list)"))
     g = s.add_mutually_exclusive_group()
@@ -194,7 +204,42 @@ def add_parsers(sub: Any) -> None:
     json_flag(a)
 
 
+def cmd_casefile(store: Store, args: argparse.Namespace) -> int:
+    """The case file as one PDF; with --archive, the case is archived with it (kept, then frozen)."""
+    from kit_app.services.casefile import CaseFileService
+
+    officer = acting_officer(store, args)
+    svc = CaseFileService(store)
+    if args.archive:
+        if officer is None:
+            return fail(args, _("name the officer who archives the case (--officer)"), EXIT_USAGE)
+        done = svc.archive(args.case, officer, reason=args.reason)
+        pdf, pages, contents, warnings = (svc.evidence.blobs.path_for(done.sha256).read_bytes(), done.pages,
+                                          done.contents, done.warnings)
+    else:
+        built = svc.build(args.case, officer)
+        pdf, pages, contents, warnings = built.pdf, built.pages, built.contents, built.warnings
+    tmp = args.output.with_name(args.output.name + ".part")
+    tmp.write_bytes(pdf)
+    os.replace(tmp, args.output)
+
+    def human() -> None:
+        for c in contents:
+            pages_of = str(c["first"]) if c["first"] == c["last"] else f"{c['first']}-{c['last']}"
+            print(f"{c['volume']}  {pages_of:>7}  {c['title']}  {c['number'] or ''}")
+        for w in warnings:
+            print(_("warning: {text}").format(text=w))
+        print(_("Wrote the case file ({pages} pages) to {file}.").format(pages=pages, file=args.output))
+        if args.archive:
+            print(_("The case is archived: its file is kept with its evidence and the case is frozen."))
+
+    emit(args, {"file": str(args.output), "pages": pages, "contents": contents, "warnings": warnings,
+                "archived": bool(args.archive)}, human)
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Command] = {
     "numbers": cmd_numbers,
     "document": cmd_document,
+    "casefile": cmd_casefile,
 }

@@ -19,9 +19,9 @@ from sqlalchemy.orm import selectinload
 
 from kit_app import roles as R
 from kit_app.db import Store
-from kit_app.db.models import CustodyEvent, EvidenceItem, EvidenceOfficer, KitMeta
+from kit_app.db.models import Case, CustodyEvent, EvidenceItem, EvidenceOfficer, KitMeta
 from kit_app.dto import OfficerInfo
-from kit_app.errors import NotFound, ValidationError
+from kit_app.errors import NotFound, PermissionDenied, ValidationError
 from kit_app.evidence import custody as C
 from kit_app.evidence import media
 from kit_app.evidence.blobs import BlobStore, sha256_file
@@ -356,9 +356,17 @@ class EvidenceService(IngestMixin):
 
     @staticmethod
     def _item(s: Any, evidence_id: str) -> EvidenceItem:
+        """The item, to change what is said of it — refused once its case is archived (frozen)."""
+        from forms.procedure import case_procedure
+
         item = s.get(EvidenceItem, evidence_id)
         if item is None:
             raise NotFound(_("No evidence item with id {id}.").format(id=evidence_id))
+        case = s.get(Case, item.case_id)
+        state = case_procedure().states.get(case.status) if case is not None else None
+        if state is not None and state.final:
+            raise PermissionDenied(_("Case {number} is archived: its file is closed and nothing in it can be "
+                                     "changed.").format(number=case.number))
         return item  # type: ignore[no-any-return]
 
     @staticmethod

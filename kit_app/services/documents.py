@@ -26,7 +26,7 @@ from kit_app import roles as R
 from kit_app.db import Store
 from kit_app.db.models import Agency, Case, Document, EvidenceItem, Source
 from kit_app.dto import OfficerInfo
-from kit_app.errors import KitError, NotFound, ValidationError
+from kit_app.errors import KitError, NotFound, PermissionDenied, ValidationError
 from kit_app.evidence import custody as C
 from kit_app.evidence import media
 from kit_app.evidence.items import NewItem, record_item
@@ -81,6 +81,7 @@ class DocumentService:
             raise ValidationError(str(exc.args[0]), "type") from None
         data = defn.validate(payload)
         ev = self.evidence
+        self._not_archived(case_id)
         shown = self._signing_photos(case_id, defn, data)
         now = utcnow()
         year = now.astimezone(LOCAL_TZ).year
@@ -120,6 +121,17 @@ class DocumentService:
                     return issued
         raise KitError(_("The document could not be numbered: numbers were being taken while it was issued. "
                          "Issue it again."))
+
+    def _not_archived(self, case_ref: str) -> None:
+        """An archived case is frozen: no paper is added to its file."""
+        from forms.procedure import case_procedure
+
+        with self.store.session() as s:
+            case = s.scalar(select(Case).where((Case.id == case_ref) | (Case.number == case_ref)))
+            state = case_procedure().states.get(case.status) if case is not None else None
+            if case is not None and state is not None and state.final:
+                raise PermissionDenied(_("Case {number} is archived: its file is closed and no document can be "
+                                         "issued for it.").format(number=case.number))
 
     def _signing_photos(self, case_ref: str, defn: Any, data: dict[str, Any]) -> list[tuple[str, str]]:
         """A photo or clip named for a refusal or absence must be evidence of this case; the printed

@@ -10,6 +10,7 @@ allowed is refused with the rule that forbids it and the law it rests on (``Proc
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -110,6 +111,9 @@ class CaseStatus:
     documents: tuple[tuple[str, bool], ...] = field(default=())
 
 
+ARCHIVE = "archive"  # the step that files the case: the case file goes with it
+
+
 def accepts_evidence(state: str) -> bool:
     """Evidence may still be collected for a case in this state (not once it is decided)."""
     return P.case_procedure().accepts_evidence(state)
@@ -194,9 +198,11 @@ class CaseLifecycle:
 
     # ------------------------------------------------------------ acting
     def act(self, case_ref: str, action_id: str, actor: OfficerInfo | None, *, reason: str | None = None,
-            details: dict[str, Any] | None = None, today: date | None = None) -> CaseEventInfo:
+            details: dict[str, Any] | None = None, today: date | None = None,
+            also: Callable[[Any, Any], None] | None = None) -> CaseEventInfo:
         """Take ``action_id`` on the case as ``actor``: checked, then recorded with the new state in
-        one transaction. ProcedureError names the rule that refuses it."""
+        one transaction. ProcedureError names the rule that refuses it. ``also(session, case)`` writes
+        what goes with the step in the same transaction (archiving: the case file)."""
         p = self.procedure
         a = p.actions.get(action_id)
         if a is None:
@@ -207,6 +213,9 @@ class CaseLifecycle:
                 action=label(a)))
         reason = (reason or "").strip() or None
         details = self._clean(a, details or {})
+        if a.id == ARCHIVE and also is None:  # CaseFileService.archive builds the file, then takes this step
+            raise ProcedureError(_("{action}: the case file is built and kept when the case is archived; "
+                                   "archive it from its case file.").format(action=label(a)))
         self.store.require_writable()
         with self.store.write_session() as s:
             case = self._case(s, case_ref)
@@ -236,6 +245,8 @@ class CaseLifecycle:
                     case.closed_at = now
             case.row_version = (case.row_version or 0) + 1  # the history is part of the case: synced again
             s.flush()
+            if also is not None:
+                also(s, case)
             return self._event_info(ev)
 
     def _clean(self, a: P.Action, details: dict[str, Any]) -> dict[str, Any]:

@@ -15,6 +15,7 @@ import time_machine
 import forms
 from kit_app.db import Store
 from kit_app.errors import PermissionDenied
+from kit_app.services.casefile import CaseFileService
 from kit_app.services.cases import CaseService
 from kit_app.services.documents import DocumentService
 from kit_app.services.lifecycle import CaseLifecycle, ProcedureError
@@ -131,7 +132,21 @@ def test_a_case_from_filing_to_archive_across_a_holiday_week(team: dict[str, Any
     life.act(cid, "record_payment", li, details={"paid_on": "2027-01-29"})
     assert deadline(life, cid, "payment").met_on == date(2027, 1, 30)
     life.act(cid, "close", head)
-    life.act(cid, "archive", chen)
+    refused(life, cid, "archive", chen, "archive it from its case file")  # never without its file
+    with pytest.raises(ProcedureError, match="Archive is for Reviewer、Administrator; 李明"):
+        CaseFileService(t["store"]).archive(cid, li)
+    filed = CaseFileService(t["store"]).archive(cid, chen)
+    assert filed.event.to_state == "archived" and filed.pages >= 4
+    assert [c["title"] for c in filed.contents] == ["其他证据目录", "行政处罚事先（听证）告知书"]
+    kept = t["docs"].evidence.show(filed.evidence_id)
+    assert kept["media_type"] == "application/pdf" and kept["custody"][0]["kind"] == "issued"
+    assert kept["custody"][0]["details"]["case_file"] == "case_file v1"
+    # frozen: no paper, no caption, no exclusion
+    with pytest.raises(PermissionDenied, match="archived"):
+        issue(t, cid, "penalty_notice")
+    sample = next(i for i in t["docs"].evidence.list_for_case(cid) if i["kind"] == "physical_sample")
+    with pytest.raises(PermissionDenied, match="archived"):
+        t["docs"].evidence.dispose(sample["id"], li, "excluded", "x")
     st = life.status(cid, head)
     assert st.state == "archived" and st.final and st.actions == ()
     assert [e.action for e in st.history] == [
