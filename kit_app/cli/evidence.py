@@ -126,7 +126,27 @@ def cmd_verify(store: Store, args: argparse.Namespace) -> int:
     return EXIT_OK if rep.ok else EXIT_FAIL
 
 
+def cmd_export(store: Store, args: argparse.Namespace) -> int:
+    """The court pack of a case: a zip anyone can verify without the kit (verify_pack.py inside)."""
+    from kit_app.services.courtpack import CourtPackService
+
+    pack = CourtPackService(store).export(args.case, args.output, acting_officer(store, args))
+    emit(args, {"file": str(pack.path), "files": pack.files, "originals": pack.originals, "bytes": pack.size,
+                "manifest_sha256": pack.manifest_sha256, "case_file_pages": pack.case_file_pages,
+                "archived": pack.archived},
+         lambda: print(_("Wrote the court pack {file}: the case file ({pages} pages), {n} originals, custody and "
+                         "receipts; check it anywhere with: python3 verify_pack.py {name}").format(
+             file=pack.path, pages=pack.case_file_pages, n=pack.originals, name=pack.path.name)))
+    return EXIT_OK
+
+
 def add_parsers(sub: Any) -> None:
+    s = sub.add_parser("export", help=_("write a case's court pack: case file, originals, custody, receipts, a "
+                                        "signed manifest and a stand-alone verifier"))
+    s.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
+    s.add_argument("-o", "--output", required=True, type=Path)
+    officer_flag(s)
+    json_flag(s)
     s = sub.add_parser("ingest", help=_("import evidence files and folders into a case"))
     s.add_argument("paths", nargs="+", type=Path, metavar="PATH")
     s.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
@@ -203,4 +223,5 @@ COMMANDS: dict[str, Command] = {
     "evidence": cmd_evidence,
     "custody": cmd_custody,
     "verify": cmd_verify,
+    "export": cmd_export,
 }
