@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from PySide6.QtCore import QItemSelection, QModelIndex, Qt, QTimer, Signal
@@ -415,6 +416,18 @@ class CasesPane(Pane):
         self.inspection_btn.setToolTip(_("The on-site inspection: steps, checklists, findings"))
         self.inspection_btn.setEnabled(False)
         self.inspection_btn.clicked.connect(lambda: self.open_inspection())
+        self.casefile_btn = QPushButton(_("Case file…"))
+        self.casefile_btn.setObjectName("case_file_button")
+        self.casefile_btn.setToolTip(_("The case file (案卷): contents, papers in archive order, page numbers; "
+                                       "preview and print"))
+        self.casefile_btn.setEnabled(False)
+        self.casefile_btn.clicked.connect(self.open_case_file)
+        self.pack_btn = QPushButton(_("Court pack…"))
+        self.pack_btn.setObjectName("court_pack_button")
+        self.pack_btn.setToolTip(_("A zip for the court: the case file, every original, custody, receipts and a "
+                                   "verifier anyone can run"))
+        self.pack_btn.setEnabled(False)
+        self.pack_btn.clicked.connect(lambda: self.export_court_pack())
         self.model = CaseTableModel(self)
         self.view = _table(self.model)
         self.view.setObjectName("case_table")
@@ -430,6 +443,8 @@ class CasesPane(Pane):
         top.addWidget(self.inspection_btn)
         top.addWidget(self.procedure_btn)
         top.addWidget(self.docs_btn)
+        top.addWidget(self.casefile_btn)
+        top.addWidget(self.pack_btn)
         top.addWidget(self.new_btn)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.view)
@@ -464,6 +479,8 @@ class CasesPane(Pane):
         if row is None or row.id != self.evidence.case_id:
             self.evidence.set_case(row.id if row else None, f"{row.number} {row.title}" if row else "")
         self.docs_btn.setEnabled(row is not None)
+        self.casefile_btn.setEnabled(row is not None)
+        self.pack_btn.setEnabled(row is not None)
         self.procedure_btn.setEnabled(row is not None)
         self.inspection_btn.setEnabled(row is not None and row.kind == "inspection")
 
@@ -492,6 +509,32 @@ class CasesPane(Pane):
         dlg.show()
         self.procedure_dialog = dlg
         return dlg
+
+    def _selected(self) -> Any:
+        idx = self.view.selectionModel().selectedRows()
+        return self.model.row_at(idx[0].row()) if idx else None
+
+    def open_case_file(self) -> Any:
+        from ui.casefile import show_case_file
+
+        row = self._selected()
+        if row is None:
+            return None
+        self.casefile_progress = show_case_file(self, self.services, self.runner, self.officer, row.id,
+                                                f"{row.number} {row.title}", self.status_message.emit)
+        return self.casefile_progress
+
+    def export_court_pack(self, target: Path | None = None) -> Any:
+        from ui.casefile import export_court_pack
+
+        row = self._selected()
+        if row is None:
+            return None
+        self.pack_progress = export_court_pack(self, self.services, self.runner, self.officer, row.id, row.number,
+                                               self.status_message.emit, target)
+        if self.pack_progress is not None:
+            self.pack_progress.finished.connect(lambda _r=0: self.evidence.refresh())
+        return self.pack_progress
 
     def open_documents(self) -> Any:
         from ui.documents import CaseDocumentsDialog

@@ -8,6 +8,7 @@ from kit_app.db import Store
 from kit_app.evidence.service import EvidenceService
 from kit_app.services.casefile import CaseFileService
 from kit_app.services.cases import CaseService
+from kit_app.services.courtpack import CourtPackService
 from kit_app.services.documents import DocumentService
 from kit_app.services.importer import ImportService
 from kit_app.services.inspections import InspectionService
@@ -32,6 +33,7 @@ class Services:
     lifecycle: CaseLifecycle
     inspections: InspectionService
     casefile: CaseFileService
+    courtpack: CourtPackService
 
     @classmethod
     def build(cls, store: Store) -> Services:
@@ -48,4 +50,5 @@ class Services:
             lifecycle=CaseLifecycle(store),
             inspections=InspectionService(store),
             casefile=CaseFileService(store, docs),
+            courtpack=CourtPackService(store, docs),
         )
