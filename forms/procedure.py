@@ -21,7 +21,7 @@ ROLES = frozenset({"officer", "reviewer", "agency_head", "admin"})
 # what an action may require before it is taken (checked by kit_app.services.lifecycle)
 REQUIREMENTS = frozenset({"evidence", "investigator", "two_investigators", "not_investigator", "outcome",
                           "notice_period_over", "served", "performed", "hearing_notice", "inspection_complete",
-                          "findings", "no_findings"})
+                          "findings", "no_findings", "review_approved", "legal_review_approved"})
 REQUIREMENT_PREFIXES = ("document:", "within:")
 # what an action may record besides its reason
 FIELDS = frozenset({"outcome", "fine_yuan", "hearing_date", "place", "witness", "paid_on"})

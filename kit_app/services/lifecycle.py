@@ -366,6 +366,17 @@ class CaseLifecycle:
                 return _("the party may still make a statement or ask for a hearing until {due}").format(
                     due=d.due.isoformat())
             return None
+        if req == "review_approved":  # approved since the review last began or was sent back
+            last = next((e.action for e in reversed(facts.events)
+                         if e.action in ("approve_review", "start_review", "return_to_investigation",
+                                         "return_from_legal_review")), None)
+            return None if last == "approve_review" else _("the review has not approved the case yet")
+        if req == "legal_review_approved":  # only when deciding from legal review
+            if facts.case.status != "legal_review":
+                return None
+            last = next((e.action for e in reversed(facts.events)
+                         if e.action in ("approve_legal_review", "refer_legal_review")), None)
+            return None if last == "approve_legal_review" else _("the legal review has not approved the decision yet")
         if req == "served":
             if facts.document("service_receipt") is not None:
                 return None

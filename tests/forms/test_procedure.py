@@ -22,7 +22,7 @@ def raw() -> dict[str, Any]:
 
 def test_the_shipped_procedure() -> None:
     p = case_procedure()
-    assert p.ref == "case_procedure@2" and p.initial == "filing" and p.initial_for("inspection") == "inspecting"
+    assert p.ref == "case_procedure@3" and p.initial == "filing" and p.initial_for("inspection") == "inspecting"
     assert {"filing", "investigating", "under_review", "notified", "hearing", "decided", "served", "closed",
             "archived", "suspended", "revoked", "not_filed"} <= set(p.states)
     assert all(a.basis for a in p.actions.values()) and all(d.basis for d in p.deadlines)

@@ -90,6 +90,13 @@ def test_a_case_from_filing_to_archive_across_a_holiday_week(team: dict[str, Any
     refused(life, cid, "start_review", li, "is for Reviewer")
     life.act(cid, "start_review", chen)
 
+    # the review approves (查处分离) before the party is told; opinions are kept, in order
+    refused(life, cid, "notify", chen, "the review has not approved the case yet")
+    refused(life, cid, "approve_review", li, "is for Reviewer")
+    refused(life, cid, "review_opinion", chen, "give the reason")
+    life.act(cid, "review_opinion", chen, reason="事实清楚，证据确凿；建议补充企业营业执照复印件")
+    life.act(cid, "approve_review", chen, reason="同意告知")
+
     # 告知: needs the notice; the party then has five working days — the holiday week is not counted
     refused(life, cid, "notify", chen, "issue the 行政处罚事先（听证）告知书 first")
     t["docs"].numbers.add_block(agency_code=case.agency_code, doc_type="penalty_notice", year=2026, prefix="青环罚告",
@@ -150,10 +157,10 @@ def test_a_case_from_filing_to_archive_across_a_holiday_week(team: dict[str, Any
     st = life.status(cid, head)
     assert st.state == "archived" and st.final and st.actions == ()
     assert [e.action for e in st.history] == [
-        "open", "approve_filing", "conclude_investigation", "start_review", "notify", "decide", "record_refusal",
-        "serve", "record_payment", "close", "archive"]
-    assert st.history[6].details == {"witness": "王五（村委会主任）"} and st.history[6].reason == "当事人拒绝签收"
-    assert st.history[5].details == {"fine_yuan": 50000.0, "outcome": "penalty"}
+        "open", "approve_filing", "conclude_investigation", "start_review", "review_opinion", "approve_review",
+        "notify", "decide", "record_refusal", "serve", "record_payment", "close", "archive"]
+    assert st.history[8].details == {"witness": "王五（村委会主任）"} and st.history[8].reason == "当事人拒绝签收"
+    assert st.history[7].details == {"fine_yuan": 50000.0, "outcome": "penalty"}
     refused(life, cid, "revoke", head, "not possible while the case is at Archived")
 
 
@@ -213,6 +220,29 @@ def test_an_investigator_may_not_review_their_own_case(team: dict[str, Any], clo
     life.act(case.id, "approve_filing", t["head"])
     life.act(case.id, "conclude_investigation", t["li"])
     refused(life, case.id, "start_review", both, "someone who did not investigate the case")
+
+
+def test_legal_review_must_approve_before_the_decision_and_may_send_back(team: dict[str, Any], clock: Any) -> None:
+    t, life = team, team["life"]
+    chen, head = t["chen"], t["head"]
+    case = CaseService(t["store"]).create(party="南宁市绿源化工有限公司", title="t", actor=t["li"],
+                                          officer_ids=[t["wf"].id])
+    t["docs"].evidence.add_physical(case.id, t["li"], seal_no="S-3", description="样品")
+    life.act(case.id, "approve_filing", head)
+    life.act(case.id, "conclude_investigation", t["li"])
+    life.act(case.id, "start_review", chen)
+    life.act(case.id, "approve_review", chen)
+    life.act(case.id, "refer_legal_review", chen)
+    no_notice = {"outcome": "no_penalty"}
+    refused(life, case.id, "decide", head, "the legal review has not approved the decision yet", details=no_notice)
+    refused(life, case.id, "return_from_legal_review", chen, "give the reason")
+    life.act(case.id, "return_from_legal_review", chen, reason="适用法律条款有误，请重新审查")
+    assert life.status(case.id).state == "under_review"
+    refused(life, case.id, "notify", chen, "the review has not approved the case yet")  # approved again first
+    life.act(case.id, "approve_review", chen)
+    life.act(case.id, "refer_legal_review", chen)
+    life.act(case.id, "approve_legal_review", chen, reason="同意")
+    assert life.act(case.id, "decide", head, details=no_notice).to_state == "decided"
 
 
 def test_one_investigator_is_not_enough(team: dict[str, Any], clock: Any) -> None:
