@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -10,6 +10,11 @@ LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def local_today() -> date:
+    """Today in the kit's zone (Asia/Shanghai), whatever zone the laptop's clock is set to."""
+    return utcnow().astimezone(LOCAL_TZ).date()
 
 
 def to_local(dt: datetime | None) -> datetime | None:

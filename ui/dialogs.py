@@ -33,6 +33,7 @@ from kit_app import creditcode
 from kit_app import roles as R
 from kit_app.dto import CaseDetail, ImportResult, OfficerInfo, ProjectRow, SourceRow
 from kit_app.i18n import LANGUAGES, _
+from kit_app.timeutil import local_today
 from ui.services import Services
 from ui.tasks import TaskRunner, describe_error
 
@@ -259,11 +260,11 @@ class NewCaseDialog(TaskDialog):
         self.others = QListWidget()
         self.others.setObjectName("co_officers")
         self.others.setMaximumHeight(110)
-        self.discovered = QDateEdit(QDate.currentDate())
+        self.discovered = QDateEdit(_kit_today())
         self.discovered.setObjectName("discovered_on")
         self.discovered.setCalendarPopup(True)
         self.discovered.setDisplayFormat("yyyy-MM-dd")
-        self.discovered.setMaximumDate(QDate.currentDate())
+        self.discovered.setMaximumDate(_kit_today())
         self.discovered.setToolTip(_("The day the violation was found: the 15 days to decide on filing run from it"))
         form = QFormLayout()
         form.addRow(_("Case title"), self.case_title)
@@ -375,11 +376,11 @@ class AcceptanceDialog(TaskDialog):
         super().__init__(parent)
         self.services, self.runner, self.officer, self.project = services, runner, officer, project
         self.setWindowTitle(_("Record completion acceptance"))
-        self.date = QDateEdit(QDate.currentDate())
+        self.date = QDateEdit(_kit_today())
         self.date.setObjectName("acceptance_date")
         self.date.setCalendarPopup(True)
         self.date.setDisplayFormat("yyyy-MM-dd")
-        self.date.setMaximumDate(QDate.currentDate())
+        self.date.setMaximumDate(_kit_today())
         if project.eia_approval_date:
             d = project.eia_approval_date
             self.date.setMinimumDate(QDate(d.year, d.month, d.day))
@@ -438,3 +439,7 @@ class ImportResultDialog(QDialog):
         lay.addLayout(row)
 
 
+def _kit_today() -> QDate:
+    """Today in the kit's zone (the laptop's clock may be set to another)."""
+    d = local_today()
+    return QDate(d.year, d.month, d.day)

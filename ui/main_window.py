@@ -25,6 +25,7 @@ from ui.device_hub import DeviceHub
 from ui.devices import DevicesPane
 from ui.dialogs import ImportResultDialog
 from ui.panes import CasesPane, DeadlinesPane, Pane, ProjectsPane, SourcesPane
+from ui.review import ReviewPane, may_review
 from ui.services import Services
 from ui.sync import SyncController
 from ui.tasks import TaskRunner, describe_error
@@ -57,6 +58,9 @@ class MainWindow(QMainWindow):
             (_("Devices"), self.devices),
             (_("My deadlines"), self.deadlines),
         ]
+        if may_review(officer):  # review staff: the cases waiting for them
+            self.review = ReviewPane(services, runner, officer)
+            self.panes.append((_("Review"), self.review))
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(190)

@@ -32,7 +32,7 @@ from kit_app import roles as R
 from kit_app.dto import OfficerInfo
 from kit_app.i18n import _
 from kit_app.services.lifecycle import ARCHIVE, ActionInfo, CaseStatus, label
-from kit_app.timeutil import format_local
+from kit_app.timeutil import format_local, local_today
 from ui.deadlines import deadline_colour, deadline_text
 from ui.dialogs import TaskDialog
 from ui.services import Services
@@ -73,7 +73,7 @@ class ActionDialog(TaskDialog):
                 w.setSuffix(" " + _("yuan"))
                 form.addRow(_("Fine"), w)
             elif f in ("hearing_date", "paid_on"):
-                w = QDateEdit(QDate.currentDate())
+                w = QDateEdit(_kit_today())
                 w.setCalendarPopup(True)
                 w.setDisplayFormat("yyyy-MM-dd")
                 form.addRow(_("Hearing date") if f == "hearing_date" else _("Paid on"), w)
@@ -231,3 +231,9 @@ class CaseProcedureDialog(QDialog):
 
 
 __all__ = ["ActionDialog", "CaseProcedureDialog"]
+
+
+def _kit_today() -> QDate:
+    """Today in the kit's zone (the laptop's clock may be set to another)."""
+    d = local_today()
+    return QDate(d.year, d.month, d.day)

@@ -17,6 +17,7 @@ from kit_app.cli.common import (
 from kit_app.db import Store
 from kit_app.dto import to_json
 from kit_app.i18n import _
+from kit_app.timeutil import local_today
 
 
 def _print_case(c: Any) -> None:
@@ -118,7 +119,6 @@ def _action_to(life: Any, case: str, to: str | None) -> str:
 
 
 def cmd_deadlines(store: Store, args: argparse.Namespace) -> int:
-    from datetime import date
 
     from kit_app.errors import UsageError
     from kit_app.services.lifecycle import CaseLifecycle
@@ -126,7 +126,7 @@ def cmd_deadlines(store: Store, args: argparse.Namespace) -> int:
     officer = acting_officer(store, args)
     if officer is None:
         raise UsageError(_("name the officer whose deadlines to list: --officer"))
-    rows = CaseLifecycle(store).my_deadlines(officer, today=args.today or date.today())
+    rows = CaseLifecycle(store).my_deadlines(officer, today=args.today or local_today())
     payload = [{"case_id": st.case_id, "number": st.number, "title": st.title, "party_name": st.party_name,
                 "state": st.state, "state_label": st.state_label, "deadline": d} for st, d in rows]
     emit(args, payload, lambda: [print(f"{st.number}  {st.party_name}  " + _deadline_line(d)) for st, d in rows])

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -326,6 +327,22 @@ class DocumentService:
             return [{"id": d.id, "type": d.doc_type, "version": d.def_version, "title": d.title, "number": d.number,
                      "content_sha256": d.content_sha256, "evidence_id": d.evidence_id, "corrects": d.corrects_id,
                      "issued_at": d.issued_at.isoformat(), "issued_by": d.issued_by} for d in rows]
+
+    def find(self, doc_type: str | None = None, issued_on: date | None = None,
+             limit: int = 500) -> list[dict[str, Any]]:
+        """Issued documents across cases (review staff print them in batches): of one type, issued on
+        one local day, newest first; each with its case's number and party."""
+        q = select(Document, Case.number, Case.party_name).join(Case, Case.id == Document.case_id)
+        if doc_type:
+            q = q.where(Document.doc_type == doc_type)
+        if issued_on is not None:
+            start = datetime.combine(issued_on, datetime.min.time(), tzinfo=LOCAL_TZ)
+            q = q.where(Document.issued_at >= start, Document.issued_at < start + timedelta(days=1))
+        with self.store.session() as s:
+            rows = s.execute(q.order_by(Document.issued_at.desc()).limit(limit)).all()
+            return [{"id": d.id, "type": d.doc_type, "title": d.title, "number": d.number, "case_id": d.case_id,
+                     "case_number": number, "party": party, "issued_at": d.issued_at.isoformat(),
+                     "issued_local": format_local(d.issued_at)} for d, number, party in rows]
 
     def get(self, doc_id: str) -> dict[str, Any]:
         """An issued document with its frozen payload."""

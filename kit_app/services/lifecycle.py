@@ -29,7 +29,7 @@ from kit_app.dto import OfficerInfo
 from kit_app.errors import KitError, NotFound, ValidationError
 from kit_app.i18n import _, language
 from kit_app.services.inspections import InspectionService
-from kit_app.timeutil import LOCAL_TZ, utcnow
+from kit_app.timeutil import LOCAL_TZ, local_today, utcnow
 
 
 class ProcedureError(KitError):
@@ -164,7 +164,7 @@ class CaseLifecycle:
         with self.store.session() as s:
             case = self._case(s, case_ref)
             facts = _Facts(s, case)
-            return self._status(case, facts, actor, today or date.today())
+            return self._status(case, facts, actor, today or local_today())
 
     def _status(self, case: Case, facts: _Facts, actor: OfficerInfo | None, today: date) -> CaseStatus:
         p = self.procedure
@@ -220,7 +220,7 @@ class CaseLifecycle:
         with self.store.write_session() as s:
             case = self._case(s, case_ref)
             facts = _Facts(s, case)
-            why = self._refusal(a, facts, actor, today or date.today(), details)
+            why = self._refusal(a, facts, actor, today or local_today(), details)
             if why is not None:
                 raise ProcedureError(why)
             if a.reason and reason is None:
@@ -394,7 +394,7 @@ class CaseLifecycle:
     # ------------------------------------------------------------ deadlines
     def deadlines(self, case_ref: str, today: date | None = None) -> list[DeadlineInfo]:
         with self.store.session() as s:
-            return self._deadlines(_Facts(s, self._case(s, case_ref)), today or date.today())
+            return self._deadlines(_Facts(s, self._case(s, case_ref)), today or local_today())
 
     def _deadlines(self, facts: _Facts, today: date) -> list[DeadlineInfo]:
         out: list[DeadlineInfo] = []
@@ -472,7 +472,7 @@ class CaseLifecycle:
                      ) -> list[tuple[CaseStatus, DeadlineInfo]]:
         """The open deadlines of the cases ``actor`` investigates (all open cases for reviewers and
         agency heads), most urgent first."""
-        today = today or date.today()
+        today = today or local_today()
         finals = [k for k, st in self.procedure.states.items() if st.final] + ["closed"]
         out: list[tuple[CaseStatus, DeadlineInfo]] = []
         with self.store.session() as s:

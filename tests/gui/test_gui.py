@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QFontDatabase, QRawFont
@@ -11,6 +9,7 @@ from PySide6.QtWidgets import QApplication, QDialogButtonBox
 from pytestqt.qtbot import QtBot
 
 from kit_app.dto import OfficerInfo
+from kit_app.timeutil import local_today
 from ui.dialogs import AcceptanceDialog, LoginDialog, NewCaseDialog
 from ui.main_window import MainWindow
 from ui.models import ProjectTableModel, SourceTableModel
@@ -166,7 +165,7 @@ def test_record_acceptance(qtbot: QtBot, window: MainWindow, services: Services,
     with qtbot.waitSignal(dlg.recorded, timeout=5000) as blocker:
         dlg.buttons.button(QDialogButtonBox.StandardButton.Ok).click()
     row, source_id, _created = blocker.args[0]
-    assert row.status == "accepted" and row.acceptance_date == date.today()
+    assert row.status == "accepted" and row.acceptance_date == local_today()  # the kit's day, not the laptop's zone
     assert services.sources.get(source_id).projects
 
 
