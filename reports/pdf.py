@@ -166,10 +166,11 @@ def signing_note(signing: dict[str, str]) -> str:
 
 
 def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = None,
-           number: str | None = None, specimen: bool = False) -> RenderResult:
+           number: str | None = None, specimen: bool = False, seal_text: str | None = None) -> RenderResult:
     """Validate ``payload`` and render it; FormError names a missing or wrong field. A ``specimen``
     (a preview, an example) says so on every page — 样本 across it, in its number line and in its QR
-    code — so it can never pass for an issued document."""
+    code — so it can never pass for an issued document. ``seal_text``: the words of the agency's seal,
+    printed over the date where the seal is pressed (else the agency's name)."""
     from reportlab.lib import colors
     from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY
     from reportlab.lib.pagesizes import A4, landscape
@@ -390,7 +391,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
         elif kind == "seal":  # GB/T 9704: the agency over its date, centred on each other, four characters
             # from the right margin, with room above for the seal, which presses on both
             centred = ParagraphStyle("seal", parent=body, alignment=TA_CENTER, firstLineIndent=0)
-            area = Table([[Para(text(data.get("agency_name") or "", "agency_name"), centred), ""],
+            area = Table([[Para(text(seal_text or data.get("agency_name") or "", "agency_name"), centred), ""],
                           [Para(_chinese_date(data.get(block["field"])), centred), ""]],
                          colWidths=[SEAL_AREA * mm, 4 * body.fontSize], hAlign="RIGHT",
                          style=[("FONTNAME", (0, 0), (-1, -1), FONT), ("RIGHTPADDING", (0, 0), (-1, -1), 0)])

@@ -260,6 +260,7 @@ class DevicesPane(Pane):
         except (ValueError, OSError) as exc:
             QMessageBox.warning(self, _("Device"), str(exc))
             return
+        self._log_change(cfg.name, {"saved": {k: v for k, v in vars(cfg).items() if k != "options"}})
         row = next(i for i, c in enumerate(self.hub.configs) if c.name == cfg.name)
         self.table.selectRow(row)
 
@@ -271,6 +272,15 @@ class DevicesPane(Pane):
                 != QMessageBox.StandardButton.Yes:
             return
         self.hub.remove(cfg.name)
+        self._log_change(cfg.name, {"removed": True})
+
+    def _log_change(self, name: str, details: dict[str, Any]) -> None:
+        """A device configuration change goes into the administration log, with who made it."""
+        from kit_app.services.admin import AdminService
+
+        admin, officer = AdminService(self.services.store), self.officer
+        self.runner.run(lambda: admin.record(officer, "device.config", name, details),
+                        lambda _r: self.data_changed.emit("devices"), self.fail)
 
     def _state_changed(self, name: str, state: str, detail: str) -> None:
         cfg = self.current_config()

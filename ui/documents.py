@@ -431,8 +431,13 @@ class DocumentEditor(QDialog):
                 if res.warnings:
                     self.status.setText("<span style='color:#b26a00'>" + "；".join(res.warnings) + "</span>")
 
-        self.runner.run(lambda: render(defn, data, specimen=True),
-                        done, self._failed, lane=IO)
+        docs, case_id = self.services.documents, self.case_id
+
+        def draw(seal_text: str | None) -> None:  # the agency's seal words read on the database lane, drawn off it
+            self.runner.run(lambda: render(defn, data, specimen=True, seal_text=seal_text), done, self._failed,
+                            lane=IO)
+
+        self.runner.run(lambda: docs.seal_text(case_id), draw, self._failed)
 
     def _show_pdf(self, pdf: bytes) -> None:
         self.pdf = pdf

@@ -21,6 +21,8 @@ from kit_app import __version__
 from kit_app import roles as R
 from kit_app.dto import ImportResult, OfficerInfo
 from kit_app.i18n import _
+from kit_app.services.admin import AdminService
+from ui.admin import AdminPane, is_admin
 from ui.device_hub import DeviceHub
 from ui.devices import DevicesPane
 from ui.dialogs import ImportResultDialog
@@ -61,6 +63,12 @@ class MainWindow(QMainWindow):
         if may_review(officer):  # review staff: the cases waiting for them
             self.review = ReviewPane(services, runner, officer)
             self.panes.append((_("Review"), self.review))
+        if is_admin(officer):  # administrators: officers, agency, numbers, devices, enrolment, the log
+            self.admin = AdminPane(services, runner, officer)
+            self.panes.append((_("Administration"), self.admin))
+            self.admin.show_devices.connect(lambda: self.nav.setCurrentRow(self.panes.index((_("Devices"),
+                                                                                              self.devices))))
+            self.admin.enrol_requested.connect(self.enrol)
         self.nav = QListWidget()
         self.nav.setObjectName("navigation")
         self.nav.setFixedWidth(190)
@@ -223,6 +231,10 @@ class MainWindow(QMainWindow):
         dlg = EnrolDialog(self.services.store, self.runner, self)
         def enrolled() -> None:
             fp = (dlg.result or {}).get("server_fingerprint") or ""
+            server = (dlg.result or {}).get("server") or ""
+            self.runner.run(lambda: AdminService(self.services.store).record(
+                self.officer, "central.enrol", server, {"server_fingerprint": fp}),
+                lambda _r: self._broadcast("admin"))
             QMessageBox.information(self, _("Enrolled"), _(
                 "This kit is enrolled. The server's fingerprint is\n\n{fp}\n\nIt must be the one the administrator "
                 "gave you; if it is not, tell them before syncing.").format(fp=fp))

@@ -67,6 +67,7 @@ class Agency(SyncMixin, Base):
     # what its decisions print as the remedies (set at the central server; None: derived, or asked for)
     review_body: Mapped[str | None] = mapped_column(String(60))  # 复议机关
     court: Mapped[str | None] = mapped_column(String(60))  # 管辖法院
+    seal_text: Mapped[str | None] = mapped_column(String(60))  # the words of its seal (None: its name)
 
     parent: Mapped[Agency | None] = relationship(remote_side="Agency.id")
 
@@ -187,6 +188,23 @@ class Case(SyncMixin, Base):
         back_populates="case", cascade="all, delete-orphan", order_by="CaseOfficer.position"
     )
     events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.seq")
+
+
+class AdminEvent(Base):
+    """One change an administrator made on the kit (officers, agency settings, number blocks, devices,
+    enrolment): who, when, what and to what. Append-only (the database refuses updates and deletions)."""
+
+    __tablename__ = "admin_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    kit_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    actor_cert: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    target: Mapped[str | None] = mapped_column(String(200))
+    details: Mapped[str] = mapped_column(Text, nullable=False, default="{}")  # JSON
 
 
 class CaseEvent(Base):

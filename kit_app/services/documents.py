@@ -95,7 +95,7 @@ class DocumentService:
                 with self.store.session() as s:
                     case_id_, agency_code, seq, number = self._numbering(s, case_id, corrects, defn.id,
                                                                          bool(defn.number), year)
-                res = render(defn, data, doc_id=doc_id, number=number)
+                res = render(defn, data, doc_id=doc_id, number=number, seal_text=self.seal_text(case_id))
                 tmp = ev.blobs.scratch() / f"document-{doc_id}.pdf"
                 tmp.write_bytes(res.pdf)
                 try:
@@ -122,6 +122,13 @@ class DocumentService:
                     return issued
         raise KitError(_("The document could not be numbered: numbers were being taken while it was issued. "
                          "Issue it again."))
+
+    def seal_text(self, case_ref: str) -> str | None:
+        """The words of the seal of the case's agency, as its settings give them (None: its name)."""
+        with self.store.session() as s:
+            row = s.execute(select(Agency.seal_text).join(Case, Case.agency_id == Agency.id).where(
+                (Case.id == case_ref) | (Case.number == case_ref))).first()
+            return row[0] if row else None
 
     def _not_archived(self, case_ref: str) -> None:
         """An archived case is frozen: no paper is added to its file."""

@@ -30,8 +30,9 @@ class NumberingService:
         self.store = store
 
     def add_block(self, *, agency_code: str, doc_type: str, year: int, prefix: str, first: int, last: int,
-                  kit_id: str | None = None, actor: OfficerInfo | None = None) -> dict[str, Any]:
-        """Reserve numbers first–last of (agency, type, year) for a kit (this one by default)."""
+                  kit_id: str | None = None, actor: OfficerInfo | None = None, also: Any = None) -> dict[str, Any]:
+        """Reserve numbers first–last of (agency, type, year) for a kit (this one by default);
+        ``also(session)`` writes what goes with it in the same transaction (the log)."""
         import forms
 
         R.require(actor, "numbers.assign")
@@ -70,6 +71,8 @@ class NumberingService:
                                 origin_kit=self.store.kit_id)
             s.add(block)
             s.flush()
+            if also is not None:
+                also(s)
             return _block_dict(block, 0)
 
     def blocks(self) -> list[dict[str, Any]]:
@@ -121,7 +124,7 @@ class NumberingService:
 
 def _block_dict(b: NumberBlock, used: int) -> dict[str, Any]:
     return {"id": b.id, "agency_code": b.agency_code, "type": b.doc_type, "year": b.year, "prefix": b.prefix,
-            "first": b.first, "last": b.last, "kit_id": b.kit_id, "used": used,
+            "first": b.first, "last": b.last, "kit_id": b.kit_id, "used": used, "left": b.last - b.first + 1 - used,
             "example": format_number(b.prefix, b.year, b.first)}
 
 

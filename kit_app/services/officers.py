@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import os
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -85,7 +86,9 @@ class OfficerService:
         password: str,
         agency_code: str | None = None,
         actor: OfficerInfo | None = None,
+        also: Any = None,
     ) -> OfficerInfo:
+        """``also(session, officer)`` writes what goes with it in the same transaction (the log)."""
         R.require(actor, "officers.manage")
         name = name.strip()
         cert_no = cert_no.strip()
@@ -136,6 +139,8 @@ class OfficerService:
             s.add(o)
             s.flush()
             s.refresh(o, ["agency"])
+            if also is not None:
+                also(s, info(o))
             return info(o)
 
     def list(self) -> list[OfficerInfo]:
