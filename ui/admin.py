@@ -435,7 +435,7 @@ class AdminPane(Pane):
         year.setValue(local_today().year)
         prefix = QLineEdit()
         prefix.setObjectName("block_prefix")
-        prefix.setPlaceholderText(_("e.g. 南环罚告"))
+        prefix.setPlaceholderText(_("For example 南环罚告"))
         first, last = QSpinBox(), QSpinBox()
         for s, v in ((first, 1), (last, 100)):
             s.setRange(1, 999999)
