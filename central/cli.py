@@ -62,6 +62,8 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("--code", required=True)
     a.add_argument("--court", help=_("the court for administrative suits (管辖法院); empty to clear"))
     a.add_argument("--review-body", help=_("the administrative review body (复议机关); empty: derived"))
+    a.add_argument("--seal-text", help=_("the words of the agency's seal, printed where it is pressed; empty: its "
+                                         "name"))
     s = sub.add_parser("officer", help=_("officers"))
     osub = s.add_subparsers(dest="action", required=True)
     a = osub.add_parser("add")
@@ -149,7 +151,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         central = Central(sessions(make_engine(url)))
         if args.command == "agency" and args.action == "set":
-            res = central.set_agency(args.code, court=args.court, review_body=args.review_body)
+            res = central.set_agency(args.code, court=args.court, review_body=args.review_body,
+                                     seal_text=args.seal_text)
             _out(args, res, _("Agency {code}: court {court}, review body {review}.").format(
                 code=res["code"], court=res["court"] or "—", review=res["review_body"] or "—"))
         elif args.command == "agency":

@@ -28,6 +28,7 @@ class Agency(Base):
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("agencies.code"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow)
     review_body: Mapped[str | None] = mapped_column(String(60))  # 复议机关 its decisions name
+    seal_text: Mapped[str | None] = mapped_column(String(60))  # the words of its seal (None: its name)
     court: Mapped[str | None] = mapped_column(String(60))  # 管辖法院 its decisions name
 
 

@@ -59,14 +59,16 @@ class Central:
                                                           "parent": kit_code(parent) if parent else None})
         return {"code": code, "name": name.strip(), "parent": parent}
 
-    def set_agency(self, code: str, *, court: str | None = None, review_body: str | None = None) -> dict[str, Any]:
+    def set_agency(self, code: str, *, court: str | None = None, review_body: str | None = None,
+                   seal_text: str | None = None) -> dict[str, Any]:
         """The 管辖法院 and 复议机关 an agency's decisions name (an empty value clears one: the kit then
-        derives the review body and asks the officer for the court); sent to its kits."""
+        derives the review body and asks the officer for the court), and the words of its seal (printed
+        where the seal is pressed; empty: its name); sent to its kits."""
         with self.sessions.begin() as s:
             a = s.get(Agency, code)
             if a is None:
                 raise CentralError(_("agency {code} is not known").format(code=code), 404)
-            for attr, value in (("court", court), ("review_body", review_body)):
+            for attr, value in (("court", court), ("review_body", review_body), ("seal_text", seal_text)):
                 if value is None:
                     continue
                 value = value.strip()
@@ -75,9 +77,10 @@ class Central:
                 setattr(a, attr, value or None)
             body = {"code": kit_code(code), "name": a.name,
                     "parent": kit_code(a.parent_code) if a.parent_code else None,
-                    "court": a.court, "review_body": a.review_body}
+                    "court": a.court, "review_body": a.review_body, "seal_text": a.seal_text}
             Feed(self).publish(s, "agency", code, code, body)
-        return {"code": code, "name": body["name"], "court": body["court"], "review_body": body["review_body"]}
+        return {"code": code, "name": body["name"], "court": body["court"], "review_body": body["review_body"],
+                "seal_text": body["seal_text"]}
 
     def add_officer(self, *, cert_no: str, name: str, roles: str, agency: str, password: str,
                     kit_agencies: list[str] = ()) -> dict[str, Any]:  # type: ignore[assignment]

@@ -73,7 +73,8 @@ class Applier:
             self.agencies[code] = row.id
         elif row.name != b["name"]:
             row.name = b["name"]
-        for attr in ("court", "review_body"):  # what its decisions name as remedies (checked: short text)
+        # what its decisions name as remedies, and its seal's words (checked: short text)
+        for attr in ("court", "review_body", "seal_text"):
             value = b.get(attr)
             if value is None or (isinstance(value, str) and len(value) <= 60):
                 setattr(row, attr, value.strip() or None if isinstance(value, str) else None)

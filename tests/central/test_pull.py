@@ -125,6 +125,10 @@ def test_pull_brings_what_the_kit_may_see(server, province, store: Store, tmp_pa
     c.set_agency("450103", court="")  # cleared: the kit asks the officer again
     pull(store)
     assert "court" not in DocumentService(store).prefill(task["id"], "penalty_decision", me)
+    # the words of the seal, set at the centre, printed on the kit's decisions
+    assert c.set_agency("450103", seal_text="南宁市生态环境局青秀分局（印）")["seal_text"] == "南宁市生态环境局青秀分局（印）"
+    pull(store)
+    assert DocumentService(store).seal_text(task["id"]) == "南宁市生态环境局青秀分局（印）"
 
     # a deactivated officer can no longer sign in on the kit once it has synced
     c.set_officer("45010320232", active=False)
