@@ -359,7 +359,7 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
             photos = data.get(f.name) or []
             with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:  # decoding releases the GIL
                 images = list(pool.map(lambda ip: _photo(ip[1]["image"], width, img_h, text.warnings,  # noqa: B023
-                                                         f"{f.name}[{ip[0]}]"), enumerate(photos)))  # noqa: B023
+                                                         f"{f.label} {ip[0] + 1}"), enumerate(photos)))  # noqa: B023
             for i, ph in enumerate(photos):
                 where = f"{f.name}[{i}]"
                 img = images[i]
@@ -490,10 +490,12 @@ def _photo(ref: str, max_w: float, max_h: float, warnings: list[str], where: str
         scale = min(max_w / w, max_h / h)
         return Image(buf, width=w * scale, height=h * scale)
     except (OSError, ValueError) as exc:
-        warnings.append(_("{where}: the picture {ref} cannot be read ({error}); a placeholder is printed").format(
-            where=where, ref=ref, error=exc))
+        # said by the photo's place on the paper; the stored file's path is the kit's business, not the officer's
+        why = (exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)).replace(ref, "").strip(" :'")
+        warnings.append(_("{where}: the picture cannot be read ({error}); a placeholder is printed").format(
+            where=where, error=why or type(exc).__name__))
         style = ParagraphStyle("missing", fontName=FONT, fontSize=12, textColor=colors.HexColor("#d00000"))
-        return Para(escape(_("[picture missing: {ref}]").format(ref=ref)), style)
+        return Para(escape(f"〔照片无法读取：{where}〕"), style)
 
 
 def _sample_picture(n: int) -> Any:

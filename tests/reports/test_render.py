@@ -138,13 +138,14 @@ def test_photo_sheet_two_photos_a_page_with_captions(tmp_path: Path) -> None:
     pdf = tmp_path / "sheet.pdf"
     pdf.write_bytes(res.pdf)
     assert res.pages == 4  # the header and photo 1, then two a page
-    assert len(res.warnings) == 1 and "photos[5]" in res.warnings[0] and "gone.jpg" in res.warnings[0]
+    # said by its place on the paper, in the officer's words; the stored path stays the kit's business
+    assert res.warnings == ["照片 6: the picture cannot be read (No such file or directory); a placeholder is printed"]
     images = subprocess.run(["pdfimages", "-list", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert len(images.splitlines()[2:]) == 5
     text = pdftotext(pdf).replace(" ", "")
     for i in range(5):
         assert f"证明内容{i}" in text and f"{i}" * 16 + "…" in text
-    assert "2026年11月29日9时03分" in text and "[picturemissing:" in text
+    assert "2026年11月29日9时03分" in text and "〔照片无法读取：照片6〕" in text and "gone.jpg" not in text
 
 
 SIGNING_LINE = re.compile(r"（签名|签名或盖章|代收人|见证人（|二〇|年月日|^第\d+页共\d+页$|·ID")
