@@ -71,9 +71,21 @@ def export_court_pack(parent: QWidget, services: Services, runner: TaskRunner, o
     progress.setAutoReset(False)
     dest = target
 
-    def work(ctx: Any) -> Any:
-        return services.courtpack.export(case_id, dest, officer, progress=ctx.report,
-                                         cancelled=lambda: ctx.cancelled)
+    from kit_app.services.courtpack import write
+
+    def planned(plan: Any) -> None:
+        """Read from the database; the files now, on an I/O worker: the database lane stays free."""
+        def work(ctx: Any) -> Any:
+            return write(plan, dest, progress=ctx.report, cancelled=lambda: ctx.cancelled)
+
+        def written(pack: Any) -> None:  # each original's custody says where it went
+            def record() -> Any:
+                services.courtpack.record(plan, pack)
+                return pack
+
+            runner.run(record, done, failed)
+
+        state["handle"] = runner.run(work, written, failed, with_context=True, lane=IO, on_progress=moved)
 
     def done(pack: Any) -> None:
         progress.close()
@@ -95,8 +107,9 @@ def export_court_pack(parent: QWidget, services: Services, runner: TaskRunner, o
         progress.setMaximum(total)
         progress.setValue(n)
 
-    handle = runner.run(work, done, failed, with_context=True, on_progress=moved)
-    progress.canceled.connect(handle.cancel)
+    state: dict[str, Any] = {}
+    runner.run(lambda: services.courtpack.plan(case_id, officer), planned, failed)
+    progress.canceled.connect(lambda: state["handle"].cancel() if "handle" in state else None)
     return progress
 
 

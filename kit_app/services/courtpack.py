@@ -58,8 +58,17 @@ class CourtPackService:
                progress: Callable[[int, int], None] | None = None,
                cancelled: Callable[[], bool] | None = None) -> Pack:
         """Write the pack to ``out`` (atomically: a ``.part`` file renamed when complete); each
-        original's custody records that it was exported."""
-        import resources
+        original's custody records that it was exported. The three steps apart — ``plan`` and
+        ``record`` read and write the database, ``write`` only files — let a window run the long
+        middle one off its database lane."""
+        plan = self.plan(case_id, officer)
+        pack = write(plan, out, progress, cancelled)
+        self.record(plan, pack)
+        return pack
+
+    def plan(self, case_id: str, officer: OfficerInfo | None) -> Plan:
+        """Everything the pack holds that the database knows, read now (the case file built if the
+        case is not archived)."""
         from kit_app.services.cases import CaseService
 
         case = CaseService(self.store).get(case_id)
@@ -72,80 +81,21 @@ class CourtPackService:
         else:
             built = CaseFileService(self.store, self.documents).build(case.id, officer)
             case_file, pages = built.pdf, built.pages
-        total = len(items) + 3
-        done = 0
+        return Plan(case={"id": case.id, "number": case.number, "title": case.title, "party": case.party.get("name"),
+                          "agency": case.agency_name},
+                    items=items, case_file=case_file, pages=pages, archived=kept is not None,
+                    custody=self._custody(case.id), receipts=self._receipts({i["sha256"] for i in items}),
+                    kit_id=self.store.kit_id, key=ev.key, officer=officer)
 
-        def step() -> None:
-            nonlocal done
-            done += 1
-            if progress:
-                progress(done, total)
-            if cancelled and cancelled():
-                raise Cancelled()
-
-        files: list[dict[str, Any]] = []
-        tmp = out.with_name(out.name + ".part")
-        try:
-            with zipfile.ZipFile(tmp, "w", allowZip64=True) as z:
-                def put(path: str, data: bytes, **about: Any) -> None:
-                    z.writestr(zipfile.ZipInfo(path, date_time=_zip_time()), data,
-                               compress_type=zipfile.ZIP_DEFLATED if path.endswith((".json", ".jsonl", ".txt", ".py"))
-                               else zipfile.ZIP_STORED)
-                    files.append({"path": path, "sha256": hashlib.sha256(data).hexdigest(),
-                                  "size": len(data)} | about)
-
-                put("case-file.pdf", case_file,
-                    what="案卷" + ("（归档时留存）" if kept is not None else "（导出时生成）"))
-                step()
-                used: set[str] = set()
-                for k, i in enumerate(items, start=1):
-                    name = _safe_name(k, i["original_name"] or i["sha256"][:16], used)
-                    src = Path(i["stored_path"])
-                    info = zipfile.ZipInfo(f"originals/{name}", date_time=_zip_time())
-                    h, size = hashlib.sha256(), 0
-                    with src.open("rb") as fh, z.open(info, "w", force_zip64=True) as dst:
-                        while block := fh.read(1 << 20):
-                            h.update(block)
-                            size += len(block)
-                            dst.write(block)
-                    if h.hexdigest() != i["sha256"]:
-                        raise KitError(_("The stored original of {name} no longer matches its SHA-256: verify the "
-                                         "evidence; no pack was written.").format(name=i["original_name"]))
-                    files.append({"path": f"originals/{name}", "sha256": i["sha256"], "size": size,
-                                  "evidence_id": i["id"], "kind": i["kind"], "original_name": i["original_name"],
-                                  "excluded": bool((i.get("disposition") or {}).get("excluded"))})
-                    step()
-                custody = self._custody(case.id)
-                put("custody.jsonl", custody, what="保管链记录")
-                receipts = self._receipts({i["sha256"] for i in items})
-                put("receipts.json", receipts, what="中心服务器回执")
-                put("verify_pack.py", resources.path("verify_pack.py").read_bytes(), what="核验程序")
-                put("README.txt", _readme(case.number).encode("utf-8"), what="说明")
-                manifest = {
-                    "format": FORMAT,
-                    "case": {"id": case.id, "number": case.number, "title": case.title,
-                             "party": case.party.get("name"), "agency": case.agency_name},
-                    "kit": {"id": self.store.kit_id, "public_key": ev.key.public_b64},
-                    "created_at": utcnow().isoformat(), "created_by": C.actor(officer) if officer else None,
-                    "files": list(files),
-                }
-                page = _verification_page(manifest, ev.key.public_raw, pages, kept is not None)
-                put("verification.pdf", page, what="核验页")
-                manifest["files"] = list(files)
-                raw = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
-                digest = hashlib.sha256(raw).hexdigest()
-                z.writestr(zipfile.ZipInfo("manifest.json", date_time=_zip_time()), raw, zipfile.ZIP_DEFLATED)
-                z.writestr(zipfile.ZipInfo("manifest.sig", date_time=_zip_time()),
-                           ev.key.sign(digest.encode("ascii")) + "\n")
-                step()
-            with tmp.open("rb") as fh:
-                os.fsync(fh.fileno())
-            os.replace(tmp, out)
-        except BaseException:
-            tmp.unlink(missing_ok=True)
-            raise
-        self._record_export(items, officer, out.name, digest)
-        return Pack(out, len(files), len(items), out.stat().st_size, digest, pages, kept is not None)
+    def record(self, plan: Plan, pack: Pack) -> None:
+        """One custody event ``exported`` per original, naming the pack and its manifest."""
+        ev = self.evidence
+        with self.store.write_session() as s:
+            for i in plan.items:
+                ev.log.append(s, evidence_id=i["id"], case_id=i["case_id"], kind=C.EXPORTED,
+                              actors=[C.actor(plan.officer)] if plan.officer else [], item_sha256=i["sha256"],
+                              details={"court_pack": pack.path.name, "manifest_sha256": pack.manifest_sha256})
+            ev.log.flush_checkpoint(s)
 
     def _custody(self, case_id: str) -> bytes:
         ev = self.evidence
@@ -174,16 +124,94 @@ class CourtPackService:
             server = base64.b64encode(trust.public_raw_from_pem(pem.value)).decode() if pem is not None else None
         return json.dumps({"server_key": server, "receipts": receipts}, ensure_ascii=False, indent=1).encode("utf-8")
 
-    def _record_export(self, items: list[dict[str, Any]], officer: OfficerInfo | None, pack: str,
-                       digest: str) -> None:
-        """One custody event ``exported`` per original, naming the pack and its manifest."""
-        ev = self.evidence
-        with self.store.write_session() as s:
-            for i in items:
-                ev.log.append(s, evidence_id=i["id"], case_id=i["case_id"], kind=C.EXPORTED,
-                              actors=[C.actor(officer)] if officer else [], item_sha256=i["sha256"],
-                              details={"court_pack": pack, "manifest_sha256": digest})
-            ev.log.flush_checkpoint(s)
+
+@dataclass
+class Plan:
+    """What a pack is made of, read from the database (see ``CourtPackService.plan``)."""
+
+    case: dict[str, Any]
+    items: list[dict[str, Any]]  # the originals, as the evidence service lists them
+    case_file: bytes
+    pages: int
+    archived: bool
+    custody: bytes
+    receipts: bytes
+    kit_id: str
+    key: Any  # the kit's key: it signs the manifest
+    officer: OfficerInfo | None
+
+
+def write(plan: Plan, out: Path, progress: Callable[[int, int], None] | None = None,
+          cancelled: Callable[[], bool] | None = None) -> Pack:
+    """Write the zip from ``plan``: files only, no database (an I/O worker may run it)."""
+    import resources
+
+    total = len(plan.items) + 3
+    done = 0
+
+    def step() -> None:
+        nonlocal done
+        done += 1
+        if progress:
+            progress(done, total)
+        if cancelled and cancelled():
+            raise Cancelled()
+
+    files: list[dict[str, Any]] = []
+    tmp = out.with_name(out.name + ".part")
+    try:
+        with zipfile.ZipFile(tmp, "w", allowZip64=True) as z:
+            def put(path: str, data: bytes, **about: Any) -> None:
+                z.writestr(zipfile.ZipInfo(path, date_time=_zip_time()), data,
+                           compress_type=zipfile.ZIP_DEFLATED if path.endswith((".json", ".jsonl", ".txt", ".py"))
+                           else zipfile.ZIP_STORED)
+                files.append({"path": path, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)} | about)
+
+            put("case-file.pdf", plan.case_file,
+                what="案卷" + ("（归档时留存）" if plan.archived else "（导出时生成）"))
+            step()
+            used: set[str] = set()
+            for k, i in enumerate(plan.items, start=1):
+                name = _safe_name(k, i["original_name"] or i["sha256"][:16], used)
+                info = zipfile.ZipInfo(f"originals/{name}", date_time=_zip_time())
+                h, size = hashlib.sha256(), 0
+                with Path(i["stored_path"]).open("rb") as fh, z.open(info, "w", force_zip64=True) as dst:
+                    while block := fh.read(1 << 20):
+                        h.update(block)
+                        size += len(block)
+                        dst.write(block)
+                if h.hexdigest() != i["sha256"]:
+                    raise KitError(_("The stored original of {name} no longer matches its SHA-256: verify the "
+                                     "evidence; no pack was written.").format(name=i["original_name"]))
+                files.append({"path": f"originals/{name}", "sha256": i["sha256"], "size": size,
+                              "evidence_id": i["id"], "kind": i["kind"], "original_name": i["original_name"],
+                              "excluded": bool((i.get("disposition") or {}).get("excluded"))})
+                step()
+            put("custody.jsonl", plan.custody, what="保管链记录")
+            put("receipts.json", plan.receipts, what="中心服务器回执")
+            put("verify_pack.py", resources.path("verify_pack.py").read_bytes(), what="核验程序")
+            put("README.txt", _readme(plan.case["number"]).encode("utf-8"), what="说明")
+            manifest = {
+                "format": FORMAT, "case": plan.case, "kit": {"id": plan.kit_id, "public_key": plan.key.public_b64},
+                "created_at": utcnow().isoformat(), "created_by": C.actor(plan.officer) if plan.officer else None,
+                "files": list(files),
+            }
+            put("verification.pdf", _verification_page(manifest, plan.key.public_raw, plan.pages, plan.archived),
+                what="核验页")
+            manifest["files"] = list(files)
+            raw = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
+            digest = hashlib.sha256(raw).hexdigest()
+            z.writestr(zipfile.ZipInfo("manifest.json", date_time=_zip_time()), raw, zipfile.ZIP_DEFLATED)
+            z.writestr(zipfile.ZipInfo("manifest.sig", date_time=_zip_time()),
+                       plan.key.sign(digest.encode("ascii")) + "\n")
+            step()
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, out)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    return Pack(out, len(files), len(plan.items), out.stat().st_size, digest, plan.pages, plan.archived)
 
 
 def _safe_name(k: int, name: str, used: set[str]) -> str:
@@ -265,4 +293,4 @@ def _verification_page(manifest: dict[str, Any], public_raw: bytes, pages: int, 
     return _doc([p("证据包核验页", "title"), t, Spacer(1, 4 * mm), p(how), Spacer(1, 4 * mm), files])
 
 
-__all__ = ["Cancelled", "CourtPackService", "Pack"]
+__all__ = ["Cancelled", "CourtPackService", "Pack", "Plan", "write"]
