@@ -33,6 +33,7 @@ from central.schemas import (
     LoginRequest,
     ProofRequest,
     PushRequest,
+    ReviewStepRequest,
 )
 from central.service import (
     CHUNK_LIMIT,
@@ -332,6 +333,18 @@ def create_app(db_url: str, storage: Path | None = None, signing_key: Path | Non
     @app.get(f"{API}/cases/{{case_id}}", responses=_errors(401, 404))
     def case(case_id: CaseId, o: OfficerDep) -> dict[str, Any]:
         return officers.case(o, case_id)
+
+    @app.get(f"{API}/review/queue", responses=_errors(401, 403))
+    def review_queue(o: OfficerDep) -> list[dict[str, Any]]:
+        """Cases of the reviewer's agency and below waiting for review staff, with the steps sent to
+        their kits and not yet applied."""
+        return officers.review_queue(o)
+
+    @app.post(f"{API}/cases/{{case_id}}/review", status_code=201, responses=_errors(401, 403, 404, 409, 422))
+    def review_step(case_id: CaseId, req: ReviewStepRequest, o: OfficerDep) -> dict[str, Any]:
+        """A review step (take for review, approve, send back, an opinion…), checked against the case
+        and sent to its kit, which takes it at its next sync."""
+        return officers.review_step(o, case_id, req.action, req.reason)
 
     @app.post(f"{API}/cases/{{case_id}}/comments", status_code=201, responses=_errors(401, 403, 404))
     def comment(case_id: CaseId, req: CommentRequest, o: OfficerDep) -> dict[str, Any]:

@@ -121,6 +121,14 @@ class CommentRequest(BaseModel):
     text: text(4000, 1)  # type: ignore[valid-type]
 
 
+class ReviewStepRequest(BaseModel):
+    """A step of the case procedure a reviewer takes at the central server, for the case's kit."""
+
+    model_config = ConfigDict(extra="forbid")
+    action: text(40, 1)  # type: ignore[valid-type]
+    reason: text(4000) | None = None  # type: ignore[valid-type]
+
+
 class BundleEntry(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sha256: Sha256

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLabel,
+    QLineEdit,
     QListWidget,
     QListWidgetItem,
     QPushButton,
@@ -30,13 +31,13 @@ from PySide6.QtWidgets import (
 
 from kit_app import roles as R
 from kit_app.dto import OfficerInfo
-from kit_app.i18n import N_, _
+from kit_app.i18n import N_, _, language
 from kit_app.services.review import QueueRow, ReviewService
 from kit_app.timeutil import LOCAL_TZ, format_local, utcnow
 from ui.models import RowsModel
 from ui.panes import Pane, _table
 from ui.services import Services
-from ui.tasks import TaskRunner, describe_error
+from ui.tasks import SYNC, TaskRunner, describe_error
 
 SENDS_BACK = {"under_review": "return_to_investigation", "legal_review": "return_from_legal_review"}
 STEP_LABELS = {"start_review": N_("Take for review"), "approve_review": N_("Approve the review"),
@@ -52,8 +53,9 @@ class QueueModel(RowsModel):
         (N_("Case number"), lambda r: r.number),
         (N_("Party"), lambda r: r.party),
         (N_("Title"), lambda r: r.title),
-        (N_("Stage"), lambda r: r.state_label),
-        (N_("Next step"), lambda r: r.step_label),
+        (N_("Stage"), lambda r: r.state_label + (" · " + _("central server") if r.remote else "")),
+        (N_("Next step"), lambda r: r.step_label + (" " + _("(sent, waiting for the case's kit)")
+                                                    if r.pending else "")),
         (N_("Deadline"), lambda r: f"{r.due_label} {r.due.isoformat()}" if r.due else "—"),
         (N_("Days left"), lambda r: "" if r.days_left is None else str(r.days_left)),
     )
@@ -90,6 +92,13 @@ class ReviewPane(Pane):
         self.print_btn.setToolTip(_("Papers of many cases in one batch (e.g. today's service receipts), previewed "
                                     "before printing"))
         self.print_btn.clicked.connect(self.batch_print)
+        self.remote_btn = QPushButton(_("From the central server…"))
+        self.remote_btn.setObjectName("review_remote")
+        self.remote_btn.setToolTip(_("Sign in at the central server to review the cases other kits of your agency "
+                                     "hold; the steps you take there reach their kits at their next sync"))
+        self.remote_btn.clicked.connect(self.sign_in_remote)
+        self.remote_token: str | None = None
+        self.remote: list[QueueRow] = []
         self.count = QLabel()
         self.model = QueueModel(self)
         self.view = _table(self.model)
@@ -118,6 +127,7 @@ class ReviewPane(Pane):
         top.addWidget(self.step)
         top.addWidget(self.due)
         top.addWidget(self.count, 1)
+        top.addWidget(self.remote_btn)
         top.addWidget(self.print_btn)
         actions = QHBoxLayout()
         for b in (self.act_btn, self.back_btn, self.opinion_btn, self.file_btn):
@@ -145,7 +155,9 @@ class ReviewPane(Pane):
 
         def load() -> list[QueueRow]:
             rows = self.review.queue(officer, step=step, due_within=None if days == -1 else days)
-            return [r for r in rows if r.overdue] if days == -1 else rows
+            rows = [r for r in rows if r.overdue] if days == -1 else rows
+            # the cases of other kits, as the central server holds them (no deadline known here)
+            return rows + [r for r in self.remote if (step is None or r.step == step) and days is None]
 
         self.runner.run(load, self._got, self.fail)
 
@@ -166,11 +178,11 @@ class ReviewPane(Pane):
         return row
 
     def _buttons(self, row: QueueRow | None) -> None:
-        self.act_btn.setEnabled(row is not None)
+        self.act_btn.setEnabled(row is not None and not (row.remote and row.step == "archive"))
         self.act_btn.setText(_(STEP_LABELS[row.step]) if row is not None else _("Approve"))
         self.back_btn.setEnabled(row is not None and row.state in SENDS_BACK)
         self.opinion_btn.setEnabled(row is not None)
-        self.file_btn.setEnabled(row is not None)
+        self.file_btn.setEnabled(row is not None and not row.remote)
 
     def _selected(self) -> None:
         row = self.current()
@@ -178,6 +190,17 @@ class ReviewPane(Pane):
         if row is None:
             return
         cid, officer = row.case_id, self.officer
+        if row.remote:
+            store, token = self.services.store, self.remote_token or ""
+
+            def fetch() -> tuple[Any, Any]:
+                from kit_app.sync import remote_review
+
+                detail = remote_review.case(store, token, cid)
+                return self.review.check_remote(detail), detail
+
+            self.runner.run(fetch, lambda got: self._show_remote(cid, *got), self.fail, lane=SYNC)
+            return
 
         def load() -> tuple[Any, Any]:
             return self.review.check(cid, officer), self.services.lifecycle.status(cid, officer)
@@ -208,6 +231,80 @@ class ReviewPane(Pane):
             parts.append("</table>")
         self.detail.setHtml("".join(parts))
 
+    def _show_remote(self, case_id: str, checks: list[Any], detail: dict[str, Any]) -> None:
+        row = self.current()
+        if row is None or row.case_id != case_id:
+            return
+        e = html.escape
+        steps = {a.id: (a.label if language() == "zh_CN" else a.label_en)
+                 for a in self.services.lifecycle.procedure.actions.values()}
+        elsewhere = _("Held by another kit: what you decide here is sent to it through the central server and "
+                      "taken at its next sync.")
+        parts = [f"<h3>{e(row.number)} {e(row.party)} {e(row.title)}</h3>",
+                 f"<p><b>{e(_('Stage'))}:</b> {e(row.state_label)}</p>",
+                 f"<p style='color:#555'>{e(elsewhere)}</p>",
+                 f"<h4>{e(_('Completeness'))}</h4><table cellpadding='2'>"]
+        for c in checks:
+            mark, colour = ("✓", "#1f5f1f") if c.ok else ("✗", "#b3261e")
+            parts.append(f"<tr><td style='color:{colour}'><b>{mark}</b></td><td>{e(c.label)}</td></tr>")
+            parts += [f"<tr><td></td><td style='color:{colour}'>{e(d)}</td></tr>" for d in c.details]
+        parts.append("</table>")
+        history = [h for h in (detail.get("case") or {}).get("history") or [] if isinstance(h, dict)]
+        if history:
+            parts.append(f"<h4>{e(_('Review opinions and steps'))}</h4><table cellpadding='2'>")
+            for h in history:
+                parts.append(f"<tr><td>{e(steps.get(str(h.get('action')), str(h.get('action'))))}</td>"
+                             f"<td>{e(h.get('actor_name') or '')}</td><td>{e(h.get('reason') or '')}</td></tr>")
+            parts.append("</table>")
+        self.detail.setHtml("".join(parts))
+
+    def sign_in_remote(self) -> None:
+        """Sign in at the central server (the officer's own password) and add the cases other kits of
+        the agency hold that wait for review."""
+        password, ok = QInputDialog.getText(self, _("Central server"), _(
+            "Your password at the central server (the session lasts 12 hours):"), QLineEdit.EchoMode.Password)
+        if not ok or not password:
+            return
+        store, cert = self.services.store, self.officer.cert_no
+
+        def fetch() -> tuple[str, list[dict[str, Any]]]:
+            from kit_app.sync import remote_review
+
+            token = remote_review.sign_in(store, cert, password)
+            return token, remote_review.queue(store, token)
+
+        def got(res: tuple[str, list[dict[str, Any]]]) -> None:
+            self.remote_token = res[0]
+            self.runner.run(lambda: self.review.remote_rows(res[1]), remote_rows, self.fail)
+
+        def remote_rows(rows: list[QueueRow]) -> None:
+            self.remote = rows
+            self.status_message.emit(_("{n} cases of other kits wait for review at the central server.").format(
+                n=len(rows)))
+            self.refresh()
+
+        self.runner.run(fetch, got, self.fail, lane=SYNC)
+
+    def _send(self, row: QueueRow, action: str, reason: str | None, said: str) -> None:
+        """A step on another kit's case: checked by the central server, then taken by that kit."""
+        store, token, cid = self.services.store, self.remote_token or "", row.case_id
+
+        def send() -> list[dict[str, Any]]:
+            from kit_app.sync import remote_review
+
+            remote_review.send_step(store, token, cid, action, reason)
+            return remote_review.queue(store, token)
+
+        def sent(rows: list[dict[str, Any]]) -> None:
+            self.status_message.emit(said + " " + _("Sent to the case's kit: it takes the step at its next sync."))
+            self.runner.run(lambda: self.review.remote_rows(rows), self._remote_again, self.fail)
+
+        self.runner.run(send, sent, lambda exc: self.status_message.emit(describe_error(exc)), lane=SYNC)
+
+    def _remote_again(self, rows: list[QueueRow]) -> None:
+        self.remote = rows
+        self.refresh()
+
     # ---------------------------------------------------------------- the steps
     def _act(self, work: Any, done_text: str) -> None:
         def done(_r: object) -> None:
@@ -222,6 +319,10 @@ class ReviewPane(Pane):
         if row is None:
             return
         officer, cid = self.officer, row.case_id
+        if row.remote:
+            self._send(row, row.step, None, _("{step}: {case}").format(step=_(STEP_LABELS[row.step]),
+                                                                       case=row.number))
+            return
         if row.step == "archive":
             work: Any = lambda: self.services.casefile.archive(cid, officer)  # noqa: E731 - the case file with it
         else:
@@ -234,7 +335,9 @@ class ReviewPane(Pane):
             return
         reason, ok = QInputDialog.getMultiLineText(self, _("Send back"), _("What must be done (the reason is kept "
                                                                           "in the case):"))
-        if ok:
+        if ok and row.remote:
+            self._send(row, SENDS_BACK[row.state], reason, _("Sent back: {case}").format(case=row.number))
+        elif ok:
             officer, cid, action = self.officer, row.case_id, SENDS_BACK[row.state]
             self._act(lambda: self.services.lifecycle.act(cid, action, officer, reason=reason),
                       _("Sent back: {case}").format(case=row.number))
@@ -245,7 +348,9 @@ class ReviewPane(Pane):
             return
         text, ok = QInputDialog.getMultiLineText(self, _("Record opinion"), _("The review opinion (kept in the case, "
                                                                              "never changed):"))
-        if ok:
+        if ok and row.remote:
+            self._send(row, "review_opinion", text, _("Opinion recorded: {case}").format(case=row.number))
+        elif ok:
             officer, cid = self.officer, row.case_id
             self._act(lambda: self.services.lifecycle.act(cid, "review_opinion", officer, reason=text),
                       _("Opinion recorded: {case}").format(case=row.number))

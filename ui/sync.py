@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QDialog, QDialogButtonBox, QFormLayout, QLabel, QL
 
 from kit_app.db import Store
 from kit_app.i18n import _
+from kit_app.services.review import apply_review_steps
 from kit_app.settings import Preferences
 from kit_app.timeutil import LOCAL_TZ
 from ui.tasks import SYNC, TaskRunner, describe_error
@@ -144,7 +145,8 @@ class SyncController(QObject):
             if enrolment(self.store) is None:
                 return {"enrolled": False}
             whoami(self.store)  # reachable, and this kit still known (a revoked kit learns it here)
-            return {"enrolled": True} | sync(self.store, lambda totals: self.progressed.emit(dict(totals)))
+            res = sync(self.store, lambda totals: self.progressed.emit(dict(totals)))
+            return {"enrolled": True} | res | {"review_steps": apply_review_steps(self.store)}
 
         def done(res: dict[str, Any]) -> None:
             self.running = False

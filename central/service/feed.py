@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 # ---------------------------------------------------------------- the feed (pull)
 FEED_KINDS = ("agency", "officer", "source", "project", "checklist", "form", "number_block", "assignment",
-              "comment")
+              "comment", "review_step")
 
 
 PULL_LIMIT = 500

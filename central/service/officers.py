@@ -129,6 +129,63 @@ class Officers:
             return {"case": json.loads(r.body), "agency_code": r.agency_code, "kit_id": r.kit_id,
                     "evidence": items, "documents": docs, "custody_events": events, "comments": comments}
 
+    # ------------------------------------------------------------ review at the central server
+    def review_queue(self, viewer: dict[str, Any]) -> list[dict[str, Any]]:
+        """Cases within the reviewer's agency waiting for review staff, with the step next and the
+        steps sent to the case's kit that it has not applied (pushed back) yet."""
+        from kit_app.services.review import WAITING
+
+        _reviewer(viewer)
+        with self.central.sessions() as s:
+            rows = s.scalars(select(Record).where(Record.entity == "case",
+                                                  Record.agency_code.like(f"{scope(viewer['agency'])}%")))
+            out = []
+            for r in rows:
+                b = json.loads(r.body)
+                if b.get("status") not in WAITING:
+                    continue
+                sent = [json.loads(f.body) for f in s.scalars(select(FeedItem).where(
+                    FeedItem.kind == "review_step", FeedItem.kit_id == r.kit_id, FeedItem.server_seq > r.server_seq))]
+                out.append({"id": r.id, "number": b.get("number"), "title": b.get("title"),
+                            "party_name": b.get("party_name"), "status": b.get("status"),
+                            "step": WAITING[b["status"]], "opened_at": b.get("opened_at"),
+                            "history": b.get("history") or [], "agency_code": r.agency_code,
+                            "pending": [x for x in sent if x.get("case_id") == r.id]})
+            return out
+
+    def review_step(self, viewer: dict[str, Any], case_id: str, action_id: str, reason: str | None) -> dict[str, Any]:
+        """Check a review step against the case as last pushed (the procedure, the reviewer's roles,
+        查处分离) and send it to the case's kit, which takes it — checked again — at its next sync."""
+        from forms.procedure import case_procedure
+        from kit_app.ids import new_id
+
+        _reviewer(viewer)
+        p = case_procedure()
+        a = p.actions.get(action_id)
+        if a is None or action_id not in REVIEW_STEPS:
+            raise CentralError(_("{action} is not a review step").format(action=action_id), 422)
+        self.case(viewer, case_id)  # 404 when outside the viewer's agency
+        with self.central.sessions.begin() as s:
+            r = s.get(Record, ("case", case_id))
+            b = json.loads(r.body)
+            if not set(viewer["roles"]) & a.roles:
+                raise CentralError(_("{action} is for {roles}").format(action=a.label_en,
+                                                                     roles=", ".join(sorted(a.roles))), 403)
+            if b.get("status") not in a.from_states:
+                raise CentralError(_("{action} is not possible while the case is at {state}").format(
+                    action=a.label_en, state=b.get("status")), 409)
+            if "not_investigator" in a.requires and viewer["id"] in (b.get("officers") or []):
+                raise CentralError(_("the review is made by someone who did not investigate the case"), 403)
+            reason = (reason or "").strip() or None
+            if a.reason and reason is None:
+                raise CentralError(_("{action}: give the reason").format(action=a.label_en), 422)
+            body: dict[str, Any] = {"id": new_id(), "case_id": case_id, "action": action_id, "reason": reason,
+                    "actor": {"id": viewer["id"], "name": viewer["name"], "cert_no": viewer["cert_no"],
+                              "roles": list(viewer["roles"]), "agency": viewer["agency"]},
+                    "at": utcnow().isoformat()}
+            Feed(self.central).publish(s, "review_step", str(body["id"]), r.agency_code, body, kit_id=r.kit_id)
+            return body
+
     def comment(self, viewer: dict[str, Any], case_id: str, text: str) -> dict[str, Any]:
         """A review comment on a case; it flows down to the kits of the case's agency."""
         from kit_app.ids import new_id
@@ -145,3 +202,13 @@ class Officers:
                     "author_cert": viewer["cert_no"], "at": utcnow().isoformat()}
             Feed(self.central).publish(s, "comment", body["id"], r.agency_code, body)
             return body
+
+
+# the steps review staff take at the central server (archiving builds the case file: on the kit)
+REVIEW_STEPS = ("start_review", "approve_review", "return_to_investigation", "review_opinion", "refer_legal_review",
+                "approve_legal_review", "return_from_legal_review")
+
+
+def _reviewer(viewer: dict[str, Any]) -> None:
+    if not {"reviewer", "agency_head", "admin"} & set(viewer["roles"]):
+        raise CentralError(_("only review staff see the review queue"), 403)

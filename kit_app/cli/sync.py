@@ -28,9 +28,11 @@ def cmd_enrol(store: Store, args: argparse.Namespace) -> int:
 
 
 def cmd_sync(store: Store, args: argparse.Namespace) -> int:
+    from kit_app.services.review import apply_review_steps
     from kit_app.sync.client import sync
 
     res = sync(store)
+    res["review_steps"] = apply_review_steps(store)  # taken by reviewers at the central server
     pushed, pulled, up, st = res["pushed"], res["pulled"], res["uploaded"], res["status"]
 
     def human() -> None:

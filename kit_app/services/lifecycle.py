@@ -28,6 +28,7 @@ from kit_app.db.models import Case, CaseEvent, CaseOfficer, Document, EvidenceIt
 from kit_app.dto import OfficerInfo
 from kit_app.errors import KitError, NotFound, ValidationError
 from kit_app.i18n import _, language
+from kit_app.ids import new_id
 from kit_app.services.inspections import InspectionService
 from kit_app.timeutil import LOCAL_TZ, local_today, utcnow
 
@@ -218,36 +219,53 @@ class CaseLifecycle:
                                    "archive it from its case file.").format(action=label(a)))
         self.store.require_writable()
         with self.store.write_session() as s:
-            case = self._case(s, case_ref)
-            facts = _Facts(s, case)
-            why = self._refusal(a, facts, actor, today or local_today(), details)
-            if why is not None:
-                raise ProcedureError(why)
-            if a.reason and reason is None:
-                raise ProcedureError(_("{action}: give the reason (it is recorded in the case).").format(
-                    action=label(a)))
-            before = case.status
-            after = before if a.to is None else self._previous(facts) if a.to == P.PREVIOUS else a.to
-            now = utcnow()
-            ev = CaseEvent(case_id=case.id, seq=(facts.events[-1].seq + 1) if facts.events else 1, action=a.id,
-                           from_state=before, to_state=after, at=now, actor_id=actor.id, actor_name=actor.name,
-                           actor_cert=actor.cert_no, reason=reason,
-                           details=json.dumps(details, ensure_ascii=False, sort_keys=True),
-                           kit_id=self.store.kit_id)
-            s.add(ev)
-            if after != before:
-                case.status = after
-                if a.id == "decide":
-                    case.outcome = details.get("outcome")
-                elif a.outcome is not None:
-                    case.outcome = a.outcome
-                if after == "closed":
-                    case.closed_at = now
-            case.row_version = (case.row_version or 0) + 1  # the history is part of the case: synced again
-            s.flush()
-            if also is not None:
-                also(s, case)
-            return self._event_info(ev)
+            return self._take(s, case_ref, a, actor, reason, details, today, also)
+
+    def act_in(self, s: Session, case_ref: str, action_id: str, actor: OfficerInfo, *, reason: str | None = None,
+               event_id: str | None = None) -> CaseEventInfo:
+        """``act`` inside the caller's write transaction (a review step a reviewer took at the central
+        server, applied by the pull), the event keeping the step's own id. Steps that record fields
+        and archiving are taken on the kit only."""
+        a = self.procedure.actions.get(action_id)
+        if a is None or a.id == ARCHIVE or a.fields:
+            raise ProcedureError(_("{action} is not taken from the central server.").format(action=action_id))
+        return self._take(s, case_ref, a, actor, (reason or "").strip() or None, {}, None, None, event_id)
+
+    def _take(self, s: Session, case_ref: str, a: P.Action, actor: OfficerInfo, reason: str | None,
+              details: dict[str, Any], today: date | None, also: Callable[[Any, Any], None] | None,
+              event_id: str | None = None) -> CaseEventInfo:
+        """Check and record one step in session ``s``."""
+        case = self._case(s, case_ref)
+        facts = _Facts(s, case)
+        why = self._refusal(a, facts, actor, today or local_today(), details)
+        if why is not None:
+            raise ProcedureError(why)
+        if a.reason and reason is None:
+            raise ProcedureError(_("{action}: give the reason (it is recorded in the case).").format(
+                action=label(a)))
+        before = case.status
+        after = before if a.to is None else self._previous(facts) if a.to == P.PREVIOUS else a.to
+        now = utcnow()
+        ev = CaseEvent(id=event_id or new_id(), case_id=case.id,
+                       seq=(facts.events[-1].seq + 1) if facts.events else 1, action=a.id,
+                       from_state=before, to_state=after, at=now, actor_id=actor.id, actor_name=actor.name,
+                       actor_cert=actor.cert_no, reason=reason,
+                       details=json.dumps(details, ensure_ascii=False, sort_keys=True),
+                       kit_id=self.store.kit_id)
+        s.add(ev)
+        if after != before:
+            case.status = after
+            if a.id == "decide":
+                case.outcome = details.get("outcome")
+            elif a.outcome is not None:
+                case.outcome = a.outcome
+            if after == "closed":
+                case.closed_at = now
+        case.row_version = (case.row_version or 0) + 1  # the history is part of the case: synced again
+        s.flush()
+        if also is not None:
+            also(s, case)
+        return self._event_info(ev)
 
     def _clean(self, a: P.Action, details: dict[str, Any]) -> dict[str, Any]:
         """The recorded fields, checked; a field the action does not record is refused by name."""

@@ -45,6 +45,8 @@ class QueueRow:
     due_label: str
     days_left: int | None
     overdue: bool
+    remote: bool = False  # held by another kit: seen and reviewed through the central server
+    pending: int = 0  # steps sent to that kit it has not taken yet
 
 
 @dataclass(frozen=True)
@@ -134,6 +136,57 @@ class ReviewService:
                              tuple(p.detail for p in rep.problems[:10])))
         return out
 
+    def remote_rows(self, rows: list[dict[str, Any]]) -> list[QueueRow]:
+        """Queue rows for the cases the central server holds (``remote_review.queue``) that this kit's
+        own queue does not list (another kit's; a copy here — an assignment seen from the city — does
+        not count)."""
+        p = self.life.procedure
+        with self.store.session() as s:
+            here = set(s.scalars(select(Case.id).where(Case.id.in_([r["id"] for r in rows]),
+                                                       Case.status.in_(list(WAITING)))))
+        out = []
+        for r in rows:
+            if r["id"] in here or r["status"] not in p.states or r["step"] not in p.actions:
+                continue
+            st, action = p.states[r["status"]], p.actions[r["step"]]
+            zh = language() == "zh_CN"
+            out.append(QueueRow(case_id=r["id"], number=r["number"], title=r.get("title") or "",
+                                party=r.get("party_name") or "", state=r["status"],
+                                state_label=st.label if zh else st.label_en, step=r["step"],
+                                step_label=action.label if zh else action.label_en, due=None, due_label="",
+                                days_left=None, overdue=False, remote=True, pending=len(r.get("pending") or [])))
+        return out
+
+    def check_remote(self, detail: dict[str, Any]) -> list[Check]:
+        """The completeness of a case another kit holds, from what the central server holds of it:
+        papers and evidence; the signatures, deadlines and custody are checked on that kit (and its
+        custody by the server when it was pushed)."""
+        rules = completeness_rules()
+        case = detail["case"]
+        findings = ((case.get("inspection") or {}).get("findings") or []) if isinstance(case, dict) else []
+        categories = _categories([str(f["violation_id"]) for f in findings if isinstance(f, dict)
+                                  and f.get("violation_id")])
+        wanted = [rules["always"]] + [rules["by_category"][c] for c in categories if c in rules["by_category"]]
+        docs = [d for d in detail.get("documents") or [] if isinstance(d, dict)]
+        issued = {d.get("doc_type") for d in docs}
+        papers = {d.get("evidence_id") for d in docs}
+        kinds = {i.get("kind") for i in detail.get("evidence") or [] if isinstance(i, dict)
+                 and i.get("id") not in papers}
+        missing_docs = [_alternatives([_doc_title(t) for t in alt]) for need in wanted
+                        for alt in need.get("documents", []) if not issued & set(alt)]
+        missing_ev = [_alternatives([_kind_label(k) for k in alt]) for need in wanted
+                      for alt in need.get("evidence", []) if not kinds & set(alt)]
+        events = int(detail.get("custody_events") or 0)
+        return [
+            Check("documents", _("Papers the case calls for"), not missing_docs,
+                  tuple(_("missing: {what}").format(what=m) for m in dict.fromkeys(missing_docs))),
+            Check("evidence", _("Evidence its violations call for"), not missing_ev,
+                  tuple(_("missing: {what}").format(what=m) for m in dict.fromkeys(missing_ev))),
+            Check("custody", _("Custody received by the central server"), True,
+                  (_("{n} custody events, each checked by the server when the kit pushed it; signatures and "
+                     "deadlines are checked on the case's kit").format(n=events),)),
+        ]
+
     @staticmethod
     def _signatures(docs: list[Document], copies: set[str]) -> Check:
         """Each issued paper the party signs: signed, with the signed copy attached — or the refusal or
@@ -207,4 +260,48 @@ def _alternatives(names: list[str]) -> str:
     return (" 或 " if language() == "zh_CN" else " or ").join(names)
 
 
-__all__ = ["Check", "QueueRow", "ReviewService", "WAITING", "completeness_rules"]
+def apply_review_steps(store: Store) -> dict[str, int]:
+    """Take the review steps pulled from the central server (reviewers working from there), each
+    checked against the case as it stands on this kit and recorded with the reviewer as its actor and
+    the step's own id (taken once). A step that no longer applies becomes a comment on the case
+    saying why, for the officer to see."""
+    from kit_app.db.models import CaseComment, CaseEvent, CentralItem
+    from kit_app.errors import KitError
+    from kit_app.ids import new_id
+    from kit_app.services.lifecycle import label
+
+    done = {"taken": 0, "refused": 0}
+    if store.read_only:
+        return done
+    life = CaseLifecycle(store)
+    with store.session() as s:
+        keys = list(s.scalars(select(CentralItem.key).where(CentralItem.kind == "review_step")
+                              .order_by(CentralItem.server_seq)))
+    for key in keys:
+        with store.write_session() as s:
+            row = s.get(CentralItem, ("review_step", key))
+            if row is None:
+                continue
+            b = json.loads(row.body)
+            s.delete(row)
+            if s.get(CaseEvent, b["id"]) is not None or s.get(Case, b["case_id"]) is None:
+                continue  # taken already, or not a case of this kit
+            who = b["actor"]
+            actor = OfficerInfo(id=str(who.get("id")), name=str(who.get("name")), cert_no=str(who.get("cert_no")),
+                                roles=tuple(r for r in who.get("roles") or [] if isinstance(r, str)),
+                                agency_code=who.get("agency"), agency_name=None, active=True)
+            try:
+                with s.begin_nested():
+                    life.act_in(s, b["case_id"], b["action"], actor, reason=b.get("reason"), event_id=b["id"])
+                done["taken"] += 1
+            except KitError as exc:
+                a = life.procedure.actions.get(b["action"])
+                s.add(CaseComment(id=new_id(), case_id=b["case_id"], author_name=actor.name,
+                                  author_cert=actor.cert_no, at=b.get("at") or "", server_seq=row.server_seq,
+                                  text=_("The review step {step} sent from the central server could not be taken "
+                                         "here: {why}").format(step=label(a) if a else b["action"], why=exc)))
+                done["refused"] += 1
+    return done
+
+
+__all__ = ["Check", "QueueRow", "ReviewService", "WAITING", "apply_review_steps", "completeness_rules"]

@@ -230,8 +230,20 @@ class Applier:
                                    server_seq=item["seq"]))
 
 
+    def _review_step(self, item: dict[str, Any], b: dict[str, Any]) -> None:
+        """A step a reviewer took at the central server for one of this kit's cases: kept, then taken
+        — checked against the case as it stands here — after the sync (``kit_app.services.review``)."""
+        if not isinstance(b.get("id"), str) or not isinstance(b.get("case_id"), str) or \
+                not isinstance(b.get("action"), str) or not isinstance(b.get("actor"), dict):
+            self.notes.append(_("a review step from the central server was not understood; ignored"))
+            return
+        if self.s.get(CentralItem, ("review_step", b["id"])) is None:
+            self.s.add(CentralItem(kind="review_step", key=b["id"], version=None, server_seq=item["seq"],
+                                   body=json.dumps(b, ensure_ascii=False)))
+
+
 ORDER = {"agency": 0, "officer": 1, "source": 2, "project": 3, "checklist": 4, "form": 5, "number_block": 6,
-         "assignment": 7, "comment": 8}
+         "assignment": 7, "comment": 8, "review_step": 9}
 
 
 def pulled_since(store: Store) -> int:
