@@ -9,8 +9,8 @@ import pytest
 from central.service import Central
 from kit_app.db import Store
 from kit_app.errors import KitError
-from kit_app.services.cases import CaseService
 from kit_app.evidence.service import EvidenceService
+from kit_app.services.cases import CaseService
 from kit_app.services.lifecycle import CaseLifecycle
 from kit_app.services.officers import OfficerService
 from kit_app.services.review import apply_review_steps
