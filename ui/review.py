@@ -156,8 +156,10 @@ class ReviewPane(Pane):
         def load() -> list[QueueRow]:
             rows = self.review.queue(officer, step=step, due_within=None if days == -1 else days)
             rows = [r for r in rows if r.overdue] if days == -1 else rows
-            # the cases of other kits, as the central server holds them (no deadline known here)
-            return rows + [r for r in self.remote if (step is None or r.step == step) and days is None]
+            # the cases of other kits, as the central server holds them, by the same filters
+            others = [r for r in self.remote if (step is None or r.step == step) and (
+                days is None or (r.overdue if days == -1 else r.days_left is not None and r.days_left <= days))]
+            return sorted(rows + others, key=lambda r: (r.due is None, r.due or date.max, r.number))
 
         self.runner.run(load, self._got, self.fail)
 

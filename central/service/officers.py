@@ -150,6 +150,8 @@ class Officers:
                             "party_name": b.get("party_name"), "status": b.get("status"),
                             "step": WAITING[b["status"]], "opened_at": b.get("opened_at"),
                             "history": b.get("history") or [], "agency_code": r.agency_code,
+                            "record": {k: b.get(k) for k in ("status", "outcome", "kind", "opened_at",
+                                                             "discovered_on", "history", "inspection")},
                             "pending": [x for x in sent if x.get("case_id") == r.id]})
             return out
 

@@ -154,6 +154,42 @@ class _Facts:
         return next((d for d in reversed(self.documents) if d.doc_type == doc_type), None)
 
 
+class _SnapshotFacts:
+    """The facts the deadline rules read, from a case as the central server holds it (its pushed
+    record: columns and history) — for a case another kit holds. Papers are not part of it: rules
+    that start from a paper are left out."""
+
+    def __init__(self, body: dict[str, Any]) -> None:
+        from types import SimpleNamespace
+
+        def when(v: Any) -> datetime | None:
+            try:
+                return datetime.fromisoformat(str(v)) if v else None
+            except ValueError:
+                return None
+
+        discovered = body.get("discovered_on")
+        self.case = SimpleNamespace(
+            status=body.get("status"), outcome=body.get("outcome"), kind=body.get("kind") or "case",
+            opened_at=when(body.get("opened_at")) or utcnow(),
+            discovered_on=date.fromisoformat(str(discovered)[:10]) if discovered else None)
+        self.events = [SimpleNamespace(action=str(h.get("action")), at=at, seq=h.get("seq"),
+                                       details=json.dumps(h.get("details") or {}))
+                       for h in body.get("history") or [] if isinstance(h, dict) and (at := when(h.get("at")))]
+        findings = (body.get("inspection") or {}).get("findings") if isinstance(body.get("inspection"), dict) else []
+        self.findings = len(findings or [])
+
+    def last(self, action: str) -> Any:
+        return next((e for e in reversed(self.events) if e.action == action), None)
+
+    def details(self, action: str) -> dict[str, Any]:
+        e = self.last(action)
+        return json.loads(e.details) if e is not None else {}
+
+    def document(self, doc_type: str) -> None:
+        return None
+
+
 class CaseLifecycle:
     def __init__(self, store: Store, procedure: P.Procedure | None = None) -> None:
         self.store = store
@@ -413,6 +449,10 @@ class CaseLifecycle:
     def deadlines(self, case_ref: str, today: date | None = None) -> list[DeadlineInfo]:
         with self.store.session() as s:
             return self._deadlines(_Facts(s, self._case(s, case_ref)), today or local_today())
+
+    def deadlines_of_record(self, body: dict[str, Any], today: date | None = None) -> list[DeadlineInfo]:
+        """The deadlines of a case another kit holds, from its record at the central server."""
+        return self._deadlines(_SnapshotFacts(body), today or local_today())  # type: ignore[arg-type]
 
     def _deadlines(self, facts: _Facts, today: date) -> list[DeadlineInfo]:
         out: list[DeadlineInfo] = []

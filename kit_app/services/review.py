@@ -150,11 +150,18 @@ class ReviewService:
                 continue
             st, action = p.states[r["status"]], p.actions[r["step"]]
             zh = language() == "zh_CN"
+            record = r.get("record") or {"status": r["status"], "history": r.get("history") or [],
+                                         "opened_at": r.get("opened_at")}
+            open_ = sorted((d for d in self.life.deadlines_of_record(record) if d.open), key=lambda d: d.due)
+            nearest = open_[0] if open_ else None
             out.append(QueueRow(case_id=r["id"], number=r["number"], title=r.get("title") or "",
                                 party=r.get("party_name") or "", state=r["status"],
                                 state_label=st.label if zh else st.label_en, step=r["step"],
-                                step_label=action.label if zh else action.label_en, due=None, due_label="",
-                                days_left=None, overdue=False, remote=True, pending=len(r.get("pending") or [])))
+                                step_label=action.label if zh else action.label_en,
+                                due=nearest.due if nearest else None, due_label=nearest.label if nearest else "",
+                                days_left=nearest.days_left if nearest else None,
+                                overdue=bool(nearest and nearest.overdue), remote=True,
+                                pending=len(r.get("pending") or [])))
         return out
 
     def check_remote(self, detail: dict[str, Any]) -> list[Check]:

@@ -52,7 +52,8 @@ def queue(store: Any, token: str) -> list[dict[str, Any]]:
             out.append({k: r.get(k) for k in ("id", "number", "title", "party_name", "status", "step",
                                               "opened_at", "agency_code")}
                        | {"history": [h for h in r.get("history") or [] if isinstance(h, dict)],
-                          "pending": [p for p in r.get("pending") or [] if isinstance(p, dict)]})
+                          "pending": [p for p in r.get("pending") or [] if isinstance(p, dict)],
+                          "record": r["record"] if isinstance(r.get("record"), dict) else None})
     return out
 
 

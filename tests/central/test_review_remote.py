@@ -40,6 +40,12 @@ def test_a_reviewer_at_the_central_server_takes_the_case_the_kit_applies_it(serv
     assert (row["id"], row["step"], row["status"], row["pending"]) == (task["id"], "start_review",
                                                                        "investigation_closed", [])
     assert remote.case(store, token, task["id"])["case"]["number"] == row["number"]
+    # its deadlines, computed from the record the server holds, are those the case's own kit computes
+    from kit_app.services.review import ReviewService
+
+    [seen] = ReviewService(store).remote_rows([row | {"id": "another-kit-s-case"}]) or [None]
+    here = sorted((d for d in life.status(task["id"]).deadlines if d.open), key=lambda d: d.due)[0]
+    assert seen is not None and (seen.due, seen.due_label, seen.remote) == (here.due, here.label, True)
     with pytest.raises(KitError, match="not possible while the case is at investigation_closed"):
         remote.send_step(store, token, task["id"], "approve_review")
     with pytest.raises(KitError, match="not a review step"):
