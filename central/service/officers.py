@@ -124,10 +124,15 @@ class Officers:
                 Record.case_id == case_id, Record.entity == "document"))]
             events = s.scalar(select(func.count()).select_from(CustodyEvent)
                               .where(CustodyEvent.case_id == case_id)) or 0
+            # the papers whose signed copy is attached (an annotated custody event of the paper naming it)
+            signed = sorted({eid for eid, body in s.execute(select(CustodyEvent.evidence_id, CustodyEvent.body).where(
+                CustodyEvent.case_id == case_id, CustodyEvent.body.contains('"signed_copy"')))
+                if (json.loads(body).get("details") or {}).get("signed_copy")})
             comments = [json.loads(f.body) for f in s.scalars(select(FeedItem).where(
                 FeedItem.kind == "comment").order_by(FeedItem.server_seq)) if json.loads(f.body)["case_id"] == case_id]
             return {"case": json.loads(r.body), "agency_code": r.agency_code, "kit_id": r.kit_id,
-                    "evidence": items, "documents": docs, "custody_events": events, "comments": comments}
+                    "evidence": items, "documents": docs, "custody_events": events, "comments": comments,
+                    "signed_copies": signed}
 
     # ------------------------------------------------------------ review at the central server
     def review_queue(self, viewer: dict[str, Any]) -> list[dict[str, Any]]:

@@ -166,8 +166,8 @@ class ReviewService:
 
     def check_remote(self, detail: dict[str, Any]) -> list[Check]:
         """The completeness of a case another kit holds, from what the central server holds of it:
-        papers and evidence; the signatures, deadlines and custody are checked on that kit (and its
-        custody by the server when it was pushed)."""
+        papers, evidence, signatures (with the signed copies the server has custody of), deadlines
+        from its record, and its custody as the server checked it when the kit pushed it."""
         rules = completeness_rules()
         case = detail["case"]
         findings = ((case.get("inspection") or {}).get("findings") or []) if isinstance(case, dict) else []
@@ -184,14 +184,22 @@ class ReviewService:
         missing_ev = [_alternatives([_kind_label(k) for k in alt]) for need in wanted
                       for alt in need.get("evidence", []) if not kinds & set(alt)]
         events = int(detail.get("custody_events") or 0)
+        from types import SimpleNamespace
+
+        papers_held = [SimpleNamespace(**{k: d.get(k) for k in ("id", "corrects_id", "doc_type", "evidence_id",
+                                                                "number", "title")},
+                                       payload_json=d.get("payload_json") or "{}") for d in docs]
+        copies = {str(x) for x in detail.get("signed_copies") or []}
+        status = SimpleNamespace(deadlines=self.life.deadlines_of_record(case))
         return [
             Check("documents", _("Papers the case calls for"), not missing_docs,
                   tuple(_("missing: {what}").format(what=m) for m in dict.fromkeys(missing_docs))),
             Check("evidence", _("Evidence its violations call for"), not missing_ev,
                   tuple(_("missing: {what}").format(what=m) for m in dict.fromkeys(missing_ev))),
+            self._signatures(papers_held, copies),  # type: ignore[arg-type]
+            self._deadlines(status),  # type: ignore[arg-type]
             Check("custody", _("Custody received by the central server"), True,
-                  (_("{n} custody events, each checked by the server when the kit pushed it; signatures and "
-                     "deadlines are checked on the case's kit").format(n=events),)),
+                  (_("{n} custody events, each checked by the server when the kit pushed it").format(n=events),)),
         ]
 
     @staticmethod

@@ -32,6 +32,11 @@ def test_a_reviewer_at_the_central_server_takes_the_case_the_kit_applies_it(serv
     EvidenceService(store).add_physical(task["id"], li, seal_no="GX-1", description="废水样品")
     life.act(task["id"], "approve_filing", head)
     life.act(task["id"], "conclude_investigation", li)
+    import forms
+    from kit_app.services.documents import DocumentService
+
+    docs = DocumentService(store)
+    paper = docs.issue(task["id"], li, "inspection_record", forms.get("inspection_record").example)
     assert sync(store)["status"]["synced"]
 
     # the city reviewer, from home: the county's case waits for "take for review"
@@ -39,9 +44,22 @@ def test_a_reviewer_at_the_central_server_takes_the_case_the_kit_applies_it(serv
     [row] = remote.queue(store, token)
     assert (row["id"], row["step"], row["status"], row["pending"]) == (task["id"], "start_review",
                                                                        "investigation_closed", [])
-    assert remote.case(store, token, task["id"])["case"]["number"] == row["number"]
-    # its deadlines, computed from the record the server holds, are those the case's own kit computes
+    detail = remote.case(store, token, task["id"])
+    assert detail["case"]["number"] == row["number"]
+    # the completeness as the server holds it: the paper signed, its signed copy not yet attached
     from kit_app.services.review import ReviewService
+
+    checks = {ch.id: ch for ch in ReviewService(store).check_remote(detail)}
+    assert list(checks) == ["documents", "evidence", "signatures", "deadlines", "custody"]
+    assert checks["signatures"].details == ("现场检查（勘察）笔录: signed, but the signed copy is not attached",)
+    assert checks["deadlines"].ok and checks["custody"].ok and "missing: photo or video" in checks["evidence"].details
+    from tests.helpers.photos import make_jpeg
+
+    docs.attach_signed_copy(paper.id, li, make_jpeg(store.data_dir.parent / "signed.jpg", seed=3))
+    sync(store)
+    again = {ch.id: ch for ch in ReviewService(store).check_remote(remote.case(store, token, task["id"]))}
+    assert again["signatures"].ok and "missing: photo or video" not in again["evidence"].details
+    # its deadlines, computed from the record the server holds, are those the case's own kit computes
 
     [seen] = ReviewService(store).remote_rows([row | {"id": "another-kit-s-case"}]) or [None]
     here = sorted((d for d in life.status(task["id"]).deadlines if d.open), key=lambda d: d.due)[0]
