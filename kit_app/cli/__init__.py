@@ -43,6 +43,9 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--lang", choices=("zh_CN", "en"), help=_("language of messages (default zh_CN)"))
     p.add_argument("--demo", action="store_true", help=_("use the demo data directory with generated base data"))
     p.add_argument("-v", "--verbose", action="store_true", help=_("log details to stderr"))
+    p.add_argument("--self-test", action="store_true",
+                   help=_("check this installation (a temporary store, a photo, a document, an instrument, the "
+                          "custody chain) and exit"))
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
     for g in GROUPS:
@@ -71,6 +74,13 @@ def main(
             set_language(a.split("=", 1)[1])
     parser = build_parser()
     args = parser.parse_args(raw)
+    if args.self_test:  # nothing of the officer's data is opened
+        from kit_app.cli import selftest
+
+        try:
+            return selftest.run()
+        except BrokenPipeError:
+            return _reader_gone()
     if args.command is None:
         if gui is None:
             parser.print_usage(sys.stderr)
