@@ -125,10 +125,12 @@ def _instrument() -> str:
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
-    got = []
+    from devices.items import Reading
+
+    got: list[Reading] = []
     try:
         for r in readings(f"socket://127.0.0.1:{port}", "hj212", timeout=5):
-            if getattr(r, "valid", False):
+            if isinstance(r, Reading) and r.valid:
                 got.append(r)
             if len(got) == 3:
                 break
