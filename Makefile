@@ -24,7 +24,11 @@ LOCALE_DIR := resources/locale
 PO  := $(wildcard $(LOCALE_DIR)/*/LC_MESSAGES/kit_app.po)
 MO  := $(PO:.po=.mo)
 
-.PHONY: run test system-deps install mo i18n-extract lint bench clean
+# The installable bundle: PyInstaller's one-folder build (kit-app.spec) and the Windows setup (installer.nsi).
+BUNDLE_DEBS := nsis
+DIST := dist
+
+.PHONY: run test system-deps install mo i18n-extract lint bench clean bundle bundle-check
 
 run: DEPS = $(DEBS)
 run: system-deps $(STAMP) mo
@@ -73,6 +77,19 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+
+# One folder with the application and everything it reads (Linux here; the same command on Windows
+# gives the folder installer.nsi packs).
+bundle: $(STAMP) mo
+	$(BIN)/python -m pip install -q "pyinstaller>=6.10"
+	$(BIN)/pyinstaller --noconfirm --clean --log-level WARN --distpath $(DIST) --workpath build/pyinstaller kit-app.spec
+
+# What CI proves on every change: the bundle passes its own self-test, and the setup script compiles
+# against the bundle's file list (uncompressed: the script, not the archive, is what is checked).
+bundle-check: DEPS = $(DEBS) $(BUNDLE_DEBS)
+bundle-check: system-deps bundle
+	QT_QPA_PLATFORM=offscreen HOME=$$(mktemp -d) $(DIST)/kit-app/kit-app --self-test
+	makensis -V2 -DFAST -DBUNDLE=$(DIST)/kit-app -DOUTFILE=$(CURDIR)/$(DIST)/EnforcementEvidenceKit-setup.exe installer.nsi
 
 bench: $(STAMP) mo
 	QT_QPA_PLATFORM=offscreen $(BIN)/python benchmarks/run_all.py

@@ -105,7 +105,7 @@ def _document() -> str:
 
 
 def _instrument() -> str:
-    """The simulator's packets, some garbage between them, served on a local socket and read by the
+    """The simulator's packets, some garbage between them, streamed on a local socket and read by the
     reader the devices pane uses."""
     import random
 
@@ -116,12 +116,19 @@ def _instrument() -> str:
     port = server.getsockname()[1]
     packets = hj212_messages(random.Random(1), "SELFTEST0000001", 0.0)
 
+    done = threading.Event()
+
+    trouble: list[BaseException] = []
+
     def serve() -> None:
-        conn, _addr = server.accept()
-        with conn:
-            for _k in range(3):
-                conn.sendall(b"\x00garbage" + next(packets))
-            time.sleep(0.5)
+        try:
+            conn, _addr = server.accept()
+            with conn:  # a packet every 100 ms, as an instrument streams, until three were read
+                # (what arrives while the port is being opened is flushed by it: the first ones may go)
+                while not done.wait(0.1):
+                    conn.sendall(b"\x00garbage" + next(packets))
+        except BaseException as exc:  # said by the check, not lost in the thread  # noqa: BLE001
+            trouble.append(exc)
 
     t = threading.Thread(target=serve, daemon=True)
     t.start()
@@ -134,7 +141,12 @@ def _instrument() -> str:
                 got.append(r)
             if len(got) == 3:
                 break
+    except Exception:
+        if trouble:  # the simulator failed: that is the error to name
+            raise trouble[0] from None
+        raise
     finally:
+        done.set()
         server.close()
     values = got[0].fields.get("pollutants") if got else None
     if len(got) != 3 or not values:

@@ -20,7 +20,10 @@ from typing import Any
 
 
 def kit_app_command() -> str:
-    """``kit-app`` as the README's set-up installs it: the console script next to this Python."""
+    """``kit-app`` as the README's set-up installs it: the console script next to this Python (or,
+    with ``KIT_APP_COMMAND``, another build of it, such as the PyInstaller bundle)."""
+    if os.environ.get("KIT_APP_COMMAND"):
+        return os.environ["KIT_APP_COMMAND"]
     found = shutil.which("kit-app", path=str(Path(sys.executable).parent))
     if found is None:
         raise RuntimeError(f"kit-app is not installed next to {sys.executable}: run `make test`")
