@@ -89,6 +89,7 @@ bundle: $(STAMP) mo
 bundle-check: DEPS = $(DEBS) $(BUNDLE_DEBS)
 bundle-check: system-deps bundle
 	QT_QPA_PLATFORM=offscreen HOME=$$(mktemp -d) $(DIST)/kit-app/kit-app --self-test
+	QT_QPA_PLATFORM=offscreen HOME=$$(mktemp -d) $(DIST)/kit-app/kit-app-cli --version
 	makensis -V2 -DFAST -DBUNDLE=$(DIST)/kit-app -DOUTFILE=$(CURDIR)/$(DIST)/EnforcementEvidenceKit-setup.exe installer.nsi
 
 bench: $(STAMP) mo

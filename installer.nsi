@@ -114,7 +114,7 @@ Section "Program" SecProgram
   WriteRegDWORD HKLM "${UNINSTKEY}" "NoRepair" 1
   CreateDirectory "$SMPROGRAMS\$(Shortcut)"
   CreateShortcut "$SMPROGRAMS\$(Shortcut)\$(Shortcut).lnk" "$INSTDIR\${EXE}"
-  CreateShortcut "$SMPROGRAMS\$(Shortcut)\$(SelfTest).lnk" "$SYSDIR\cmd.exe" '/k ""$INSTDIR\${EXE}" --self-test"'
+  CreateShortcut "$SMPROGRAMS\$(Shortcut)\$(SelfTest).lnk" "$SYSDIR\cmd.exe" '/k ""$INSTDIR\kit-app-cli.exe" --self-test"'
   CreateShortcut "$DESKTOP\$(Shortcut).lnk" "$INSTDIR\${EXE}"
 SectionEnd
 
@@ -125,6 +125,7 @@ Section "un.Program" UnSecProgram
   RMDir /r "$SMPROGRAMS\$(Shortcut)"
   RMDir /r "$INSTDIR\_internal"
   Delete "$INSTDIR\${EXE}"
+  Delete "$INSTDIR\kit-app-cli.exe"
   Delete "$INSTDIR\uninstall.exe"
   RMDir "$INSTDIR"
   DeleteRegKey HKLM "${UNINSTKEY}"
