@@ -61,7 +61,9 @@ def test_review_from_another_kit_through_the_central_server(qtbot: QtBot, server
         said: list[str] = []
         pane.status_message.connect(said.append)
         pane.remote_btn.click()
-        qtbot.waitUntil(lambda: pane.model.rowCount() == 1 or bool(said), timeout=10000)
+        # the count is said first, then the queue is read again with the remote rows in it
+        qtbot.waitUntil(lambda: pane.model.rowCount() == 1 or any("cannot" in m or "refused" in m for m in said),
+                        timeout=15000)
         assert pane.model.rowCount() == 1, said
         row = pane.model.rows[0]
         assert row.remote and row.case_id == task["id"] and row.step == "start_review"
