@@ -48,6 +48,18 @@ def may_review(officer: OfficerInfo) -> bool:
     return bool({R.REVIEWER, R.AGENCY_HEAD, R.ADMIN} & set(officer.roles))
 
 
+def checks_html(checks: list[Any]) -> str:
+    """The completeness check as the detail pane shows it: each check ticked or crossed, what is
+    missing under it."""
+    e = html.escape
+    rows = []
+    for c in checks:
+        mark, colour = ("✓", "#1f5f1f") if c.ok else ("✗", "#b3261e")
+        rows.append(f"<tr><td style='color:{colour}'><b>{mark}</b></td><td>{e(c.label)}</td></tr>")
+        rows += [f"<tr><td></td><td style='color:{colour}'>{e(d)}</td></tr>" for d in c.details]
+    return f"<h4>{e(_('Completeness'))}</h4><table cellpadding='2'>{''.join(rows)}</table>"
+
+
 class QueueModel(RowsModel):
     columns = (
         (N_("Case number"), lambda r: r.number),
@@ -216,12 +228,7 @@ class ReviewPane(Pane):
         e = html.escape
         parts = [f"<h3>{e(status.number)} {e(status.party_name)} {e(status.title)}</h3>",
                  f"<p><b>{e(_('Stage'))}:</b> {e(status.state_label)}</p>",
-                 f"<h4>{e(_('Completeness'))}</h4><table cellpadding='2'>"]
-        for c in checks:
-            mark, colour = ("✓", "#1f5f1f") if c.ok else ("✗", "#b3261e")
-            parts.append(f"<tr><td style='color:{colour}'><b>{mark}</b></td><td>{e(c.label)}</td></tr>")
-            parts += [f"<tr><td></td><td style='color:{colour}'>{e(d)}</td></tr>" for d in c.details]
-        parts.append("</table>")
+                 checks_html(checks)]
         review_steps = {"start_review", "approve_review", "review_opinion", "return_to_investigation",
                         "refer_legal_review", "approve_legal_review", "return_from_legal_review", "archive"}
         opinions = [h for h in status.history if h.action in review_steps]
@@ -245,12 +252,7 @@ class ReviewPane(Pane):
         parts = [f"<h3>{e(row.number)} {e(row.party)} {e(row.title)}</h3>",
                  f"<p><b>{e(_('Stage'))}:</b> {e(row.state_label)}</p>",
                  f"<p style='color:#555'>{e(elsewhere)}</p>",
-                 f"<h4>{e(_('Completeness'))}</h4><table cellpadding='2'>"]
-        for c in checks:
-            mark, colour = ("✓", "#1f5f1f") if c.ok else ("✗", "#b3261e")
-            parts.append(f"<tr><td style='color:{colour}'><b>{mark}</b></td><td>{e(c.label)}</td></tr>")
-            parts += [f"<tr><td></td><td style='color:{colour}'>{e(d)}</td></tr>" for d in c.details]
-        parts.append("</table>")
+                 checks_html(checks)]
         history = [h for h in (detail.get("case") or {}).get("history") or [] if isinstance(h, dict)]
         if history:
             parts.append(f"<h4>{e(_('Review opinions and steps'))}</h4><table cellpadding='2'>")
