@@ -27,9 +27,11 @@ from central.schemas import (
     MAX_INT,
     SHA256_PATTERN,
     UUID_PATTERN,
+    AccessRequest,
     BundleEntry,
     CommentRequest,
     EnrolRequest,
+    HeadRequest,
     LoginRequest,
     ProofRequest,
     PushRequest,
@@ -44,6 +46,7 @@ from central.service import (
     Feed,
     Officers,
     Push,
+    Witness,
 )
 from central.signing import Signer
 from kit_app.i18n import _
@@ -295,6 +298,24 @@ def create_app(db_url: str, storage: Path | None = None, signing_key: Path | Non
         content is refused."""
         return push.accept(k["kit_id"], req.batch_id, [r.model_dump() for r in req.records],
                            [c.model_dump() for c in req.custody])
+
+    witness = Witness(central, signer)
+    app.state.witness = witness
+
+    @app.post(f"{API}/custody/head", responses=_errors(*AUTH, 409))
+    def custody_head(req: HeadRequest, k: Kit) -> dict[str, Any]:
+        """Countersign the head of the kit's custody chain (after it pushed everything): the head
+        must be the last event this server holds of the chain, and every head countersigned before
+        must still be part of it. The signed answer carries the server's time (the kit measures its
+        clock's offset from it) and the head countersigned before."""
+        return witness.countersign(k["kit_id"], req.seq, req.hash, req.kit_time)
+
+    @app.post(f"{API}/access", responses=_errors(*AUTH, 409, 413))
+    def access_log(req: AccessRequest, k: Kit) -> dict[str, Any]:
+        """Keep a batch of the kit's access log (logins and failed logins, originals viewed, papers
+        printed, cases exported, refused actions, administrators' changes); append-only, each entry
+        once by its id; a signed receipt over exactly what was sent."""
+        return witness.accept_access(k["kit_id"], [e.model_dump() for e in req.events])
 
     feed = Feed(central)
     officers = Officers(central)

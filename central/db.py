@@ -161,6 +161,36 @@ class CustodyEvent(Base):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
 
 
+class CustodyHead(Base):
+    """A kit's custody chain head as this server countersigned it at a sync (kept: a chain later
+    pushed or shown in court must still contain every head countersigned before)."""
+
+    __tablename__ = "custody_heads"
+
+    kit_id: Mapped[str] = mapped_column(ForeignKey("kits.id"), primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)  # the signed JSON
+    signature: Mapped[str] = mapped_column(String(100), nullable=False)
+    countersigned_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class AccessEvent(Base):
+    """One entry of a kit's access log (logins, failed logins, originals viewed, prints, exports,
+    refused actions, administrators' changes) as the kit recorded it; append-only here too."""
+
+    __tablename__ = "access_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    kit_id: Mapped[str] = mapped_column(ForeignKey("kits.id"), nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    action: Mapped[str] = mapped_column(String(40), nullable=False)
+    outcome: Mapped[str] = mapped_column(String(12), nullable=False)
+    actor_cert: Mapped[str | None] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text, nullable=False)  # the whole entry, JSON
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
 class Batch(Base):
     """An accepted batch and the receipt the server signed for it (replays get the same receipt)."""
 

@@ -6,6 +6,7 @@ of bounded length, JSON of bounded depth."""
 from __future__ import annotations
 
 import math
+from datetime import datetime
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
@@ -108,6 +109,45 @@ class PushRequest(BaseModel):
     batch_id: Id = Field(description="the idempotency key: a replayed batch gets the same receipt")
     records: list[RecordIn] = Field(default=[], max_length=5000)
     custody: list[CustodyIn] = Field(default=[], max_length=5000)
+
+
+class HeadRequest(BaseModel):
+    """The head of the kit's custody chain, to be countersigned (after everything is pushed)."""
+
+    model_config = ConfigDict(extra="forbid")
+    seq: Count = Field(description="the last event's sequence number (0: no event yet)")
+    hash: Sha256 = Field(description="the last event's hash (64 zeros when there is none)")
+    kit_time: text(40, 1) = Field(description="the kit's clock when it sent this, ISO 8601")  # type: ignore[valid-type]
+
+
+class AccessIn(BaseModel):
+    """One entry of a kit's access log."""
+
+    model_config = ConfigDict(extra="forbid")
+    id: Id
+    at: text(40, 10)  # type: ignore[valid-type]
+    action: Annotated[str, Field(pattern=r"^[a-z_]+(\.[a-z_]+)*$", max_length=40)]
+    outcome: Literal["ok", "failed", "refused"]
+    actor: dict[str, Any] | None = None
+    target: text(200) | None = None  # type: ignore[valid-type]
+    case_id: Id | None = None
+    details: dict[str, Any] = {}
+
+    @model_validator(mode="after")
+    def _json(self) -> AccessIn:
+        check_json(self.details, "details")
+        if self.actor is not None:
+            check_json(self.actor, "actor")
+        try:
+            datetime.fromisoformat(self.at)
+        except ValueError:
+            raise ValueError("at: not an ISO 8601 time") from None
+        return self
+
+
+class AccessRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    events: list[AccessIn] = Field(max_length=2000)
 
 
 class LoginRequest(BaseModel):

@@ -21,6 +21,7 @@ class GpsTracker:
         self._lock = threading.Lock()
         self._fix: dict[str, Any] | None = None
         self._at = 0.0  # time.monotonic() of the last fix
+        self._time_at = 0.0  # of the last full UTC time (RMC)
         self._heard = 0.0  # of the last sentence of any kind
         self._no_fix_reported = False
 
@@ -44,6 +45,7 @@ class GpsTracker:
                 fix.update({k: item.get(k) for k in ("altitude", "quality", "satellites", "hdop")})
             elif item.get("time") and "T" in str(item.get("time")):
                 fix["time"] = item.get("time")  # RMC carries the date: a full UTC time
+                self._time_at = now
             fix["fix"] = True
             self._fix, self._at, self._no_fix_reported = fix, now, False
 
@@ -52,7 +54,11 @@ class GpsTracker:
         with self._lock:
             if self._fix is None or time.monotonic() - self._at > self.max_age:
                 return None
-            return dict(self._fix) | {"age_s": round(time.monotonic() - self._at, 1)}
+            now = time.monotonic()
+            out = dict(self._fix) | {"age_s": round(now - self._at, 1)}
+            if "time" in out:  # how long ago the satellites' time was heard (the kit's clock is checked by it)
+                out["time_age_s"] = round(now - self._time_at, 3)
+            return out
 
     def describe(self) -> str:
         """One line for the status bar."""

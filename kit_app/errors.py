@@ -7,6 +7,7 @@ class KitError(Exception):
     """An expected, user-facing failure. ``str(err)`` is a complete, translated sentence."""
 
     exit_code = 1
+    refusal = False  # an action refused by the rules (roles, procedure): the access log records it
 
 
 class UsageError(KitError):
@@ -29,6 +30,8 @@ class ValidationError(KitError):
 
 class PermissionDenied(KitError):
     """The acting officer's roles do not allow the action."""
+
+    refusal = True
 
 
 class ProtocolError(KitError, ValueError):

@@ -89,6 +89,10 @@ def _styles() -> dict[str, Any]:
     from reportlab.lib.enums import TA_CENTER
     from reportlab.lib.styles import ParagraphStyle
 
+    # a page made on its own (a list of other evidence, the court pack's verification page) in a
+    # process that has rendered nothing yet: paragraphs take their fonts when they are made
+    _register_fonts()
+
     return {
         "big": ParagraphStyle("big", fontName=FONT_BOLD, fontSize=26, leading=40, alignment=TA_CENTER),
         "agency": ParagraphStyle("agency", fontName=FONT_BOLD, fontSize=18, leading=28, alignment=TA_CENTER),
@@ -105,6 +109,7 @@ def _doc(story: list[Any]) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.units import mm
     from reportlab.platypus import SimpleDocTemplate
+
 
     buf = io.BytesIO()
     SimpleDocTemplate(buf, pagesize=A4, leftMargin=25 * mm, rightMargin=20 * mm, topMargin=22 * mm,

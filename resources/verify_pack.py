@@ -16,6 +16,9 @@ Ed25519 signatures. Checks, and names every problem it finds:
    one its custody events record (item_sha256).
 4. receipts.json: each receipt of the central server is signed by the server key it names and is
    for an original in the pack.
+5. custody-heads.json: each head of the kit's custody chain the central server countersigned at a
+   sync is signed by the server key it names, and every event of this case at a countersigned
+   position is the one the server countersigned (history rewritten after a sync fails here).
 
 Exit status 0 when everything holds, 1 when anything does not, 2 when the pack cannot be read.
 """
@@ -156,6 +159,28 @@ def verify(where: Path) -> tuple[list[str], list[str]]:
                     problems.append(f"receipt for {body.get('sha256', '?')[:16]}: for no original in the pack")
             done.append(f"{len(receipts.get('receipts', []))} receipts of the central server "
                         f"(key fingerprint {fingerprint(receipts['server_key'])})")
+    # the heads of the custody chain the central server countersigned at each sync
+    if "custody-heads.json" in names:
+        heads = json.loads(pack.read("custody-heads.json"))
+        server_ok = verifier(heads["server_key"]) if heads.get("server_key") else None
+        ours = {json.loads(e["body"]).get("seq"): e["hash"] for e in events}
+        latest = None
+        for h in heads.get("heads", []):
+            body = h["body"]
+            signed = server_ok is not None and server_ok(
+                hashlib.sha256(canonical(body)).hexdigest().encode("ascii"), h["signature"])
+            if not signed or body.get("kit_id") != manifest["kit"]["id"]:
+                problems.append(f"countersigned head #{body.get('seq')}: not signed by the server key for this kit")
+                continue
+            if body.get("seq") in ours and ours[body["seq"]] != body.get("hash"):
+                problems.append(f"custody event #{body['seq']}: not the one the central server countersigned on "
+                                f"{body.get('countersigned_at')} (the history was rewritten)")
+                continue
+            latest = body if latest is None or body["seq"] > latest["seq"] else latest
+        if latest is not None:
+            within = sum(1 for seq in ours if isinstance(seq, int) and seq <= latest["seq"])
+            done.append(f"the central server countersigned the kit's custody chain up to event #{latest['seq']} on "
+                        f"{latest.get('countersigned_at')}; {within} of this case's {len(ours)} events lie within it")
     return done, problems
 
 

@@ -22,6 +22,7 @@ from kit_app import roles as R
 from kit_app.dto import ImportResult, OfficerInfo
 from kit_app.i18n import _
 from kit_app.services.admin import AdminService
+from kit_app.services.audit import record_refusal
 from ui.admin import AdminPane, is_admin
 from ui.device_hub import DeviceHub
 from ui.devices import DevicesPane
@@ -45,6 +46,8 @@ class MainWindow(QMainWindow):
         self.services = services
         self.runner = runner
         self.officer = officer
+        services.store.gnss = self.hub.gps.current  # custody events take the satellites' time when there is a fix
+        runner.refused = lambda exc: record_refusal(services.store, officer, exc)
         self.setWindowTitle((_("demo data") + " — " if demo else "") + _("Enforcement Evidence Kit"))
         self.resize(1280, 780)
 

@@ -64,9 +64,11 @@ class _Signals(QObject):
 
 
 class _Runnable(QRunnable):
-    def __init__(self, fn: Callable[..., Any], signals: _Signals, ctx: TaskContext | None, lane: str) -> None:
+    def __init__(self, fn: Callable[..., Any], signals: _Signals, ctx: TaskContext | None, lane: str,
+                 refused: Callable[[BaseException], None] | None = None) -> None:
         super().__init__()
         self.setAutoDelete(True)
+        self.refused = refused
         self.fn = fn
         self.signals = signals
         self.ctx = ctx
@@ -84,6 +86,11 @@ class _Runnable(QRunnable):
         except BaseException as exc:  # noqa: BLE001 - every failure is reported to the GUI
             if not isinstance(exc, (KitError, Cancelled)):
                 log.exception("background task failed")
+            elif self.refused is not None and self.lane == DB:  # the access log records a refused action
+                try:
+                    self.refused(exc)
+                except Exception:  # noqa: BLE001 - a full disk: the refusal still reaches the officer
+                    log.warning("could not record a refused action", exc_info=True)
             self.signals.failed.emit(exc)
         else:
             self.signals.done.emit(result)
@@ -135,6 +142,9 @@ def _to_live_widgets(fn: Callable[[Any], None]) -> Callable[[Any], None]:
 class TaskRunner(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        # what the window does with an action the core refused (records it in the access log, on
+        # the database lane it failed on)
+        self.refused: Callable[[BaseException], None] | None = None
         self.db_pool = QThreadPool(self)
         self.db_pool.setMaxThreadCount(1)
         self.db_pool.setObjectName("kit-db")
@@ -175,7 +185,7 @@ class TaskRunner(QObject):
         signals.done.connect(finished)
         signals.failed.connect(finished)
         ctx = TaskContext(signals, cancel) if with_context else None
-        self.pools[lane].start(_Runnable(fn, signals, ctx, lane))
+        self.pools[lane].start(_Runnable(fn, signals, ctx, lane, self.refused))
         return TaskHandle(signals, cancel)
 
     def wait(self, msecs: int = 30000) -> bool:

@@ -8,6 +8,7 @@ from central.service.common import CentralError, next_seq
 from central.service.feed import PULL_LIMIT, Feed
 from central.service.officers import Officers
 from central.service.push import Push
+from central.service.witness import Witness
 
-__all__ = ["CHUNK_LIMIT", "PULL_LIMIT", "BlobStore", "Central", "CentralError", "Feed", "Officers", "Push",
+__all__ = ["CHUNK_LIMIT", "PULL_LIMIT", "BlobStore", "Central", "CentralError", "Feed", "Officers", "Push", "Witness",
            "next_seq", "upgrade_data"]

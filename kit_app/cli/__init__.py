@@ -53,6 +53,23 @@ def build_parser() -> ArgumentParser:
     return p
 
 
+def _record_refusal(store: object, args: argparse.Namespace, exc: KitError) -> None:
+    from kit_app.cli.common import acting_officer
+    from kit_app.services.audit import is_refusal, record_refusal
+
+    if not is_refusal(exc):
+        return
+    try:
+        actor = acting_officer(store, args)  # type: ignore[arg-type]
+    except KitError:
+        actor = None
+    try:
+        record_refusal(store, actor, exc, " ".join(  # type: ignore[arg-type]
+            x for x in (args.command, getattr(args, "action", None)) if isinstance(x, str)))
+    except Exception:  # a full or read-only disk: the refusal still reaches the officer
+        log.warning("could not record a refused action in the access log", exc_info=True)
+
+
 def _reader_gone() -> int:
     """Whoever read our output stopped (``kit-app … | head``): that is not an error — no traceback, no
     log entry; what is still buffered goes nowhere instead of failing again at exit."""
@@ -110,6 +127,8 @@ def main(
         store = open_store(data_dir)
         return COMMANDS[args.command](store, args)
     except KitError as exc:
+        if store is not None:
+            _record_refusal(store, args, exc)
         return fail(args, str(exc), exc.exit_code)
     except KeyboardInterrupt:
         return fail(args, _("interrupted"), EXIT_FAIL)

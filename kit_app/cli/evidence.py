@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ from kit_app.cli.common import (
 )
 from kit_app.db import Store
 from kit_app.i18n import _
+from kit_app.timeutil import format_local
 
 
 def cmd_ingest(store: Store, args: argparse.Namespace) -> int:
@@ -85,7 +87,7 @@ def cmd_custody(store: Store, args: argparse.Namespace) -> int:
     ev = evidence_service(store)
     officers = OfficerService(store)
     if args.action == "export":
-        n = ev.export_case(args.case, args.output)
+        n = ev.export_case(args.case, args.output, acting_officer(store, args))
         emit(args, {"events": n, "file": str(args.output)},
               lambda: print(_("Wrote {n} custody events to {file}.").format(n=n, file=args.output)))
         return EXIT_OK
@@ -116,6 +118,10 @@ def cmd_verify(store: Store, args: argparse.Namespace) -> int:
         for p in rep.problems:
             where = p.evidence_id or (f"#{p.seq}" if p.seq else "")
             print(f"  {p.kind}: {where} {p.detail}")
+        if (head := rep.countersigned) is not None:
+            at = format_local(datetime.fromisoformat(head["countersigned_at"]), with_seconds=True)
+            print(_("The central server countersigned the custody chain up to event {seq} on {at}.").format(
+                seq=head["seq"], at=at))
         print(_("All evidence and custody records verify.") if rep.ok else _("VERIFICATION FAILED."))
         if store.full:
             print(_("The disk holding the data directory is full: the verification checkpoint was not updated."))
@@ -210,6 +216,7 @@ def add_parsers(sub: Any) -> None:
     a = ksub.add_parser("export", help=_("write a case's custody events as JSON Lines with the kit's public key"))
     a.add_argument("--case", required=True, metavar="ID_OR_NUMBER")
     a.add_argument("-o", "--output", required=True, type=Path)
+    officer_flag(a)
     json_flag(a)
     s = sub.add_parser("verify", help=_("re-hash stored files and verify the custody chain and signatures"))
     s.add_argument("--case", metavar="ID_OR_NUMBER")

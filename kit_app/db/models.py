@@ -207,6 +207,26 @@ class AdminEvent(Base):
     details: Mapped[str] = mapped_column(Text, nullable=False, default="{}")  # JSON
 
 
+class AccessEvent(Base):
+    """One access worth knowing of: a login (and a failed one), an original viewed, a paper printed,
+    a case exported, a refused action, an administrator's change. Append-only; synced to the
+    central server (``kit_app.services.audit``)."""
+
+    __tablename__ = "access_events"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, default=utcnow, index=True)
+    kit_id: Mapped[str] = mapped_column(String(36), nullable=False)
+    actor_id: Mapped[str | None] = mapped_column(String(36))
+    actor_name: Mapped[str | None] = mapped_column(String(64))
+    actor_cert: Mapped[str | None] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(40), nullable=False, index=True)
+    outcome: Mapped[str] = mapped_column(String(12), nullable=False)  # ok, failed, refused
+    target: Mapped[str | None] = mapped_column(String(200))
+    case_id: Mapped[str | None] = mapped_column(String(36))
+    details: Mapped[str] = mapped_column(Text, nullable=False, default="{}")  # JSON
+
+
 class CaseEvent(Base):
     """One step of a case's history: an action of its procedure, who took it, when and why.
     Append-only (the database refuses updates and deletions); synced inside its case."""
@@ -443,6 +463,19 @@ class SyncReceipt(Base):
     server_seq: Mapped[int] = mapped_column(Integer, nullable=False)
     received_at: Mapped[str] = mapped_column(String(40), nullable=False)
     body: Mapped[str] = mapped_column(Text, nullable=False)
+    signature: Mapped[str] = mapped_column(String(100), nullable=False)
+
+
+class CustodyHead(Base):
+    """The head of the kit's custody chain as the central server countersigned it at a sync: the
+    chain's later history must still contain it (append-only)."""
+
+    __tablename__ = "custody_heads"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True)
+    hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    countersigned_at: Mapped[str] = mapped_column(String(40), nullable=False)
+    body: Mapped[str] = mapped_column(Text, nullable=False)  # the signed JSON
     signature: Mapped[str] = mapped_column(String(100), nullable=False)
 
 

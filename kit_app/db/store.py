@@ -6,9 +6,10 @@ import logging
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
@@ -146,6 +147,9 @@ class Store:
         self.kit_id = ""
         self.read_only = read_only  # browse and verify only (kit_app.storage.ReadOnlyStore)
         self.full = False  # read-only because the disk is full (kit_app.storage.DiskFull)
+        # the kit's GNSS receiver when one is connected (the window sets it): its current fix, with
+        # the satellites' time, which stamps custody events (kit_app.evidence.clock)
+        self.gnss: Callable[[], dict[str, Any] | None] | None = None
 
     @property
     def db_path(self) -> Path:

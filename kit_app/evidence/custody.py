@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from kit_app.db.models import CustodyEvent, KitMeta
 from kit_app.dto import OfficerInfo
+from kit_app.evidence import clock as T
 from kit_app.evidence.keys import KitKey, verifier
 from kit_app.i18n import _
 from kit_app.ids import new_id
@@ -95,6 +96,8 @@ class CustodyLog:
         self._check = verifier(key.public_raw)
         self._cp: tuple[int, str, str] | None = None  # the checkpoint as the last appends left it
         self._cp_dirty = False
+        # the kit's GNSS receiver, when one is connected (the window sets it): its current fix
+        self.gnss: T.GnssSource | None = None
 
     def head(self, s: Session) -> tuple[int, str]:
         row = s.get(KitMeta, HEAD_KEY)
@@ -117,18 +120,29 @@ class CustodyLog:
         device: str | None = None,
         details: dict[str, Any] | None = None,
         at: datetime | None = None,
-        clock: str = "kit",
     ) -> CustodyEvent:
-        """Add an event in the caller's (write) transaction; the head moves in the same commit."""
-        assert kind in KINDS and clock in CLOCKS
+        """Add an event in the caller's (write) transaction; the head moves in the same commit.
+
+        ``at`` is the kit clock's reading (now, if not given). The event's time is the satellites'
+        when a current GNSS fix gives it (``clock`` gnss), else the kit's (``clock`` kit); its body
+        keeps every reading and the offset measured at the last sync (``kit_app.evidence.clock``)."""
+        assert kind in KINDS
         seq, prev = self.head(s)
-        when = (at or utcnow()).isoformat()
+        fix = None
+        if self.gnss is not None:
+            try:
+                fix = self.gnss()
+            except Exception:  # a receiver gone mid-read: the kit's clock then, never a failed event
+                fix = None
+        at_dt, clock, times = T.stamp(at or utcnow(), fix, T.read_offset(s))
+        assert clock in CLOCKS
+        when = at_dt.isoformat()
         eid = new_id()
         body = {
             "v": FORMAT, "id": eid, "kit_id": self.kit_id, "seq": seq + 1, "prev_hash": prev,
             "evidence_id": evidence_id, "case_id": case_id, "kind": kind, "at": when, "clock": clock,
             "actors": actors, "place": place, "device": device, "reason": reason,
-            "item_sha256": item_sha256, "details": details or {},
+            "item_sha256": item_sha256, "details": details or {}, "time": times,
         }
         raw = canonical(body)
         digest = hashlib.sha256(raw).hexdigest()
@@ -370,6 +384,45 @@ def verify_chain(
                                 None, None, prev_seq))
     problems.sort(key=lambda p: (p.seq or 0, p.kind))
     return ChainResult(n, problems, prev_seq, prev_hash, acc)
+
+
+# ---------------------------------------------------------------- heads the central server countersigned
+def check_heads(heads: list[tuple[int, str, str, str]], server_raw: bytes | None,
+                hash_at: Callable[[int], str | None]) -> tuple[list[Problem], dict[str, Any] | None]:
+    """Check the heads the central server countersigned — (seq, hash, signed body, signature) —
+    against the chain as it is now: each must carry the server's signature and still be an event of
+    the chain with the same hash. A chain rewritten after a sync (even re-signed with the kit's own
+    key) fails here. Returns the problems and the latest countersigned head."""
+    problems: list[Problem] = []
+    latest: dict[str, Any] | None = None
+    check = verifier(server_raw) if server_raw else None
+    for seq, h, body, signature in sorted(heads):
+        try:
+            signed = json.loads(body)
+        except ValueError:
+            signed = {}
+        digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+        if check is None or not check(digest.encode("ascii"), signature) or signed.get("seq") != seq \
+                or signed.get("hash") != h:
+            problems.append(Problem("bad_countersignature",
+                                    _("the central server's countersignature of event {seq} does not verify").format(
+                                        seq=seq), None, None, seq))
+            continue
+        when = str(signed.get("countersigned_at", ""))
+        if seq:
+            now = hash_at(seq)
+            if now is None:
+                problems.append(Problem("event_removed", _(
+                    "the central server countersigned the chain up to event {seq} on {at}; that event is missing "
+                    "now").format(seq=seq, at=when[:19].replace("T", " ")), None, None, seq))
+                continue
+            if now != h:
+                problems.append(Problem("history_rewritten", _(
+                    "event {seq} is not the one the central server countersigned on {at}: the custody history was "
+                    "rewritten after that sync").format(seq=seq, at=when[:19].replace("T", " ")), None, None, seq))
+                continue
+        latest = {"seq": seq, "hash": h, "countersigned_at": when}
+    return problems, latest
 
 
 EVENT_COLUMNS = ("id", "kit_id", "seq", "evidence_id", "case_id", "kind", "at", "clock", "body",

@@ -60,6 +60,19 @@ def write_private(path: Path, data: bytes) -> None:
     os.replace(tmp, path)
 
 
+def raw_from_pem(pem: str | None) -> bytes | None:
+    """The raw bytes of an Ed25519 public key in PEM, or None if it is not one."""
+    if not pem:
+        return None
+    try:
+        key = serialization.load_pem_public_key(pem.encode())
+    except ValueError:
+        return None
+    if not isinstance(key, Ed25519PublicKey):
+        return None
+    return key.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+
+
 def verifier(public_raw: bytes):  # type: ignore[no-untyped-def]
     """A function (data, b64 signature) -> bool for a raw Ed25519 public key."""
     pub = Ed25519PublicKey.from_public_bytes(public_raw)

@@ -18,8 +18,8 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import selectinload
 
 from kit_app import roles as R
-from kit_app.db import Store
-from kit_app.db.models import Case, CustodyEvent, EvidenceItem, EvidenceOfficer, KitMeta
+from kit_app.db import Store, access
+from kit_app.db.models import Case, CustodyEvent, CustodyHead, EvidenceItem, EvidenceOfficer, KitMeta
 from kit_app.dto import OfficerInfo
 from kit_app.errors import NotFound, PermissionDenied, ValidationError
 from kit_app.evidence import custody as C
@@ -27,7 +27,7 @@ from kit_app.evidence import media
 from kit_app.evidence.blobs import BlobStore, sha256_file
 from kit_app.evidence.ingest import IngestMixin, IngestResult  # noqa: F401 - IngestResult: part of this API
 from kit_app.evidence.items import NewItem, offset_minutes, record_item
-from kit_app.evidence.keys import KitKey
+from kit_app.evidence.keys import KitKey, raw_from_pem
 from kit_app.evidence.thumbs import make_thumbnail, make_video_thumbnail
 from kit_app.i18n import _
 from kit_app.ids import new_id
@@ -47,10 +47,12 @@ class VerifyReport:
     events_checked: int
     problems: list[C.Problem]
     checkpoint_saved: bool = False  # a read-only store keeps the checkpoint it had
+    countersigned: dict[str, Any] | None = None  # the latest head the central server countersigned
 
     def as_dict(self) -> dict[str, Any]:
         return {"ok": self.ok, "files_checked": self.files_checked, "events_checked": self.events_checked,
-                "problems": [p.as_dict() for p in self.problems], "checkpoint_saved": self.checkpoint_saved}
+                "problems": [p.as_dict() for p in self.problems], "checkpoint_saved": self.checkpoint_saved,
+                "countersigned": self.countersigned}
 
 
 class EvidenceService(IngestMixin):
@@ -59,6 +61,7 @@ class EvidenceService(IngestMixin):
         self.blobs = BlobStore(store.data_dir)
         self.key = KitKey.load_or_create(store.data_dir, persist=not store.read_only)
         self.log = C.CustodyLog(store.kit_id, self.key)
+        self.log.gnss = lambda: store.gnss() if store.gnss is not None else None
 
     def scratch_dir(self) -> Path:
         """Where a capture (a still, a clip) is written before it is stored as an original: on the
@@ -451,7 +454,8 @@ class EvidenceService(IngestMixin):
             res = C.verify_chain(lambda: C.stream_events(s, self.store.kit_id), self.key.public_raw, head,
                                  progress=(lambda k: progress("events", k, total)) if progress else None,
                                  all_signatures=all_signatures, expected=total, trusted=trusted)
-        n, chain = res.events, res.problems
+            head_problems, countersigned = self.countersigned_heads(s)
+        n, chain = res.events, res.problems + head_problems
         saved = False
         if all_signatures and not chain and n and not self.store.read_only:
             self._save_checkpoint(res)
@@ -462,7 +466,22 @@ class EvidenceService(IngestMixin):
                 case_events = {r for r in s.scalars(select(CustodyEvent.id).where(CustodyEvent.case_id == cid))}
             chain = [p for p in chain if p.event is None or p.event in case_events or p.kind == "event_removed"]
         problems.extend(chain)
-        return VerifyReport(not problems, len(items), n, problems, saved)
+        return VerifyReport(not problems, len(items), n, problems, saved, countersigned)
+
+    def countersigned_heads(self, s: Any) -> tuple[list[C.Problem], dict[str, Any] | None]:
+        """The heads the central server countersigned, checked against the chain as it is now."""
+        heads = [(h.seq, h.hash, h.body, h.signature) for h in s.scalars(select(CustodyHead))]
+        if not heads:
+            return [], None
+        server = s.get(KitMeta, "central_server_key")
+        kit = self.store.kit_id
+
+        def hash_at(seq: int) -> str | None:
+            got: str | None = s.scalar(select(CustodyEvent.hash).where(CustodyEvent.kit_id == kit,
+                                                                       CustodyEvent.seq == seq))
+            return got
+
+        return C.check_heads(heads, raw_from_pem(server.value if server else None), hash_at)
 
     def _checkpoint(self, s: Any) -> tuple[int, str, str] | None:
         return C.read_checkpoint(s, self.key.public_raw)
@@ -471,8 +490,9 @@ class EvidenceService(IngestMixin):
         with self.store.session() as s:
             C.write_checkpoint(s, self.key, res.last_seq, res.last_hash, res.signatures_digest)
 
-    def export_case(self, case_id: str, out: Path) -> int:
-        """Write the case's custody events as JSON Lines, with the kit's public key."""
+    def export_case(self, case_id: str, out: Path, officer: OfficerInfo | None = None) -> int:
+        """Write the case's custody events as JSON Lines, with the kit's public key (recorded in
+        the access log)."""
         cid = self._case(case_id)["id"]
         with self.store.session() as s:
             events = s.scalars(select(CustodyEvent).where(CustodyEvent.case_id == cid).order_by(CustodyEvent.seq)).all()
@@ -488,6 +508,10 @@ class EvidenceService(IngestMixin):
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, out)
+        if not self.store.read_only:
+            with self.store.write_session() as s:
+                access.add(s, self.store.kit_id, officer, "custody.export", target=out.name, case_id=cid,
+                           details={"events": len(events)})
         return len(events)
 
 

@@ -17,18 +17,13 @@ from kit_app.db import Store
 from kit_app.db.models import AdminEvent, Agency, Officer
 from kit_app.dto import OfficerInfo
 from kit_app.errors import NotFound, PermissionDenied, ValidationError
-from kit_app.i18n import N_, _
+from kit_app.i18n import _
+from kit_app.services import audit
+from kit_app.services.audit import ADMIN_ACTIONS as ACTIONS
 from kit_app.services.officers import MIN_PASSWORD_LENGTH, OfficerService, hash_password, info
 from kit_app.timeutil import utcnow
 
 NUMBERS_LOW = 10  # a block with fewer numbers left is shown as running out
-ACTIONS = {
-    "officer.add": N_("officer added"), "officer.roles": N_("roles changed"),
-    "officer.deactivate": N_("officer deactivated"), "officer.activate": N_("officer reactivated"),
-    "officer.unlock": N_("account unlocked"), "officer.password": N_("password reset"),
-    "agency.settings": N_("agency settings changed"), "numbers.block": N_("number block reserved"),
-    "device.config": N_("device configuration changed"), "central.enrol": N_("enrolled with the central server"),
-}
 
 
 @dataclass(frozen=True)
@@ -63,6 +58,7 @@ class AdminService:
         s.add(AdminEvent(at=utcnow(), kit_id=self.store.kit_id, actor_id=actor.id if actor else None,
                          actor_name=actor.name if actor else None, actor_cert=actor.cert_no if actor else None,
                          action=action, target=target[:200], details=json.dumps(details, ensure_ascii=False)))
+        audit.add(s, self.store.kit_id, actor, "admin." + action, target=target, details=details)
 
     def record(self, actor: OfficerInfo | None, action: str, target: str, details: dict[str, Any]) -> None:
         """Log a change made elsewhere (a device configuration saved, the kit enrolled)."""

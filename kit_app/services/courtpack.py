@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from kit_app.db import Store
+from kit_app.db import Store, access
 from kit_app.db.models import CustodyEvent, KitMeta, SyncBlob
 from kit_app.dto import OfficerInfo
 from kit_app.errors import KitError
@@ -85,7 +85,7 @@ class CourtPackService:
                           "agency": case.agency_name},
                     items=items, case_file=case_file, pages=pages, archived=kept is not None,
                     custody=self._custody(case.id), receipts=self._receipts({i["sha256"] for i in items}),
-                    kit_id=self.store.kit_id, key=ev.key, officer=officer)
+                    kit_id=self.store.kit_id, key=ev.key, officer=officer, **self._heads())
 
     def record(self, plan: Plan, pack: Pack) -> None:
         """One custody event ``exported`` per original, naming the pack and its manifest."""
@@ -96,6 +96,9 @@ class CourtPackService:
                               actors=[C.actor(plan.officer)] if plan.officer else [], item_sha256=i["sha256"],
                               details={"court_pack": pack.path.name, "manifest_sha256": pack.manifest_sha256})
             ev.log.flush_checkpoint(s)
+            access.add(s, self.store.kit_id, plan.officer, "case.export", target=str(plan.case.get("number") or ""),
+                       case_id=plan.case["id"], details={"court_pack": pack.path.name, "originals": len(plan.items),
+                                                         "manifest_sha256": pack.manifest_sha256})
 
     def _custody(self, case_id: str) -> bytes:
         ev = self.evidence
@@ -109,6 +112,24 @@ class CourtPackService:
         lines += [json.dumps({"type": "event", "body": e.body, "hash": e.hash, "signature": e.signature},
                              ensure_ascii=False) for e in events]
         return ("\n".join(lines) + "\n").encode("utf-8")
+
+    def _heads(self) -> dict[str, Any]:
+        """The heads of the kit's custody chain the central server countersigned (checked against
+        the chain as it is now), with the server key they are checked against."""
+        import base64
+
+        from kit_app.db.models import CustodyHead
+        from kit_app.evidence.keys import raw_from_pem
+
+        with self.store.session() as s:
+            _problems, latest = self.evidence.countersigned_heads(s)
+            raw = raw_from_pem((s.get(KitMeta, "central_server_key") or KitMeta(value="")).value)
+            heads = [{"body": json.loads(h.body), "signature": h.signature}
+                     for h in s.scalars(select(CustodyHead).order_by(CustodyHead.seq))]
+        if not heads:
+            return {}
+        doc = {"server_key": base64.b64encode(raw).decode() if raw else None, "heads": heads}
+        return {"heads": json.dumps(doc, ensure_ascii=False, indent=1).encode("utf-8"), "latest_head": latest}
 
     def _receipts(self, shas: set[str]) -> bytes:
         """The central server's signed receipts for these originals, with the key they are checked
@@ -139,6 +160,8 @@ class Plan:
     kit_id: str
     key: Any  # the kit's key: it signs the manifest
     officer: OfficerInfo | None
+    heads: bytes = b""  # the custody chain's heads the central server countersigned
+    latest_head: dict[str, Any] | None = None
 
 
 def write(plan: Plan, out: Path, progress: Callable[[int, int], None] | None = None,
@@ -189,6 +212,8 @@ def write(plan: Plan, out: Path, progress: Callable[[int, int], None] | None = N
                 step()
             put("custody.jsonl", plan.custody, what="保管链记录")
             put("receipts.json", plan.receipts, what="中心服务器回执")
+            if plan.heads:
+                put("custody-heads.json", plan.heads, what="中心服务器会签的保管链头")
             put("verify_pack.py", resources.path("verify_pack.py").read_bytes(), what="核验程序")
             put("README.txt", _readme(plan.case["number"]).encode("utf-8"), what="说明")
             manifest = {
@@ -196,8 +221,8 @@ def write(plan: Plan, out: Path, progress: Callable[[int, int], None] | None = N
                 "created_at": utcnow().isoformat(), "created_by": C.actor(plan.officer) if plan.officer else None,
                 "files": list(files),
             }
-            put("verification.pdf", _verification_page(manifest, plan.key.public_raw, plan.pages, plan.archived),
-                what="核验页")
+            put("verification.pdf", _verification_page(manifest, plan.key.public_raw, plan.pages, plan.archived,
+                                                       plan.latest_head), what="核验页")
             manifest["files"] = list(files)
             raw = json.dumps(manifest, ensure_ascii=False, indent=1, sort_keys=True).encode("utf-8")
             digest = hashlib.sha256(raw).hexdigest()
@@ -242,6 +267,7 @@ def _readme(number: str) -> str:
             "originals/         每一件证据的原件，逐字节与采集时相同\n"
             "custody.jsonl      本案证据的保管链记录（每条记录由取证工作站签名）和工作站公钥\n"
             "receipts.json      省级中心服务器对已上传原件的签名回执\n"
+            "custody-heads.json 每次同步时中心服务器会签的保管链头（此后改写的历史可被发现）\n"
             "manifest.json      上述每个文件的 SHA-256 清单；manifest.sig 为工作站对清单的签名\n"
             "verification.pdf   打印用核验页（公钥指纹、清单哈希）\n"
             "verify_pack.py     核验程序\n\n"
@@ -252,7 +278,8 @@ def _readme(number: str) -> str:
             "Court pack. Verify with: python3 verify_pack.py PACK.zip (needs the cryptography package).\n")
 
 
-def _verification_page(manifest: dict[str, Any], public_raw: bytes, pages: int, archived: bool) -> bytes:
+def _verification_page(manifest: dict[str, Any], public_raw: bytes, pages: int, archived: bool,
+                       head: dict[str, Any] | None = None) -> bytes:
     """The printed verification page: case, kit and key fingerprint, and every file's SHA-256."""
     from xml.sax.saxutils import escape
 
@@ -278,7 +305,10 @@ def _verification_page(manifest: dict[str, Any], public_raw: bytes, pages: int, 
              ("办案机关", case.get("agency") or ""),
              ("取证工作站", kit["id"]), ("工作站公钥指纹", fingerprint(public_raw)),
              ("案卷", f"{pages} 页，" + ("归档时留存" if archived else "导出时生成（案件尚未归档）")),
-             ("导出时间", created), ("导出人", f"{who.get('name', '')}（{who.get('cert_no', '')}）" if who else "")]
+             ("导出时间", created), ("导出人", f"{who.get('name', '')}（{who.get('cert_no', '')}）" if who else ""),
+             ("保管链会签", (f"中心服务器于 {format_local(datetime.fromisoformat(head['countersigned_at']), with_seconds=True)}"
+                        f" 会签至第 {head['seq']} 条记录（哈希 {head['hash'][:16]}…）") if head
+              else "尚无（工作站未与中心服务器同步）")]
     t = Table([[p(k, "label"), p(v)] for k, v in facts], colWidths=[36 * mm, 129 * mm])
     grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")])
     t.setStyle(grid)

@@ -36,6 +36,8 @@ from kit_app.timeutil import LOCAL_TZ, local_today, utcnow
 class ProcedureError(KitError):
     """The procedure does not allow this action now; the message names the rule and its law."""
 
+    refusal = True
+
 
 def label(item: P.State | P.Action | P.Outcome | P.DeadlineRule | P.Procedure) -> str:
     """The item's name in the language of the interface."""

@@ -19,6 +19,7 @@ from kit_app.dto import OfficerInfo
 from kit_app.errors import AuthenticationError, NotFound, UsageError, ValidationError
 from kit_app.i18n import _, ngettext
 from kit_app.ids import is_uuid
+from kit_app.services import audit
 from kit_app.timeutil import format_local, utcnow
 
 MAX_FAILED_LOGINS = 5
@@ -178,49 +179,58 @@ class OfficerService:
                 return info(o)
         now = utcnow()
         failure: str | None = None
+        kit = self.store.kit_id
         with self.store.session() as s:
             o = self._find(s, cert_no)
             if o is None:
-                raise AuthenticationError(_("Wrong certificate number or password."))
-            if not o.active:
-                raise AuthenticationError(
-                    _("The account of {name} is disabled. Ask an administrator.").format(name=o.name)
-                )
-            if o.locked_until is not None and o.locked_until > now:
-                raise AuthenticationError(
-                    _(
-                        "Too many failed attempts: the account is locked until {time}. "
-                        "Try again then, or ask an administrator."
-                    ).format(time=format_local(o.locked_until))
-                )
-            if verify_password(password, o.password_hash):
+                failure = _("Wrong certificate number or password.")
+                audit.add(s, kit, None, "login.failed", outcome=audit.FAILED, target=cert_no.strip()[:32],
+                          details={"reason": "unknown certificate number"})
+            elif not o.active:
+                failure = _("The account of {name} is disabled. Ask an administrator.").format(name=o.name)
+                audit.add(s, kit, info(o), "login.failed", outcome=audit.REFUSED, target=o.cert_no,
+                          details={"reason": "account disabled"})
+            elif o.locked_until is not None and o.locked_until > now:
+                failure = _(
+                    "Too many failed attempts: the account is locked until {time}. "
+                    "Try again then, or ask an administrator."
+                ).format(time=format_local(o.locked_until))
+                audit.add(s, kit, info(o), "login.failed", outcome=audit.REFUSED, target=o.cert_no,
+                          details={"reason": "account locked", "locked_until": o.locked_until.isoformat()})
+            elif verify_password(password, o.password_hash):
                 o.failed_logins = 0
                 o.locked_until = None
                 o.last_login_at = now
                 s.flush()
                 s.refresh(o, ["agency"])
-                return info(o)
-            # The failure counter is committed with this unit of work; the error follows it.
-            o.failed_logins += 1
-            if o.failed_logins >= MAX_FAILED_LOGINS:
-                o.locked_until = now + LOCKOUT
-                o.failed_logins = 0
-                failure = _(
-                    "Wrong password. The account is now locked for {minutes} minutes, until {time}."
-                ).format(
-                    minutes=int(LOCKOUT.total_seconds() // 60), time=format_local(o.locked_until)
-                )
+                who = info(o)
+                audit.add(s, kit, who, "login", target=o.cert_no)
+                return who
             else:
-                left = MAX_FAILED_LOGINS - o.failed_logins
-                failure = (
-                    _("Wrong certificate number or password.")
-                    + " "
-                    + ngettext(
-                        "{n} attempt left before the account is locked.",
-                        "{n} attempts left before the account is locked.",
-                        left,
-                    ).format(n=left)
-                )
+                # The failure counter is committed with this unit of work; the error follows it.
+                o.failed_logins += 1
+                details: dict[str, object] = {"reason": "wrong password", "failed_in_a_row": o.failed_logins}
+                if o.failed_logins >= MAX_FAILED_LOGINS:
+                    o.locked_until = now + LOCKOUT
+                    o.failed_logins = 0
+                    details["locked_until"] = o.locked_until.isoformat()
+                    failure = _(
+                        "Wrong password. The account is now locked for {minutes} minutes, until {time}."
+                    ).format(
+                        minutes=int(LOCKOUT.total_seconds() // 60), time=format_local(o.locked_until)
+                    )
+                else:
+                    left = MAX_FAILED_LOGINS - o.failed_logins
+                    failure = (
+                        _("Wrong certificate number or password.")
+                        + " "
+                        + ngettext(
+                            "{n} attempt left before the account is locked.",
+                            "{n} attempts left before the account is locked.",
+                            left,
+                        ).format(n=left)
+                    )
+                audit.add(s, kit, info(o), "login.failed", outcome=audit.FAILED, target=o.cert_no, details=details)
         raise AuthenticationError(failure)
 
     def unlock(self, ref: str, actor: OfficerInfo | None = None) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 from kit_app.db import Store
 from kit_app.db.models import KitMeta
 from kit_app.errors import KitError
+from kit_app.evidence.custody import canonical
 from kit_app.evidence.keys import KitKey, write_private
 from kit_app.i18n import _
 from kit_app.sync import trust
@@ -498,6 +499,38 @@ def _upload_small(store: Store, client: Any, blobs: Any, small: list[tuple[str, 
             progress(totals)
 
 
+# ---------------------------------------------------------------- the countersigned head, the clock
+def countersign(store: Store, client: Any, server_raw: bytes) -> dict[str, Any]:
+    """Have the server countersign the head of what it acknowledged of the custody chain, and
+    measure the kit clock's offset from the server's time in the same exchange. The signed head is
+    checked (the pinned key, this kit, this head) and kept; ``verify`` and the court pack show it."""
+    from sqlalchemy import select
+
+    from kit_app.db.models import CustodyEvent, CustodyHead
+    from kit_app.evidence.clock import measure_offset, write_offset
+    from kit_app.evidence.custody import GENESIS
+
+    with store.session() as s:
+        seq = int((s.get(KitMeta, "sync_custody_acked") or KitMeta(value="0")).value)
+        head = s.scalar(select(CustodyEvent.hash).where(CustodyEvent.kit_id == store.kit_id, CustodyEvent.seq == seq))
+    head_hash = head or GENESIS
+    sent = utcnow()
+    got = _call(client, "POST", f"{API}/custody/head", lambda status, detail: _(
+        "the central server did not countersign this kit's custody chain ({status}): {detail}").format(
+        status=status, detail=detail), json={"seq": seq, "hash": head_hash, "kit_time": sent.isoformat()}).json()
+    received = utcnow()
+    signature = got.pop("signature", None) if isinstance(got, dict) else None
+    server_time = trust.check_head(got, signature, server_raw, kit_id=store.kit_id, seq=seq, head_hash=head_hash)
+    offset = measure_offset(sent, received, server_time)
+    with store.write_session() as s:
+        if seq and s.get(CustodyHead, seq) is None:
+            s.add(CustodyHead(seq=seq, hash=head_hash, countersigned_at=got["countersigned_at"],
+                              body=canonical(got).decode(), signature=signature))
+        write_offset(s, offset)
+    return {"seq": seq, "countersigned_at": got["countersigned_at"], "clock_offset_s": offset.offset_s,
+            "round_trip_s": offset.rtt_s}
+
+
 def status(store: Store) -> dict[str, Any]:
     """What is left to sync: outbox entries, custody events and originals not yet receipted."""
     from sqlalchemy import func, select
@@ -519,8 +552,12 @@ def status(store: Store) -> dict[str, Any]:
         blobs = len({sha for sha in s.scalars(select(EvidenceItem.sha256).where(EvidenceItem.sha256.is_not(None)))
                      if sha not in held})
         last = s.scalar(select(func.max(SyncReceipt.received_at)))
+    from kit_app.sync.access import pending
+
+    access = pending(store)
     return {"enrolled": enrolment(store) is not None, "records": records, "custody_events": events,
-            "originals": blobs, "last_receipt_at": last, "synced": not (records or events or blobs)}
+            "originals": blobs, "access_events": access, "last_receipt_at": last,
+            "synced": not (records or events or blobs or access)}
 
 
 # ---------------------------------------------------------------- pull
@@ -566,7 +603,14 @@ def sync(store: Store, progress: Any = None) -> dict[str, Any]:
     for k in ("batches", "records", "custody_events", "replayed"):
         pushed[k] += pushed_after[k]
     t3 = time.perf_counter()
+    from kit_app.sync.access import push_access
+
+    with _client(store) as client:
+        server_raw = _pinned(store, client)
+        countersigned = countersign(store, client, server_raw)
+        pushed |= push_access(store, client, server_raw, _call)
     uploaded = upload(store, progress)
     t4 = time.perf_counter()
-    return {"pushed": pushed, "pulled": pulled, "uploaded": uploaded, "status": status(store),
+    return {"pushed": pushed, "pulled": pulled, "uploaded": uploaded, "countersigned": countersigned,
+            "status": status(store),
             "seconds": {"push": round(t1 - t0 + t3 - t2, 3), "pull": round(t2 - t1, 3), "upload": round(t4 - t3, 3)}}

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import json
+from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -77,7 +78,7 @@ def check_url(url: str) -> str:
 
 
 # ---------------------------------------------------------------- receipts
-def _signature_ok(receipt: dict[str, Any], signature: str, server_raw: bytes) -> bool:
+def signature_ok(receipt: dict[str, Any], signature: str, server_raw: bytes) -> bool:
     from kit_app.evidence.keys import verifier
 
     digest = hashlib.sha256(canonical(receipt)).hexdigest()
@@ -90,7 +91,7 @@ def check_batch_receipt(receipt: dict[str, Any], signature: str, server_raw: byt
     why = None
     if not isinstance(receipt, dict) or not isinstance(signature, str):
         why = _("it is not a receipt")
-    elif not _signature_ok(receipt, signature, server_raw):
+    elif not signature_ok(receipt, signature, server_raw):
         why = _("its signature is not the server's pinned key")
     elif receipt.get("kit_id") != kit_id:
         why = _("it names another kit")
@@ -113,7 +114,7 @@ def check_blob_receipt(receipt: Any, server_raw: bytes, *, kit_id: str, sha256: 
     body = {k: v for k, v in receipt.items() if k != "signature"} if isinstance(receipt, dict) else {}
     if not isinstance(signature, str):
         why = _("it is not a receipt")
-    elif not _signature_ok(body, signature, server_raw):
+    elif not signature_ok(body, signature, server_raw):
         why = _("its signature is not the server's pinned key")
     elif body.get("kind") != "blob" or body.get("kit_id") != kit_id:
         why = _("it names another kit")
@@ -123,6 +124,32 @@ def check_blob_receipt(receipt: Any, server_raw: bytes, *, kit_id: str, sha256: 
         raise TrustError(_("the central server's receipt for original {sha} fails its check: {why}. Nothing is "
                            "marked as uploaded; tell the administrator").format(sha=sha256[:12], why=why))
     return str(signature)
+
+
+def check_head(body: Any, signature: Any, server_raw: bytes, *, kit_id: str, seq: int, head_hash: str) -> datetime:
+    """Raise TrustError unless ``body`` is the server's countersignature of exactly this head of
+    this kit's chain; returns the server's time it names."""
+    why = None
+    when = None
+    if not isinstance(body, dict) or not isinstance(signature, str):
+        why = _("it is not a countersignature")
+    elif not signature_ok(body, signature, server_raw):
+        why = _("its signature is not the server's pinned key")
+    elif body.get("kind") != "custody_head" or body.get("kit_id") != kit_id:
+        why = _("it names another kit")
+    elif body.get("seq") != seq or body.get("hash") != head_hash:
+        why = _("it names another head of the chain")
+    else:
+        try:
+            when = datetime.fromisoformat(str(body.get("countersigned_at")))
+        except ValueError:
+            when = None
+        if when is None or when.tzinfo is None:
+            why = _("it gives no time")
+    if why is not None or when is None:
+        raise TrustError(_("the central server's countersignature of the custody chain fails its check: {why}. "
+                           "Tell the administrator").format(why=why))
+    return when
 
 
 def receipt_json(receipt: dict[str, Any]) -> str:
