@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from kit_app import __version__
-from kit_app.cli import admin, basedata, cases, devices, documents, evidence, inspections, sync
+from kit_app.cli import admin, basedata, cases, devices, documents, evidence, field, inspections, sync
 from kit_app.cli.common import EXIT_FAIL, EXIT_USAGE, ArgumentParser, Command, fail
 from kit_app.config import setup_logging
 from kit_app.db import open_store
@@ -29,7 +29,7 @@ from kit_app.settings import resolve_data_dir
 log = logging.getLogger("kit_app.cli")
 
 # the command groups, in the order of the help
-GROUPS = (basedata, admin, cases, inspections, evidence, devices, documents, sync)
+GROUPS = (basedata, admin, cases, inspections, evidence, devices, documents, sync, field)
 COMMANDS: dict[str, Command] = {k: v for g in GROUPS for k, v in g.COMMANDS.items()}
 
 

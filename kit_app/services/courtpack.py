@@ -278,6 +278,16 @@ def _readme(number: str) -> str:
             "Court pack. Verify with: python3 verify_pack.py PACK.zip (needs the cryptography package).\n")
 
 
+def _countersigned(head: dict[str, Any] | None) -> str:
+    """The latest head of the custody chain the central server countersigned, as the page prints it."""
+    if head is None:
+        return "尚无（工作站未与中心服务器同步）"
+    from datetime import datetime
+
+    at = format_local(datetime.fromisoformat(head["countersigned_at"]), with_seconds=True)
+    return f"中心服务器于 {at} 会签至第 {head['seq']} 条记录（哈希 {head['hash'][:16]}…）"
+
+
 def _verification_page(manifest: dict[str, Any], public_raw: bytes, pages: int, archived: bool,
                        head: dict[str, Any] | None = None) -> bytes:
     """The printed verification page: case, kit and key fingerprint, and every file's SHA-256."""
@@ -306,9 +316,7 @@ def _verification_page(manifest: dict[str, Any], public_raw: bytes, pages: int, 
              ("取证工作站", kit["id"]), ("工作站公钥指纹", fingerprint(public_raw)),
              ("案卷", f"{pages} 页，" + ("归档时留存" if archived else "导出时生成（案件尚未归档）")),
              ("导出时间", created), ("导出人", f"{who.get('name', '')}（{who.get('cert_no', '')}）" if who else ""),
-             ("保管链会签", (f"中心服务器于 {format_local(datetime.fromisoformat(head['countersigned_at']), with_seconds=True)}"
-                        f" 会签至第 {head['seq']} 条记录（哈希 {head['hash'][:16]}…）") if head
-              else "尚无（工作站未与中心服务器同步）")]
+             ("保管链会签", _countersigned(head))]
     t = Table([[p(k, "label"), p(v)] for k, v in facts], colWidths=[36 * mm, 129 * mm])
     grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.5, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")])
     t.setStyle(grid)
