@@ -29,6 +29,7 @@ from kit_app.dto import OfficerInfo
 from kit_app.i18n import N_, _
 from kit_app.services.admin import AdminService, OfficerRow
 from kit_app.timeutil import format_local, local_today
+from ui.datefields import DatePicker
 from ui.models import RowsModel
 from ui.panes import Pane, _table
 from ui.services import Services
@@ -84,6 +85,47 @@ class LogModel(RowsModel):
         (N_("What"), lambda e: e.action_label),
         (N_("Concerning"), lambda e: e.target),
     )
+
+
+class AccessModel(RowsModel):
+    columns = (
+        (N_("Time"), lambda e: format_local(e.at, with_seconds=True)),
+        (N_("Who"), lambda e: e.actor),
+        (N_("What"), lambda e: e.action_label),
+        (N_("Outcome"), lambda e: e.outcome_label),
+        (N_("Concerning"), lambda e: e.target),
+        (N_("Details"), lambda e: access_details(e.details)),
+    )
+
+    def data(self, index: Any, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        row = self.row_at(index.row()) if index.isValid() else None
+        if role == Qt.ItemDataRole.ForegroundRole and row is not None and row.outcome != "ok":
+            return QColor("#b3261e")
+        return super().data(index, role)
+
+
+_DETAIL_LABELS = {"message": N_("said"), "reason": N_("why"), "failed_in_a_row": N_("failed in a row"),
+                  "locked_until": N_("locked until"), "events": N_("events"), "originals": N_("originals"),
+                  "court_pack": N_("file")}
+_REASONS = {"wrong password": N_("wrong password"), "unknown certificate number": N_("unknown certificate number"),
+            "account disabled": N_("account disabled"), "account locked": N_("account locked")}
+
+
+def access_details(details: dict[str, Any]) -> str:
+    """The entry's details in the officer's words (no field names)."""
+    from datetime import datetime
+
+    parts = []
+    for k, label in _DETAIL_LABELS.items():
+        if k not in details:
+            continue
+        v = details[k]
+        if k == "reason":
+            v = _(_REASONS.get(str(v), str(v)))
+        elif k == "locked_until":
+            v = format_local(datetime.fromisoformat(str(v)))
+        parts.append(f"{_(label)}: {v}")
+    return "；".join(parts)
 
 
 class OfficerDialog(QDialog):
@@ -151,6 +193,7 @@ class AdminPane(Pane):
         self.tabs.addTab(self._numbers_tab(), _("Number blocks"))
         self.tabs.addTab(self._kit_tab(), _("Devices and central server"))
         self.tabs.addTab(self._log_tab(), _("Administration log"))
+        self.tabs.addTab(self._access_tab(), _("Access log"))
         self.message = QLabel()
         self.message.setObjectName("admin_message")
         self.message.setWordWrap(True)
@@ -268,6 +311,73 @@ class AdminPane(Pane):
             self.log_view.setColumnWidth(col, width)
         return self.log_view
 
+    def _access_tab(self) -> QWidget:
+        from kit_app.services.audit import ACTIONS, OUTCOMES
+
+        w = QWidget()
+        v = QVBoxLayout(w)
+        row = QHBoxLayout()
+        self.access_kind = QComboBox()
+        self.access_kind.setObjectName("access_kind")
+        self.access_kind.addItem(_("Everything"), None)
+        for key, label in ACTIONS.items():
+            self.access_kind.addItem(_(label), key)
+        self.access_outcome = QComboBox()
+        self.access_outcome.setObjectName("access_outcome")
+        self.access_outcome.addItem(_("Any outcome"), None)
+        for key, label in OUTCOMES.items():
+            self.access_outcome.addItem(_(label), key)
+        self.access_who = QLineEdit()
+        self.access_who.setObjectName("access_who")
+        self.access_who.setPlaceholderText(_("Name or certificate number"))
+        self.access_since = DatePicker(with_time=False)
+        self.access_since.setObjectName("access_since")
+        self.access_until = DatePicker(with_time=False)
+        self.access_until.setObjectName("access_until")
+        for label, widget in ((_("What"), self.access_kind), (_("Outcome"), self.access_outcome),
+                              (_("Who"), self.access_who), (_("From"), self.access_since),
+                              (_("To"), self.access_until)):
+            row.addWidget(QLabel(label))
+            row.addWidget(widget)
+        show = QPushButton(_("Show"))
+        show.setObjectName("access_show")
+        show.clicked.connect(self.load_access)
+        self.access_who.returnPressed.connect(self.load_access)
+        self.access_kind.currentIndexChanged.connect(self.load_access)
+        self.access_outcome.currentIndexChanged.connect(self.load_access)
+        row.addWidget(show)
+        row.addStretch(1)
+        v.addLayout(row)
+        self.access = AccessModel(self)
+        self.access_view = _table(self.access)
+        self.access_view.setObjectName("access_log")
+        for col, width in enumerate((160, 170, 140, 70, 150)):
+            self.access_view.setColumnWidth(col, width)
+        v.addWidget(self.access_view, 1)
+        self.access_count = QLabel()
+        self.access_count.setObjectName("access_count")
+        v.addWidget(self.access_count)
+        return w
+
+    def load_access(self) -> None:
+        from datetime import date, datetime, time, timedelta
+
+        from kit_app.services.audit import AuditService
+        from kit_app.timeutil import LOCAL_TZ
+
+        since, until = self.access_since.value(), self.access_until.value()
+        start = datetime.combine(date.fromisoformat(since), time(), LOCAL_TZ) if since else None
+        end = datetime.combine(date.fromisoformat(until) + timedelta(days=1), time(), LOCAL_TZ) if until else None
+        kind, outcome, who = self.access_kind.currentData(), self.access_outcome.currentData(), self.access_who.text()
+        audit = AuditService(self.services.store)
+
+        def shown(rows: list[Any]) -> None:
+            self.access.set_rows(rows)
+            self.access_count.setText(_("{n} entries.").format(n=len(rows)))
+
+        self.runner.run(lambda: audit.query(self.officer, action=kind, outcome=outcome, who=who, since=start,
+                                            until=end), shown, self.fail)
+
     # ---------------------------------------------------------------- loading
     def refresh(self) -> None:
         def load() -> tuple[Any, ...]:
@@ -278,6 +388,7 @@ class AdminPane(Pane):
             return self.admin.officer_rows(), self.admin.agencies(self.officer), blocks, self.admin.history()
 
         self.runner.run(load, self._loaded, self.fail)
+        self.load_access()
 
     def _loaded(self, got: tuple[Any, ...]) -> None:
         officers, agencies, blocks, log = got

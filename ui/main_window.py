@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QColor, QKeySequence
 from PySide6.QtWidgets import (
+    QDialog,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -151,6 +152,12 @@ class MainWindow(QMainWindow):
         enrol = QAction(_("Enrol with the central server…"), self)
         enrol.triggered.connect(self.enrol)
         file.addAction(enrol)
+        preflight = QAction(_("Pre-flight check…"), self)
+        preflight.setObjectName("preflight_action")
+        preflight.setToolTip(_("Before leaving for an inspection: disk, battery, clock, GPS, instruments, camera, "
+                               "document numbers, sync and the signing key"))
+        preflight.triggered.connect(self.preflight)
+        file.addAction(preflight)
         sync = QAction(_("Sync now"), self)
         sync.setObjectName("sync_now")
         sync.triggered.connect(lambda: self.sync.sync_now())
@@ -183,6 +190,14 @@ class MainWindow(QMainWindow):
         about = QAction(_("About"), self)
         about.triggered.connect(self._about)
         help_.addAction(about)
+
+    def preflight(self) -> QDialog:
+        from ui.preflight import PreflightDialog
+
+        dlg = PreflightDialog(self, self.services, self.runner, self.officer, self.hub)
+        dlg.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dlg.open()
+        return dlg
 
     def _synced(self, _result: dict) -> None:  # type: ignore[type-arg]
         self.cases.refresh()  # sync states, pulled assignments, review comments
