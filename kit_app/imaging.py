@@ -60,7 +60,8 @@ def heif_exif(path: Path) -> bytes | None:
     if not module:
         return None
     try:
-        exif = module.open_heif(str(path), convert_hdr_to_8bit=True).info.get("exif")
+        source = str(path) if isinstance(path, (str, Path)) else io.BytesIO(path.read_bytes())  # an encrypted original
+        exif = module.open_heif(source, convert_hdr_to_8bit=True).info.get("exif")
     except (OSError, ValueError, RuntimeError):
         return None
     if not exif:
@@ -83,6 +84,8 @@ the file is damaged."""
         if media_type in RAW_TYPES:
             raise NoPreview(_("the raw file holds no preview the kit can show"))
     heif_available()
+    if not isinstance(path, (str, Path)):  # an original of an encrypted data dir: decrypted in memory
+        return Image.open(io.BytesIO(path.read_bytes()))
     return Image.open(path)
 
 

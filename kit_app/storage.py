@@ -115,3 +115,16 @@ def is_read_only_dir(path: Path) -> bool:
     except (OSError, AttributeError):  # no statvfs (Windows): the access check decides
         pass
     return not os.access(path, os.W_OK)
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a secret atomically (a crash leaves the old file or the new one), readable by this
+    user only, in a directory that is this user's only."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)

@@ -41,6 +41,7 @@ from kit_app.i18n import _
 from kit_app.storage import DiskFull
 from kit_app.timeutil import LOCAL_TZ, format_local
 from ui.device_hub import DeviceWorker, PreviewWidget
+from ui.models import image_of
 from ui.plot import SeriesPlot
 from ui.services import Services
 from ui.tasks import IO, TaskRunner, describe_error
@@ -155,9 +156,9 @@ class CameraPage(DevicePage):
 
     def _saved(self, res: Any, label: QLabel) -> None:
         super()._saved(res, label)
-        thumb = self.target.services.evidence.thumb_path(res.sha256) if res.sha256 else None
-        if thumb is None:
+        if not res.sha256:
             return
+        blobs, sha = self.target.services.evidence.blobs, res.sha256
 
         def shown(img: QImage) -> None:
             if not img.isNull():
@@ -166,7 +167,7 @@ class CameraPage(DevicePage):
                     Qt.TransformationMode.SmoothTransformation))
                 self.last_shot.setToolTip(res.path)
 
-        self.target.runner.run(lambda: QImage(str(thumb)), shown, lane=IO)
+        self.target.runner.run(lambda: image_of(blobs.thumb_bytes(sha)), shown, lane=IO)
 
     def update_buttons(self, open_: bool, has_case: bool) -> None:
         self.photo_btn.setEnabled(open_ and has_case)

@@ -40,6 +40,7 @@ from kit_app.storage import human
 from kit_app.timeutil import format_local
 from ui.deadlines import describe_status
 from ui.dialogs import TaskDialog
+from ui.models import image_of
 from ui.plot import SeriesPlot
 from ui.tasks import IO, TaskRunner, describe_error
 
@@ -78,10 +79,10 @@ def _placeholder(kind: str) -> QIcon:
 class EvidenceModel(QAbstractListModel):
     """Items of one case (dicts from the service); thumbnails are read off the GUI thread on demand."""
 
-    def __init__(self, runner: TaskRunner, thumb_path: Any, parent: Any = None) -> None:
+    def __init__(self, runner: TaskRunner, thumb_bytes: Any, parent: Any = None) -> None:
         super().__init__(parent)
         self.runner = runner
-        self.thumb_path = thumb_path
+        self.thumb_bytes = thumb_bytes  # sha256 -> the thumbnail's JPEG bytes (decrypted) or None
         self.items: list[dict[str, Any]] = []
         self._icons: dict[str, QIcon] = {}
         self._asked: set[str] = set()
@@ -113,8 +114,8 @@ class EvidenceModel(QAbstractListModel):
                 return self._icons[sha]
             if sha and it["kind"] in ("photo", "video") and sha not in self._asked:
                 self._asked.add(sha)
-                path = self.thumb_path(sha)
-                self.runner.run(lambda: QImage(str(path)), lambda img, s=sha: self._loaded(s, img), lane=IO)
+                self.runner.run(lambda s=sha: image_of(self.thumb_bytes(s)), lambda img, s=sha: self._loaded(s, img),
+                                lane=IO)
             if it["kind"] not in self._placeholders:
                 self._placeholders[it["kind"]] = _placeholder(it["kind"])
             return self._placeholders[it["kind"]]
@@ -342,7 +343,7 @@ class EvidencePanel(QWidget):
         self.officer = officer
         self.officers_list = officers_list
         self.case_id: str | None = None
-        self.model = EvidenceModel(runner, ev.thumb_path, self)
+        self.model = EvidenceModel(runner, ev.blobs.thumb_bytes, self)
         self.view = QListView()
         self.view.setObjectName("evidence_grid")
         self.view.setViewMode(QListView.ViewMode.IconMode)
@@ -527,7 +528,8 @@ class EvidencePanel(QWidget):
             self.series_box.setVisible(bool(self.series))
             self._plot_series()
 
-        self.runner.run(lambda: load_series(full["stored_path"]), shown,
+        blobs, sha = self.ev.blobs, full["sha256"]
+        self.runner.run(lambda: load_series(blobs.plain(sha)), shown,
                         lambda exc: self.status_message.emit(describe_error(exc)), lane=IO)
 
     def _offer_actions(self, it: dict[str, Any]) -> None:
@@ -595,11 +597,16 @@ class EvidencePanel(QWidget):
             return
         from kit_app.evidence import custody as C
 
-        def done(_body: object) -> None:
-            self.opened.emit(it["stored_path"])
+        def hand_over(path: str) -> None:
+            self.opened.emit(path)
             if QGuiApplication.platformName() not in ("offscreen", "minimal"):
-                QDesktopServices.openUrl(QUrl.fromLocalFile(it["stored_path"]))
+                QDesktopServices.openUrl(QUrl.fromLocalFile(path))
             self._show(self.view.currentIndex())
+
+        def done(_body: object) -> None:  # recorded: now the file (decrypted, in an encrypted data dir)
+            blobs, sha = self.ev.blobs, it["sha256"]
+            self.runner.run(lambda: str(blobs.plain(sha)), hand_over,
+                            lambda exc: self.status_message.emit(describe_error(exc)), lane=IO)
 
         self.runner.run(lambda: self.ev.record(it["id"], C.VIEWED, self.officer), done,
                         lambda exc: self.status_message.emit(describe_error(exc)))

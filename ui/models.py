@@ -201,3 +201,10 @@ class DeadlineModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.ToolTipRole:
             return d.basis
         return None
+
+
+def image_of(data: bytes | None) -> Any:
+    """A picture (QImage) from its bytes: an empty image when there are none."""
+    from PySide6.QtGui import QImage
+
+    return QImage.fromData(data) if data else QImage()

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from kit_app import __version__
-from kit_app.cli import admin, basedata, cases, devices, documents, evidence, field, inspections, sync
+from kit_app.cli import admin, basedata, cases, devices, documents, evidence, field, inspections, sync, vault
 from kit_app.cli.common import EXIT_FAIL, EXIT_USAGE, ArgumentParser, Command, fail
 from kit_app.config import setup_logging
 from kit_app.db import open_store
@@ -29,7 +29,7 @@ from kit_app.settings import resolve_data_dir
 log = logging.getLogger("kit_app.cli")
 
 # the command groups, in the order of the help
-GROUPS = (basedata, admin, cases, inspections, evidence, devices, documents, sync, field)
+GROUPS = (basedata, admin, cases, inspections, evidence, devices, documents, sync, field, vault)
 COMMANDS: dict[str, Command] = {k: v for g in GROUPS for k, v in g.COMMANDS.items()}
 
 
@@ -46,6 +46,7 @@ def build_parser() -> ArgumentParser:
     p.add_argument("--self-test", action="store_true",
                    help=_("check this installation (a temporary store, a photo, a document, an instrument, the "
                           "custody chain) and exit"))
+    vault.add_global(p)
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=ArgumentParser)
 
     for g in GROUPS:
@@ -110,6 +111,12 @@ def main(
             return documents.cmd_render(args)
         if args.command == "devices" and args.action == "read":
             return devices.cmd_devices_read(args)
+        if args.command == "vault" and args.action == "recovery-key":
+            return vault.cmd_recovery_key(args)
+        if args.command == "vault" and args.action == "init":
+            data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
+            setup_logging(data_dir, args.verbose)
+            return vault.cmd_init(data_dir, args)
         if args.command == "devices" and args.action in ("list", "add", "remove"):
             data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
             setup_logging(data_dir, args.verbose)
@@ -124,7 +131,7 @@ def main(
     setup_logging(data_dir, args.verbose)
     store = None
     try:
-        store = open_store(data_dir)
+        store = open_store(data_dir, key=vault.unlock(data_dir, args))
         return COMMANDS[args.command](store, args)
     except KitError as exc:
         if store is not None:

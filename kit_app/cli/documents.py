@@ -214,7 +214,7 @@ def cmd_casefile(store: Store, args: argparse.Namespace) -> int:
         if officer is None:
             return fail(args, _("name the officer who archives the case (--officer)"), EXIT_USAGE)
         done = svc.archive(args.case, officer, reason=args.reason)
-        pdf, pages, contents, warnings = (svc.evidence.blobs.path_for(done.sha256).read_bytes(), done.pages,
+        pdf, pages, contents, warnings = (svc.evidence.blobs.read_bytes(done.sha256), done.pages,
                                           done.contents, done.warnings)
     else:
         built = svc.build(args.case, officer)

@@ -25,6 +25,7 @@ from kit_app.db.models import KitMeta
 from kit_app.errors import DataDirTooNew, KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
+from kit_app.keyring import DataKey, KitLocked, is_encrypted
 from kit_app.settings import DATABASE_FILE
 from kit_app.storage import DiskFull, ReadOnlyStore, free_bytes, is_full, is_read_only, is_read_only_dir
 
@@ -79,6 +80,27 @@ def head_revision() -> str:
     return head
 
 
+def _keyed(key: DataKey | None) -> Callable[[Any, object], None]:
+    def on_connect(dbapi_conn: Any, record: object) -> None:
+        if key is not None:  # SQLCipher: the raw key, before anything is read
+            dbapi_conn.execute(f"PRAGMA key = \"{key.sqlcipher()}\"")
+        _on_connect(dbapi_conn, record)
+
+    return on_connect
+
+
+def _dbapi(key: DataKey | None) -> Any:
+    """The DB-API module: SQLCipher's for an encrypted data dir (the same API as sqlite3)."""
+    if key is None:
+        return sqlite3
+    try:
+        from sqlcipher3 import dbapi2
+    except ImportError as exc:  # pragma: no cover - installed with the application
+        raise KitError(_("This data directory is encrypted, and this installation lacks SQLCipher (the sqlcipher3 "
+                         "package): reinstall the application.")) from exc
+    return dbapi2
+
+
 def _on_connect(dbapi_conn: sqlite3.Connection, _record: object) -> None:
     # Let SQLAlchemy, not the sqlite3 module, open transactions (see _on_begin): otherwise DDL
     # such as a migration step or a trigger swap would run outside the transaction.
@@ -100,38 +122,46 @@ def _on_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("immediate") else "BEGIN")
 
 
-def make_engine(db_path: Path, read_only: bool = False) -> Engine:
+def make_engine(db_path: Path, read_only: bool = False, key: DataKey | None = None) -> Engine:
     if read_only:
-        return _read_only_engine(db_path)
+        return _read_only_engine(db_path, key)
     engine = create_engine(
         f"sqlite:///{db_path}",
         connect_args={"check_same_thread": False},
+        module=_dbapi(key),
     )
-    event.listen(engine, "connect", _on_connect)
+    event.listen(engine, "connect", _keyed(key))
     event.listen(engine, "begin", _on_begin)
     event.listen(engine, "checkout", _on_checkout)
     return engine
 
 
-def _read_only_engine(db_path: Path) -> Engine:
+def _read_only_engine(db_path: Path, key: DataKey | None = None) -> Engine:
     """SQLite opened read-only. ``mode=ro`` reads a WAL left by an unclean stop if its index
     (``-shm``) is there; otherwise ``immutable=1``, which needs no file of its own on a medium
     that takes none (a write-protected drive, an archived image)."""
     uri = db_path.resolve().as_uri()
+    api = _dbapi(key)
 
     def connect() -> sqlite3.Connection:
-        try:
-            con = sqlite3.connect(f"{uri}?mode=ro", uri=True, check_same_thread=False)
+        def opened(how: str) -> sqlite3.Connection:
+            con = api.connect(f"{uri}?{how}", uri=True, check_same_thread=False)
+            if key is not None:
+                con.execute(f"PRAGMA key = \"{key.sqlcipher()}\"")
             con.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        except sqlite3.OperationalError:
-            con = sqlite3.connect(f"{uri}?immutable=1", uri=True, check_same_thread=False)
+            return con  # type: ignore[no-any-return]
+
+        try:
+            con = opened("mode=ro")
+        except api.OperationalError:
+            con = opened("immutable=1")
         con.isolation_level = None
         con.execute("PRAGMA foreign_keys=ON")
         return con
 
     # a pool of connections each used by one thread at a time (``sqlite://`` alone would mean
     # SingletonThreadPool, which closes a thread's connection under another's feet)
-    engine = create_engine(f"sqlite:///{db_path}", creator=connect, poolclass=QueuePool)
+    engine = create_engine(f"sqlite:///{db_path}", creator=connect, poolclass=QueuePool, module=api)
     event.listen(engine, "begin", _on_begin)
     event.listen(engine, "checkout", _on_checkout)
     return engine
@@ -140,9 +170,10 @@ def _read_only_engine(db_path: Path) -> Engine:
 class Store:
     """A data dir: its database engine, session factory and kit id."""
 
-    def __init__(self, data_dir: Path, engine: Engine, read_only: bool = False) -> None:
+    def __init__(self, data_dir: Path, engine: Engine, read_only: bool = False, key: DataKey | None = None) -> None:
         self.data_dir = data_dir
         self.engine = engine
+        self.key = key  # the data key of an encrypted data dir (kit_app.keyring); None: not encrypted
         self.Session = sessionmaker(engine, expire_on_commit=False)
         self.kit_id = ""
         self.read_only = read_only  # browse and verify only (kit_app.storage.ReadOnlyStore)
@@ -232,10 +263,10 @@ class Store:
         self.engine.dispose()
 
 
-def _open_read_only(data_dir: Path, full: bool = False) -> Store:
+def _open_read_only(data_dir: Path, full: bool = False, key: DataKey | None = None) -> Store:
     """A data dir that cannot be written (a read-only medium; ``full``: a full disk): opened for
     browsing and verifying, nothing migrated."""
-    store = Store(data_dir, make_engine(data_dir / DB_FILE, read_only=True), read_only=True)
+    store = Store(data_dir, make_engine(data_dir / DB_FILE, read_only=True, key=key), read_only=True, key=key)
     store.full = full
     current = store.current_revision()
     if current != head_revision():
@@ -265,11 +296,16 @@ def make_private(data_dir: Path, files: list[str] = ()) -> None:  # type: ignore
         log.warning("cannot make %s private: it belongs to another user", data_dir)
 
 
-def open_store(data_dir: Path, *, upgrade: bool = True) -> Store:
-    """Open (creating if needed) the data dir and bring its schema up to date."""
+def open_store(data_dir: Path, *, upgrade: bool = True, key: DataKey | None = None) -> Store:
+    """Open (creating if needed) the data dir and bring its schema up to date. An encrypted data
+    dir (one with a keyring) needs its data key (``kit_app.keyring``): without it, KitLocked."""
     db = data_dir / DB_FILE
+    if is_encrypted(data_dir) and key is None:
+        raise KitLocked(_("The data directory {path} is encrypted: sign in with a certificate number and password "
+                          "that unlock it (on the command line: --unlock CERT_NO, the password from KIT_PASSWORD or "
+                          "typed), or use the agency's recovery key.").format(path=data_dir))
     if data_dir.is_dir() and db.exists() and (is_read_only_dir(data_dir) or not os.access(db, os.W_OK)):
-        return _open_read_only(data_dir)
+        return _open_read_only(data_dir, key=key)
     try:
         data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     except OSError as exc:
@@ -279,7 +315,7 @@ def open_store(data_dir: Path, *, upgrade: bool = True) -> Store:
             )
         ) from exc
     make_private(data_dir)
-    store = Store(data_dir, make_engine(data_dir / DB_FILE))
+    store = Store(data_dir, make_engine(data_dir / DB_FILE, key=key), key=key)
     try:
         if upgrade:
             store.upgrade()
@@ -291,7 +327,7 @@ def open_store(data_dir: Path, *, upgrade: bool = True) -> Store:
         store.close()
         if db.exists() and (is_full(exc) or free_bytes(data_dir) < FULL_BELOW):
             log.warning("%s: the disk is full; opened read-only (%s)", data_dir, exc)
-            return _open_read_only(data_dir, full=True)
+            return _open_read_only(data_dir, full=True, key=key)
         raise
     make_private(data_dir, [DB_FILE, DB_FILE + "-wal", DB_FILE + "-shm"])
     return store

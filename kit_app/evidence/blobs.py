@@ -18,11 +18,16 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, BinaryIO
 
 from kit_app import filelock
+from kit_app.evidence.sealed import SealBroken, SealedReader, SealWriter, plain_size, seal_file, unseal_to
 from kit_app.i18n import _
 from kit_app.ids import new_id
 from kit_app.storage import DiskFull, SourceReadError, free_bytes, is_full, write_all
+
+if TYPE_CHECKING:
+    from kit_app.keyring import DataKey
 
 CHUNK = 4 * 1024 * 1024
 
@@ -75,12 +80,42 @@ def sha256_file(path: Path, progress: Callable[[int], None] | None = None) -> st
     return h.hexdigest()
 
 
+class BlobPath:
+    """An original of an encrypted data dir as the readers that only open and read a file see it
+    (EXIF, raw previews, pictures): ``open("rb")`` decrypts as it reads. Libraries that need a real
+    file (video decoding) get ``BlobStore.plain`` instead."""
+
+    def __init__(self, blobs: BlobStore, sha256: str) -> None:
+        self.blobs, self.sha256 = blobs, sha256
+        self.name = sha256
+        self.suffix = ""
+
+    def open(self, mode: str = "rb") -> BinaryIO:
+        assert mode == "rb", "an original is never written again"
+        return self.blobs.open(self.sha256)
+
+    def read_bytes(self) -> bytes:
+        return self.blobs.read_bytes(self.sha256)
+
+    def exists(self) -> bool:
+        return self.blobs.path_for(self.sha256).exists()
+
+    def __str__(self) -> str:
+        return f"original {self.sha256[:12]}"
+
+
 class BlobStore:
-    def __init__(self, data_dir: Path) -> None:
+    """With the kit's data key (an encrypted data dir), every original and thumbnail is sealed
+    (``kit_app.evidence.sealed``) and named by a keyed hash of its SHA-256; readers use ``open``,
+    ``read_bytes`` and, where a library needs a file, ``plain`` (a decrypted copy kept under
+    ``tmp/plain`` while the application runs, removed at the next start or ``forget_plain``)."""
+
+    def __init__(self, data_dir: Path, key: DataKey | None = None) -> None:
         self.root = data_dir / "evidence"
         self.objects = self.root / "objects"
         self.tmp = self.root / "tmp"
         self.derived = self.root / "derived"
+        self.key = key
         self._dirty: set[Path] = set()
 
     def _dirs(self) -> None:
@@ -94,11 +129,90 @@ class BlobStore:
         self._dirs()
         return self.tmp
 
+    def _name(self, sha256: str) -> str:
+        return self.key.name(sha256) if self.key is not None else sha256
+
     def path_for(self, sha256: str) -> Path:
-        return self.objects / sha256[:2] / sha256
+        """Where the original is stored (sealed, in an encrypted data dir: read it with ``open``)."""
+        name = self._name(sha256)
+        return self.objects / name[:2] / name
 
     def thumb_path(self, sha256: str) -> Path:
-        return self.derived / "thumbs" / sha256[:2] / f"{sha256}.jpg"
+        """Where the thumbnail is stored (sealed in an encrypted data dir: ``thumb_bytes``)."""
+        name = self._name(sha256)
+        return self.derived / "thumbs" / name[:2] / f"{name}.jpg"
+
+    # ------------------------------------------------------------ reading
+    def open(self, sha256: str) -> BinaryIO:
+        """The original's bytes as a binary file (decrypted as it is read)."""
+        path = self.path_for(sha256)
+        if self.key is None:
+            return path.open("rb")
+        return SealedReader(path, self.key.blob_key)  # type: ignore[return-value]
+
+    def read_bytes(self, sha256: str) -> bytes:
+        with self.open(sha256) as fh:
+            return fh.read()
+
+    def plain(self, sha256: str) -> Path:
+        """A path holding the original's plaintext, for what can only read files (image and video
+        libraries, the system's viewer): the stored file itself, or a decrypted copy."""
+        if self.key is None:
+            return self.path_for(sha256)
+        dest = self.tmp / "plain" / self._name(sha256)
+        if not dest.exists():
+            unseal_to(self.key.blob_key, self.path_for(sha256), dest)
+        return dest
+
+    def source(self, sha256: str) -> Path:
+        """What readers that only open and read the original are given: its file, or (encrypted)
+        a BlobPath that decrypts as it is read."""
+        if self.key is None:
+            return self.path_for(sha256)
+        return BlobPath(self, sha256)  # type: ignore[return-value]  # a Path as far as those readers go
+
+    def drop_plain(self, sha256: str) -> None:
+        """Remove the decrypted copy of one original, if one was made."""
+        if self.key is not None:
+            (self.tmp / "plain" / self._name(sha256)).unlink(missing_ok=True)
+
+    def forget_plain(self) -> None:
+        """Remove the decrypted copies (the application closes)."""
+        d = self.tmp / "plain"
+        if d.exists():
+            for f in d.iterdir():
+                f.unlink(missing_ok=True)
+
+    def thumb_bytes(self, sha256: str) -> bytes | None:
+        p = self.thumb_path(sha256)
+        if not p.exists():
+            return None
+        if self.key is None:
+            return p.read_bytes()
+        try:
+            with SealedReader(p, self.key.blob_key) as fh:
+                return fh.read()
+        except SealBroken:
+            return None
+
+    def store_thumb(self, sha256: str, made: Path) -> None:
+        """Keep a thumbnail made at ``made`` (sealed in an encrypted data dir)."""
+        dest = self.thumb_path(sha256)
+        if self.key is None:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(made, dest)
+            return
+        try:
+            seal_file(self.key.blob_key, made, dest)
+        finally:
+            made.unlink(missing_ok=True)
+
+    def thumb_target(self, sha256: str) -> Path:
+        """Where to make a thumbnail: its place, or a scratch file that ``store_thumb`` seals."""
+        if self.key is None:
+            return self.thumb_path(sha256)
+        self._dirs()
+        return self.tmp / f"{new_id()}.thumb.jpg"
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -160,6 +274,7 @@ class BlobStore:
             with src.open("rb") as fin:
                 expected = os.fstat(fin.fileno()).st_size
                 fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o600)
+                seal = SealWriter(self.key.blob_key, lambda b: write_all(fd, b)) if self.key is not None else None
                 with _Hasher() as h:
                     while True:
                         try:
@@ -170,7 +285,10 @@ class BlobStore:
                             break
                         h.feed(chunk)
                         try:
-                            write_all(fd, chunk)
+                            if seal is not None:
+                                seal.write(chunk)
+                            else:
+                                write_all(fd, chunk)
                         except OSError as exc:
                             if is_full(exc):
                                 raise DiskFull(self.root, expected - size, free_bytes(self.root)) from exc
@@ -180,12 +298,16 @@ class BlobStore:
                             progress(len(chunk))
                 sha = h.hexdigest()
                 try:
+                    if seal is not None:
+                        seal.close()
                     os.fsync(fd)  # an error here means the bytes may not be on the disk: the file fails
                 except OSError as exc:
                     if is_full(exc):
                         raise DiskFull(self.root, expected, free_bytes(self.root)) from exc
                     raise
                 stored = os.fstat(fd).st_size
+                if seal is not None:
+                    stored = plain_size(stored)
                 os.close(fd)
                 fd = -1
             if size != expected:
@@ -234,11 +356,21 @@ class BlobStore:
         self._dirty.clear()
 
     def check(self, sha256: str) -> str:
-        """'ok', 'missing' or 'modified' (the content no longer hashes to its name)."""
+        """'ok', 'missing' or 'modified' (the content no longer hashes to its name, or a sealed
+        file no longer opens with the kit's key)."""
         p = self.path_for(sha256)
         if not p.exists():
             return "missing"
-        return "ok" if sha256_file(p) == sha256 else "modified"
+        if self.key is None:
+            return "ok" if sha256_file(p) == sha256 else "modified"
+        h = hashlib.sha256()
+        try:
+            with self.open(sha256) as fh:
+                while chunk := fh.read(CHUNK):
+                    h.update(chunk)
+        except SealBroken:
+            return "modified"
+        return "ok" if h.hexdigest() == sha256 else "modified"
 
     def all_blobs(self) -> Iterable[str]:
         if not self.objects.exists():
@@ -253,12 +385,17 @@ class BlobStore:
         tmp_removed = 0
         self._dirs()
         for f in self.tmp.iterdir():
+            if f.is_dir():  # decrypted copies of a run that ended without removing them
+                for g in f.iterdir():
+                    g.unlink(missing_ok=True)
+                continue
             f.unlink(missing_ok=True)
             tmp_removed += 1
         orphans = 0
-        for sha in list(self.all_blobs()):
-            if sha not in referenced:
-                p = self.path_for(sha)
+        names = {self._name(sha) for sha in referenced}
+        for name in list(self.all_blobs()):
+            if name not in names:
+                p = self.objects / name[:2] / name
                 os.chmod(p, stat.S_IWUSR | stat.S_IRUSR)
                 p.unlink(missing_ok=True)
                 orphans += 1

@@ -119,6 +119,18 @@ class IngestMixin:
     BATCH_FILES: int
     BATCH_SECONDS: float
 
+    def _thumbnail(self, sha: str, kind: str, media_type: str | None) -> str | None:
+        """Make (and, in an encrypted data dir, seal) an original's thumbnail; None or why not."""
+        target = self.blobs.thumb_target(sha)
+        try:
+            why = (make_thumbnail(self.blobs.source(sha), target, media_type) if kind == media.PHOTO
+                   else make_video_thumbnail(self.blobs.plain(sha), target))
+        finally:
+            self.blobs.drop_plain(sha)
+        if why is None and target != self.blobs.thumb_path(sha):
+            self.blobs.store_thumb(sha, target)
+        return why
+
     def _case(self, case_id: str, collecting: bool = False) -> dict[str, Any]:
         """The case (id or number); with ``collecting``, refused once its procedure no longer
         gathers evidence (decided, served, closed, archived…)."""
@@ -218,12 +230,8 @@ class IngestMixin:
                         results[i] = got
                     else:
                         got.index = i
-                        if pool is not None and got.kind == media.PHOTO:
-                            got.thumb = pool.submit(make_thumbnail, self.blobs.path_for(got.sha),
-                                                    self.blobs.thumb_path(got.sha), got.media_type)
-                        elif pool is not None and got.kind == media.VIDEO:
-                            got.thumb = pool.submit(make_video_thumbnail, self.blobs.path_for(got.sha),
-                                                    self.blobs.thumb_path(got.sha))
+                        if pool is not None and got.kind in (media.PHOTO, media.VIDEO):
+                            got.thumb = pool.submit(self._thumbnail, got.sha, got.kind, got.media_type)
                         pending.append(got)
                         pending_shas[got.sha] = i
                     if full is not None or len(pending) >= self.BATCH_FILES or \
@@ -295,7 +303,7 @@ class IngestMixin:
                      device=device, description=description, new=new)
         p.meta = {"source_path": str(path), "source_mtime": _mtime(path)}
         if ev_kind == media.PHOTO:
-            pm = read_photo(self.blobs.path_for(sha), media_type)
+            pm = read_photo(self.blobs.source(sha), media_type)
             p.meta["photo"] = pm.as_dict()
             if pm.error:
                 p.warnings.append(_("the EXIF data is damaged and was read only in part ({error})").format(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import base64
-import os
 from pathlib import Path
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from kit_app.storage import write_private
 
 KEY_FILE = Path("keys") / "kit-ed25519.pem"
 
@@ -45,19 +46,6 @@ class KitKey:
         if persist:
             write_private(path, pem)
         return cls(key)
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write a secret atomically (a crash leaves the old file or the new one), readable by this
-    user only, in a directory that is this user's only."""
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def raw_from_pem(pem: str | None) -> bytes | None:

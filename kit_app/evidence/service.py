@@ -58,7 +58,7 @@ class VerifyReport:
 class EvidenceService(IngestMixin):
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.blobs = BlobStore(store.data_dir)
+        self.blobs = BlobStore(store.data_dir, store.key)
         self.key = KitKey.load_or_create(store.data_dir, persist=not store.read_only)
         self.log = C.CustodyLog(store.kit_id, self.key)
         self.log.gnss = lambda: store.gnss() if store.gnss is not None else None
@@ -225,12 +225,15 @@ class EvidenceService(IngestMixin):
                           kind: str, media_type: str, name: str, captured_at: datetime, gps: dict[str, Any] | None,
                           has_fix: bool, device: str | None, description: str | None, warnings: list[str],
                           now: datetime, metadata: dict[str, Any], details: dict[str, Any]) -> IngestResult:
-        if kind == media.PHOTO:
-            if why := make_thumbnail(self.blobs.path_for(sha), self.blobs.thumb_path(sha)):
+        if kind in (media.PHOTO, media.VIDEO):
+            target = self.blobs.thumb_target(sha)
+            why = (make_thumbnail(self.blobs.source(sha), target) if kind == media.PHOTO
+                   else make_video_thumbnail(self.blobs.plain(sha), target))
+            self.blobs.drop_plain(sha)
+            if why:
                 warnings.append(why)
-        elif kind == media.VIDEO:
-            if why := make_video_thumbnail(self.blobs.path_for(sha), self.blobs.thumb_path(sha)):
-                warnings.append(why)
+            elif target != self.blobs.thumb_path(sha):
+                self.blobs.store_thumb(sha, target)
         self.blobs.sync()
         fix = gps if has_fix and gps else {}
         new = NewItem(case_id=case["id"], kind=kind, name=name, size=size, sha256=sha, media_type=media_type,
@@ -403,6 +406,13 @@ class EvidenceService(IngestMixin):
                 "custody": [json.loads(e.body) | {"hash": e.hash, "signature": e.signature} for e in events],
                 "disposition": self._dispositions(s, item.case_id).get(item.id),
             }
+
+    def readable(self, item: dict[str, Any]) -> dict[str, Any]:
+        """The item with ``stored_path`` a file holding its original's plaintext (a decrypted copy
+        in an encrypted data dir), for what reads files: pictures, recordings, the viewer."""
+        if not item.get("sha256"):
+            return item
+        return item | {"stored_path": str(self.blobs.plain(item["sha256"]))}
 
     def _item_dict(self, item: EvidenceItem) -> dict[str, Any]:
         return {

@@ -18,6 +18,7 @@ from kit_app.db.models import AdminEvent, Agency, Officer
 from kit_app.dto import OfficerInfo
 from kit_app.errors import NotFound, PermissionDenied, ValidationError
 from kit_app.i18n import _
+from kit_app.keyring import drop_wrap, keep_wrap
 from kit_app.services import audit
 from kit_app.services.audit import ADMIN_ACTIONS as ACTIONS
 from kit_app.services.officers import MIN_PASSWORD_LENGTH, OfficerService, hash_password, info
@@ -133,7 +134,10 @@ class AdminService:
             o.active = active
             self._log(s, actor, "officer.activate" if active else "officer.deactivate", f"{o.name}（{o.cert_no}）", {})
             s.flush()
-            return info(o)
+            done = info(o)
+        if not active:  # a deactivated officer no longer unlocks an encrypted kit
+            drop_wrap(self.store.data_dir, self.store.key, done.cert_no)
+        return done
 
     def unlock(self, actor: OfficerInfo | None, ref: str) -> None:
         R.require(actor, "officers.manage")
@@ -153,6 +157,8 @@ class AdminService:
             o.password_hash = hash_password(password)
             o.failed_logins, o.locked_until = 0, None
             self._log(s, actor, "officer.password", f"{o.name}（{o.cert_no}）", {})
+            cert = o.cert_no
+        keep_wrap(self.store.data_dir, self.store.key, cert, password)
 
     # ------------------------------------------------------------ the agency
     def agencies(self, actor: OfficerInfo | None) -> list[tuple[str, str]]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -74,7 +73,7 @@ class CaseFileService:
                 old = next((o for o, _p in issued if o.id == d.corrects_id), None)
                 note = "更正" + (old.number or old.title if old is not None else "")
             return Paper(title=d.title, number=d.number, date=_day(d.issued_at), note=note,
-                         pdf=self.evidence.blobs.path_for(sha).read_bytes())
+                         pdf=self.evidence.blobs.read_bytes(sha))
 
         # receipts go after the paper they served (by its number, else its title); the rest go last
         receipts = [(d, p) for d, p in issued if d.doc_type == defn.receipt]
@@ -109,13 +108,14 @@ class CaseFileService:
             if i["kind"] == media.DOCUMENT and i["media_type"] == "application/pdf" and i["stored_path"]:
                 parts[annex_part].append(Paper(title=i["description"] or i["original_name"] or "书证", number=None,
                                                date=_day_iso(i["captured_at"] or i["imported_at"]), note="书证",
-                                               pdf=Path(i["stored_path"]).read_bytes()))
+                                               pdf=self.evidence.blobs.read_bytes(i["sha256"])))
             elif i["sha256"] and i["sha256"] in on_paper:
                 continue
-            elif i["kind"] == media.PHOTO and i["stored_path"] and can_show(Path(i["stored_path"]), i["media_type"]):
-                photos.append(_photo_row(i))
-            elif i["kind"] == media.READING and i["stored_path"]:
-                readings.append(_reading_annex(i))
+            elif i["kind"] == media.PHOTO and i["sha256"] and can_show(self.evidence.blobs.source(i["sha256"]),
+                                                                         i["media_type"]):
+                photos.append(_photo_row(self.evidence.readable(i)))
+            elif i["kind"] == media.READING and i["sha256"]:
+                readings.append(_reading_annex(self.evidence.readable(i)))
             else:
                 others.append(i)
         warnings: list[str] = []

@@ -76,7 +76,7 @@ class CourtPackService:
         items = [i for i in ev.list_for_case(case.id) if i["sha256"]]
         kept = next((i for i in items if (i["metadata"] or {}).get("case_file")), None)
         if kept is not None:  # archived: the file kept then, bit-exact
-            case_file = Path(kept["stored_path"]).read_bytes()
+            case_file = ev.blobs.read_bytes(kept["sha256"])
             pages = _pdf_pages(case_file)
         else:
             built = CaseFileService(self.store, self.documents).build(case.id, officer)
@@ -85,7 +85,7 @@ class CourtPackService:
                           "agency": case.agency_name},
                     items=items, case_file=case_file, pages=pages, archived=kept is not None,
                     custody=self._custody(case.id), receipts=self._receipts({i["sha256"] for i in items}),
-                    kit_id=self.store.kit_id, key=ev.key, officer=officer, **self._heads())
+                    kit_id=self.store.kit_id, key=ev.key, officer=officer, blobs=ev.blobs, **self._heads())
 
     def record(self, plan: Plan, pack: Pack) -> None:
         """One custody event ``exported`` per original, naming the pack and its manifest."""
@@ -160,6 +160,7 @@ class Plan:
     kit_id: str
     key: Any  # the kit's key: it signs the manifest
     officer: OfficerInfo | None
+    blobs: Any = None  # where the originals are (a BlobStore: files only, an I/O worker may read it)
     heads: bytes = b""  # the custody chain's heads the central server countersigned
     latest_head: dict[str, Any] | None = None
 
@@ -198,7 +199,7 @@ def write(plan: Plan, out: Path, progress: Callable[[int, int], None] | None = N
                 name = _safe_name(k, i["original_name"] or i["sha256"][:16], used)
                 info = zipfile.ZipInfo(f"originals/{name}", date_time=_zip_time())
                 h, size = hashlib.sha256(), 0
-                with Path(i["stored_path"]).open("rb") as fh, z.open(info, "w", force_zip64=True) as dst:
+                with plan.blobs.open(i["sha256"]) as fh, z.open(info, "w", force_zip64=True) as dst:
                     while block := fh.read(1 << 20):
                         h.update(block)
                         size += len(block)

@@ -272,12 +272,13 @@ class DocumentService:
             "case.officers": [{"name": o.name, "cert_no": o.cert_no} for o in case.officers],
             "officer.name": officer.name if officer else None, "officer.cert_no": officer.cert_no if officer else None,
             "now": now.strftime("%Y-%m-%dT%H:%M"), "today": now.date().isoformat(),
-            "case.evidence.photos": [_photo_row(i) for i in items if i["kind"] == media.PHOTO and i["stored_path"]
-                                     and can_show(Path(i["stored_path"]), i["media_type"])],
+            "case.evidence.photos": [_photo_row(self.evidence.readable(i)) for i in items
+                                     if i["kind"] == media.PHOTO and i["sha256"]
+                                     and can_show(self.evidence.blobs.source(i["sha256"]), i["media_type"])],
             "case.evidence": [_evidence_row(i) for i in items],
         }
         if reading is not None:
-            values |= _reading_values(reading)
+            values |= _reading_values(self.evidence.readable(reading))
         from kit_app.services.inspections import InspectionService
 
         values |= InspectionService(self.store).prefill_values(case.id)  # nothing for a case without one
@@ -393,7 +394,7 @@ class DocumentService:
             sha = s.scalar(select(EvidenceItem.sha256).where(EvidenceItem.id == d.evidence_id))
             if sha is None:
                 raise NotFound(_("No document with id {id}.").format(id=doc_id))
-            return self.evidence.blobs.path_for(sha)
+            return self.evidence.blobs.plain(sha)
 
 
 def _local_minutes(iso: str | None) -> str | None:

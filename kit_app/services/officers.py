@@ -19,6 +19,7 @@ from kit_app.dto import OfficerInfo
 from kit_app.errors import AuthenticationError, NotFound, UsageError, ValidationError
 from kit_app.i18n import _, ngettext
 from kit_app.ids import is_uuid
+from kit_app.keyring import keep_wrap
 from kit_app.services import audit
 from kit_app.timeutil import format_local, utcnow
 
@@ -142,7 +143,9 @@ class OfficerService:
             s.refresh(o, ["agency"])
             if also is not None:
                 also(s, info(o))
-            return info(o)
+            added = info(o)
+        keep_wrap(self.store.data_dir, self.store.key, cert_no, password)  # they unlock an encrypted kit
+        return added
 
     def list(self) -> list[OfficerInfo]:
         with self.store.session() as s:
@@ -205,7 +208,6 @@ class OfficerService:
                 s.refresh(o, ["agency"])
                 who = info(o)
                 audit.add(s, kit, who, "login", target=o.cert_no)
-                return who
             else:
                 # The failure counter is committed with this unit of work; the error follows it.
                 o.failed_logins += 1
@@ -231,7 +233,11 @@ class OfficerService:
                         ).format(n=left)
                     )
                 audit.add(s, kit, info(o), "login.failed", outcome=audit.FAILED, target=o.cert_no, details=details)
-        raise AuthenticationError(failure)
+        if failure is not None:
+            raise AuthenticationError(failure)
+        # an encrypted kit: this officer's password unlocks it from now on
+        keep_wrap(self.store.data_dir, self.store.key, who.cert_no, password)
+        return who
 
     def unlock(self, ref: str, actor: OfficerInfo | None = None) -> None:
         R.require(actor, "officers.manage")

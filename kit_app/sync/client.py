@@ -15,8 +15,9 @@ from kit_app.db import Store
 from kit_app.db.models import KitMeta
 from kit_app.errors import KitError
 from kit_app.evidence.custody import canonical
-from kit_app.evidence.keys import KitKey, write_private
+from kit_app.evidence.keys import KitKey
 from kit_app.i18n import _
+from kit_app.storage import write_private
 from kit_app.sync import trust
 from kit_app.sync.snapshot import snapshot
 from kit_app.timeutil import utcnow
@@ -365,7 +366,7 @@ def upload(store: Store, progress: Any = None, chunk: int | None = None) -> dict
             {(sha, size or 0) for sha, size in s.execute(select(EvidenceItem.sha256, EvidenceItem.size)
                                                          .where(EvidenceItem.sha256.is_not(None)))
              if sha is not None and sha not in done})
-    blobs = BlobStore(store.data_dir)
+    blobs = BlobStore(store.data_dir, store.key)
     totals = {"blobs": 0, "bytes": 0, "already_there": 0}
     small = [(sha, size) for sha, size in todo if size <= SMALL_BLOB]
     todo = [(sha, size) for sha, size in todo if size > SMALL_BLOB]
@@ -395,7 +396,7 @@ def _upload_one(client: Any, blobs: Any, sha: str, size: int, chunk: int, totals
     offset = int(state.get("offset") or 0)
     if offset == 0 and state.get("challenge"):
         h = hashlib.sha256(bytes.fromhex(state["challenge"]))
-        with blobs.path_for(sha).open("rb") as fh:
+        with blobs.open(sha) as fh:
             for block in iter(lambda: fh.read(1 << 20), b""):
                 h.update(block)
         got = client.post(f"{API}/blobs/{sha}/proof", json={"challenge": state["challenge"], "proof": h.hexdigest(),
@@ -404,7 +405,7 @@ def _upload_one(client: Any, blobs: Any, sha: str, size: int, chunk: int, totals
             totals["already_there"] += 1
             return got.get("receipt")  # type: ignore[no-any-return]
     receipt = None
-    with blobs.path_for(sha).open("rb") as fh:
+    with blobs.open(sha) as fh:
         fh.seek(offset)
         while offset < size:
             n = min(chunk, size - offset)
@@ -470,7 +471,7 @@ def _upload_small(store: Store, client: Any, blobs: Any, small: list[tuple[str, 
         def body(head: bytes = head, bundle: list[tuple[str, int]] = bundle) -> Iterator[bytes]:
             yield head
             for sha, _size in bundle:
-                yield blobs.path_for(sha).read_bytes()
+                yield blobs.read_bytes(sha)
 
         try:
             r = client.post(f"{API}/blobs", content=body(), headers={"Content-Length": str(len(head) + n)})
