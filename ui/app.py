@@ -125,6 +125,7 @@ class Application:
         self.progress: QProgressDialog | None = None
         self.hub: DeviceHub | None = None
         self.rig: Any = None
+        self._pending_store: Store | None = None  # opened in the worker, attached on the GUI thread
         self.closing = False
 
     def quit(self, code: int = 0) -> None:
@@ -133,6 +134,54 @@ class Application:
 
     # step 1: open the store (and fill the demo data dir) in the worker
     def start(self) -> None:
+        from kit_app.services.vault import Vault
+
+        vault = Vault(self.data_dir)
+        if vault.encrypted and self.demo:  # the demo kit: its demo password is no secret
+            self._open(demo_vault=vault)
+            return
+        if vault.encrypted:  # locked: the sign-in unlocks it
+            log.info("step: the data dir is encrypted; sign in to unlock it")
+            self.show_login(unlock=vault)
+            return
+        if vault.fresh and not self.demo:  # a new kit: encrypted from its first byte, with its first administrator
+            log.info("step: a new data dir; asking for the first administrator")
+            self.first_admin = FirstAdminDialog(None, self.runner, create=lambda name, cert, pw: self._opened_store(
+                vault.create(name=name, cert_no=cert, password=pw)))
+            self.first_admin.accepted.connect(self._first_admin_created)
+            self.first_admin.rejected.connect(self.quit)
+            self.first_admin.open()
+            return
+        self._open(fresh_demo=vault.fresh)
+
+    def _opened_store(self, store: Store) -> Store:
+        """In the worker: what every newly opened store goes through (start-up recovery)."""
+        from kit_app.evidence.service import EvidenceService
+
+        try:
+            if not store.read_only and (removed := EvidenceService(store).recover()):
+                log.info("evidence recovery: %s", removed)
+        except BaseException:
+            store.close()
+            raise
+        self._pending_store = store
+        return store
+
+    def _attach(self, store: Store) -> None:
+        """On the GUI thread: the opened store's services, devices and sync."""
+        self._pending_store = None
+        self.store = store
+        self.services = Services.build(store)
+        self.hub = DeviceHub(store.data_dir)
+        self.sync = SyncController(store, self.sync_runner, interval_ms=self.prefs.sync_interval_ms)
+        log.info("step: store open: %s (kit %s%s)", store.data_dir, store.kit_id,
+                 ", encrypted" if store.key is not None else "")
+        if self.demo:
+            self._start_demo_devices()  # autostarts once the simulators run
+        else:
+            self.hub.autostart()  # the devices configured to start with the app (the GNSS receiver)
+
+    def _open(self, fresh_demo: bool = False, demo_vault: Any = None) -> None:
         progress = self.progress = QProgressDialog(_("Opening the data directory…"), _("Cancel"), 0, 0)
         progress.setWindowTitle(_("Enforcement Evidence Kit"))
         progress.setMinimumDuration(400)
@@ -144,7 +193,16 @@ class Application:
             from kit_app.evidence.service import EvidenceService
 
             automation.pause("open")
-            store = open_store(self.data_dir)
+            from kit_app.services.demo import DEMO_OFFICERS, DEMO_PASSWORD
+
+            if fresh_demo:  # the demo kit is encrypted too; its officers' demo password unlocks it
+                from kit_app.services.vault import Vault
+
+                store = Vault(self.data_dir).create_empty(DEMO_OFFICERS[0][1], DEMO_PASSWORD)
+            elif demo_vault is not None:
+                store = demo_vault.open(DEMO_OFFICERS[0][1], DEMO_PASSWORD)
+            else:
+                store = open_store(self.data_dir)
             try:
                 # start-up recovery: what an interrupted evidence import left behind goes away
                 if not store.read_only and (removed := EvidenceService(store).recover()):
@@ -171,15 +229,8 @@ class Application:
                 store.close()
                 failed(Cancelled())
                 return
-            self.store = store
-            self.services = Services.build(store)
-            self.hub = DeviceHub(store.data_dir)
-            self.sync = SyncController(store, self.sync_runner, interval_ms=self.prefs.sync_interval_ms)
-            log.info("step: store open: %s (kit %s)", store.data_dir, store.kit_id)
-            if self.demo:
-                self._start_demo_devices()  # autostarts once the simulators run
-            else:
-                self.hub.autostart()  # the devices configured to start with the app (the GNSS receiver)
+            self._attach(store)
+            assert self.services is not None
             self.runner.run(self.services.officers.count, self._officers_counted, self._fatal)
 
         def failed(exc: BaseException) -> None:
@@ -228,6 +279,8 @@ class Application:
 
     def _first_admin_created(self) -> None:
         self._drop("first_admin")
+        if self.store is None and self._pending_store is not None:  # a new encrypted kit, opened by its creation
+            self._attach(self._pending_store)
         self.show_login()
 
     def _drop(self, attr: str) -> None:
@@ -237,10 +290,20 @@ class Application:
         if dialog is not None:
             dialog.deleteLater()
 
-    def show_login(self) -> None:
-        assert self.services is not None
+    def show_login(self, unlock: Any = None) -> None:
+        """The sign-in; with ``unlock`` (a locked, encrypted data dir's Vault) it unlocks and opens
+        the store first, in the worker, with the same certificate number and password."""
         log.info("step: login")
-        self.login = LoginDialog(self.services, self.runner, self.lang, demo=self.demo)
+        login = None
+        if unlock is not None and self.store is None:
+            def login(cert: str, password: str) -> OfficerInfo:
+                store = self._opened_store(unlock.open(cert, password))
+                from kit_app.services.officers import OfficerService
+
+                return OfficerService(store).login(cert, password)
+        else:
+            assert self.services is not None
+        self.login = LoginDialog(self.services, self.runner, self.lang, demo=self.demo, login=login)
         self.login.language_changed.connect(self._change_language)
         self.login.logged_in.connect(self.show_main)
         self.login.rejected.connect(self.quit)
@@ -260,6 +323,8 @@ class Application:
 
     # step 3: the main window; closing it quits, logging out goes back to step 2
     def show_main(self, officer: OfficerInfo) -> MainWindow:
+        if self.store is None and self._pending_store is not None:  # just unlocked by this sign-in
+            self._attach(self._pending_store)
         assert self.services is not None
         log.info("step: officer %s logged in", officer.cert_no)
         self._drop("login")
@@ -290,6 +355,8 @@ class Application:
         if self.rig is not None:
             self.rig.stop()
         if self.store is not None:
+            if self.services is not None:
+                self.services.evidence.blobs.forget_plain()  # decrypted copies opened for viewing
             self.store.close()
 
 

@@ -92,11 +92,13 @@ class LoginDialog(TaskDialog):
     logged_in = Signal(object)  # OfficerInfo
     language_changed = Signal(str)
 
-    def __init__(self, services: Services, runner: TaskRunner, language: str, demo: bool = False,
-                 parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services | None, runner: TaskRunner, language: str, demo: bool = False,
+                 parent: QWidget | None = None, login: Callable[[str, str], OfficerInfo] | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.runner = runner
+        # how a sign-in is checked: the officers' service, or (a locked, encrypted kit) unlocking first
+        self._login = login if login is not None else services.officers.login  # type: ignore[union-attr]
         self.officer: OfficerInfo | None = None
         self.cert = QLineEdit()
         self.cert.setObjectName("cert")
@@ -157,7 +159,7 @@ class LoginDialog(TaskDialog):
             self.show_error(_("Enter your certificate number and password."))
             return
         self.password.clear()
-        self.submit_task(lambda: self.services.officers.login(cert, password), self._ok)
+        self.submit_task(lambda: self._login(cert, password), self._ok)
 
     def _ok(self, officer: OfficerInfo) -> None:
         self.officer = officer
@@ -168,10 +170,13 @@ class LoginDialog(TaskDialog):
 class FirstAdminDialog(TaskDialog):
     """On a new data dir with no officers: create the first administrator."""
 
-    def __init__(self, services: Services, runner: TaskRunner, parent: QWidget | None = None) -> None:
+    def __init__(self, services: Services | None, runner: TaskRunner, parent: QWidget | None = None,
+                 create: Callable[[str, str, str], object] | None = None) -> None:
         super().__init__(parent)
         self.services = services
         self.runner = runner
+        # a new kit: its encrypted data dir is created with this administrator (``create``)
+        self._create = create
         self.setWindowTitle(_("Create the first administrator"))
         self.name = QLineEdit(objectName="name")
         self.cert = QLineEdit(objectName="cert")
@@ -195,8 +200,14 @@ class FirstAdminDialog(TaskDialog):
             self.show_error(_("The two passwords differ."))
             return
         name, cert, pw = self.name.text(), self.cert.text(), self.pw1.text()
+        if self._create is not None:
+            create = self._create
+            self.submit_task(lambda: create(name, cert, pw), lambda _o: self.accept())
+            return
+        assert self.services is not None
+        services = self.services
         self.submit_task(
-            lambda: self.services.officers.add(name=name, cert_no=cert, roles=["admin", "officer"], password=pw),
+            lambda: services.officers.add(name=name, cert_no=cert, roles=["admin", "officer"], password=pw),
             lambda _o: self.accept(),
         )
 

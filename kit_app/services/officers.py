@@ -71,6 +71,34 @@ def info(o: Officer) -> OfficerInfo:
     )
 
 
+def validate_new(name: str, cert_no: str, roles: list[str] | tuple[str, ...], password: str) -> tuple[str, str]:
+    """A new officer's name and certificate number (stripped), or ValidationError naming the field."""
+    name = name.strip()
+    cert_no = cert_no.strip()
+    if not name:
+        raise ValidationError(_("The officer's name is missing."), "name")
+    if not cert_no:
+        raise ValidationError(_("The enforcement certificate number is missing."), "cert")
+    if len(cert_no) > 32:
+        raise ValidationError(
+            _("The enforcement certificate number is longer than 32 characters."), "cert"
+        )
+    bad = [r for r in roles if r not in R.ROLES]
+    if bad or not roles:
+        raise ValidationError(
+            _("Unknown role {role!r}: use officer, reviewer, agency_head or admin.").format(
+                role=(bad or [""])[0]
+            ),
+            "role",
+        )
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise ValidationError(
+            _("The password must have at least {n} characters.").format(n=MIN_PASSWORD_LENGTH),
+            "password",
+        )
+    return name, cert_no
+
+
 class OfficerService:
     def __init__(self, store: Store) -> None:
         self.store = store
@@ -92,29 +120,7 @@ class OfficerService:
     ) -> OfficerInfo:
         """``also(session, officer)`` writes what goes with it in the same transaction (the log)."""
         R.require(actor, "officers.manage")
-        name = name.strip()
-        cert_no = cert_no.strip()
-        if not name:
-            raise ValidationError(_("The officer's name is missing."), "name")
-        if not cert_no:
-            raise ValidationError(_("The enforcement certificate number is missing."), "cert")
-        if len(cert_no) > 32:
-            raise ValidationError(
-                _("The enforcement certificate number is longer than 32 characters."), "cert"
-            )
-        bad = [r for r in roles if r not in R.ROLES]
-        if bad or not roles:
-            raise ValidationError(
-                _("Unknown role {role!r}: use officer, reviewer, agency_head or admin.").format(
-                    role=(bad or [""])[0]
-                ),
-                "role",
-            )
-        if len(password) < MIN_PASSWORD_LENGTH:
-            raise ValidationError(
-                _("The password must have at least {n} characters.").format(n=MIN_PASSWORD_LENGTH),
-                "password",
-            )
+        name, cert_no = validate_new(name, cert_no, roles, password)
         with self.store.session() as s:
             agency_id = None
             if agency_code:

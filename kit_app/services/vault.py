@@ -51,8 +51,9 @@ class Vault:
     def create(self, *, name: str, cert_no: str, password: str, recovery_public_pem: str | None = None,
                agency_code: str | None = None) -> Store:
         """A new encrypted data dir and its first administrator (who can unlock it)."""
-        from kit_app.services.officers import OfficerService
+        from kit_app.services.officers import OfficerService, validate_new
 
+        name, cert_no = validate_new(name, cert_no, ["admin", "officer"], password)  # before anything is made
         self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         store = self.create_empty(cert_no, password, recovery_public_pem)
         try:

@@ -43,9 +43,10 @@ def log_in(app: KitApp, cert: str, password: str = "demo1234") -> dict:  # type:
     return main
 
 
-def cli(*args: str, stdin: str = "") -> str:
+def cli(*args: str, stdin: str = "", password: str | None = None) -> str:
+    env = {"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"} | ({"KIT_PASSWORD": password} if password else {})
     out = subprocess.run([kit_app_command(), *args], input=stdin, capture_output=True, text=True, timeout=120,
-                         env={"LANG": "C.UTF-8", "PATH": "/usr/bin:/bin"})
+                         env=env)
     assert out.returncode == 0, out.stderr
     return out.stdout
 
@@ -73,7 +74,17 @@ def test_empty_data_dir_first_administrator_then_login_then_quit(launch: Launch,
     app.do(cmd="trigger", window="MainWindow", action="quit")
     assert app.wait_exit() == 0
     assert steps(data)[-1] == "stopped (0)"
-    assert "step: no officers yet, asking for the first administrator" in steps(data)
+    assert "step: a new data dir; asking for the first administrator" in steps(data)
+    # a new kit is encrypted from its first byte: the database is no SQLite file without the key
+    assert (data / "keys" / "keyring.json").exists()
+    assert (data / "kit.sqlite3").read_bytes()[:16] != b"SQLite format 3\x00"
+    # and the next start unlocks it with the same sign-in
+    app = launch("--data-dir", str(data))
+    app.wait_window("LoginDialog", title=LOGIN_TITLE)
+    log_in(app, "ADMIN01", "a-long-password")
+    app.do(cmd="trigger", window="MainWindow", action="quit")
+    assert app.wait_exit() == 0
+    assert "step: the data dir is encrypted; sign in to unlock it" in steps(data)
 
 
 def kept_language(path: Path, expected: str, timeout: float = 10.0) -> str | None:
@@ -129,7 +140,9 @@ def test_demo_first_start_generates_then_login_language_logout_login(launch: Lau
     demo = tmp_path / "home" / "data" / "EnforcementEvidenceKit" / "demo"
     log = steps(demo)
     assert log.count("step: login") == 2 and log[-1] == "stopped (0)"
-    status = json.loads(cli("--data-dir", str(demo), "status", "--json"))
+    # the demo kit is encrypted as any other: the command line unlocks it as an officer
+    assert (demo / "keys" / "keyring.json").exists()
+    status = json.loads(cli("--data-dir", str(demo), "--unlock", "GXADMIN001", "status", "--json", password="demo1234"))
     # 23,000 generated plus those born from accepted projects
     assert status["sources"] >= 23000 and status["projects"] == 3000 and status["officers"] == 5
 
@@ -222,7 +235,13 @@ def test_cancelled_demo_generation_quits_and_resumes_next_time(launch: Launch, t
     app.wait_window("LoginDialog", timeout=120)
     app.do(cmd="click", window="LoginDialog", button="cancel")
     assert app.wait_exit() == 0
-    con = sqlite3.connect(demo / "kit.sqlite3")
+    from sqlcipher3 import dbapi2
+
+    from kit_app.keyring import Keyring
+
+    key = Keyring.load(demo).unlock("GXADMIN001", "demo1234")
+    con = dbapi2.connect(str(demo / "kit.sqlite3"))
+    con.execute(f"PRAGMA key = \"{key.sqlcipher()}\"")
     recorded = con.execute("SELECT value FROM kit_meta WHERE key = 'demo_generated'").fetchone()[0]
     sources, codes = con.execute("SELECT count(*), count(DISTINCT credit_code) FROM sources").fetchone()
     projects = con.execute("SELECT count(*) FROM projects").fetchone()[0]
