@@ -80,6 +80,10 @@ class Facts:
     key_ok: bool
     key_detail: str
     devices: list[Any]  # devices.registry.DeviceConfig
+    encrypted: bool = False
+    recovery: str | None = None  # the recovery key's fingerprint
+    unlockers: int = 0
+    items: int = 0  # evidence items held
 
 
 def _worst(levels: list[str]) -> str:
@@ -131,11 +135,19 @@ class PreflightService:
                     oldest.append(o)
             last = s.execute(select(CustodyEvent.hash, CustodyEvent.signature).where(
                 CustodyEvent.kit_id == self.store.kit_id).order_by(CustodyEvent.seq.desc()).limit(1)).first()
+            items = int(s.scalar(select(func.count()).select_from(EvidenceItem)) or 0)
         key_ok, key_detail = self._key(*(last or (None, None)))
+        recovery, unlockers = None, 0
+        if self.store.key is not None:
+            from kit_app.keyring import Keyring
+
+            ring = Keyring.load(self.store.data_dir)
+            recovery, unlockers = ring.recovery(), len(ring.officers())
         return Facts(free=free_bytes(self.store.data_dir), offset=offset, numbers=numbers,
                      enrolled=enrolment(self.store) is not None, unsynced=unsynced,
                      oldest_unsynced=min(oldest) if oldest else None, key_ok=key_ok, key_detail=key_detail,
-                     devices=DeviceConfigs(self.store.data_dir).load())
+                     devices=DeviceConfigs(self.store.data_dir).load(), encrypted=self.store.key is not None,
+                     recovery=recovery, unlockers=unlockers, items=items)
 
     def _key(self, last_hash: str | None, last_sig: str | None) -> tuple[bool, str]:
         from kit_app.evidence.keys import KEY_FILE, KitKey, verifier
@@ -180,6 +192,7 @@ class PreflightService:
         checks.append(self._camera([p for p in probes if p.kind == "camera"]))
         checks.append(self._numbers(facts.numbers))
         checks.append(self._sync(facts))
+        checks.append(self._encryption(facts))
         checks.append(Check("key", _("Signing key"), GREEN if facts.key_ok else RED, facts.key_detail,
                             "" if facts.key_ok else _("Do not collect evidence with this kit: ask the administrator "
                                                       "to restore the key from the kit's backup.")))
@@ -340,6 +353,24 @@ class PreflightService:
                 "Few numbers left for {titles}: ask for a block before they run out.").format(titles="、".join(few)),
                 figures)
         return Check("numbers", _("Document numbers"), GREEN, "; ".join(parts), figures=figures)
+
+    @staticmethod
+    def _encryption(facts: Facts) -> Check:
+        figures = {"encrypted": facts.encrypted, "recovery_key": facts.recovery, "unlocked_by": facts.unlockers}
+        if not facts.encrypted:
+            level = RED if facts.items else AMBER
+            return Check("encryption", _("Encryption"), level, _(
+                "this kit's data is NOT encrypted ({n} evidence items): a stolen laptop gives it all away").format(
+                n=facts.items), _("Move the evidence to a new, encrypted data directory (an administrator: kit-app "
+                                  "vault init, then sync) before taking this laptop out."), figures)
+        if facts.recovery is None:
+            return Check("encryption", _("Encryption"), AMBER, _(
+                "encrypted; {n} officers can unlock it, but no recovery key is set").format(n=facts.unlockers), _(
+                "Set the agency's recovery key (Administration, or kit-app vault set-recovery): without it a "
+                "forgotten password would lose the evidence."), figures)
+        return Check("encryption", _("Encryption"), GREEN, _(
+            "encrypted; {n} officers can unlock it; recovery key {fp}").format(n=facts.unlockers, fp=facts.recovery),
+            figures=figures)
 
     @staticmethod
     def _sync(facts: Facts) -> Check:

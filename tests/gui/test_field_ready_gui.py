@@ -48,7 +48,7 @@ def test_the_pre_flight_check_in_the_window(qtbot: QtBot, services: Services, ru
         assert by["instruments"].level == "green" and "烟气分析仪: answered" in by["instruments"].summary
         assert by["camera"].level == "green"
         assert by["numbers"].level == "red" and dlg.report.level == "red"
-        assert "Not ready" in dlg.verdict.text() and dlg.model.rowCount() == 9
+        assert "Not ready" in dlg.verdict.text() and dlg.model.rowCount() == 10
         assert dlg.model.data(dlg.model.index(0, 0)).startswith("✔")
         _shot(dlg, "preflight.png")
         dlg.close()

@@ -62,6 +62,7 @@ def test_numbers_sync_clock_battery_and_disk(demo_store: Store) -> None:
     assert PreflightService._disk(100 * 1024**2, 120).level == RED  # room for less than half an hour
     assert lv["sync"] == AMBER and lv["clock"] == AMBER and lv["gnss"] == AMBER and lv["camera"] == AMBER
     assert lv["key"] == GREEN  # a new kit's key is made by the check
+    assert lv["encryption"] == AMBER  # a plain data dir without evidence yet
     year = local_today().year
     for t, prefix, n in (("order_to_correct", "青环责改", 2), ("evidence_preservation_notice", "青环先保", 20),
                          ("seizure_decision", "青环查扣", 20)):
@@ -93,6 +94,24 @@ def test_the_command_line_exits_1_on_red(demo_store: Store, capsys: pytest.Captu
     out = json.loads(capsys.readouterr().out)
     assert code == 1 and out["level"] == RED and out["ready"] is False
     assert {c["check"] for c in out["checks"]} == {"disk", "battery", "clock", "gnss", "instruments", "camera",
-                                                   "numbers", "sync", "key"}
+                                                   "numbers", "sync", "encryption", "key"}
     assert all(c["advice"] for c in out["checks"] if c["level"] != GREEN)
     assert date.fromisoformat(out["at"][:10])
+
+
+def test_encryption_and_its_recovery_key(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from kit_app.keyring import Keyring, make_recovery_key
+    from kit_app.services.vault import Vault
+
+    store = Vault(tmp_path / "kit").create(name="管理员", cert_no="GXADMIN001", password="admin-password")
+    try:
+        svc = PreflightService(store)
+        enc = {c.key: c for c in svc.assess(svc.collect(), [], power=lambda: None).checks}["encryption"]
+        assert enc.level == AMBER and "no recovery key" in enc.summary and enc.figures["unlocked_by"] == 1
+        ring = Keyring.load(store.data_dir)
+        fp = ring.set_recovery(store.key, make_recovery_key()[1])
+        ring.save()
+        enc = {c.key: c for c in svc.assess(svc.collect(), [], power=lambda: None).checks}["encryption"]
+        assert enc.level == GREEN and fp in enc.summary
+    finally:
+        store.close()
