@@ -115,6 +115,11 @@ def parser() -> argparse.ArgumentParser:
     a.add_argument("kit")
     sub.add_parser("server-key", help=_("the receipt-signing key's fingerprint (kits compare it when enrolling)"))
     sub.add_parser("received", help=_("per kit: records, evidence items (sha256, size), custody events"))
+    s = sub.add_parser("access", help=_("the kits' access logs (sign-ins, originals opened, prints, exports, refused "
+                                        "actions), newest first"))
+    s.add_argument("--kit", help=_("one kit's"))
+    s.add_argument("--action", help=_("one kind, e.g. login.failed"))
+    s.add_argument("--limit", type=int, default=1000)
     s = sub.add_parser("verify", help=_("every kit's custody chain (hashes, links, signatures) and every stored "
                                         "blob's SHA-256; exit 0 only if all holds"))
     s.add_argument("--storage", type=Path, help=_("the evidence blob directory given to serve (omit: chains only)"))
@@ -209,6 +214,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             received = Push(central).received()
             _out(args, received, "\n".join(f"{k['kit_id']}\t{k['agency_code']}\t{k['records']}\t" + _(
                 "{n} custody events").format(n=k["custody_events"]) for k in received))
+        elif args.command == "access":
+            from central.service import Witness
+
+            rows = Witness(central, None).access_log(args.kit, args.action, args.limit)
+            _out(args, rows, "\n".join(f"{r['at'][:19]}\t{r['kit_id'][:8]}\t{r['action']}\t{r['outcome']}\t"
+                                       f"{(r.get('actor') or {}).get('cert_no') or ''}\t{r.get('target') or ''}"
+                                       for r in rows))
         elif args.command == "verify":
             from central.service import BlobStore, Push
 

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from central.db import (
     Batch,
     CustodyEvent,
+    CustodyHead,
     FeedItem,
     Kit,
     Record,
@@ -280,6 +281,11 @@ class Push:
                     if not check(ev.hash.encode("ascii"), ev.signature):
                         problems.append({"kit_id": kit.id, "seq": ev.seq, "problem": "bad signature"})
                     prev, expect = ev.hash, ev.seq + 1
+                for head in s.scalars(select(CustodyHead).where(CustodyHead.kit_id == kit.id)):
+                    held = s.get(CustodyEvent, (kit.id, head.seq)) if head.seq else None
+                    if head.seq and (held is None or held.hash != head.hash):
+                        problems.append({"kit_id": kit.id, "seq": head.seq,
+                                         "problem": "countersigned head not in chain"})
         out: dict[str, Any] = {"events_checked": checked}
         if blobs is not None:
             b = blobs.verify()

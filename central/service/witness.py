@@ -24,11 +24,12 @@ if TYPE_CHECKING:
 
 
 class Witness:
-    def __init__(self, central: Central, signer: Signer) -> None:
+    def __init__(self, central: Central, signer: Signer | None) -> None:
         self.central = central
         self.signer = signer
 
     def _sign(self, body: dict[str, Any]) -> str:
+        assert self.signer is not None, "a Witness that signs needs the server's signer"
         return self.signer.sign(hashlib.sha256(canonical(body)).hexdigest())
 
     # ------------------------------------------------------------ custody heads

@@ -48,17 +48,20 @@ def run(out: Callable[[str], None] = print) -> int:
 
 
 def _store(tmp: Path, state: dict[str, Any]) -> str:
-    from kit_app.db import open_store
     from kit_app.db.store import head_revision
-    from kit_app.services.demo import DemoGenerator
+    from kit_app.services.demo import DEMO_PASSWORD, DemoGenerator
+    from kit_app.services.vault import Vault
 
-    store = open_store(tmp / "data")
+    # encrypted, as every kit's data dir: SQLCipher and the sealed originals are part of the installation
+    store = Vault(tmp / "data").create_empty("GXADMIN001", DEMO_PASSWORD)
     state["store"] = store
     if store.current_revision() != head_revision():
         raise RuntimeError(_("the database is at {have}, not {want}").format(have=store.current_revision(),
                                                                               want=head_revision()))
     DemoGenerator(store, seed=1).generate(10, 0)
-    return _("revision {rev}, demo officers and sources").format(rev=head_revision())
+    if store.key is None or (tmp / "data" / "kit.sqlite3").read_bytes()[:16] == b"SQLite format 3\x00":
+        raise RuntimeError(_("the database is not encrypted"))
+    return _("revision {rev}, encrypted, demo officers and sources").format(rev=head_revision())
 
 
 def _photo(tmp: Path, state: dict[str, Any]) -> str:

@@ -155,3 +155,43 @@ def test_the_court_pack_carries_the_countersigned_heads(server, kit, tmp_path) -
     pack = CourtPackService(store).export(case.id, tmp_path / "pack2.zip", li)
     code, out = run_verifier(pack.path, tmp_path)
     assert code == 1 and f"custody event #{n}: not the one the central server countersigned" in out
+
+
+def test_an_encrypted_kit_sends_its_originals_as_they_are(server, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """The kit's originals are sealed at rest; the server receives (and receipts) the plaintext, whose
+    SHA-256 is the one custody names; the access log of the locked kit's failed unlock goes up too."""
+    from datetime import datetime
+
+    from kit_app.services.demo import DemoGenerator
+    from kit_app.services.vault import Vault
+    from tests.helpers.photos import make_jpeg
+
+    c: Central = server.app.state.central
+    c.add_agency("45", "广西壮族自治区生态环境厅")
+    c.add_agency("4501", "南宁市生态环境局")
+    c.add_agency("450103", "南宁市生态环境局青秀区分局")
+    vault = Vault(tmp_path / "enc")
+    store = vault.create_empty("GXADMIN001", "demo1234")
+    DemoGenerator(store, seed=1).generate(20, 0)
+    store.close()
+    with pytest.raises(AuthenticationError):
+        vault.open("GXADMIN001", "wrong-password")
+    store = vault.open("45010320231", "demo1234")
+    try:
+        enrol(store, server.base, c.make_enrol_code("450103")["code"], name="加密一号")
+        li = OfficerService(store).login("45010320231", "demo1234")
+        case = CaseService(store).create(party="南宁市绿源化工有限公司", title="超标排放", actor=li)
+        photo = make_jpeg(tmp_path / "IMG_0001.jpg", taken=datetime(2026, 11, 30, 9, 30))
+        [res] = EvidenceService(store).ingest(case.id, li, [photo])
+        got = sync(store)
+        assert got["uploaded"]["blobs"] == 1 and status(store)["synced"]
+        from central.service import Push
+
+        checked = Push(c).verify(server.app.state.blobs)
+        assert checked["ok"] and checked["blobs_checked"] == 1
+        [k] = Push(c).received()
+        assert [e["sha256"] for e in k["evidence"] if e["sha256"]] == [res.sha256]
+        held = server.app.state.witness.access_log(store.kit_id, "login.failed")
+        assert [(e["target"], e["details"].get("while")) for e in held] == [("GXADMIN001", "locked")]
+    finally:
+        store.close()
