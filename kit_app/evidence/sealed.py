@@ -1,11 +1,12 @@
-"""Files sealed with the kit's data key: AES-256-GCM over chunks of 4 MiB.
+"""Files sealed with the kit's data key: AES-256-GCM over chunks of 256 KiB.
 
 Layout: ``KITSEAL1`` (8 bytes), an 8-byte random file id, then each chunk's ciphertext with its
-16-byte tag. Chunk ``i`` is sealed with the nonce file id ‖ i (32-bit big-endian) and the
-associated data magic ‖ file id ‖ i ‖ last-chunk flag, so chunks cannot be reordered, dropped,
-swapped between files or the file cut short without the tag failing. Every chunk is full except the
-last (an empty file is one empty last chunk), so the plaintext size follows from the file's size and
-any offset can be read by decrypting one chunk (seek)."""
+16-byte tag (reading a photo's EXIF decrypts its first chunk or two, not the whole file). Chunk
+``i`` is sealed with the nonce file id ‖ i (32-bit big-endian) and the associated data magic ‖
+file id ‖ i ‖ last-chunk flag, so chunks cannot be reordered, dropped, swapped between files or the
+file cut short without the tag failing. Every chunk is full except the last (an empty file is one
+empty last chunk), so the plaintext size follows from the file's size and any offset can be read by
+decrypting one chunk (seek)."""
 
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from kit_app.i18n import _
 
 MAGIC = b"KITSEAL1"
 HEADER = len(MAGIC) + 8
-CHUNK = 4 * 1024 * 1024
+CHUNK = 256 * 1024
 TAG = 16
 
 
@@ -54,11 +55,15 @@ class SealWriter:
     def write(self, data: bytes | memoryview) -> None:
         self._buf += data
         self.plain_size += len(data)
-        while len(self._buf) > CHUNK:  # keep at least one byte back: the last chunk is sealed as last
-            self._seal(bytes(self._buf[:CHUNK]), last=False)
-            del self._buf[:CHUNK]
+        pos, view = 0, memoryview(self._buf)
+        while len(self._buf) - pos > CHUNK:  # keep at least one byte back: the last chunk is sealed as last
+            self._seal(view[pos:pos + CHUNK], last=False)
+            pos += CHUNK
+        view.release()
+        if pos:
+            del self._buf[:pos]
 
-    def _seal(self, chunk: bytes, last: bool) -> None:
+    def _seal(self, chunk: bytes | memoryview, last: bool) -> None:
         nonce, aad = _nonce_aad(self._id, self._i, last)
         self._write(self._aead.encrypt(nonce, chunk, aad))
         self._i += 1
@@ -93,6 +98,12 @@ class SealedReader(io.RawIOBase):
         self._chunks = max(1, -(-self.size // CHUNK)) if self.size else 1
         self._pos = 0
         self._cache: tuple[int, bytes] | None = None
+        if self.size == 0:  # an empty file's one chunk still proves it is whole (and not cut short)
+            try:
+                self._chunk(0)
+            except SealBroken:
+                self._fh.close()
+                raise
 
     def readable(self) -> bool:
         return True
@@ -119,8 +130,6 @@ class SealedReader(io.RawIOBase):
 
     def readinto(self, b: Any) -> int:
         if self._pos >= self.size:
-            if self.size == 0 and self._pos == 0:
-                self._chunk(0)  # an empty file's one chunk still proves it is whole
             return 0
         i, off = divmod(self._pos, CHUNK)
         chunk = self._chunk(i)

@@ -84,10 +84,10 @@ def test_a_sealed_original_altered_or_cut_short_is_named(vault_store, tmp_path: 
     case = CaseService(store).create(party=PARTY, title="t", actor=li)
     ev = EvidenceService(store)
     big = tmp_path / "scan.pdf"
-    big.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * (5 * 4096 + 7))  # more than one 4 MiB chunk
+    big.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * (5 * 4096 + 7))  # many 256 KiB chunks
     [res] = ev.ingest(case.id, li, [big])
     assert ev.blobs.read_bytes(res.sha256) == big.read_bytes()
-    with ev.blobs.open(res.sha256) as fh:  # seek into the second chunk, as a resumed upload does
+    with ev.blobs.open(res.sha256) as fh:  # seek into a later chunk, as a resumed upload does
         fh.seek(4 * 1024 * 1024 + 5)
         assert fh.read(10) == big.read_bytes()[4 * 1024 * 1024 + 5:4 * 1024 * 1024 + 15]
     stored = ev.blobs.path_for(res.sha256)
@@ -185,3 +185,48 @@ def test_the_command_line_unlocks_and_the_court_pack_is_plaintext(vault_store, t
         [name] = [n for n in z.namelist() if n.startswith("originals/")]
         assert z.read(name) == photo.read_bytes()
     assert res.sha256 == hashlib.sha256(photo.read_bytes()).hexdigest()
+
+
+# ---------------------------------------------------------------- the sealed format, fuzzed
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from kit_app.evidence import sealed as S  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None)
+@given(size=st.sampled_from([0, 1, S.CHUNK - 1, S.CHUNK, S.CHUNK + 1, 2 * S.CHUNK, 3 * S.CHUNK + 17]),
+       pieces=st.integers(1, 7), seek=st.integers(0, 3 * S.CHUNK + 40), n=st.integers(0, S.CHUNK + 9),
+       flip=st.integers(0, 10**9))
+def test_sealed_files_read_back_exactly_and_refuse_any_change(tmp_path_factory, size: int, pieces: int, seek: int,  # type: ignore[no-untyped-def]
+                                                              n: int, flip: int) -> None:
+    import os
+
+    d = tmp_path_factory.mktemp("sealed")
+    key = os.urandom(32)
+    plain = os.urandom(size)
+    out = bytearray()
+    w = S.SealWriter(key, out.extend)
+    step = max(1, size // pieces)
+    for i in range(0, size, step):  # written in uneven pieces, as a stream arrives
+        w.write(plain[i:i + step])
+    w.close()
+    f = d / "blob"
+    f.write_bytes(bytes(out))
+    assert S.plain_size(len(out)) == size
+    with S.SealedReader(f, key) as r:
+        assert r.read() == plain
+        r.seek(seek)
+        assert r.read(n) == plain[seek:seek + n]
+    # any byte changed, or the file cut short anywhere, and reading it all fails
+    bad = bytearray(out)
+    bad[flip % len(bad)] ^= 0x5A
+    f.write_bytes(bytes(bad))
+    with pytest.raises(S.SealBroken):
+        with S.SealedReader(f, key) as r:
+            r.read()
+    cut = len(S.MAGIC) + 8 + (flip % max(1, len(out) - len(S.MAGIC) - 8))
+    f.write_bytes(bytes(out[:cut]))
+    with pytest.raises(S.SealBroken):
+        with S.SealedReader(f, key) as r:
+            r.read()
