@@ -106,7 +106,7 @@ class AccessModel(RowsModel):
 
 _DETAIL_LABELS = {"message": N_("said"), "reason": N_("why"), "failed_in_a_row": N_("failed in a row"),
                   "locked_until": N_("locked until"), "events": N_("events"), "originals": N_("originals"),
-                  "court_pack": N_("file")}
+                  "court_pack": N_("file"), "pages": N_("pages"), "printer": N_("printer")}
 _REASONS = {"wrong password": N_("wrong password"), "unknown certificate number": N_("unknown certificate number"),
             "account disabled": N_("account disabled"), "account locked": N_("account locked")}
 

@@ -36,9 +36,16 @@ def show_case_file(parent: QWidget, services: Services, runner: TaskRunner, offi
             report(w)
 
         def printed(printer: Any) -> None:
-            runner.run(lambda: print_pdfs([cf.pdf], printer),
-                       lambda pages: report(_("Printed {pages} pages.").format(pages=pages)),
-                       lambda e: report(describe_error(e)), lane=IO)
+            from kit_app.services.audit import AuditService
+
+            def done(pages: int) -> None:  # the access log keeps who printed the case file, and where
+                report(_("Printed {pages} pages.").format(pages=pages))
+                runner.run(lambda: AuditService(services.store).record(
+                    officer, "paper.print", target=title, case_id=case_id,
+                    details={"what": "case file", "pages": pages, "printer": printer.printerName()}),
+                    None, lambda e: report(describe_error(e)))
+
+            runner.run(lambda: print_pdfs([cf.pdf], printer), done, lambda e: report(describe_error(e)), lane=IO)
 
         state["preview"] = preview = PrintPreview(parent, [(_("Case file of {case}").format(case=title), cf.pdf)],
                                                   printed, choose_printer)
