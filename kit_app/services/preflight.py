@@ -366,7 +366,7 @@ class PreflightService:
         if facts.recovery is None:
             return Check("encryption", _("Encryption"), AMBER, _(
                 "encrypted; {n} officers can unlock it, but no recovery key is set").format(n=facts.unlockers), _(
-                "Set the agency's recovery key (Administration, or kit-app vault set-recovery): without it a "
+                "Set the agency's recovery key (an administrator: kit-app vault set-recovery): without it a "
                 "forgotten password would lose the evidence."), figures)
         return Check("encryption", _("Encryption"), GREEN, _(
             "encrypted; {n} officers can unlock it; recovery key {fp}").format(n=facts.unlockers, fp=facts.recovery),
