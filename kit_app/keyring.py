@@ -116,7 +116,9 @@ def _scrypt(password: str, salt: bytes, n: int, r: int, p: int) -> bytes:
 
 
 def is_encrypted(data_dir: Path) -> bool:
-    return (data_dir / KEYRING_FILE).exists()
+    """The data dir's database and originals are sealed (or a conversion to that has passed its
+    commit point and is finished when the data dir is next opened)."""
+    return (data_dir / KEYRING_FILE).exists() or (data_dir / JOURNAL_FILE).exists()
 
 
 # ---------------------------------------------------------------- recovery keys (X25519)
@@ -171,6 +173,8 @@ class Keyring:
     # ------------------------------------------------------------ files
     @classmethod
     def load(cls, data_dir: Path) -> Keyring:
+        if (data_dir / JOURNAL_FILE).exists():
+            finish_pending(data_dir)
         path = data_dir / KEYRING_FILE
         try:
             doc = json.loads(path.read_text("utf-8"))
@@ -344,6 +348,51 @@ class Keyring:
         self._failures_path.unlink(missing_ok=True)
 
 
+# ---------------------------------------------------------------- converting a plain data dir
+JOURNAL_FILE = Path("keys") / "encrypting.journal.json"
+STAGING_DIR = "encrypting"
+
+
+def write_journal(data_dir: Path, moves: list[tuple[str, str]], deletes: list[str]) -> None:
+    """The commit point of a conversion: once this file exists, ``finish_pending`` carries the
+    conversion through (file moves into place, then the plaintext removed), however often it is
+    interrupted; before it exists, the staging folder is simply thrown away."""
+    write_private(data_dir / JOURNAL_FILE, json.dumps({"moves": moves, "deletes": deletes}).encode("utf-8"))
+
+
+def finish_pending(data_dir: Path) -> bool:
+    """Carry through (or throw away) a conversion to an encrypted data dir that was interrupted;
+    True if there was one. Every step is idempotent; run before the data dir is opened."""
+    import shutil
+
+    journal = data_dir / JOURNAL_FILE
+    staging = data_dir / STAGING_DIR
+    if not journal.exists():
+        if staging.exists():  # interrupted before its commit point: the data dir is as it was
+            shutil.rmtree(staging, ignore_errors=True)
+            return True
+        return False
+    doc = json.loads(journal.read_text("utf-8"))
+    for src, dst in doc["moves"]:
+        s, d = data_dir / src, data_dir / dst
+        if s.exists():
+            d.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(s, d)
+    for rel in doc["deletes"]:
+        p = data_dir / rel
+        if p.is_dir():
+            shutil.rmtree(p, ignore_errors=True)
+        else:
+            try:
+                p.chmod(0o600)
+            except OSError:
+                pass
+            p.unlink(missing_ok=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    journal.unlink()
+    return True
+
+
 # ---------------------------------------------------------------- keeping the wraps up to date
 _ring_lock = threading.Lock()
 
@@ -374,5 +423,5 @@ def drop_wrap(data_dir: Path, key: DataKey | None, cert_no: str) -> bool:
         return True
 
 
-__all__ = ["DataKey", "KeyringError", "Keyring", "KitLocked", "drop_wrap", "fingerprint", "is_encrypted", "keep_wrap",
-           "make_recovery_key"]
+__all__ = ["DataKey", "KeyringError", "Keyring", "KitLocked", "drop_wrap", "finish_pending", "fingerprint",
+           "is_encrypted", "keep_wrap", "make_recovery_key", "write_journal"]

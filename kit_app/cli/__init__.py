@@ -113,10 +113,10 @@ def main(
             return devices.cmd_devices_read(args)
         if args.command == "vault" and args.action == "recovery-key":
             return vault.cmd_recovery_key(args)
-        if args.command == "vault" and args.action == "init":
+        if args.command == "vault" and args.action in ("init", "encrypt"):
             data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
             setup_logging(data_dir, args.verbose)
-            return vault.cmd_init(data_dir, args)
+            return (vault.cmd_init if args.action == "init" else vault.cmd_encrypt)(data_dir, args)
         if args.command == "devices" and args.action in ("list", "add", "remove"):
             data_dir = resolve_data_dir(args.data_dir, demo=args.demo)
             setup_logging(data_dir, args.verbose)

@@ -73,6 +73,27 @@ def cmd_init(data_dir: Path, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_encrypt(data_dir: Path, args: argparse.Namespace) -> int:
+    """Encrypt a data dir of an earlier version in place (an administrator's password)."""
+    from kit_app.services.vault import Vault
+
+    recovery = Path(args.recovery_public).read_text("utf-8") if args.recovery_public else None
+    store = Vault(data_dir).encrypt_existing(args.cert, password(prompt=_("The administrator's password: ")),
+                                             recovery)
+    try:
+        from kit_app.evidence.service import EvidenceService
+
+        rep = EvidenceService(store).verify()
+        emit(args, {"data_dir": str(data_dir), "encrypted": True, "verified": rep.ok,
+                    "files_checked": rep.files_checked, "events_checked": rep.events_checked},
+             lambda: print(_("Encrypted {path}: {files} originals sealed and verified; {cert} unlocks it, the other "
+                             "officers at their next sign-in.").format(path=data_dir, files=rep.files_checked,
+                                                                       cert=args.cert)))
+    finally:
+        store.close()
+    return EXIT_OK
+
+
 def cmd_vault(store: Store, args: argparse.Namespace) -> int:
 
     if args.action == "status":
@@ -146,6 +167,11 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--name", required=True)
     a.add_argument("--cert", required=True, help=_("enforcement certificate number (执法证号)"))
     a.add_argument("--agency", metavar="CODE")
+    a.add_argument("--recovery-public", metavar="FILE", help=_("the agency's recovery key (public half, PEM)"))
+    json_flag(a)
+    a = vsub.add_parser("encrypt", help=_("encrypt a data directory of an earlier version in place (an "
+                                          "administrator; password from {env} or typed)").format(env=PASSWORD_ENV))
+    a.add_argument("--cert", required=True, help=_("the administrator's certificate number"))
     a.add_argument("--recovery-public", metavar="FILE", help=_("the agency's recovery key (public half, PEM)"))
     json_flag(a)
     a = vsub.add_parser("status", help=_("whether the data is encrypted, who unlocks it, the recovery key"))

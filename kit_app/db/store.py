@@ -25,7 +25,7 @@ from kit_app.db.models import KitMeta
 from kit_app.errors import DataDirTooNew, KitError
 from kit_app.i18n import _
 from kit_app.ids import new_id
-from kit_app.keyring import DataKey, KitLocked, is_encrypted
+from kit_app.keyring import DataKey, KitLocked, finish_pending, is_encrypted
 from kit_app.settings import DATABASE_FILE
 from kit_app.storage import DiskFull, ReadOnlyStore, free_bytes, is_full, is_read_only, is_read_only_dir
 
@@ -300,6 +300,8 @@ def open_store(data_dir: Path, *, upgrade: bool = True, key: DataKey | None = No
     """Open (creating if needed) the data dir and bring its schema up to date. An encrypted data
     dir (one with a keyring) needs its data key (``kit_app.keyring``): without it, KitLocked."""
     db = data_dir / DB_FILE
+    if os.access(data_dir, os.W_OK) and finish_pending(data_dir):  # an interrupted conversion: carried through
+        log.warning("%s: an interrupted conversion to an encrypted data directory was finished", data_dir)
     if is_encrypted(data_dir) and key is None:
         raise KitLocked(_("The data directory {path} is encrypted: sign in with a certificate number and password "
                           "that unlock it (on the command line: --unlock CERT_NO, the password from KIT_PASSWORD or "

@@ -361,8 +361,8 @@ class PreflightService:
             level = RED if facts.items else AMBER
             return Check("encryption", _("Encryption"), level, _(
                 "this kit's data is NOT encrypted ({n} evidence items): a stolen laptop gives it all away").format(
-                n=facts.items), _("Move the evidence to a new, encrypted data directory (an administrator: kit-app "
-                                  "vault init, then sync) before taking this laptop out."), figures)
+                n=facts.items), _("An administrator encrypts it before this laptop goes out: kit-app vault encrypt "
+                                  "--cert ADMIN_CERT_NO (it takes about as long as copying the evidence)."), figures)
         if facts.recovery is None:
             return Check("encryption", _("Encryption"), AMBER, _(
                 "encrypted; {n} officers can unlock it, but no recovery key is set").format(n=facts.unlockers), _(

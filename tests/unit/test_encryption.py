@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from kit_app.cli import main
+from kit_app.db import Store
 from kit_app.errors import AuthenticationError
 from kit_app.evidence.service import EvidenceService
 from kit_app.keyring import Keyring, KeyringError, KitLocked, make_recovery_key
@@ -230,3 +231,75 @@ def test_sealed_files_read_back_exactly_and_refuse_any_change(tmp_path_factory, 
     with pytest.raises(S.SealBroken):
         with S.SealedReader(f, key) as r:
             r.read()
+
+
+# ---------------------------------------------------------------- converting a data dir of an earlier version
+def _plain_kit_with_evidence(demo_store: Store, tmp_path: Path) -> tuple[bytes, str, str]:
+    li = OfficerService(demo_store).login("45010320231", "demo1234")
+    case = CaseService(demo_store).create(party=PARTY, title="超标排放", actor=li)
+    photo = make_jpeg(tmp_path / "IMG_0003.jpg", taken=datetime(2026, 11, 30, 9, 32), lat=22.8, lon=108.3)
+    [res] = EvidenceService(demo_store).ingest(case.id, li, [photo])
+    demo_store.close()
+    return photo.read_bytes(), res.sha256 or "", case.id
+
+
+def test_a_data_dir_of_an_earlier_version_is_encrypted_in_place(demo_store: Store, tmp_path: Path) -> None:
+    from kit_app.services.preflight import PreflightService
+
+    plain, sha, case_id = _plain_kit_with_evidence(demo_store, tmp_path)
+    v = Vault(demo_store.data_dir)
+    with pytest.raises(Exception, match="may not"):  # an officer may not: an administrator does it
+        v.encrypt_existing("45010320231", "demo1234")
+    store = v.encrypt_existing("GXADMIN001", "demo1234")
+    try:
+        ev = EvidenceService(store)
+        assert store.key is not None and ev.verify().ok and ev.blobs.read_bytes(sha) == plain
+        assert ev.blobs.thumb_bytes(sha)[:2] == b"\xff\xd8"  # type: ignore[index]
+        assert len(ev.list_for_case(case_id)) == 1
+        enc = {c.key: c for c in PreflightService(store).assess(PreflightService(store).collect(), [],
+                                                                power=lambda: None).checks}["encryption"]
+        assert enc.level != "red" and enc.figures["encrypted"]
+        # another officer's own sign-in now unlocks it too
+        OfficerService(store).login("45010320231", "demo1234")
+    finally:
+        store.close()
+    root = demo_store.data_dir
+    everything = _all_bytes(root)
+    assert plain[200:264] not in everything and PARTY.encode() not in everything and sha.encode() not in everything
+    assert not (root / "encrypting").exists()
+    Vault(root).open("45010320231", "demo1234").close()
+
+
+def test_a_conversion_cut_off_before_or_after_its_commit_point(demo_store: Store, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                             monkeypatch) -> None:
+    import kit_app.keyring as K
+    from kit_app.db import open_store
+
+    plain, sha, case_id = _plain_kit_with_evidence(demo_store, tmp_path)
+    root = demo_store.data_dir
+
+    def power_cut(*_a, **_k):  # type: ignore[no-untyped-def]
+        raise OSError("power cut")
+
+    # before the journal: the staged files are thrown away, the data dir opens as it was
+    monkeypatch.setattr(K, "write_journal", power_cut)
+    with pytest.raises(OSError):
+        Vault(root).encrypt_existing("GXADMIN001", "demo1234")
+    monkeypatch.undo()
+    assert (root / "encrypting").exists() and not Vault(root).encrypted
+    store = open_store(root)
+    assert store.key is None and EvidenceService(store).verify().ok and not (root / "encrypting").exists()
+    store.close()
+    # after the journal: the switch is carried through at the next opening
+    monkeypatch.setattr(Vault, "open", power_cut)
+    with pytest.raises(OSError):
+        Vault(root).encrypt_existing("GXADMIN001", "demo1234")
+    monkeypatch.undo()
+    assert Vault(root).encrypted
+    store = Vault(root).open("GXADMIN001", "demo1234")
+    try:
+        ev = EvidenceService(store)
+        assert ev.verify().ok and ev.blobs.read_bytes(sha) == plain
+    finally:
+        store.close()
+    assert plain[200:264] not in _all_bytes(root)
