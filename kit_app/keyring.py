@@ -382,12 +382,9 @@ def finish_pending(data_dir: Path) -> bool:
         p = data_dir / rel
         if p.is_dir():
             shutil.rmtree(p, ignore_errors=True)
-        else:
-            try:
-                p.chmod(0o600)
-            except OSError:
-                pass
-            p.unlink(missing_ok=True)
+        elif p.exists():
+            p.chmod(0o600)  # originals are read-only, and Windows deletes no read-only file
+            p.unlink()
     shutil.rmtree(staging, ignore_errors=True)
     journal.unlink()
     return True

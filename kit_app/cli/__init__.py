@@ -65,8 +65,7 @@ def _record_refusal(store: object, args: argparse.Namespace, exc: KitError) -> N
     except KitError:
         actor = None
     try:
-        record_refusal(store, actor, exc, " ".join(  # type: ignore[arg-type]
-            x for x in (args.command, getattr(args, "action", None)) if isinstance(x, str)))
+        record_refusal(store, actor, exc, _("on the command line"))  # type: ignore[arg-type]
     except Exception:  # a full or read-only disk: the refusal still reaches the officer
         log.warning("could not record a refused action in the access log", exc_info=True)
 

@@ -361,13 +361,13 @@ class PreflightService:
             level = RED if facts.items else AMBER
             return Check("encryption", _("Encryption"), level, _(
                 "this kit's data is NOT encrypted ({n} evidence items): a stolen laptop gives it all away").format(
-                n=facts.items), _("An administrator encrypts it before this laptop goes out: kit-app vault encrypt "
-                                  "--cert ADMIN_CERT_NO (it takes about as long as copying the evidence)."), figures)
+                n=facts.items), _("Ask the administrator to encrypt this kit's data before the laptop goes out (it "
+                                  "takes about as long as copying the evidence)."), figures)
         if facts.recovery is None:
             return Check("encryption", _("Encryption"), AMBER, _(
                 "encrypted; {n} officers can unlock it, but no recovery key is set").format(n=facts.unlockers), _(
-                "Set the agency's recovery key (an administrator: kit-app vault set-recovery): without it a "
-                "forgotten password would lose the evidence."), figures)
+                "Ask the administrator to set the agency's recovery key on this kit: without it a forgotten "
+                "password would lose the evidence."), figures)
         return Check("encryption", _("Encryption"), GREEN, _(
             "encrypted; {n} officers can unlock it; recovery key {fp}").format(n=facts.unlockers, fp=facts.recovery),
             figures=figures)

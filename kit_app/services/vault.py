@@ -18,6 +18,13 @@ from kit_app.keyring import DataKey, Keyring, is_encrypted
 from kit_app.settings import DATABASE_FILE
 
 
+def _when(text: object) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(text))
+    except ValueError:
+        return None
+
+
 class Vault:
     def __init__(self, data_dir: Path) -> None:
         self.data_dir = data_dir
@@ -171,8 +178,5 @@ class Vault:
             for f in failures:
                 ev = add(s, store.kit_id, None, "login.failed", outcome=FAILED, target=str(f.get("cert_no", ""))[:32],
                          details={"reason": "wrong password", "while": "locked"})
-                try:
-                    ev.at = datetime.fromisoformat(f["at"])
-                except (KeyError, ValueError):
-                    pass
+                ev.at = _when(f.get("at")) or ev.at  # the attempt's own time; a damaged line keeps now
         ring.clear_failures()

@@ -18,21 +18,7 @@ from kit_app.services.cases import CaseService
 from kit_app.services.officers import OfficerService
 from kit_app.sync import client as sync_client
 from kit_app.sync.client import SyncError, enrol, status, sync
-
-
-@pytest.fixture
-def kit(server, demo_store: Store):  # type: ignore[no-untyped-def]
-    c: Central = server.app.state.central
-    c.add_agency("45", "广西壮族自治区生态环境厅")
-    c.add_agency("4501", "南宁市生态环境局")
-    c.add_agency("450103", "南宁市生态环境局青秀区分局")
-    enrol(demo_store, server.base, c.make_enrol_code("450103")["code"], name="青秀一号")
-    li = OfficerService(demo_store).login("45010320231", "demo1234")
-    case = CaseService(demo_store).create(party="南宁市绿源化工有限公司", title="超标排放", actor=li)
-    ev = EvidenceService(demo_store)
-    ev.add_physical(case.id, li, seal_no="GXQX-001", description="废水样品 500 mL", place="总排口")
-    ev.add_physical(case.id, li, seal_no="GXQX-002", description="废水样品 250 mL", place="雨水排口")
-    return demo_store, case, li, ev
+from tests.central.test_push import kit  # noqa: F401 - the fixture: an enrolled kit with a case, evidence, a paper
 
 
 def _events(store: Store) -> list[tuple[int, str]]:
@@ -40,7 +26,7 @@ def _events(store: Store) -> list[tuple[int, str]]:
         return [(int(s), str(b)) for s, b in c.exec_driver_sql("SELECT seq, body FROM custody_events ORDER BY seq")]
 
 
-def test_sync_countersigns_the_head_and_measures_the_clock(server, kit) -> None:  # type: ignore[no-untyped-def]
+def test_sync_countersigns_the_head_and_measures_the_clock(server, kit) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     store, case, li, ev = kit
     n = len(_events(store))
     got = sync(store)
@@ -86,7 +72,7 @@ def _rewrite(store: Store, ev: EvidenceService, seq: int, reason: str) -> None:
         c.exec_driver_sql("DELETE FROM kit_meta WHERE key = ?", (C.CHECKPOINT_KEY,))
 
 
-def test_history_rewritten_after_a_sync_is_detected(server, kit) -> None:  # type: ignore[no-untyped-def]
+def test_history_rewritten_after_a_sync_is_detected(server, kit) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     store, case, li, ev = kit
     sync(store)
     n = len(_events(store))
@@ -100,7 +86,7 @@ def test_history_rewritten_after_a_sync_is_detected(server, kit) -> None:  # typ
         sync_client.countersign(store, client, sync_client._pinned(store, client))
 
 
-def test_a_forged_countersignature_is_named(server, kit) -> None:  # type: ignore[no-untyped-def]
+def test_a_forged_countersignature_is_named(server, kit) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     store, case, li, ev = kit
     sync(store)
     with store.engine.begin() as c:
@@ -112,7 +98,7 @@ def test_a_forged_countersignature_is_named(server, kit) -> None:  # type: ignor
     assert [p.kind for p in rep.problems] == ["bad_countersignature"] and rep.countersigned is None
 
 
-def test_the_access_log_syncs_once_and_stays_append_only(server, kit) -> None:  # type: ignore[no-untyped-def]
+def test_the_access_log_syncs_once_and_stays_append_only(server, kit) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     store, case, li, ev = kit
     officers = OfficerService(store)
     with pytest.raises(AuthenticationError):
@@ -139,7 +125,7 @@ def test_the_access_log_syncs_once_and_stays_append_only(server, kit) -> None:  
         witness.accept_access(store.kit_id, [one])
 
 
-def test_the_court_pack_carries_the_countersigned_heads(server, kit, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_court_pack_carries_the_countersigned_heads(server, kit, tmp_path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     from kit_app.services.courtpack import CourtPackService
     from tests.unit.test_courtpack import verify as run_verifier
 

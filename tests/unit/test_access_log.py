@@ -65,7 +65,7 @@ def test_a_refused_action_is_logged_from_the_command_line(demo_store: Store, cap
     officers = OfficerService(demo_store)
     admin = officers.login("GXADMIN001", "demo1234")
     got = AuditService(demo_store).query(admin, action="action.refused")
-    assert got and got[0].outcome == "refused" and got[0].target == "case new"
+    assert got and got[0].outcome == "refused" and got[0].target == "on the command line"
     assert "45010020105" in got[0].actor and got[0].details["message"] == capsys.readouterr().err.split(": ", 1)[1].strip()
 
 

@@ -42,13 +42,18 @@ def _all_bytes(root: Path) -> bytes:
     return b"".join(p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file())
 
 
-def test_nothing_readable_without_the_key(vault_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    v, store = vault_store
+def _officer_with_a_case(store: Store, title: str):  # type: ignore[no-untyped-def]
+    """An officer the administrator adds (and who can then unlock the kit), and a case of theirs."""
     admin = OfficerService(store).login("GXADMIN001", "admin-password")
     OfficerService(store).add(name="李明", cert_no="45010320231", roles=["officer"], password="officer-password",
                               actor=admin)
     li = OfficerService(store).login("45010320231", "officer-password")
-    case = CaseService(store).create(party=PARTY, title="超标排放", actor=li)
+    return li, CaseService(store).create(party=PARTY, title=title, actor=li)
+
+
+def test_nothing_readable_without_the_key(vault_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    v, store = vault_store
+    li, case = _officer_with_a_case(store, "超标排放")
     photo = make_jpeg(tmp_path / "IMG_0001.jpg", taken=datetime(2026, 11, 30, 9, 30), lat=22.8167, lon=108.3669)
     plain = photo.read_bytes()
     sha = hashlib.sha256(plain).hexdigest()
@@ -78,11 +83,7 @@ def test_nothing_readable_without_the_key(vault_store, tmp_path: Path) -> None: 
 
 def test_a_sealed_original_altered_or_cut_short_is_named(vault_store, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     v, store = vault_store
-    admin = OfficerService(store).login("GXADMIN001", "admin-password")
-    OfficerService(store).add(name="李明", cert_no="45010320231", roles=["officer"], password="officer-password",
-                              actor=admin)
-    li = OfficerService(store).login("45010320231", "officer-password")
-    case = CaseService(store).create(party=PARTY, title="t", actor=li)
+    li, case = _officer_with_a_case(store, "t")
     ev = EvidenceService(store)
     big = tmp_path / "scan.pdf"
     big.write_bytes(b"%PDF-1.4\n" + bytes(range(256)) * (5 * 4096 + 7))  # many 256 KiB chunks
@@ -159,11 +160,7 @@ def test_the_recovery_key_when_every_password_is_forgotten(vault_store, tmp_path
 def test_the_command_line_unlocks_and_the_court_pack_is_plaintext(vault_store, tmp_path: Path, monkeypatch,  # type: ignore[no-untyped-def]
                                                                     capsys: pytest.CaptureFixture[str]) -> None:
     v, store = vault_store
-    admin = OfficerService(store).login("GXADMIN001", "admin-password")
-    OfficerService(store).add(name="李明", cert_no="45010320231", roles=["officer"], password="officer-password",
-                              actor=admin)
-    li = OfficerService(store).login("45010320231", "officer-password")
-    case = CaseService(store).create(party=PARTY, title="超标排放", actor=li)
+    li, case = _officer_with_a_case(store, "超标排放")
     photo = make_jpeg(tmp_path / "IMG_0002.jpg", taken=datetime(2026, 11, 30, 9, 31))
     [res] = EvidenceService(store).ingest(case.id, li, [photo])
     store.close()
