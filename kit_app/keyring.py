@@ -301,9 +301,9 @@ class Keyring:
 
         try:
             key = serialization.load_pem_private_key(private_pem, passphrase.encode() if passphrase else None)
-        except (TypeError, ValueError) as exc:
-            raise KeyringError(_("The recovery key cannot be read: {reason} (is its passphrase right?)").format(
-                reason=exc)) from None
+        except (TypeError, ValueError):
+            raise KeyringError(_("This file is not a recovery key the kit can read, or its passphrase "
+                                 "(KIT_RECOVERY_PASSPHRASE) is wrong.")) from None
         if not isinstance(key, X25519PrivateKey):
             raise KeyringError(_("This is not a recovery key (an X25519 private key)."))
         mine = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)

@@ -335,8 +335,8 @@ class AdminPane(Pane):
         self.access_until = DatePicker(with_time=False)
         self.access_until.setObjectName("access_until")
         for label, widget in ((_("What"), self.access_kind), (_("Outcome"), self.access_outcome),
-                              (_("Who"), self.access_who), (_("From"), self.access_since),
-                              (_("To"), self.access_until)):
+                              (_("Who"), self.access_who), (_("Date from"), self.access_since),
+                              (_("Date to"), self.access_until)):
             row.addWidget(QLabel(label))
             row.addWidget(widget)
         show = QPushButton(_("Show"))

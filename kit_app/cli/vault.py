@@ -41,7 +41,12 @@ def unlock(data_dir: Path, args: argparse.Namespace) -> DataKey | None:
         return None
     ring = Keyring.load(data_dir)
     if args.recovery_key:
-        return ring.unlock_recovery(Path(args.recovery_key).read_bytes(), os.environ.get(PASSPHRASE_ENV))
+        try:
+            pem = Path(args.recovery_key).read_bytes()
+        except OSError as exc:
+            raise UsageError(_("Cannot read the recovery key {path}: {reason}").format(
+                path=args.recovery_key, reason=exc.strerror or exc)) from None
+        return ring.unlock_recovery(pem, os.environ.get(PASSPHRASE_ENV))
     cert = args.unlock or getattr(args, "officer", None)
     if not cert:
         from kit_app.keyring import KitLocked

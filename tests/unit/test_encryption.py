@@ -146,7 +146,7 @@ def test_the_recovery_key_when_every_password_is_forgotten(vault_store, tmp_path
     other_private, _public = make_recovery_key()
     with pytest.raises(KeyringError, match="does not open this kit"):
         v.open_recovery(other_private)
-    with pytest.raises(KeyringError, match="passphrase"):
+    with pytest.raises(KeyringError, match="passphrase"):  # wrong passphrase
         v.open_recovery(private, "wrong passphrase")
     opened = v.open_recovery(private, "office-safe-passphrase")
     try:
