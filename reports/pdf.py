@@ -609,6 +609,7 @@ class _Footer:
         cell = size / (n + 8)  # four modules of quiet zone each side
         c.beginForm("kitdoc-qr", 0, 0, size, size)
         c.setFillColorRGB(0, 0, 0)
+        path = c.beginPath()  # one path: no hairline seams between neighbouring modules' edges
         for r in range(n):
             col = 0
             while col < n:
@@ -616,9 +617,10 @@ class _Footer:
                     start = col
                     while col < n and qr.isDark(r, col):
                         col += 1
-                    c.rect((start + 4) * cell, size - (r + 5) * cell, (col - start) * cell, cell, stroke=0, fill=1)
+                    path.rect((start + 4) * cell, size - (r + 5) * cell, (col - start) * cell, cell)
                 else:
                     col += 1
+        c.drawPath(path, stroke=0, fill=1)
         c.endForm()
         self._qr_defined = True
 

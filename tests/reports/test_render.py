@@ -94,7 +94,7 @@ def test_qr_code_carries_id_and_content_hash(tmp_path: Path) -> None:
     pdf.write_bytes(res.pdf)
     subprocess.run(["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
     img = cv2.imread(str(next(tmp_path.glob("p*.png"))))
-    text, _pts, _ = cv2.QRCodeDetector().detectAndDecode(img)
+    text, _pts, _ = cv2.QRCodeDetectorAruco().detectAndDecode(img)
     assert text == f"kitdoc:{res.doc_id}:{res.content_sha256}"
     assert res.content_sha256 == defn.content_hash(defn.validate(defn.example), res.doc_id, None)
 
@@ -215,7 +215,7 @@ def test_a_specimen_says_so_on_every_page_and_in_its_code(tmp_path: Path) -> Non
         assert "样本" in text and f"样本·order_to_correctv{defn.version}" in text, page  # the watermark and the machine line
     assert "样本·〔未编号〕" in pdftotext(pdf, 1).replace(" ", "")
     subprocess.run(["pdftoppm", "-png", "-r", "200", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
-    code, _pts, _ = cv2.QRCodeDetector().detectAndDecode(cv2.imread(str(next(tmp_path.glob("p*.png")))))
+    code, _pts, _ = cv2.QRCodeDetectorAruco().detectAndDecode(cv2.imread(str(next(tmp_path.glob("p*.png")))))
     assert code == f"kitdoc-specimen:{res.doc_id}:{res.content_sha256}"
     issued = render(defn, defn.example, number="青环责改〔2026〕7号")
     pdf.write_bytes(issued.pdf)
