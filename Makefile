@@ -16,8 +16,9 @@ DEBS := libegl1 libgl1 libopengl0 libxkbcommon0 libxkbcommon-x11-0 libfontconfig
         libxcb-keysyms1 libxcb-randr0 libxcb-render0 libxcb-render-util0 libxcb-shape0 libxcb-shm0 \
         libxcb-sync1 libxcb-xfixes0 libxcb-xinerama0 libxcb-xkb1 libcups2 python3-venv poppler-utils
 # The launcher's smoke tests start the application on a virtual X display and look at it as
-# another X client would (without them the tests fall back to offscreen); qpdf checks the PDFs' structure.
-TEST_DEBS := xvfb xdotool qpdf
+# another X client would (without them the tests fall back to offscreen); qpdf checks the PDFs' structure;
+# chromium: the command centre's pages are tested in a real browser (Playwright drives Debian's).
+TEST_DEBS := xvfb xdotool qpdf chromium
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 LOCALE_DIR := resources/locale

@@ -40,7 +40,6 @@ from central.schemas import (
 from central.service import (
     CHUNK_LIMIT,
     PULL_LIMIT,
-    BlobStore,
     Central,
     CentralError,
     Feed,
@@ -48,6 +47,8 @@ from central.service import (
     Push,
     Witness,
 )
+from central.service.blobs import BlobBackend
+from central.service.blobs_s3 import open_blob_store
 from central.signing import Signer
 from kit_app.i18n import _
 
@@ -112,19 +113,31 @@ class BodyLimit:
 
 
 # ---------------------------------------------------------------- the application
-def create_app(db_url: str, storage: Path | None = None, signing_key: Path | None = None) -> FastAPI:
+def create_app(db_url: str, storage: Path | str | BlobBackend | None = None, signing_key: Path | None = None,
+               s3_endpoint: str | None = None) -> FastAPI:
+    """The application over the database at ``db_url`` and the evidence store ``storage`` (a
+    directory, or ``s3://BUCKET[/PREFIX]`` on S3-compatible object storage). It keeps no state of
+    its own: any number of processes, on any number of machines, can serve the same database and
+    store (``kit-central serve --workers N``)."""
     engine = make_engine(db_url)
     central = Central(sessions(engine))
     storage = storage or Path("central-data") / "blobs"
-    signer = Signer.load_or_create(signing_key or storage.parent / "signing-key.pem", central.sessions)
-    blobs = BlobStore(storage)
+    if signing_key is None:
+        if not isinstance(storage, Path):
+            raise ValueError("an object store needs the signing key's file named")
+        signing_key = storage.parent / "signing-key.pem"
+    signer = Signer.load_or_create(signing_key, central.sessions)
+    blobs = open_blob_store(storage, s3_endpoint)
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         async def expire() -> None:  # stale unfinished uploads go, at start and every hour
             while True:
-                if n := await asyncio.to_thread(blobs.expire):
-                    log.info("removed %d unfinished uploads older than a week", n)
+                try:
+                    if n := await asyncio.to_thread(blobs.expire):
+                        log.info("removed %d unfinished uploads older than a week", n)
+                except Exception:  # the store unreachable for now: the next hour tries again
+                    log.exception("expiring unfinished uploads in %s", blobs)
                 await asyncio.sleep(3600)
 
         task = asyncio.create_task(expire())
@@ -243,7 +256,7 @@ def create_app(db_url: str, storage: Path | None = None, signing_key: Path | Non
                 raise HTTPException(413, _("the chunk runs past the declared size of the file"))
             chunks.append(c)
         await asyncio.to_thread(blobs.check_quota, central, k["kit_id"], n)
-        new = await asyncio.to_thread(blobs.append, k["kit_id"], sha, offset, chunks)
+        new = await asyncio.to_thread(blobs.append, k["kit_id"], sha, offset, chunks, size)
         if new < size:
             return {"sha256": sha, "stored": False, "offset": new}
         if not await asyncio.to_thread(blobs.finish, central, k["kit_id"], sha, size):
@@ -383,9 +396,27 @@ def create_app(db_url: str, storage: Path | None = None, signing_key: Path | Non
         """Revoke a kit (lost, stolen): refused at once from then on."""
         return central.revoke_kit(kit_id, viewer=_admin(o))
 
+    from central.console import mount
+
+    mount(app, central)
+
     def _admin(o: dict[str, Any]) -> str:
         if "admin" not in o["roles"]:
             raise HTTPException(403, _("only administrators manage kits"))
         return str(o["agency"])
 
     return app
+
+
+ENV_STORAGE = "KIT_CENTRAL_STORAGE"
+
+
+def from_env() -> FastAPI:
+    """The application as each worker process of ``kit-central serve --workers N`` builds it: from
+    ``KIT_CENTRAL_DB``, ``KIT_CENTRAL_STORAGE``, ``KIT_CENTRAL_SIGNING_KEY`` and
+    ``KIT_CENTRAL_S3_ENDPOINT``, which the serving command sets for them."""
+    import os
+
+    from central.signing import ENV_KEY_FILE
+
+    return create_app(os.environ["KIT_CENTRAL_DB"], os.environ[ENV_STORAGE], Path(os.environ[ENV_KEY_FILE]))

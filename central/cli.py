@@ -47,7 +47,13 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("init", help=_("create or upgrade the database schema"))
     s = sub.add_parser("serve", help=_("serve the API"))
-    s.add_argument("--storage", type=Path, required=True, help=_("directory for evidence blobs"))
+    s.add_argument("--storage", required=True,
+                   help=_("where evidence originals are kept: a directory, or s3://BUCKET[/PREFIX] on S3-compatible "
+                          "object storage (MinIO, Ceph; credentials from the AWS_* environment variables)"))
+    s.add_argument("--s3-endpoint", help=_("the object storage's address, e.g. http://minio:9000 (default "
+                                           "$KIT_CENTRAL_S3_ENDPOINT, else AWS)"))
+    s.add_argument("--workers", type=int, default=1,
+                   help=_("server processes (each keeps no state of its own: all is in the database and the store)"))
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=8700)
     s.add_argument("--tls-cert", type=Path, help=_("serve HTTPS with this certificate chain (PEM)"))
@@ -122,7 +128,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--limit", type=int, default=1000)
     s = sub.add_parser("verify", help=_("every kit's custody chain (hashes, links, signatures) and every stored "
                                         "blob's SHA-256; exit 0 only if all holds"))
-    s.add_argument("--storage", type=Path, help=_("the evidence blob directory given to serve (omit: chains only)"))
+    s.add_argument("--storage", help=_("the evidence store given to serve, a directory or s3://… (omit: chains "
+                                       "only)"))
+    s.add_argument("--s3-endpoint", help=_("the object storage's address (default $KIT_CENTRAL_S3_ENDPOINT)"))
     return p
 
 
@@ -145,14 +153,32 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             from central.app import create_app
             from central.migrate import upgrade
+            from central.service.blobs_s3 import ENV_ENDPOINT, open_blob_store
+            from central.signing import ENV_KEY_FILE
 
             upgrade(url)
-            args.storage.mkdir(parents=True, exist_ok=True)
+            storage = args.storage if args.storage.startswith("s3://") else Path(args.storage).resolve()
+            open_blob_store(storage, args.s3_endpoint)  # made (a directory) or refused now, not in each worker
             if bool(args.tls_cert) != bool(args.tls_key):
                 raise CentralError(_("--tls-cert and --tls-key go together"))
-            uvicorn.run(create_app(url, args.storage, _key_file(args)), host=args.host, port=args.port,
-                        log_level="info", ssl_certfile=str(args.tls_cert) if args.tls_cert else None,
-                        ssl_keyfile=str(args.tls_key) if args.tls_key else None)
+            if args.workers < 1:
+                raise CentralError(_("--workers is at least 1"))
+            cert = str(args.tls_cert) if args.tls_cert else None
+            tls_key = str(args.tls_key) if args.tls_key else None
+            key = _key_file(args).resolve()
+            if args.workers == 1:
+                uvicorn.run(create_app(url, storage, key, args.s3_endpoint), host=args.host, port=args.port,
+                            log_level="info", ssl_certfile=cert, ssl_keyfile=tls_key)
+                return 0
+            _signer(args, central := Central(sessions(make_engine(url))))  # made once, before the workers start
+            central.sessions.kw["bind"].dispose()
+            from central.app import ENV_STORAGE
+
+            os.environ.update({"KIT_CENTRAL_DB": url, ENV_STORAGE: str(storage), ENV_KEY_FILE: str(key)})
+            if args.s3_endpoint:
+                os.environ[ENV_ENDPOINT] = args.s3_endpoint
+            uvicorn.run("central.app:from_env", factory=True, workers=args.workers, host=args.host, port=args.port,
+                        log_level="info", ssl_certfile=cert, ssl_keyfile=tls_key)
             return 0
         central = Central(sessions(make_engine(url)))
         if args.command == "agency" and args.action == "set":
@@ -222,11 +248,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                        f"{(r.get('actor') or {}).get('cert_no') or ''}\t{r.get('target') or ''}"
                                        for r in rows))
         elif args.command == "verify":
-            from central.service import BlobStore, Push
+            from central.service import Push
+            from central.service.blobs_s3 import open_blob_store
 
-            if args.storage is not None and not args.storage.is_dir():
+            if args.storage is not None and not args.storage.startswith("s3://") and not Path(args.storage).is_dir():
                 raise CentralError(_("{path}: no such directory").format(path=args.storage))
-            res = Push(central).verify(BlobStore(args.storage) if args.storage else None)
+            res = Push(central).verify(open_blob_store(args.storage, args.s3_endpoint) if args.storage else None)
             if "blobs_checked" in res:
                 what = _("{events} custody events, {blobs} blobs ({bytes:,} bytes) checked").format(
                     events=res["events_checked"], blobs=res["blobs_checked"], bytes=res["bytes_checked"])

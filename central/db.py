@@ -230,3 +230,20 @@ class OfficerToken(Base):
     officer_id: Mapped[str] = mapped_column(ForeignKey("officers.id"), nullable=False, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
+
+
+class Draw(Base):
+    """A 双随机 draw (random parties, random officers) as it was made: the pool's hash and the seed
+    let anyone re-run it from the published record; append-only."""
+
+    __tablename__ = "draws"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    agency_code: Mapped[str] = mapped_column(ForeignKey("agencies.code"), nullable=False, index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+    title: Mapped[str] = mapped_column(String(200), nullable=False)
+    drawn_by: Mapped[str] = mapped_column(Text, nullable=False)
+    params: Mapped[str] = mapped_column(Text, nullable=False)
+    pool_sha256: Mapped[str] = mapped_column(String(64), nullable=False)
+    seed: Mapped[str] = mapped_column(String(64), nullable=False)
+    result: Mapped[str] = mapped_column(Text, nullable=False)

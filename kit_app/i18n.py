@@ -84,3 +84,16 @@ def N_(message: str) -> str:
 
 
 set_language()
+
+
+_catalogues: dict[str, gettext.NullTranslations] = {}
+
+
+def catalogue(lang: str | None) -> gettext.NullTranslations:
+    """The catalogue of one language, for a caller serving several at once (the central server's
+    console answers each request in its reader's language); the process's own stays as it is."""
+    code = normalise_language(lang)
+    with _lock:
+        if code not in _catalogues:
+            _catalogues[code] = _load(code)
+        return _catalogues[code]

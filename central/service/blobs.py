@@ -7,6 +7,7 @@ import hashlib
 import logging
 import os
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,41 +36,47 @@ KIT_QUOTA = int(os.environ.get("KIT_CENTRAL_KIT_QUOTA_GB") or 500) * 1024**3  # 
 PART_LIFETIME = timedelta(days=7)  # an upload left unfinished this long is removed
 
 
-class BlobStore:
-    """Evidence originals on the server's filesystem, content-addressed like the kit's
-    (``objects/ab/<sha256>``); uploads in progress live in ``incoming/<kit>/<sha256>.part``.
-    Every path is built from validated components and checked to stay under the root.
-
-    The interface (``has``, ``offset``, ``append``, ``finish``) is what an S3-compatible backend
-    would implement with multipart uploads."""
-
-    def __init__(self, root: Path) -> None:
-        (root / "objects").mkdir(parents=True, exist_ok=True)
-        (root / "incoming").mkdir(parents=True, exist_ok=True)
-        self.root = root.resolve()
-
-    def _inside(self, *parts: str) -> Path:
-        """A path under the store's root from validated components (an identifier never becomes a
-        path unchecked), and checked to stay there (lexically: no component may be '..' or
-        absolute; the store's own directories are not links)."""
-        if any(not p or p in (".", "..") or "/" in p or "\\" in p or "\x00" in p for p in parts):
-            raise CentralError(_("refused: a path outside the evidence store"), 422)
-        return self.root.joinpath(*parts)
-
-    def path(self, sha: str) -> Path:
-        return self._inside("objects", valid_sha256(sha)[:2], sha)
-
-    def _part(self, kit_id: str, sha: str) -> Path:
-        d = self._inside("incoming", valid_uuid(kit_id))
-        d.mkdir(parents=True, exist_ok=True)
-        return self._inside("incoming", kit_id, f"{valid_sha256(sha)}.part")
+class BlobBackend:
+    """What every evidence store shares — the proof-of-possession challenge, the kit's quota, the
+    accounting, checking a proof and verifying every blob — over what each store implements:
+    ``has``, ``size``, ``read``, ``offset``, ``in_progress``, ``append``, ``finish``,
+    ``put_many``, ``expire`` and ``names``. A receipt is signed only after ``finish`` or
+    ``put_many`` said the bytes are held whole, checked against their SHA-256, and durable."""
 
     def has(self, sha: str) -> bool:
-        return self.path(sha).exists()
+        raise NotImplementedError
+
+    def size(self, sha: str) -> int | None:
+        """The stored blob's size, or None if it is not held."""
+        raise NotImplementedError
+
+    def read(self, sha: str) -> Iterator[bytes]:
+        """The stored blob's bytes, in blocks."""
+        raise NotImplementedError
+
+    def names(self) -> Iterator[str]:
+        """The SHA-256 of every stored blob."""
+        raise NotImplementedError
+
+    def in_progress(self, kit_id: str) -> int:
+        """The bytes of the kit's unfinished uploads."""
+        raise NotImplementedError
 
     def offset(self, kit_id: str, sha: str) -> int:
-        p = self._part(kit_id, sha)
-        return p.stat().st_size if p.exists() else 0
+        raise NotImplementedError
+
+    def append(self, kit_id: str, sha: str, offset: int, chunks: Any, size: int | None = None) -> int:
+        raise NotImplementedError
+
+    def finish(self, central: Central | None, kit_id: str, sha: str, size: int) -> bool:
+        raise NotImplementedError
+
+    def put_many(self, items: list[tuple[str, bytes]], central: Central | None = None,
+                 kit_id: str | None = None) -> list[str | None]:
+        raise NotImplementedError
+
+    def expire(self, older_than: timedelta = PART_LIFETIME) -> int:
+        raise NotImplementedError
 
     # ------------------------------------------------------------ proof of possession
     @staticmethod
@@ -92,20 +99,17 @@ class BlobStore:
         now = int(time.time() // 3600)
         if not any(hmac.compare_digest(challenge, self.challenge(signer, kit_id, sha, h)) for h in (now, now - 1)):
             return False
-        p = self.path(sha)
-        if not p.exists() or p.stat().st_size != size:
+        if self.size(valid_sha256(sha)) != size:
             return False
         h = hashlib.sha256(bytes.fromhex(challenge))
-        with p.open("rb") as fh:
-            for block in iter(lambda: fh.read(1 << 20), b""):
-                h.update(block)
+        for block in self.read(sha):
+            h.update(block)
         return hmac.compare_digest(h.hexdigest(), proof)
 
     # ------------------------------------------------------------ quota
     def check_quota(self, central: Central, kit_id: str, adding: int) -> None:
         """A kit stores at most KIT_QUOTA bytes of originals (its unfinished uploads count)."""
-        d = self._inside("incoming", valid_uuid(kit_id))
-        parts = sum(f.stat().st_size for f in d.glob("*.part")) if d.exists() else 0
+        parts = self.in_progress(valid_uuid(kit_id))
         with central.sessions() as s:
             kit = s.get(Kit, kit_id)
             stored = kit.stored_bytes if kit is not None else 0
@@ -119,8 +123,73 @@ class BlobStore:
             with central.sessions.begin() as s:
                 s.execute(update(Kit).where(Kit.id == kit_id).values(stored_bytes=Kit.stored_bytes + n))
 
+    def verify(self) -> dict[str, Any]:
+        """Recompute every stored blob's SHA-256 (it names the blob)."""
+        checked, bad, size = 0, [], 0
+        for name in sorted(self.names()):
+            h = hashlib.sha256()
+            for block in self.read(name):
+                h.update(block)
+                size += len(block)
+            checked += 1
+            if h.hexdigest() != name:
+                bad.append({"sha256": name, "problem": f"its content hashes to {h.hexdigest()}"})
+        return {"blobs_checked": checked, "bytes_checked": size, "problems": bad}
+
+
+class BlobStore(BlobBackend):
+    """Evidence originals on the server's filesystem, content-addressed like the kit's
+    (``objects/ab/<sha256>``); uploads in progress live in ``incoming/<kit>/<sha256>.part``.
+    Every path is built from validated components and checked to stay under the root."""
+
+    def __init__(self, root: Path) -> None:
+        (root / "objects").mkdir(parents=True, exist_ok=True)
+        (root / "incoming").mkdir(parents=True, exist_ok=True)
+        self.root = root.resolve()
+
+    def __str__(self) -> str:
+        return str(self.root)
+
+    def _inside(self, *parts: str) -> Path:
+        """A path under the store's root from validated components (an identifier never becomes a
+        path unchecked), and checked to stay there (lexically: no component may be '..' or
+        absolute; the store's own directories are not links)."""
+        if any(not p or p in (".", "..") or "/" in p or "\\" in p or "\x00" in p for p in parts):
+            raise CentralError(_("refused: a path outside the evidence store"), 422)
+        return self.root.joinpath(*parts)
+
+    def path(self, sha: str) -> Path:
+        return self._inside("objects", valid_sha256(sha)[:2], sha)
+
+    def _part(self, kit_id: str, sha: str) -> Path:
+        d = self._inside("incoming", valid_uuid(kit_id))
+        d.mkdir(parents=True, exist_ok=True)
+        return self._inside("incoming", kit_id, f"{valid_sha256(sha)}.part")
+
+    def has(self, sha: str) -> bool:
+        return self.path(sha).exists()
+
+    def size(self, sha: str) -> int | None:
+        p = self.path(sha)
+        return p.stat().st_size if p.exists() else None
+
+    def read(self, sha: str) -> Iterator[bytes]:
+        with self.path(sha).open("rb") as fh:
+            yield from iter(lambda: fh.read(1 << 20), b"")
+
+    def names(self) -> Iterator[str]:
+        return (p.name for p in (self.root / "objects").glob("*/*"))
+
+    def offset(self, kit_id: str, sha: str) -> int:
+        p = self._part(kit_id, sha)
+        return p.stat().st_size if p.exists() else 0
+
+    def in_progress(self, kit_id: str) -> int:
+        d = self._inside("incoming", valid_uuid(kit_id))
+        return sum(f.stat().st_size for f in d.glob("*.part")) if d.exists() else 0
+
     # ------------------------------------------------------------ writing
-    def append(self, kit_id: str, sha: str, offset: int, chunks: Any) -> int:
+    def append(self, kit_id: str, sha: str, offset: int, chunks: Any, size: int | None = None) -> int:
         """Append a chunk stream at ``offset`` (must equal what is held); returns the new size."""
         p = self._part(kit_id, sha)
         have = p.stat().st_size if p.exists() else 0
@@ -231,20 +300,6 @@ class BlobStore:
             except FileNotFoundError:
                 continue
         return removed
-
-    def verify(self) -> dict[str, Any]:
-        """Recompute every stored blob's SHA-256 (it names the blob)."""
-        checked, bad, size = 0, [], 0
-        for p in sorted((self.root / "objects").glob("*/*")):
-            h = hashlib.sha256()
-            with p.open("rb") as fh:
-                for block in iter(lambda: fh.read(1 << 20), b""):
-                    h.update(block)
-                    size += len(block)
-            checked += 1
-            if h.hexdigest() != p.name:
-                bad.append({"sha256": p.name, "problem": f"its content hashes to {h.hexdigest()}"})
-        return {"blobs_checked": checked, "bytes_checked": size, "problems": bad}
 
 
 def _storage_error(exc: OSError) -> CentralError:

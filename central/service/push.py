@@ -27,7 +27,7 @@ from kit_app.timeutil import utcnow
 
 if TYPE_CHECKING:
     from central.service.admin import Central
-    from central.service.blobs import BlobStore
+    from central.service.blobs import BlobBackend
 
 
 # ---------------------------------------------------------------- push
@@ -71,10 +71,16 @@ class Push:
             kit = s.get(Kit, kit_id)
             if kit is None:
                 raise CentralError(_('unknown kit'), 401)
-            batch_seq = next_seq(s)
             known = self._known(s, records, custody)
-            counts = self._records(s, kit, records, now, batch_seq, known)
-            first, last = self._custody(s, kit, custody, now, known)
+            touched: list[Record] = []
+            with s.no_autoflush:  # written once, with the batch's number, when the checks are done
+                counts = self._records(s, kit, records, now, touched, known)
+                first, last = self._custody(s, kit, custody, now, known)
+            # the sequence number last: drawing it locks the server's counter until this transaction
+            # commits (numbers become visible in order), so everything slow happens before
+            batch_seq = next_seq(s)
+            for rec in touched:
+                rec.server_seq = batch_seq
             receipt = {"batch_id": batch_id, "kit_id": kit_id, "server_seq": batch_seq,
                        "received_at": now.isoformat(), "records": counts, "custody": {"from": first, "to": last},
                        "content_sha256": digest}
@@ -134,7 +140,6 @@ class Push:
             head_seq, head_hash = seq, ev["hash"]
             first = seq if first is None else first
             last = seq
-        s.flush()
         return first, last
 
     @staticmethod
@@ -167,7 +172,7 @@ class Push:
             return True
         return rec is not None and _assigned_to(s, kit, case_id)
 
-    def _records(self, s: Session, kit: Kit, records: list[dict[str, Any]], now: Any, seq: int,
+    def _records(self, s: Session, kit: Kit, records: list[dict[str, Any]], now: Any, touched: list[Record],
                  known: dict[tuple[str, str], Record]) -> dict[str, int]:
         """Upsert records by the conflict rules (kit_app.sync.conflicts, docs/sync.md). A case
         belongs to the agency it names when that lies within the kit's; its evidence and documents
@@ -200,8 +205,9 @@ class Push:
             if old is None:
                 rec = Record(entity=entity, id=rid, kit_id=kit.id, agency_code=agency, case_id=case_id,
                              row_version=version, body=canonical(incoming).decode(), received_at=now,
-                             server_seq=seq)
+                             server_seq=0)  # the batch's number, drawn when the batch is checked
                 s.add(rec)
+                touched.append(rec)
                 known[(entity, rid)] = rec
                 counts["new"] += 1
                 continue
@@ -222,9 +228,9 @@ class Push:
                 counts["unchanged"] += 1
             else:
                 old.body, old.row_version = body, max(version, old.row_version)
-                old.received_at, old.server_seq, old.agency_code = now, seq, agency
+                old.received_at, old.agency_code = now, agency
+                touched.append(old)
                 counts["updated"] += 1
-        s.flush()
         return counts
 
     def blob_receipt(self, kit_id: str, sha: str, size: int) -> dict[str, Any]:
@@ -258,7 +264,7 @@ class Push:
                                          for i in items]})
         return out
 
-    def verify(self, blobs: BlobStore | None = None) -> dict[str, Any]:
+    def verify(self, blobs: BlobBackend | None = None) -> dict[str, Any]:
         """Every kit's stored custody chain (hashes, links, signatures) and, given the blob store,
         every stored blob's hash (and that each receipted original is there)."""
         from kit_app.evidence.custody import GENESIS

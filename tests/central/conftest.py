@@ -45,7 +45,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 class Server:
-    def __init__(self, url: str, storage: Path, port: int | None = None) -> None:
+    def __init__(self, url: str, storage: Path | str, port: int | None = None, signing_key: Path | None = None) -> None:
         from central.app import create_app
         from central.migrate import upgrade
 
@@ -53,7 +53,7 @@ class Server:
         self.db_url = url
         self.port = port or _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(url, storage)
+        self.app = create_app(url, storage, signing_key)
         self.uvicorn = InThread(self.app, self.port)
 
     def __enter__(self) -> Server:
@@ -106,16 +106,17 @@ def _shipped_definitions_only() -> Iterator[None]:
 class ServerProcess:
     """``kit-central serve`` in its own process: it can be killed like a real one."""
 
-    def __init__(self, db_url: str, storage: Path) -> None:
+    def __init__(self, db_url: str, storage: Path | str, key: Path | None = None, extra: tuple[str, ...] = ()) -> None:
         self.db_url, self.storage, self.port = db_url, storage, _free_port()
+        self.key = key or Path(storage).parent / "signing-key.pem"
+        self.extra = extra
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
         self.proc = subprocess.Popen([str(Path(sys.executable).with_name("kit-central")), "--db", self.db_url, "--signing-key",
-                                      str(self.storage.parent / "signing-key.pem"), "serve", "--storage",
-                                      str(self.storage), "--port", str(self.port)],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      str(self.key), "serve", "--storage", str(self.storage), "--port", str(self.port),
+                                      *self.extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         end = time.monotonic() + 30
         while time.monotonic() < end:
             try:
@@ -130,3 +131,51 @@ class ServerProcess:
             self.proc.kill()
             self.proc.wait(10)
             self.proc = None
+
+
+class S3Server:
+    """An S3-compatible object store on loopback (moto in server mode, its own process)."""
+
+    def __init__(self) -> None:
+        self.port = _free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.proc = subprocess.Popen([str(Path(sys.executable).with_name("moto_server")), "-H", "127.0.0.1", "-p",
+                                      str(self.port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        end = time.monotonic() + 30
+        while time.monotonic() < end:
+            try:
+                httpx.get(self.endpoint, timeout=1)
+                return
+            except httpx.HTTPError:
+                time.sleep(0.1)
+        raise RuntimeError("moto_server did not start")
+
+    def bucket(self) -> str:
+        """A new, empty bucket: its s3:// URL (with a prefix, as a shared bucket would have)."""
+        import boto3
+
+        name = f"kit-{uuid4().hex[:12]}"
+        boto3.client("s3", endpoint_url=self.endpoint).create_bucket(Bucket=name)
+        return f"s3://{name}/evidence"
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    env = {"AWS_ACCESS_KEY_ID": "kit-test", "AWS_SECRET_ACCESS_KEY": "kit-test-secret",
+           "AWS_DEFAULT_REGION": "us-east-1"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    server = S3Server()
+    os.environ["KIT_CENTRAL_S3_ENDPOINT"] = server.endpoint
+    yield server
+    server.stop()
+    os.environ.pop("KIT_CENTRAL_S3_ENDPOINT", None)
+    for k, v in saved.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v

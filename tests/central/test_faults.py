@@ -23,7 +23,8 @@ import forms
 from central.db import CustodyEvent as ServerEvent
 from central.db import Record, make_engine, sessions
 from central.migrate import upgrade
-from central.service import BlobStore, Central, Push
+from central.service import Central, Push
+from central.service.blobs_s3 import open_blob_store
 from kit_app.db import Store
 from kit_app.db.models import Case, CustodyEvent, Document, EvidenceItem, KitMeta
 from kit_app.evidence.service import EvidenceService
@@ -75,7 +76,7 @@ def fill(store: Store, tmp_path: Path, cases: int = 4) -> None:
         DocumentService(store, ev).issue(case.id, li, "service_receipt", forms.get("service_receipt").example)
 
 
-def assert_same(central: Central, storage: Path, store: Store) -> None:
+def assert_same(central: Central, storage: Path | str, store: Store) -> None:
     """The server holds exactly the kit's records, custody chain and originals; both verify."""
     with store.session() as s:
         kit_records = {}
@@ -93,10 +94,10 @@ def assert_same(central: Central, storage: Path, store: Store) -> None:
                          s.query(ServerEvent).filter(ServerEvent.kit_id == store.kit_id).order_by(ServerEvent.seq)]
     assert server_records == kit_records
     assert server_events == kit_events and len(kit_events) > 0
-    blobs = BlobStore(storage)
+    blobs = open_blob_store(storage)
     kit_blobs = EvidenceService(store).blobs
     for sha in shas:
-        assert blobs.path(sha).read_bytes() == kit_blobs.path_for(sha).read_bytes()
+        assert b"".join(blobs.read(sha)) == kit_blobs.path_for(sha).read_bytes()
     report = Push(central).verify(blobs)
     assert report["ok"], report["problems"]
     assert report["blobs_checked"] == len(shas)
