@@ -46,8 +46,9 @@ def workdir(name: str) -> Path:
 
 
 @contextmanager
-def central_server(url: str, storage: Path) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """``kit-central serve`` in its own process on a free loopback port, up and answering."""
+def central_server(url: str, storage: Path, workers: int = 1) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
+    """``kit-central serve [--workers N]`` in its own process on a free loopback port, up and
+    answering (with N workers: each of them)."""
     import httpx
 
     from tests.central.conftest import _free_port
@@ -56,7 +57,7 @@ def central_server(url: str, storage: Path) -> Iterator[tuple[subprocess.Popen[b
     exe = Path(sys.executable).with_name("kit-central")
     log = open(os.environ.get("KIT_BENCH_SERVER_LOG") or os.devnull, "wb")  # the server's log, if asked for
     server = subprocess.Popen([str(exe), "--db", url, "--signing-key", str(storage.parent / "signing-key.pem"),
-                               "serve", "--storage", str(storage), "--port", str(port)],
+                               "serve", "--storage", str(storage), "--port", str(port), "--workers", str(workers)],
                               stdout=subprocess.DEVNULL, stderr=log)
     log.close()
     try:
@@ -66,6 +67,7 @@ def central_server(url: str, storage: Path) -> Iterator[tuple[subprocess.Popen[b
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
+        time.sleep(1.0 if workers > 1 else 0)  # the other workers finish starting
         yield server, port
     finally:
         server.terminate()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, Text, create_engine, event
+from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Integer, String, Text, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
 
@@ -142,6 +142,9 @@ class Record(Base):
     body: Mapped[str] = mapped_column(Text, nullable=False)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False)
     server_seq: Mapped[int] = mapped_column(BigInteger, nullable=False, index=True)
+    # an evidence item's location (from its body), for the console's map
+    latitude: Mapped[float | None] = mapped_column(Float)
+    longitude: Mapped[float | None] = mapped_column(Float)
 
 
 class CustodyEvent(Base):

@@ -31,6 +31,7 @@ from kit_app.timeutil import local_today, to_local
 HERE = Path(__file__).resolve().parent
 COOKIE = "kit_console"
 LANG_COOKIE = "kit_lang"
+PAGE = 200  # rows a list shows at a time
 ENV_TILES = "KIT_CENTRAL_TILE_URL"  # e.g. https://tiles.example.gov.cn/{z}/{x}/{y}.png
 ENV_TILES_ATTRIBUTION = "KIT_CENTRAL_TILE_ATTRIBUTION"
 
@@ -240,7 +241,14 @@ def mount(app: FastAPI, central: Any, tile_url: str | None = None) -> None:
                 steps[c.status] = steps.get(c.status, 0) + 1
             shown = [c for c in rows if (not step or c.status == step) and (not kind or c.kind == kind)]
             order = list(states().states)
-            return render(request, "cases.html", viewer, rows=shown, step=step, kind=kind,
+            try:
+                at = max(1, int(request.query_params.get("page") or 1))
+            except ValueError:
+                at = 1
+            pages = max(1, -(-len(shown) // PAGE))
+            at = min(at, pages)
+            return render(request, "cases.html", viewer, rows=shown[(at - 1) * PAGE:at * PAGE], step=step, kind=kind,
+                          total=len(shown), page=at, pages=pages,
                           steps=sorted(steps.items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99))
 
         return await page(request, go)

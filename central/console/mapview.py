@@ -28,7 +28,7 @@ SEATS = {
 class MapView:
     width: int
     height: int
-    points: list[dict[str, Any]]
+    points: list[dict[str, Any]]  # marks: one point, or a cluster with its count
     tiles: list[dict[str, Any]] = field(default_factory=list)
     lines: list[dict[str, Any]] = field(default_factory=list)
     labels: list[dict[str, Any]] = field(default_factory=list)
@@ -72,7 +72,29 @@ def layout(points: list[dict[str, Any]], tile_url: str | None = None, attributio
     for p in points:
         x, y = xy(p["lat"], p["lon"])
         view.points.append(p | {"x": round(x, 1), "y": round(y, 1)})
+    view.points = _clustered(view.points)
     return view
+
+
+CELL = 10  # points closer than this (pixels) are drawn as one, with their count
+
+
+def _clustered(points: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One mark per CELL × CELL pixels and kind (the page stays small at a province's scale): a
+    single point keeps its link to its case; several become a mark with their number."""
+    cells: dict[tuple[int, int, str], list[dict[str, Any]]] = {}
+    for p in points:
+        cells.setdefault((int(p["x"] // CELL), int(p["y"] // CELL), str(p.get("kind"))), []).append(p)
+    out = []
+    for group in cells.values():
+        if len(group) == 1:
+            out.append(group[0] | {"count": 1})
+        else:
+            out.append({"kind": group[0].get("kind"), "count": len(group), "id": None,
+                        "x": round(sum(p["x"] for p in group) / len(group), 1),
+                        "y": round(sum(p["y"] for p in group) / len(group), 1),
+                        "title": "", "party": ""})
+    return sorted(out, key=lambda p: p["kind"] == "overdue")  # the overdue ones drawn last, on top
 
 
 def _merc(lat: float, lon: float, z: int) -> tuple[float, float]:
@@ -108,4 +130,5 @@ def _on_tiles(points: list[dict[str, Any]], url: str, attribution: str, box: tup
     for p in points:
         px, py = _merc(p["lat"], p["lon"], z)
         view.points.append(p | {"x": round(px - left, 1), "y": round(py - top, 1)})
+    view.points = _clustered(view.points)
     return view

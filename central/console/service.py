@@ -106,12 +106,9 @@ class Console:
         rows: list[CaseRow] = []
         points: dict[str, list[tuple[float, float]]] = defaultdict(list)
         with self.central.sessions() as s:
-            for body_text, case_id in s.execute(select(Record.body, Record.case_id).where(
-                    Record.entity == "evidence", Record.agency_code.like(f"{prefix}%"))):
-                b = json.loads(body_text)
-                lat, lon = b.get("latitude"), b.get("longitude")
-                if isinstance(lat, (int, float)) and isinstance(lon, (int, float)) and (lat or lon):
-                    points[case_id].append((float(lat), float(lon)))
+            for case_id, lat, lon in s.execute(select(Record.case_id, Record.latitude, Record.longitude).where(
+                    Record.entity == "evidence", Record.agency_code.like(f"{prefix}%"), Record.latitude.is_not(None))):
+                points[case_id].append((float(lat), float(lon)))
             sources = self._source_points(s, prefix)
             for r in s.scalars(select(Record).where(Record.entity == "case", Record.agency_code.like(f"{prefix}%"))):
                 b = json.loads(r.body)

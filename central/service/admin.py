@@ -158,16 +158,23 @@ class Central:
         from sqlalchemy import or_
 
         h = _sha(credential)
-        with self.sessions.begin() as s:
-            kit = s.scalar(select(Kit).where(or_(Kit.credential_hash == h, Kit.previous_credential_hash == h)))
+        cols = (Kit.id, Kit.agency_code, Kit.name, Kit.enrolled_at, Kit.credential_expires_at, Kit.revoked,
+                Kit.credential_hash, Kit.previous_credential_hash, Kit.last_seen_at)
+        with self.sessions() as s:  # every request asks: one read, and a write only when something changed
+            kit = s.execute(select(*cols).where(or_(Kit.credential_hash == h,
+                                                    Kit.previous_credential_hash == h))).first()
             now = utcnow()
             if kit is None or kit.revoked or (kit.credential_expires_at is not None
                                               and kit.credential_expires_at < now):
                 return None
+            changes: dict[str, Any] = {}
             if kit.credential_hash == h and kit.previous_credential_hash is not None:
-                kit.previous_credential_hash = None  # the renewed credential has arrived: the old one ends
+                changes["previous_credential_hash"] = None  # the renewed credential has arrived: the old one ends
             if kit.last_seen_at is None or now - kit.last_seen_at > LAST_SEEN_RESOLUTION:
-                kit.last_seen_at = now  # not on every request: a write (and an fsync) per request is costly
+                changes["last_seen_at"] = now  # not on every request: a write (and an fsync) per request is costly
+            if changes:
+                s.execute(update(Kit).where(Kit.id == kit.id).values(**changes))
+                s.commit()
             return {"kit_id": kit.id, "agency_code": kit.agency_code, "name": kit.name,
                     "enrolled_at": kit.enrolled_at.isoformat(),
                     "credential_expires_at": kit.credential_expires_at.isoformat()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, tuple_
 from sqlalchemy.orm import Session
 
 from central.db import (
@@ -158,11 +159,10 @@ class Push:
             except (ValueError, AttributeError):
                 continue  # refused with its reason when the chain is checked
         known: dict[tuple[str, str], Record] = {}
-        for entity, ids in wanted.items():
-            ids_list = sorted(ids)
-            for i in range(0, len(ids_list), 500):
-                for rec in s.scalars(select(Record).where(Record.entity == entity, Record.id.in_(ids_list[i:i + 500]))):
-                    known[(entity, rec.id)] = rec
+        pairs = sorted((entity, rid) for entity, ids in wanted.items() for rid in ids)
+        for i in range(0, len(pairs), 500):  # one query for a batch's few hundred records
+            for rec in s.scalars(select(Record).where(tuple_(Record.entity, Record.id).in_(pairs[i:i + 500]))):
+                known[(rec.entity, rec.id)] = rec
         return known
 
     def _may_write_case(self, s: Session, kit: Kit, case_id: str, known: dict[tuple[str, str], Record]) -> bool:
@@ -205,7 +205,7 @@ class Push:
             if old is None:
                 rec = Record(entity=entity, id=rid, kit_id=kit.id, agency_code=agency, case_id=case_id,
                              row_version=version, body=canonical(incoming).decode(), received_at=now,
-                             server_seq=0)  # the batch's number, drawn when the batch is checked
+                             server_seq=0, **_place(entity, incoming))  # its number: when the batch is checked
                 s.add(rec)
                 touched.append(rec)
                 known[(entity, rid)] = rec
@@ -229,6 +229,8 @@ class Push:
             else:
                 old.body, old.row_version = body, max(version, old.row_version)
                 old.received_at, old.agency_code = now, agency
+                for k, v in _place(entity, merged).items():
+                    setattr(old, k, v)
                 touched.append(old)
                 counts["updated"] += 1
         return counts
@@ -300,7 +302,20 @@ class Push:
         return {"ok": not problems, **out, "problems": problems}
 
 
+def _place(entity: str, body: dict[str, Any]) -> dict[str, float | None]:
+    """Where an evidence item was gathered, as its record says (a number each way, within range)."""
+    if entity != "evidence":
+        return {}
+    lat, lon = body.get("latitude"), body.get("longitude")
+    if (isinstance(lat, (int, float)) and isinstance(lon, (int, float)) and not isinstance(lat, bool)
+            and not isinstance(lon, bool) and -90 <= lat <= 90 and -180 <= lon <= 180 and (lat or lon)):
+        return {"latitude": float(lat), "longitude": float(lon)}
+    return {"latitude": None, "longitude": None}
+
+
+@functools.lru_cache(maxsize=4096)
 def _raw_public(pem: str) -> bytes:
+    """The raw Ed25519 key of a PEM (a pure function of its text: cached, not state)."""
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
 

@@ -201,3 +201,24 @@ def test_each_agency_sees_only_what_lies_within_it(server: Server, console: Seed
     assert province.locator("#stats tr[data-agency='4501'] td").all_inner_texts()[0] == "1"  # rolled up to the city
     assert province.locator("#stats tr[data-agency='4502'] td").all_inner_texts()[0] == "0"
     province.context.close()
+
+
+def test_the_map_layout_on_the_canvas_and_on_tiles() -> None:
+    from central.console.mapview import layout
+
+    pts = [{"lat": 22.82, "lon": 108.37, "id": f"c{i}", "kind": "case", "title": "t", "party": "p"} for i in range(3)]
+    pts.append({"lat": 25.27, "lon": 110.29, "id": "g", "kind": "overdue", "title": "t", "party": "p"})
+    view = layout(pts)
+    marks = sorted(view.points, key=lambda p: p["count"])
+    assert [m["count"] for m in marks] == [1, 3] and marks[0]["id"] == "g"  # three in one place: one mark
+    nanning, guilin = marks[1], marks[0]
+    assert guilin["x"] > nanning["x"] and guilin["y"] < nanning["y"]  # north-east of Nanning
+    assert {line["label"] for line in view.lines} >= {"105°E", "112°E", "21°N", "26°N"} and len(view.labels) == 14
+    tiles = layout(pts, tile_url="https://tiles.example/{z}/{x}/{y}.png", width=960, height=640)
+    assert tiles.tiles and all(t["src"].startswith("https://tiles.example/") for t in tiles.tiles)
+    z = int(tiles.tiles[0]["src"].split("/")[3])
+    assert 5 <= z <= 8  # Guangxi fills the box
+    for m in tiles.points:
+        assert 0 <= m["x"] <= 960 and 0 <= m["y"] <= 640
+    far = layout([{"lat": 39.9, "lon": 116.4, "id": "b", "kind": "case", "title": "", "party": ""}])
+    assert 0 <= far.points[0]["x"] <= 960 and 0 <= far.points[0]["y"] <= 640  # outside Guangxi, still shown

@@ -30,5 +30,30 @@ def upgrade() -> None:
     )
 
 
+    # where each evidence item was gathered, for the console's map without reading every record's body
+    with op.batch_alter_table("records") as b:
+        b.add_column(sa.Column("latitude", sa.Float))
+        b.add_column(sa.Column("longitude", sa.Float))
+    _backfill()
+
+
+def _backfill() -> None:
+    import json
+
+    conn = op.get_bind()
+    records = sa.table("records", sa.column("entity", sa.String), sa.column("id", sa.String),
+                       sa.column("body", sa.Text), sa.column("latitude", sa.Float), sa.column("longitude", sa.Float))
+    rows = conn.execute(sa.select(records.c.id, records.c.body).where(records.c.entity == "evidence")).all()
+    for rid, body in rows:
+        b = json.loads(body)
+        lat, lon = b.get("latitude"), b.get("longitude")
+        if isinstance(lat, (int, float)) and isinstance(lon, (int, float)):
+            conn.execute(sa.update(records).where(records.c.entity == "evidence", records.c.id == rid)
+                         .values(latitude=float(lat), longitude=float(lon)))
+
+
 def downgrade() -> None:
+    with op.batch_alter_table("records") as b:
+        b.drop_column("longitude")
+        b.drop_column("latitude")
     op.drop_table("draws")
