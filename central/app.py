@@ -53,6 +53,7 @@ from central.signing import Signer
 from kit_app.i18n import _
 
 API = "/api/v1"
+THREADS = int(__import__("os").environ.get("KIT_CENTRAL_THREADS") or 8)  # per process; the pool matches
 JSON_LIMIT = 4 * 1024 * 1024  # a push batch is a few hundred KB; the kit keeps its batches under 2 MB
 BLOB_LIMIT = CHUNK_LIMIT + 1024 * 1024  # a chunk, or a bundle with its manifest line
 MANIFEST_LIMIT = 1024 * 1024
@@ -131,6 +132,11 @@ def create_app(db_url: str, storage: Path | str | BlobBackend | None = None, sig
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        import anyio.to_thread
+
+        # as many threads for the database work as the pool has connections: more only queue for one
+        # (and contend for the interpreter), fewer leave connections idle
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         async def expire() -> None:  # stale unfinished uploads go, at start and every hour
             while True:
                 try:

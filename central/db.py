@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -117,7 +118,8 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    threads = int(os.environ.get("KIT_CENTRAL_THREADS") or 8)  # a connection for each request thread
+    return create_engine(url, pool_pre_ping=True, pool_size=threads, max_overflow=4)
 
 
 def sessions(engine: Engine) -> sessionmaker:  # type: ignore[type-arg]

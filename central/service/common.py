@@ -7,7 +7,7 @@ import re
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
 from central.db import (
@@ -66,6 +66,32 @@ def next_seq(s: Session) -> int:
         s.flush()
         return 1
     return int(got)
+
+
+def receipt_seq(s: Session) -> int:
+    """A number for a receipt (a kit's batch, an original received): unique and increasing, but —
+    unlike the feed's — not needed to become visible in order (nothing reads receipts by a cursor).
+    On PostgreSQL it comes from a sequence, which locks nothing, so that a province's kits pushing
+    at once do not queue behind one counter through each other's commits; on SQLite (one writer
+    at a time anyway) from the server's counter."""
+    if s.get_bind().dialect.name == "postgresql":
+        return int(s.execute(text("SELECT nextval('receipt_seq')")).scalar_one())
+    return next_seq(s)
+
+
+def receipt_numbers(s: Session) -> tuple[int, int]:
+    """A receipt's number and where the feed stands, in one round trip on PostgreSQL."""
+    if s.get_bind().dialect.name == "postgresql":
+        got = s.execute(text("SELECT nextval('receipt_seq'), (SELECT value FROM server_sequence "
+                             "WHERE name = 'server')")).one()
+        return int(got[0]), int(got[1] or 0)
+    return receipt_seq(s), feed_position(s)
+
+
+def feed_position(s: Session) -> int:
+    """Where the feed stands (the last committed number), read without taking the counter: what a
+    record pushed now is stamped with (review steps numbered above it were sent after it)."""
+    return int(s.scalar(select(Sequence.value).where(Sequence.name == "server")) or 0)
 
 
 # ---------------------------------------------------------------- the hierarchy

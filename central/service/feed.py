@@ -65,8 +65,10 @@ class Feed:
         limit = max(1, min(limit, 5000))
         mine = scope(agency)
         officer = and_(FeedItem.kind == "officer", FeedItem.key.contains("@"))  # per agency: exactly its kits
-        with self.central.sessions() as s:
-            rows = s.scalars(select(FeedItem).where(
+        cols = (FeedItem.kind, FeedItem.key, FeedItem.server_seq, FeedItem.agency_code, FeedItem.deleted,
+                FeedItem.body)
+        with self.central.sessions.kw["bind"].connect() as s:  # a read: no session's bookkeeping
+            rows = s.execute(select(*cols).where(
                 FeedItem.server_seq > since,
                 or_(and_(not_(officer), or_(FeedItem.agency_code.in_(ancestors(mine)),
                                             FeedItem.agency_code.like(f"{mine}%"))),

@@ -105,7 +105,7 @@ class Officers:
         with self.central.sessions() as s:
             q = select(Record).where(Record.entity == "case", Record.agency_code.like(f"{scope(viewer['agency'])}%"))
             out = []
-            for r in s.scalars(q.order_by(Record.server_seq)):
+            for r in s.scalars(q.order_by(Record.server_seq, Record.received_at)):
                 b = json.loads(r.body)
                 out.append({"id": r.id, "number": b.get("number"), "title": b.get("title"),
                             "status": b.get("status"), "party_name": b.get("party_name"),

@@ -19,7 +19,7 @@ from central.db import (
     Record,
 )
 from central.schemas import CustodyBody
-from central.service.common import CentralError, ancestors, next_seq, scope, within
+from central.service.common import CentralError, ancestors, receipt_numbers, receipt_seq, scope, within
 from central.signing import Signer
 from kit_app.evidence.custody import canonical
 from kit_app.i18n import _
@@ -61,7 +61,10 @@ class Push:
         now = utcnow()
         digest = content_sha256(records, custody)
         with self.central.sessions.begin() as s:
-            done = s.get(Batch, batch_id)
+            # the kit, and the batch if this id was used before, in one round trip
+            row = s.execute(select(Kit, Batch).outerjoin(Batch, Batch.batch_id == batch_id)
+                            .where(Kit.id == kit_id)).first()
+            kit, done = (row[0], row[1]) if row is not None else (None, s.get(Batch, batch_id))
             if done is not None:
                 held: dict[str, Any] = json.loads(done.receipt)
                 # the same answer whether the id is another kit's or this kit's with other content
@@ -69,7 +72,6 @@ class Push:
                     raise CentralError(_("batch id {batch_id} has been used for another batch: a new batch needs "
                                          "a new id").format(batch_id=batch_id), 409)
                 return held | {"signature": done.signature, "replayed": True}
-            kit = s.get(Kit, kit_id)
             if kit is None:
                 raise CentralError(_('unknown kit'), 401)
             known = self._known(s, records, custody)
@@ -77,11 +79,9 @@ class Push:
             with s.no_autoflush:  # written once, with the batch's number, when the checks are done
                 counts = self._records(s, kit, records, now, touched, known)
                 first, last = self._custody(s, kit, custody, now, known)
-            # the sequence number last: drawing it locks the server's counter until this transaction
-            # commits (numbers become visible in order), so everything slow happens before
-            batch_seq = next_seq(s)
-            for rec in touched:
-                rec.server_seq = batch_seq
+                batch_seq, position = receipt_numbers(s)
+                for rec in touched:
+                    rec.server_seq = position
             receipt = {"batch_id": batch_id, "kit_id": kit_id, "server_seq": batch_seq,
                        "received_at": now.isoformat(), "records": counts, "custody": {"from": first, "to": last},
                        "content_sha256": digest}
@@ -205,7 +205,7 @@ class Push:
             if old is None:
                 rec = Record(entity=entity, id=rid, kit_id=kit.id, agency_code=agency, case_id=case_id,
                              row_version=version, body=canonical(incoming).decode(), received_at=now,
-                             server_seq=0, **_place(entity, incoming))  # its number: when the batch is checked
+                             server_seq=0, **_place(entity, incoming))  # the feed's position: set when checked
                 s.add(rec)
                 touched.append(rec)
                 known[(entity, rid)] = rec
@@ -245,7 +245,7 @@ class Push:
             now = utcnow().isoformat()
             for sha, size in blobs:
                 receipt = {"kind": "blob", "kit_id": kit_id, "sha256": sha, "size": size,
-                           "server_seq": next_seq(s), "received_at": now}
+                           "server_seq": receipt_seq(s), "received_at": now}
                 out.append(receipt | {"signature": self._sign(receipt)})
         return out
 

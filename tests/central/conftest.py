@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -116,7 +117,8 @@ class ServerProcess:
     def start(self) -> None:
         self.proc = subprocess.Popen([str(Path(sys.executable).with_name("kit-central")), "--db", self.db_url, "--signing-key",
                                       str(self.key), "serve", "--storage", str(self.storage), "--port", str(self.port),
-                                      *self.extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                                      *self.extra], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                     start_new_session=True)  # its workers too are killed with it
         end = time.monotonic() + 30
         while time.monotonic() < end:
             try:
@@ -127,8 +129,12 @@ class ServerProcess:
         raise RuntimeError("kit-central serve did not start")
 
     def kill(self) -> None:
+        """SIGKILL to the server and its worker processes (no chance to tidy up)."""
         if self.proc is not None:
-            self.proc.kill()
+            import signal
+
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait(10)
             self.proc = None
 

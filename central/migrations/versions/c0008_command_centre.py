@@ -35,6 +35,9 @@ def upgrade() -> None:
         b.add_column(sa.Column("latitude", sa.Float))
         b.add_column(sa.Column("longitude", sa.Float))
     _backfill()
+    if op.get_bind().dialect.name == "postgresql":  # receipts numbered without locking the feed's counter
+        op.execute("CREATE SEQUENCE receipt_seq")
+        op.execute("SELECT setval('receipt_seq', (SELECT COALESCE(MAX(value), 0) + 1 FROM server_sequence), false)")
 
 
 def _backfill() -> None:
@@ -53,6 +56,8 @@ def _backfill() -> None:
 
 
 def downgrade() -> None:
+    if op.get_bind().dialect.name == "postgresql":
+        op.execute("DROP SEQUENCE receipt_seq")
     with op.batch_alter_table("records") as b:
         b.drop_column("longitude")
         b.drop_column("latitude")
