@@ -14,6 +14,7 @@ on the next working day (the general rule of Chinese procedure law, e.g. 《民�
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
@@ -35,6 +36,7 @@ class Due:
 # "not published yet", answered below by the estimate, not a missing piece of this module.
 
 
+@functools.lru_cache(maxsize=64)
 def known(year: int) -> bool:
     """The official arrangement for ``year`` is in the calendar."""
     try:
@@ -44,6 +46,7 @@ def known(year: int) -> bool:
     return True
 
 
+@functools.lru_cache(maxsize=8192)  # a pure function of the date; the calendar checks its range on every call
 def is_workday(day: date) -> bool:
     try:
         return bool(chinese_calendar.is_workday(day))

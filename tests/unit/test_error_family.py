@@ -13,6 +13,7 @@ from kit_app.errors import KitError
 PACKAGES = ("kit_app", "devices", "forms", "reports", "central")
 NOT_FOR_USERS = {
     "central.service.common.CentralError",  # the server's HTTP answer (status + detail); the kit maps it to SyncError
+    "central.console.service.Refusal",  # a CentralError of the console's, worded in each reader's language on its page
     "kit_app.db.store.StoreAccessError",  # a bug (the store used from a thread that must not), never an officer's error
 }
 
