@@ -267,8 +267,7 @@ def mount(app: FastAPI, central: Any, tile_url: str | None = None) -> None:
         def go(viewer: dict[str, Any], f: dict[str, list[str]]) -> Response:
             if not re.fullmatch(UUID_PATTERN, case_id):
                 raise CentralError(catalogue(lang_of(request)).gettext("No such case."), 404)
-            console.case(viewer, case_id)  # one answer for "not there" and "not yours"
-            officers.comment(viewer, case_id, first(f, "text"))
+            console.comment(viewer, case_id, first(f, "text"))
             return RedirectResponse(f"/console/cases/{case_id}#comments", status_code=303)
 
         return await page(request, go)

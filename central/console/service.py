@@ -198,6 +198,10 @@ class Console:
                officers: list[str], note: str = "") -> dict[str, Any]:
         self._dispatcher(viewer, agency)
         party = self._source(source_id, agency) if source_id else None
+        if not title.strip():
+            raise Refusal(N_("give the task a title"), 422)
+        if not (party_name.strip() or party):
+            raise Refusal(N_("choose a pollution source or type the party"), 422)
         self._team(officers, agency)
         return self.central.assign_case(
             agency=agency, title=title, party_name=party_name or (party or {}).get("name", ""),
@@ -209,6 +213,20 @@ class Console:
             raise Refusal(N_("only agency heads and administrators assign tasks and make draws"), 403)
         if not within(viewer["agency"], agency):
             raise Refusal(N_("agency {agency} is not within yours"), 403, agency=agency)
+        with self.central.sessions() as s:
+            if s.get(Agency, agency) is None:
+                raise Refusal(N_("choose an agency from the list"), 422)
+
+    def comment(self, viewer: dict[str, Any], case_id: str, text: str) -> dict[str, Any]:
+        """A review comment from the console: the case must be within the viewer's agency."""
+        from central.service import Officers
+
+        self.case(viewer, case_id)  # one answer for "not there" and "not yours"
+        if not {"reviewer", "admin"} & set(viewer["roles"]):
+            raise Refusal(N_("only reviewers and administrators comment on cases"), 403)
+        if not text.strip() or len(text.strip()) > 4000:
+            raise Refusal(N_("write the comment (at most 4,000 characters)"), 422)
+        return Officers(self.central).comment(viewer, case_id, text)
 
     def _team(self, certs: list[str], agency: str) -> None:
         if len(certs) < 2:

@@ -85,6 +85,20 @@ def test_pages_answer_and_refuse_as_they_should(server: Server, console: Seeded)
                    "&officers=45010320232", headers={"content-type": "application/x-www-form-urlencoded"})
         assert r.status_code == 403
         assert h.get("/console/cases/not-an-id").status_code == 404
+        # with the form's token, a task without a title: refused in the reader's language (Chinese by default,
+        # though this process speaks English), naming what to do
+        import re
+
+        token = re.search(r'name="csrf" value="([0-9a-f]+)"', h.get("/console/tasks").text)
+        assert token
+        r = h.post("/console/tasks", content=f"csrf={token.group(1)}&agency=450103&title=&party_name=y"
+                   "&officers=45010320231&officers=45010320232",
+                   headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 422 and "请填写任务名称" in r.text
+        h.cookies.set("kit_lang", "en", path="/")
+        r = h.post(f"/console/cases/{console.case_id}/comments", content=f"csrf={token.group(1)}&text=+",
+                   headers={"content-type": "application/x-www-form-urlencoded"})
+        assert r.status_code == 422 and "write the comment" in r.text
     # the console is not part of the API's contract
     paths = httpx.get(f"{base}/api/v1/openapi.json").json()["paths"]
     assert not [p for p in paths if p.startswith("/console")]
