@@ -152,6 +152,7 @@ def test_the_console_in_a_real_browser(server: Server, console: Seeded, browser:
     # one officer is not a team: refused, in words, with what was typed kept
     page.click("text=派发检查任务")
     page.fill("input[name=title]", "单人任务")
+    page.fill("input[name=party_name]", "南宁市某公司")
     page.check("input[value='45010320231']")
     page.click("#assign button[type=submit]")
     assert "两名" in page.locator("p.error").inner_text() and page.input_value("input[name=title]") == "单人任务"
