@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 import contextlib
 import hashlib
 import logging
@@ -36,47 +37,70 @@ KIT_QUOTA = int(os.environ.get("KIT_CENTRAL_KIT_QUOTA_GB") or 500) * 1024**3  # 
 PART_LIFETIME = timedelta(days=7)  # an upload left unfinished this long is removed
 
 
-class BlobBackend:
+class BlobBackend(abc.ABC):
     """What every evidence store shares — the proof-of-possession challenge, the kit's quota, the
     accounting, checking a proof and verifying every blob — over what each store implements:
     ``has``, ``size``, ``read``, ``offset``, ``in_progress``, ``append``, ``finish``,
     ``put_many``, ``expire`` and ``names``. A receipt is signed only after ``finish`` or
     ``put_many`` said the bytes are held whole, checked against their SHA-256, and durable."""
 
+    @abc.abstractmethod
     def has(self, sha: str) -> bool:
-        raise NotImplementedError
+        """Whether the blob is stored."""
 
+    @abc.abstractmethod
     def size(self, sha: str) -> int | None:
         """The stored blob's size, or None if it is not held."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def read(self, sha: str) -> Iterator[bytes]:
         """The stored blob's bytes, in blocks."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def names(self) -> Iterator[str]:
         """The SHA-256 of every stored blob."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def in_progress(self, kit_id: str) -> int:
         """The bytes of the kit's unfinished uploads."""
-        raise NotImplementedError
 
+    @abc.abstractmethod
     def offset(self, kit_id: str, sha: str) -> int:
-        raise NotImplementedError
+        """How many bytes of the kit's upload of ``sha`` are held."""
 
+    @abc.abstractmethod
     def append(self, kit_id: str, sha: str, offset: int, chunks: Any, size: int | None = None) -> int:
-        raise NotImplementedError
+        """Append a chunk at ``offset`` (what is held); the new size."""
 
+    @abc.abstractmethod
     def finish(self, central: Central | None, kit_id: str, sha: str, size: int) -> bool:
-        raise NotImplementedError
+        """Check a complete upload's SHA-256 and keep it; False (and the upload dropped) if wrong."""
 
+    @abc.abstractmethod
     def put_many(self, items: list[tuple[str, bytes]], central: Central | None = None,
                  kit_id: str | None = None) -> list[str | None]:
-        raise NotImplementedError
+        """Store small blobs whole; per blob None (kept) or what was wrong."""
 
+    @abc.abstractmethod
     def expire(self, older_than: timedelta = PART_LIFETIME) -> int:
-        raise NotImplementedError
+        """Remove uploads left unfinished for longer than ``older_than``; how many."""
+
+    @staticmethod
+    def _new_whole(items: list[tuple[str, bytes]], has: Any) -> tuple[list[str | None], list[tuple[str, bytes]]]:
+        """Of a bundle: per blob None (its bytes hash to its name) or what is wrong, and the blobs
+        to write — each once, and only those the store does not hold yet."""
+        results: list[str | None] = []
+        new: list[tuple[str, bytes]] = []
+        seen: set[str] = set()
+        for sha, data in items:
+            if hashlib.sha256(data).hexdigest() != valid_sha256(sha):
+                results.append(f"the bytes sent do not have the SHA-256 {sha}")
+                continue
+            results.append(None)
+            if sha not in seen and not has(sha):
+                new.append((sha, data))
+            seen.add(sha)
+        return results, new
 
     # ------------------------------------------------------------ proof of possession
     @staticmethod
@@ -218,20 +242,12 @@ class BlobStore(BlobBackend):
                  kit_id: str | None = None) -> list[str | None]:
         """Store small blobs whole (a bundle): each checked against its SHA-256, written, fsynced,
         then renamed into place; returns per blob None (received whole) or what was wrong."""
-        results: list[str | None] = []
+        results, new = self._new_whole(items, self.has)
         staged: list[tuple[Path, Path]] = []
         tmpdir = self._inside("incoming", "_bundles")
         tmpdir.mkdir(parents=True, exist_ok=True)
         added = 0
-        seen: set[str] = set()
-        for sha, data in items:
-            if hashlib.sha256(data).hexdigest() != valid_sha256(sha):
-                results.append(f"the bytes sent do not have the SHA-256 {sha}")
-                continue
-            results.append(None)
-            if sha in seen or self.has(sha):
-                continue
-            seen.add(sha)
+        for sha, data in new:
             tmp = tmpdir / f"{sha}.{secrets.token_hex(4)}"
             fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o444)
             try:

@@ -244,18 +244,10 @@ class S3BlobStore(BlobBackend):
         (a PUT is atomic: the object is there whole or not at all)."""
         from botocore.exceptions import BotoCoreError, ClientError
 
-        results: list[str | None] = []
+        results, new = self._new_whole(items, self.has)
         added = 0
-        seen: set[str] = set()
         try:
-            for sha, data in items:
-                if hashlib.sha256(data).hexdigest() != valid_sha256(sha):
-                    results.append(f"the bytes sent do not have the SHA-256 {sha}")
-                    continue
-                results.append(None)
-                if sha in seen or self.has(sha):
-                    continue
-                seen.add(sha)
+            for sha, data in new:
                 self.s3.put_object(Bucket=self.bucket, Key=self._key(sha), Body=data)
                 added += len(data)
         except (ClientError, BotoCoreError) as exc:

@@ -40,8 +40,8 @@ from tests.helpers.faultproxy import Fault, FaultProxy
 BIN = Path(sys.executable).parent
 
 
-@pytest.fixture
-def central(db_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Central]]:
+def running(db_url: str, sp: ServerProcess) -> Iterator[tuple[ServerProcess, Central]]:
+    """A database with Qingxiu's agencies and an officer, served by ``sp`` (killed afterwards)."""
     upgrade(db_url)
     engine = make_engine(db_url)
     c = Central(sessions(engine))
@@ -49,11 +49,15 @@ def central(db_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Centra
     c.add_agency("4501", "南宁市生态环境局")
     c.add_agency("450103", "南宁市生态环境局青秀区分局")
     c.add_officer(cert_no="45010320231", name="李明", roles="officer", agency="450103", password="demo1234")
-    sp = ServerProcess(db_url, tmp_path / "blobs")
     sp.start()
     yield sp, c
     sp.kill()
     engine.dispose()
+
+
+@pytest.fixture
+def central(db_url: str, tmp_path: Path) -> Iterator[tuple[ServerProcess, Central]]:
+    yield from running(db_url, ServerProcess(db_url, tmp_path / "blobs"))
 
 
 HOURS_OFF = timedelta(hours=7, minutes=13)

@@ -14,14 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from central.db import make_engine, sessions
-from central.migrate import upgrade
 from central.service import Central
 from kit_app.db import Store
 from kit_app.sync import client
 from kit_app.sync.client import SyncError, enrol, sync
 from tests.central.conftest import S3Server, ServerProcess
-from tests.central.test_faults import assert_same, fill
+from tests.central.test_faults import assert_same, fill, running
 
 
 def _workers(pid: int) -> set[int]:
@@ -41,18 +39,8 @@ def _workers(pid: int) -> set[int]:
 
 @pytest.fixture
 def central(db_url: str, tmp_path: Path, s3_server: S3Server) -> Iterator[tuple[ServerProcess, Central]]:
-    upgrade(db_url)
-    engine = make_engine(db_url)
-    c = Central(sessions(engine))
-    c.add_agency("45", "广西壮族自治区生态环境厅")
-    c.add_agency("4501", "南宁市生态环境局")
-    c.add_agency("450103", "南宁市生态环境局青秀区分局")
-    c.add_officer(cert_no="45010320231", name="李明", roles="officer", agency="450103", password="demo1234")
-    sp = ServerProcess(db_url, s3_server.bucket(), key=tmp_path / "signing-key.pem", extra=("--workers", "2"))
-    sp.start()
-    yield sp, c
-    sp.kill()
-    engine.dispose()
+    yield from running(db_url, ServerProcess(db_url, s3_server.bucket(), key=tmp_path / "signing-key.pem",
+                                             extra=("--workers", "2")))
 
 
 def test_workers_on_an_object_store_a_worker_killed_mid_sync(central, demo_store: Store, tmp_path: Path,
