@@ -8,7 +8,11 @@ what came down. Baseline in the same run: the same clients hitting ``/api/v1/hea
 server's and loopback's floor).
 
 Targets: zero errors; every push receipted; push p95 ≤ 2 s for 1,239 kits at once with N workers.
+With ``--cost N`` (Linux), N more kits sync one after another against one worker first: the CPU each
+kind of request costs the server, the database and the clients (what at-once latency is made of:
+kits × cost ÷ CPUs).
 Usage: python benchmarks/bench_sync_kits.py [--kits 1239] [--db URL] [--workers 1,2] [--spread 12390:300]
+                                            [--cost 300]
 """
 
 from __future__ import annotations
@@ -152,6 +156,57 @@ async def spread(port: int, kits: list[dict], seconds: float) -> dict:  # type: 
                                                                "arrivals_per_s": round(len(kits) / seconds, 1)}
 
 
+def _cpu_ms(pids: list[int]) -> float:
+    """CPU time (user + system) the processes have used, in ms (Linux /proc)."""
+    tick = 1000 / os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone in between
+        total += int(fields[11]) + int(fields[12])
+    return total * tick
+
+
+def _postgres_pids() -> list[int]:
+    return [int(p.name) for p in Path("/proc").iterdir() if p.name.isdigit()
+            and _comm(p) == "postgres"]
+
+
+def _comm(p: Path) -> str:
+    try:
+        return (p / "comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+async def costs(port: int, server_pid: int, kits: list[dict]) -> dict:  # type: ignore[type-arg]
+    """Each kind of request, kit after kit on one connection (nothing queues): CPU ms per request
+    of the server, of PostgreSQL (all its processes; 0 on SQLite) and of this client."""
+    conn = Conn(port)
+    out: dict[str, dict[str, float]] = {}
+    kinds = (("health", "GET", "/api/v1/health", False), ("push", "POST", "/api/v1/push", True),
+             ("pull", "GET", "/api/v1/pull?since=0", False))
+    for name, method, path, body in kinds:
+        pg = _postgres_pids()
+        s0, p0, c0, t0 = _cpu_ms([server_pid]), _cpu_ms(pg), time.process_time(), time.perf_counter()
+        for k in kits:
+            status, got = await conn.request(method, path, k["batch"] if body else None, token=k["cred"])
+            if status != 200:
+                raise SystemExit(f"{name}: {status} {str(got)[:200]}")
+        n = len(kits)
+        out[name] = {"server_cpu_ms": round((_cpu_ms([server_pid]) - s0) / n, 2),
+                     "database_cpu_ms": round((_cpu_ms(pg) - p0) / n, 2),
+                     "client_cpu_ms": round((time.process_time() - c0) * 1000 / n, 2),
+                     "wall_ms": round((time.perf_counter() - t0) * 1000 / n, 2)}
+    await conn.close()
+    per_kit = sum(v["server_cpu_ms"] + v["database_cpu_ms"] + v["client_cpu_ms"]
+                  for k, v in out.items() if k != "health")
+    return {"kits": len(kits), "requests": out, "cpu_ms_per_kit_sync": round(per_kit, 2),
+            "floor_s_for_1239_at_once": round(1239 * per_kit / 1000 / (os.cpu_count() or 1), 2)}
+
+
 def _figures(c: Clients, kits: list[dict], res: list[tuple[float, float, bool]], took: float) -> dict:  # type: ignore[type-arg]
     n = len(kits)
     return {"kits": n, "errors": len(c.errors), "error_samples": c.errors[:5], "seconds": round(took, 2),
@@ -173,12 +228,13 @@ def _database(base_url: str | None, work: Path, name: str) -> str:
     return base_url.rsplit("/", 1)[0] + f"/{name}"
 
 
-def scenario(base_url: str | None, work: Path, n: int, workers: int, period: float) -> dict:  # type: ignore[type-arg]
+def scenario(base_url: str | None, work: Path, n: int, workers: int, period: float,
+             cost: bool = False) -> dict:  # type: ignore[type-arg]
     from central.db import make_engine, sessions
     from central.migrate import upgrade
     from central.service import Central
 
-    name = f"bench_{n}_{workers}w_{int(period)}s"
+    name = f"bench_{n}_{workers}w_{int(period)}s" + ("_cost" if cost else "")
     url = _database(base_url, work, name)
     upgrade(url)
     engine = make_engine(url)
@@ -188,9 +244,11 @@ def scenario(base_url: str | None, work: Path, n: int, workers: int, period: flo
     codes = [central.make_enrol_code("450103")["code"] for _ in range(n)]
     engine.dispose()
     kits = [synthetic_kit(i) for i in range(n)]
-    with central_server(url, work / name / "blobs", workers=workers) as (_server, port):
+    with central_server(url, work / name / "blobs", workers=workers) as (server, port):
         clients = Clients(port)
         enrol = asyncio.run(clients.enrol(kits, codes, at_once=min(n, 1239)))
+        if cost:
+            return asyncio.run(costs(port, server.pid, kits))
         out = asyncio.run(spread(port, kits, period) if period else at_once(port, kits))
     out["errors"] += len(clients.errors)
     return {"workers": workers, "enrol": enrol, **out}
@@ -203,14 +261,18 @@ def main() -> int:
                                  "default: SQLite in a temporary directory")
     ap.add_argument("--workers", default=f"1,{os.cpu_count() or 2}", help="server processes, e.g. 1,2")
     ap.add_argument("--spread", help="also KITS:SECONDS spread over the sync timer, e.g. 12390:300")
+    ap.add_argument("--cost", type=int, metavar="KITS", help="also measure each request's CPU cost with this many "
+                                                               "kits syncing one after another (Linux)")
     args = ap.parse_args()
     work = workdir("sync-kits")
     workers = [int(w) for w in args.workers.split(",")]
+    cost = scenario(args.db, work, args.cost, 1, 0, cost=True) if args.cost else None
     runs = [scenario(args.db, work, args.kits, w, 0) for w in workers]
     if args.spread:
         n, secs = (int(x) for x in args.spread.split(":"))
         runs += [scenario(args.db, work, n, w, secs) for w in workers]
     out = {"database": "postgresql" if args.db else "sqlite", "cpus": os.cpu_count(), "runs": runs,
+           **({"cost_per_request": cost} if cost else {}),
            "note": "server, clients and the database share these CPUs on one machine"}
     emit(out)
     ok = all(r["errors"] == 0 and r["receipted"] == r["kits"] for r in runs)
