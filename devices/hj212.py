@@ -15,7 +15,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from kit_app.errors import ProtocolError
-from kit_app.i18n import _
+from kit_app.i18n import N_, _
 
 MAX_DATA = 9999
 LOCAL = timezone(timedelta(hours=8))  # loggers in China keep Beijing time
@@ -129,8 +129,8 @@ CODES_2005 = {
     "S01": "a19001", "S02": "a01011", "S03": "a01012", "S04": "a01017", "S05": "a01014",
     "S07": "a01016", "S08": "a01013", "B03": "LA",
 }
-DATA_FLAGS = {"N": "normal", "F": "stopped", "M": "maintenance", "S": "set value", "D": "fault",
-              "C": "calibrating", "T": "over range", "B": "communication fault"}
+DATA_FLAGS = {"N": N_("normal"), "F": N_("stopped"), "M": N_("maintenance"), "S": N_("set value"),
+              "D": N_("fault"), "C": N_("calibrating"), "T": N_("over range"), "B": N_("communication fault")}
 DATA_COMMANDS = {"2011", "2031", "2041", "2051", "2061", "2081"}
 
 # header field -> allowed lengths (all digits)

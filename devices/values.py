@@ -42,6 +42,7 @@ def load_series(path: str | Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
     per quantity, ``(label, unit, [(unix time, value), ...])`` in the order received."""
     header: dict[str, Any] = {}
     series: dict[str, tuple[str, str, list[tuple[float, float]]]] = {}
+    entries: list[dict[str, Any]] = []
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
@@ -50,8 +51,11 @@ def load_series(path: str | Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
                 rec = json.loads(line)
             except ValueError as exc:
                 raise ValueError(f"{path}: line {n}: {exc}") from exc
-            if rec.get("type") == "session":
+            if rec.get("type") in ("session", "logger-exchange"):
                 header = rec
+                continue
+            if header.get("type") == "logger-exchange":
+                entries.append(rec)
                 continue
             when = rec.get("received_at")
             if not when:
@@ -59,4 +63,29 @@ def load_series(path: str | Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
             t = datetime.fromisoformat(when).timestamp()
             for key, (label, value, unit) in numeric_values(rec).items():
                 series.setdefault(key, (label, unit, []))[2].append((t, value))
+    if entries:
+        series = logger_series(entries)
     return header, series
+
+
+# a data logger's records: kind → (its command, what its averages are called in a printed record)
+LOGGER_KINDS = {"minute": ("2051", "分钟均值"), "hour": ("2061", "小时均值"), "day": ("2031", "日均值")}
+
+
+def logger_series(entries: list[dict[str, Any]]) -> dict[str, tuple[str, str, list[tuple[float, float]]]]:
+    """Per pollutant and kind of record, the averages a data logger reported, at the times it
+    filed them under (its own clock): ``{"2051:a21026-Avg": (label, unit, [(unix time, value)])}``."""
+    from devices.hj212 import POLLUTANTS
+    from devices.logger import decode
+
+    decoded = decode(entries)
+    series: dict[str, tuple[str, str, list[tuple[float, float]]]] = {}
+    for kind, (cn, called) in LOGGER_KINDS.items():
+        for row in decoded.get(kind, []):
+            t = datetime.fromisoformat(row["time"]).timestamp()
+            for code, fields in row["values"].items():
+                v = fields.get("Avg")
+                if isinstance(v, (int, float)):
+                    name, _en, unit = POLLUTANTS.get(code, (code, code, ""))
+                    series.setdefault(f"{cn}:{code}-Avg", (f"{name} {called}", unit, []))[2].append((t, float(v)))
+    return series

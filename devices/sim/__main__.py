@@ -1,6 +1,8 @@
 """``python -m devices.sim hj212|nmea|modbus|ascii --pty``: a simulated instrument on a
 pseudo-terminal. The first line on stdout is the port to open; data then flows (or, for Modbus,
 requests are answered) until --count messages were sent or the process is stopped.
+``python -m devices.sim logger --pty | --tcp PORT``: an enterprise's data logger answering HJ 212
+requests, with switches that falsify its data (see :mod:`devices.sim.logger`).
 
 Faults for testing robustness: --garbage P (random bytes between messages), --bad-crc P, --split P
 (a message written in two pieces with a pause), --stall P (a three-second silence), and
@@ -18,10 +20,11 @@ import select
 import sys
 import threading
 import time
-import tty
 from datetime import UTC, datetime, timedelta, timezone
 
 from devices import hj212, modbus, nmea
+from devices.sim import logger
+from devices.sim.common import exit_at_eof, open_pty
 
 LOCAL = timezone(timedelta(hours=8))
 
@@ -82,13 +85,6 @@ def ascii_messages(rng: random.Random):  # type: ignore[no-untyped-def]
         yield f"LAeq,{laeq.value():.1f},dB(A)\r\n".encode()
 
 
-def open_pty() -> tuple[int, int, str]:
-    master, slave = os.openpty()
-    tty.setraw(slave)
-    tty.setraw(master)
-    return master, slave, os.ttyname(slave)
-
-
 def wait_drained(slave: int, limit: float = 10.0) -> None:
     """Wait until the reader has taken every byte written (or ``limit`` seconds)."""
     import fcntl
@@ -141,15 +137,13 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[n:]
 
 
-def _exit_at_eof() -> None:
-    sys.stdin.buffer.read()  # returns once every writer of the pipe is gone
-    os._exit(0)  # the pseudo-terminal goes with the process
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(prog="python -m devices.sim")
-    ap.add_argument("protocol", choices=("hj212", "nmea", "modbus", "ascii"))
-    ap.add_argument("--pty", action="store_true", required=True, help="serve on a new pseudo-terminal")
+    ap.add_argument("protocol", choices=("hj212", "nmea", "modbus", "ascii", "logger"))
+    where = ap.add_mutually_exclusive_group(required=True)
+    where.add_argument("--pty", action="store_true", help="serve on a new pseudo-terminal")
+    where.add_argument("--tcp", type=int, metavar="PORT", help="(logger) listen on this TCP port of 127.0.0.1 "
+                                                               "(0: any free one)")
     ap.add_argument("--rate", type=float, default=1.0, help="messages a second")
     ap.add_argument("--count", type=int, help="stop after this many messages")
     ap.add_argument("--seed", type=int, default=1)
@@ -169,9 +163,14 @@ def main() -> int:
     ap.add_argument("--exit-with-parent", action="store_true",
                     help="end when standard input closes: the program that started the simulator has ended, "
                          "even if it was killed")
+    logger.add_arguments(ap)
     args = ap.parse_args()
+    if args.protocol == "logger":
+        return logger.run(args)
+    if args.tcp is not None:
+        ap.error("--tcp serves the data logger only")
     if args.exit_with_parent:
-        threading.Thread(target=_exit_at_eof, name="parent-watch", daemon=True).start()
+        threading.Thread(target=exit_at_eof, name="parent-watch", daemon=True).start()
     rng = random.Random(args.seed)
     master, slave, path = open_pty()
     print(path, flush=True)

@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 
 from kit_app import __version__
-from kit_app.cli import admin, basedata, cases, devices, documents, evidence, field, inspections, sync, vault
+from kit_app.cli import admin, basedata, cases, devices, documents, evidence, field, inspections, logger, sync, vault
 from kit_app.cli.common import EXIT_FAIL, EXIT_USAGE, ArgumentParser, Command, fail
 from kit_app.config import setup_logging
 from kit_app.db import open_store
@@ -29,7 +29,7 @@ from kit_app.settings import resolve_data_dir
 log = logging.getLogger("kit_app.cli")
 
 # the command groups, in the order of the help
-GROUPS = (basedata, admin, cases, inspections, evidence, devices, documents, sync, field, vault)
+GROUPS = (basedata, admin, cases, inspections, evidence, devices, logger, documents, sync, field, vault)
 COMMANDS: dict[str, Command] = {k: v for g in GROUPS for k, v in g.COMMANDS.items()}
 
 
@@ -110,6 +110,12 @@ def main(
             return documents.cmd_render(args)
         if args.command == "devices" and args.action == "read":
             return devices.cmd_devices_read(args)
+        if args.command == "logger" and args.action == "read":
+            if bool(args.case) != bool(args.officer):
+                return fail(args, _("--case and --officer go together: the officer who reads the logger for the "
+                                    "case"), EXIT_USAGE)
+            if not args.case:
+                return logger.cmd_logger_read(args)
         if args.command == "vault" and args.action == "recovery-key":
             return vault.cmd_recovery_key(args)
         if args.command == "vault" and args.action in ("init", "encrypt"):

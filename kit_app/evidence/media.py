@@ -9,6 +9,9 @@ from kit_app.imaging import RAW_TIFF
 PHOTO, VIDEO, AUDIO, DOCUMENT, READING, PHYSICAL = (
     "photo", "video", "audio", "document", "instrument_reading", "physical_sample")
 KINDS = (PHOTO, VIDEO, AUDIO, DOCUMENT, READING, PHYSICAL)
+# what the kit writes itself: a portable instrument's session, a data logger's conversation
+READINGS_SESSION = "application/x-kit-readings+jsonl"
+LOGGER_EXCHANGE = "application/x-kit-hj212-exchange+jsonl"
 
 _EXT = {
     ".jpg": ("image/jpeg", PHOTO), ".jpeg": ("image/jpeg", PHOTO), ".png": ("image/png", PHOTO),

@@ -137,11 +137,72 @@ class EvidenceService(IngestMixin):
                                                 f"#{instrument['serial']}") if x) or None
             return self._add_generated(
                 case, [officer, *[o for o in others if o.id != officer.id]], tmp, kind=media.READING,
-                media_type="application/x-kit-readings+jsonl", name=name,
+                media_type=media.READINGS_SESSION, name=name,
                 captured_at=datetime.fromisoformat(first) if first else now, gps=gps,
                 device=device, description=description, warnings=warnings, now=now,
                 metadata={"readings": summary, "instrument": instrument, "protocol": protocol, "port": port},
                 details={"protocol": protocol, "port": port, "messages": len(readings)})
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    def add_logger_exchange(
+        self,
+        case_id: str,
+        officer: OfficerInfo,
+        entries: list[dict[str, Any]],
+        summary: dict[str, Any],
+        *,
+        endpoint: str,
+        baud: int | None,
+        period: tuple[datetime, datetime],
+        gps: dict[str, Any] | None = None,
+        description: str | None = None,
+        others: Iterable[OfficerInfo] = (),
+    ) -> IngestResult:
+        """Record a conversation with an enterprise's data logger as one evidence item.
+
+        The original is a JSON Lines file: a header (where and how the logger was reached, its MN,
+        its clock against the kit's, what each request ended with, the officers present) then every
+        transmission both ways in order — ``{"type": "tx"|"rx", "at": UTC, "hex": bytes}`` — verbatim.
+        What the logger reported is decoded from those bytes (``devices.logger.decode``)."""
+        R.require(officer, "evidence.collect")
+        if not any(e.get("type") == "rx" for e in entries):
+            raise ValidationError(_("The logger sent nothing: there is nothing to record."), "exchange")
+        case = self._case(case_id, collecting=True)
+        now = utcnow()
+        present = [officer, *[o for o in others if o.id != officer.id]]
+        header = {"type": "logger-exchange", "format": 1, "protocol": "hj212", "endpoint": endpoint, "baud": baud,
+                  "mn": summary.get("mn"), "st": summary.get("st"), "clock": summary.get("clock"),
+                  "period": {"begin": period[0].isoformat(), "end": period[1].isoformat()},
+                  "asked_by_logger_clock": summary.get("asked_by_logger_clock"),
+                  "requests": summary.get("requests"), "error": summary.get("error"),
+                  "recorded_at": now.isoformat(), "officers": [C.actor(o) for o in present], "gps": gps}
+        tmp = self.blobs.scratch() / f"logger-{new_id()}.jsonl"
+        with tmp.open("w", encoding="utf-8") as fh:
+            fh.write(json.dumps(header, ensure_ascii=False) + "\n")
+            for e in entries:
+                fh.write(json.dumps({"type": e["type"], "at": e["at"], "hex": e["hex"]}) + "\n")
+        try:
+            warnings = []
+            if summary.get("error"):
+                warnings.append(_("the reading ended early: {error}").format(error=summary["error"]))
+            if summary.get("damaged"):
+                warnings.append(_("{n} packets from the logger were damaged (kept raw in the record)").format(
+                    n=summary["damaged"]))
+            first = min(e["at"] for e in entries)
+            mn = summary.get("mn") or "MN"
+            name = f"数采仪-{mn}-{now.astimezone(LOCAL_TZ).strftime('%Y%m%d-%H%M%S')}.jsonl"
+            logger = {k: summary.get(k) for k in ("mn", "st", "clock", "requests", "error", "damaged",
+                                                  "bytes_sent", "bytes_received")}
+            return self._add_generated(
+                case, present, tmp, kind=media.READING, media_type=media.LOGGER_EXCHANGE, name=name,
+                captured_at=datetime.fromisoformat(first), gps=gps, device=_("data logger {mn}").format(mn=mn),
+                description=description or _("Data logger {mn}: its records read on site").format(mn=mn),
+                warnings=warnings, now=now,
+                metadata={"logger": logger, "endpoint": endpoint, "baud": baud,
+                          "period": header["period"]},
+                details={"protocol": "hj212", "port": endpoint, "mn": mn,
+                         "clock_offset_s": (summary.get("clock") or {}).get("offset_s")})
         finally:
             tmp.unlink(missing_ok=True)
 

@@ -20,7 +20,7 @@ def test_the_shipped_checklists_and_catalogue() -> None:
     assert len(items) >= 80 and all(it.basis and it.check and it.how and it.check_en for it in items)
     assert sum(it.required for it in items) >= 40 and any(it.photos for it in items) and any(it.reading for it in items)
     cat = catalogue()
-    assert len(cat.violations) >= 30 and cat.ref == "violation_catalogue@2"
+    assert len(cat.violations) >= 30 and cat.ref == "violation_catalogue@3"
     assert all(v.breaches.startswith("《") and v.penalty_basis.startswith("《") for v in cat.violations.values())
     assert all(len(v.questions) >= 2 for v in cat.violations.values())
     used = {v for it in items for v in it.violations}

@@ -261,7 +261,7 @@ def test_the_inspection_travels_inside_its_case(t: dict[str, Any]) -> None:
         body = snapshot(s, "case", case.id)["body"]  # type: ignore[index]
     assert queued == {case.id}  # every change to the inspection queues its case
     insp = body["inspection"]
-    assert body["kind"] == "inspection" and insp["origin"] == "alarm" and insp["catalogue"] == "violation_catalogue@2"
+    assert body["kind"] == "inspection" and insp["origin"] == "alarm" and insp["catalogue"] == "violation_catalogue@3"
     assert [st["step"] for st in insp["steps"]] == ["certificates_shown"]
     assert insp["answers"] == [{"item_id": "ww_standard", "answer": "non_compliant", "note": "总排口 COD 186 mg/L",
                                 "evidence_ids": [], "answered_by": li.id,

@@ -1,0 +1,225 @@
+"""Reading a data logger as its platform would, through a pseudo-terminal and over TCP, against
+the shipped logger simulator; and every cross-check firing on its falsification, quiet on honest data."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from devices import hj212
+from devices.logger import Link, LoggerError, LoggerRefused, decode, endpoint_url, read_logger
+from devices.sim.logger import History, Logger, Settings, fd_reader, paced_writer, true_value
+from kit_app.services.monitoring import FIRED, LoggerData, run_checks
+
+MN = "45010300000000000000A001"
+
+
+@contextmanager
+def logger_sim(*args: str, tcp: bool = False) -> Iterator[str]:
+    """``python -m devices.sim logger ARGS --pty|--tcp 0``; yields the pyserial URL."""
+    where = ["--tcp", "0"] if tcp else ["--pty"]
+    p = subprocess.Popen([sys.executable, "-m", "devices.sim", "logger", "--seed", "3", *args, *where],
+                         stdout=subprocess.PIPE, text=True)
+    try:
+        assert p.stdout is not None
+        first = p.stdout.readline().strip()
+        yield endpoint_url(tcp=first) if tcp else first
+    finally:
+        p.kill()
+        p.wait()
+        if p.stdout is not None:
+            p.stdout.close()
+
+
+def period(hours: float = 3) -> tuple[datetime, datetime]:
+    now = datetime.now(UTC)
+    return now - timedelta(hours=hours), now
+
+
+def packets(entries: list[dict[str, object]], direction: str) -> list[hj212.Packet]:
+    dec = hj212.StreamDecoder()
+    out: list[hj212.Packet] = []
+    for e in entries:
+        if e["type"] == direction:
+            out += [p for p in dec.feed(bytes.fromhex(str(e["hex"]))) if isinstance(p, hj212.Packet)]
+    return out
+
+
+@pytest.mark.parametrize("tcp", [False, True], ids=["pty", "tcp"])
+def test_reads_time_and_history_and_records_every_byte(tcp: bool) -> None:
+    with logger_sim(tcp=tcp) as url:
+        exchange, summary = read_logger(url, ["minute", "hour", "state"], *period(), mn=MN, overtime=2)
+    assert "error" not in summary and summary["mn"] == MN and summary["st"] == "31"
+    assert abs(summary["clock"]["offset_s"]) < 2 and summary["clock"]["uncertainty_s"] < 1
+    assert [(r["kind"], r["exe_rtn"], r["complete"]) for r in summary["requests"]] == [
+        ("minute", "1", True), ("hour", "1", True), ("state", "1", True)]
+    entries = [e.record() for e in exchange.entries]
+    got = decode(entries)
+    assert 178 <= len(got["minute"]) <= 181 and len(got["hour"]) in (2, 3) and got["damaged"] == 0
+    row = got["minute"][-1]
+    assert set(row["values"]) == {"a21026", "a21002", "a34013", "a19001", "a00000"}
+    assert {"Avg", "Min", "Max", "Flag"} <= set(row["values"]["a21026"]) and "Cou" in row["values"]["a00000"]
+    # the host's side: one request per question, a 9014 for every data packet the logger asked about
+    sent = packets(entries, "tx")
+    received = packets(entries, "rx")
+    assert [p.cn for p in sent if p.cn != "9014"] == ["1011", "2051", "2061", "2021"]
+    data = [p for p in received if p.cn not in ("9011", "9012") and p.needs_answer]
+    assert sorted(p.qn or "" for p in sent if p.cn == "9014") == sorted(p.qn or "" for p in data)
+    # the record is verbatim: its bytes are what crossed the line, each with its time, in order
+    assert sum(len(bytes.fromhex(e["hex"])) for e in entries if e["type"] == "rx") == summary["bytes_received"]
+    times = [e["at"] for e in entries]
+    assert times == sorted(times)
+
+
+def test_split_packets_are_joined_and_mn_is_learnt_from_uploads() -> None:
+    with logger_sim("--max-data", "120", "--upload", "0.3") as url:
+        exchange, summary = read_logger(url, ["minute"], *period(1), overtime=2, listen=5)
+    assert summary["mn"] == MN and summary["uploads"] >= 1
+    entries = [e.record() for e in exchange.entries]
+    parts = [p for p in packets(entries, "rx") if p.cn == "2051"]
+    assert parts and all(p.pnum and p.pno for p in parts) and max(p.pnum or 0 for p in parts) >= 3
+    rows = decode(entries)["minute"]
+    assert len(rows) >= 58 and all(len(r["values"]) == 5 for r in rows)  # every part of every minute joined
+
+
+def test_refusals_name_what_is_wrong_and_the_system_code_is_found() -> None:
+    with logger_sim("--st", "32") as url:
+        with pytest.raises(LoggerRefused) as err:
+            with Link(url, mn=MN, pw="000000", overtime=2) as link:
+                link.clock()
+        assert err.value.code == "3" and "password" in str(err.value)
+        with pytest.raises(LoggerRefused) as err:
+            with Link(url, mn="45010300000000000000B999", overtime=2) as link:
+                link.clock()
+        assert err.value.code == "4" and "MN" in str(err.value)
+        with Link(url, mn=MN, overtime=2) as link:  # 31 is refused as the wrong system; 32 is taken
+            link.clock()
+            assert link.st == "32"
+
+
+def test_a_silent_port_ends_after_the_retries() -> None:
+    master, slave = os.openpty()
+    try:
+        with pytest.raises(LoggerError) as err:
+            with Link(os.ttyname(slave), mn=MN, overtime=0.3, recount=2) as link:
+                link.clock()
+        assert "did not answer (after 3 tries" in str(err.value)
+        sent = os.read(master, 65536)
+        assert sent.count(b"CN=1011") == 3  # the request, sent again twice
+    finally:
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_lost_request_is_sent_again() -> None:
+    """The logger misses the first request (noise on the line): the host's retry gets the answer."""
+    import tty
+
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    read = fd_reader(master)
+    deaf = {"left": 1}
+
+    def reader(timeout: float) -> bytes | None:
+        data = read(timeout)
+        if data and b"CN=1011" in data and deaf["left"]:
+            deaf["left"] -= 1
+            return b""
+        return data
+
+    sim = Logger(Settings(mn=MN), paced_writer(master, None), reader)
+    t = threading.Thread(target=lambda: _serve(sim), daemon=True)
+    t.start()
+    try:
+        with Link(os.ttyname(slave), mn=MN, overtime=0.5, recount=3) as link:
+            clock = link.clock()
+        assert abs(clock.offset) < 2
+        assert len([e for e in link.exchange.entries if e.direction == "tx" and b"CN=1011" in e.data]) == 2
+    finally:
+        os.close(slave)
+        t.join(5)
+        os.close(master)
+
+
+def _serve(sim: Logger) -> None:
+    try:
+        sim.serve()
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------- the checks
+CASES = [
+    ((), set()),
+    (("--cap", "a21026=50"), {"analyzer", "limit"}),
+    (("--flat", "2"), {"flat"}),
+    (("--flags", "M:5"), {"flags"}),
+    (("--clock", "3"), {"clock"}),
+    (("--gap", "2"), {"gaps"}),
+    (("--hourly-off", "10"), {"aggregates"}),
+]
+
+
+@pytest.mark.parametrize("switches, fired", CASES, ids=["honest", "capped", "flat", "flags", "clock", "gap",
+                                                         "aggregates"])
+def test_each_check_fires_on_its_falsification_only(switches: tuple[str, ...], fired: set[str]) -> None:
+    begin, end = period(3)
+    with logger_sim(*switches) as url:
+        exchange, summary = read_logger(url, ["minute", "hour"], begin, end, mn=MN, overtime=2)
+    header = {"type": "logger-exchange", "clock": summary["clock"], "st": summary["st"],
+              "period": {"begin": begin.isoformat(), "end": end.isoformat()},
+              "asked_by_logger_clock": summary.get("asked_by_logger_clock"), "recorded_at": end.isoformat()}
+    logger = LoggerData(header, decode([e.record() for e in exchange.entries]))
+    caps = {"a21026": 50.0} if "--cap" in switches else {}
+    # the portable analyzer at the stack over the last 15 minutes: what the plant truly emits
+    now = end.replace(second=0, microsecond=0)
+    analyzer: dict[str, dict[datetime, float]] = {}
+    for code in ("a21026", "a21002", "a34013"):
+        for m in range(2, 17):
+            minute = now - timedelta(minutes=m)
+            samples = [true_value(code, minute + timedelta(seconds=s), seed=3, caps=caps) for s in (5, 25, 45)]
+            analyzer.setdefault(code, {})[minute.astimezone(hj212.LOCAL)] = sum(samples) / len(samples)
+    results = {r.id: r for r in run_checks(logger, analyzer, {"a21026": 50.0})}
+    assert {k for k, r in results.items() if r.status == FIRED} == fired, {k: r.summary for k, r in results.items()}
+    for k in fired:  # each says what it found, with its numbers
+        assert results[k].summary and (results[k].numbers or k == "clock")
+    if "limit" in fired:
+        n = results["limit"].numbers["pollutants"]["a21026"]
+        assert n["masked_minutes"] >= 10 and n["logger_over"] == 0 and n["logger_max"] < 50
+    if "clock" in fired:
+        assert abs(results["clock"].numbers["offset_s"] - 3 * 3600) < 2
+        assert results["analyzer"].status != FIRED  # the records were set back by the offset before comparing
+
+
+@given(st.lists(st.binary(max_size=300), max_size=20))
+@settings(max_examples=150, deadline=None)
+def test_decoding_a_record_never_fails(chunks: list[bytes]) -> None:
+    entries = [{"type": "rx", "at": "2026-12-01T00:00:00+00:00", "hex": c.hex()} for c in chunks]
+    out = decode(entries)
+    assert isinstance(out["damaged"], int) and isinstance(out["clock"], list)
+
+
+def test_history_is_the_same_plant_every_time() -> None:
+    now = datetime(2026, 12, 1, 6, 0, tzinfo=UTC)
+    a = History(Settings(), now).records("2051", now - timedelta(hours=1), now)
+    b = History(Settings(), now).records("2051", now - timedelta(hours=1), now)
+    assert a == b and len(a) == 60
+    assert hj212.parse(hj212.encode(st="31", cn="2051", mn=MN, cp=a[0])).data_time is not None
+
+
+def test_endpoint_is_checked() -> None:
+    assert endpoint_url(tcp="10.0.0.5:5000") == "socket://10.0.0.5:5000"
+    assert endpoint_url(port="COM3") == "COM3"
+    for bad in ("10.0.0.5", "host:99999", ":5000"):
+        with pytest.raises(LoggerError):
+            endpoint_url(tcp=bad)

@@ -1,0 +1,108 @@
+"""``kit-app logger read|check``: the conversation with a (simulated) data logger kept as one evidence
+item with its custody, then cross-checked against the portable analyzer's session in the case."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from devices import hj212
+from devices.sim.logger import true_value
+from tests.unit.devices.test_logger import logger_sim
+
+EXE = Path(sys.executable).with_name("kit-app")
+
+
+def kit(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(EXE), "--lang", "en", "--data-dir", str(data), *args], capture_output=True, text=True,
+                          timeout=120)
+
+
+@pytest.fixture
+def case(tmp_path: Path) -> tuple[Path, str]:
+    """A demo store with a case and the analyzer's last 15 minutes at the stack (the plant over its limit)."""
+    from kit_app.db import open_store
+    from kit_app.evidence.service import EvidenceService
+    from kit_app.services.cases import CaseService
+    from kit_app.services.demo import DemoGenerator
+    from kit_app.services.officers import OfficerService
+
+    data = tmp_path / "data"
+    store = open_store(data)
+    DemoGenerator(store, seed=1).generate(20, 0)
+    li = OfficerService(store).login("45010320231", "demo1234")
+    c = CaseService(store).create(party="某热电厂", title="烟气在线监测数据比对", actor=li)
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    readings = []
+    for k in range(15 * 6):
+        t = now - timedelta(minutes=16) + timedelta(seconds=10 * k)
+        cp = f"DataTime={t.astimezone(hj212.LOCAL).strftime('%Y%m%d%H%M%S')};" + ";".join(
+            f"{code}-Rtd={true_value(code, t, seed=3, caps={'a21026': 50.0}):.2f},{code}-Flag=N"
+            for code in ("a21026", "a21002"))
+        p = hj212.parse(hj212.encode(st="31", cn="2011", mn="ANALYZER0000000000000001", cp=cp))
+        readings.append({"valid": True, **p.as_dict(), "received_at": t.isoformat(), "raw": p.raw.hex()})
+    EvidenceService(store).add_readings(c.id, li, readings, protocol="hj212", port="/dev/ttyUSB1",
+                                        instrument={"model": "崂应 3012H", "serial": "A1", "calibrated": "2026-10-01"})
+    store.close()
+    return data, c.id
+
+
+def test_read_keeps_the_exchange_as_evidence_and_check_finds_the_cap(case: tuple[Path, str]) -> None:
+    from kit_app.db import open_store
+    from kit_app.evidence.service import EvidenceService
+
+    data, case_id = case
+    begin = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
+    with logger_sim("--cap", "a21026=50", "--upload", "1") as port:
+        p = kit(data, "logger", "read", "--port", port, "--from", begin, "--case", case_id,
+                "--officer", "45010320231", "--with-officer", "45010320232", "--json")
+    assert p.returncode == 0, p.stderr
+    res = json.loads(p.stdout)
+    assert res["mn"] == "45010300000000000000A001" and len(res["records"]["minute"]) >= 115
+    store = open_store(data)
+    ev = EvidenceService(store)
+    item = ev.show(res["evidence_id"])
+    assert item["media_type"] == "application/x-kit-hj212-exchange+jsonl" and item["kind"] == "instrument_reading"
+    assert len(item["officers"]) == 2 and [e["kind"] for e in item["custody"]] == ["collected"]
+    assert item["metadata"]["logger"]["mn"] == res["mn"] and "offset_s" in item["metadata"]["logger"]["clock"]
+    lines = [json.loads(x) for x in Path(item["stored_path"]).read_text(encoding="utf-8").splitlines()]
+    assert lines[0]["type"] == "logger-exchange" and {x["type"] for x in lines[1:]} == {"tx", "rx"}
+    assert all(bytes.fromhex(x["hex"]) for x in lines[1:])  # the bytes both ways, verbatim
+    assert ev.verify().ok
+    # the plots of the case read the logger's averages from the same original
+    from devices.values import load_series
+
+    _header, series = load_series(item["stored_path"])
+    assert "2051:a21026-Avg" in series and len(series["2051:a21026-Avg"][2]) >= 115
+    store.close()
+
+    p = kit(data, "logger", "check", "--case", case_id, "--limit", "a21026=50", "--json")
+    assert p.returncode == 0, p.stderr
+    out = json.loads(p.stdout)
+    status = {c["id"]: c["status"] for c in out["checks"]}
+    assert status == {"analyzer": "fired", "limit": "fired", "flat": "clear", "flags": "clear", "gaps": "clear",
+                      "clock": "clear", "aggregates": "clear"}, out["checks"]
+    assert out["violation"] == "air_monitoring_falsified" and out["checks_version"] == "logger_checks@1"
+    limit = next(c for c in out["checks"] if c["id"] == "limit")
+    assert limit["numbers"]["pollutants"]["a21026"]["masked_minutes"] >= 10 and "50.0" in limit["summary"]
+    p = kit(data, "logger", "check", "--case", case_id)  # for a person: one line a check
+    assert p.returncode == 0 and p.stdout.count("\n") == 7 and "!!" in p.stdout
+
+
+def test_mistakes_are_named(case: tuple[Path, str]) -> None:
+    data, case_id = case
+    p = kit(data, "logger", "read", "--tcp", "127.0.0.1:1", "--mn", "X")
+    assert p.returncode == 1 and "cannot open 127.0.0.1:1" in p.stderr and "Traceback" not in p.stderr
+    p = kit(data, "logger", "read", "--tcp", "somewhere", "--mn", "X")
+    assert p.returncode == 1 and "HOST:PORT" in p.stderr
+    p = kit(data, "logger", "read", "--port", "/dev/null", "--case", case_id)
+    assert p.returncode == 2 and "--officer" in p.stderr
+    p = kit(data, "logger", "check", "--case", case_id)
+    assert p.returncode == 1 and "no data logger record" in p.stderr
+    p = kit(data, "logger", "check", "--case", case_id, "--limit", "a21026")
+    assert p.returncode == 2 and "CODE=VALUE" in p.stderr
