@@ -15,6 +15,8 @@ derived from those bytes alone, so anyone holding the record can check it.
 
 from __future__ import annotations
 
+import select
+import socket
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -161,7 +163,8 @@ class Link:
         import serial
 
         try:
-            self._port = serial.serial_for_url(url, baudrate=baud, timeout=0.2)
+            self._port: Any = (_Tcp(url) if url.startswith("socket://")
+                               else serial.serial_for_url(url, baudrate=baud, timeout=0.2))
         except (serial.SerialException, ValueError, OSError) as exc:
             raise LoggerError(_("cannot open {port}: {reason}").format(port=_shown(url), reason=exc)) from exc
 
@@ -333,6 +336,35 @@ class Link:
     def history(self, kind: str, begin: datetime, end: datetime) -> Answer:
         """Minute, hourly or daily data, running state or running time for a period."""
         return self.request(KINDS[kind], f"BeginTime={logger_time(begin)};EndTime={logger_time(end)}")
+
+
+class _Tcp:
+    """A TCP connection with the part of a serial port's interface the link uses (pyserial's own
+    ``socket://`` reports at most one byte waiting, so it would be read a byte at a time)."""
+
+    def __init__(self, url: str) -> None:
+        host, _sep, port = url.removeprefix("socket://").rpartition(":")
+        self.sock = socket.create_connection((host, int(port)), timeout=5)
+        self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.in_waiting = 0
+
+    def read(self, _size: int) -> bytes:
+        ready, _w, _x = select.select([self.sock], [], [], 0.2)
+        if not ready:
+            return b""
+        data = self.sock.recv(65536)
+        if not data:
+            raise OSError(_("the logger closed the connection"))
+        return data
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.sock.close()
 
 
 def _hint(code: str) -> str:

@@ -384,9 +384,17 @@ def render(defn: DocumentDef, payload: dict[str, Any], *, doc_id: str | None = N
                 at = (when if when.tzinfo else when.replace(tzinfo=LOCAL)).timestamp()  # forms hold local time
                 by_q.setdefault(row["quantity"], []).append((at, float(row["value"])))
                 units[row["quantity"]] = row.get("unit") or ""
+            lines_of: dict[str, dict[str, list[tuple[float, float]]]] = {}
+            if block.get("series"):  # several lines to a chart: one per value of that column, with a key
+                for row in data.get(f.name) or []:
+                    when = datetime.fromisoformat(row["time"])
+                    at = (when if when.tzinfo else when.replace(tzinfo=LOCAL)).timestamp()
+                    lines_of.setdefault(row["quantity"], {}).setdefault(str(row.get(block["series"]) or ""), []).append(
+                        (at, float(row["value"])))
             for q, pts in list(by_q.items())[: block.get("max_plots", 4)]:
+                chart = [(k, sorted(v)) for k, v in lines_of[q].items()] if lines_of else [("", sorted(pts))]
                 story.append(KeepTogether([Para(text(f"{q}（{units[q]}）" if units[q] else q, f.name), heading),
-                                           _line_chart(sorted(pts), width, 55 * mm)]))
+                                           _line_chart(chart, width, 55 * mm, set(block.get("dashed", ())))]))
             story.append(Spacer(1, 3 * mm))
         elif kind == "seal":  # GB/T 9704: the agency over its date, centred on each other, four characters
             # from the right margin, with room above for the seal, which presses on both
@@ -512,36 +520,61 @@ def _sample_picture(n: int) -> Any:
     return PILImage.fromarray(frame[:, :, ::-1])
 
 
-def _line_chart(pts: list[tuple[float, float]], w: float, h: float) -> Any:
-    """One quantity over time: axes in the document font, times as HH:MM."""
+CHART_COLOURS = ("#1565c0", "#c62828", "#2e7d32", "#6a1b9a")
+
+
+def _line_chart(lines: list[tuple[str, list[tuple[float, float]]]], w: float, h: float,
+                dashed: set[str] | None = None) -> Any:
+    """Quantities over time on one chart (one line each; a key when there are several, the
+    ``dashed`` ones — a limit — drawn dashed in grey): axes in the document font, times as HH:MM."""
+    from reportlab.graphics.charts.legends import LineLegend
     from reportlab.graphics.charts.lineplots import LinePlot
     from reportlab.graphics.shapes import Drawing
     from reportlab.graphics.widgets.markers import makeMarker
     from reportlab.lib import colors
 
-    d = Drawing(w, h)
+    dashed = dashed or set()
+    keyed = len(lines) > 1
+    d = Drawing(w, h + (12 if keyed else 0))
     lp = LinePlot()
     lp.x, lp.y = 40, 18
     lp.width, lp.height = int(w - 52), int(h - 28)
-    t0 = pts[0][0]
-    lp.data = [[(t - t0, v) for t, v in pts]]
-    lp.lines[0].strokeColor = colors.HexColor("#1565c0")
-    lp.lines[0].strokeWidth = 1.4
-    lp.lines[0].symbol = makeMarker("FilledCircle", size=3)  # type: ignore[no-untyped-call]
+    every = [p for _label, pts in lines for p in pts]
+    t0 = min(t for t, _v in every)
+    span = max(max(t for t, _v in every) - t0, 1.0)
+    lp.data = [[(t - t0, v) for t, v in pts] for _label, pts in lines]
+    colour = iter(CHART_COLOURS * 4)
+    legend: list[tuple[Any, str]] = []
+    for i, (label, _pts) in enumerate(lines):
+        line = lp.lines[i]
+        if label in dashed:
+            line.strokeColor, line.strokeDashArray, line.strokeWidth = colors.HexColor("#757575"), [4, 3], 1.0
+        else:
+            line.strokeColor, line.strokeWidth = colors.HexColor(next(colour)), 1.4
+            line.symbol = makeMarker("FilledCircle", size=3)  # type: ignore[no-untyped-call]
+        legend.append((line.strokeColor, label))
     for axis in (lp.xValueAxis, lp.yValueAxis):
         axis.labels.fontName = FONT
         axis.labels.fontSize = 8
-    span = max(pts[-1][0] - t0, 1.0)
     lp.xValueAxis.valueMin, lp.xValueAxis.valueMax = 0.0, span
     lp.xValueAxis.valueSteps = [span * k / 4 for k in range(5)]
     lp.xValueAxis.labelTextFormat = lambda s: datetime.fromtimestamp(t0 + s, LOCAL).strftime("%H:%M:%S" if span < 600
                                                                                               else "%H:%M")
-    vals = [v for _t, v in pts]
+    vals = [v for _t, v in every]
     lo, hi = min(vals), max(vals)
     pad = (hi - lo) * 0.1 or 1.0
     lp.yValueAxis.valueMin, lp.yValueAxis.valueMax = lo - pad, hi + pad
     lp.yValueAxis.labelTextFormat = "%.4g"
     d.add(lp)
+    if keyed:
+        key = LineLegend()
+        key.x, key.y = 44, int(h) + 6
+        key.fontName, key.fontSize = FONT, 8
+        key.alignment = "right"
+        key.columnMaximum = 1
+        key.dx, key.dy, key.deltax = 14, 2, 90
+        key.colorNamePairs = legend
+        d.add(key)
     return d
 
 

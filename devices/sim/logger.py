@@ -315,40 +315,50 @@ class Logger:
 
 
 # ---------------------------------------------------------------- transports
-def paced_writer(fd: int, baud: int | None) -> Callable[[bytes], None]:
-    """Write to ``fd`` as a serial line at ``baud`` would let the bytes through (8N1: 10 bits)."""
-    state = {"free": time.monotonic()}
+class Line:
+    """A serial line at ``baud`` (8N1: 10 bits a byte), shared both ways as on RS-485: what the
+    host sends takes the line's time too, and the logger writes only when the line is free.
+    Without a baud rate, bytes go as fast as the pseudo-terminal takes them."""
 
-    def write(data: bytes) -> None:
+    def __init__(self, fd: int, baud: int | None) -> None:
+        self.fd, self.baud = fd, baud
+        self.free = time.monotonic()
+
+    def _busy(self, n: int) -> None:
+        if self.baud:
+            self.free = max(self.free, time.monotonic()) + n * 10 / self.baud
+
+    def write(self, data: bytes) -> None:
+        if self.baud and (lag := self.free - time.monotonic()) > 0:
+            time.sleep(lag)  # the host is still talking
         view = memoryview(data)
         while view:
-            n = os.write(fd, view)
+            n = os.write(self.fd, view)
             view = view[n:]
-        if baud:
-            state["free"] = max(state["free"], time.monotonic()) + len(data) * 10 / baud
-            if (lag := state["free"] - time.monotonic()) > 0:
-                time.sleep(lag)
-    return write
+        self._busy(len(data))
+        if self.baud and (lag := self.free - time.monotonic()) > 0:
+            time.sleep(lag)
 
-
-def fd_reader(fd: int) -> Callable[[float], bytes | None]:
-    def read(timeout: float) -> bytes | None:
-        r, _w, _x = select.select([fd], [], [], timeout)
+    def read(self, timeout: float) -> bytes | None:
+        r, _w, _x = select.select([self.fd], [], [], timeout)
         if not r:
             return b""
         try:
-            data = os.read(fd, 4096)
+            data = os.read(self.fd, 4096)
         except OSError:
             return None
-        return data if data else None
-    return read
+        if not data:
+            return None
+        self._busy(len(data))
+        return data
 
 
 def serve_pty(s: Settings, baud: int | None) -> None:
     master, slave, path = open_pty()
     print(path, flush=True)
     try:
-        Logger(s, paced_writer(master, baud), fd_reader(master)).serve()
+        line = Line(master, baud)
+        Logger(s, line.write, line.read).serve()
     finally:
         os.close(master)
         os.close(slave)

@@ -107,14 +107,30 @@ def cmd_logger(store: Store, args: argparse.Namespace) -> int:
                 value=item)) from None
         if not eq or not code.strip():
             raise UsageError(_("--limit {value}: write it as CODE=VALUE, e.g. a21026=35").format(value=item))
-    res = MonitoringService(store).check(args.case, limits, args.evidence)
+    svc = MonitoringService(store)
+    if args.issue:
+        from kit_app.services.officers import OfficerService
+
+        if not (args.officer and args.place):
+            raise UsageError(_("--issue needs --officer (who issues the record) and --place (the monitoring point)"))
+        officers = OfficerService(store)
+        out = svc.issue_record(args.case, officers.get(args.officer), limits=limits, place=args.place,
+                               conditions=args.conditions, logger_item=args.evidence,
+                               others=[officers.get(o) for o in args.with_officer or []])
+        res = out["check"]
+    else:
+        out = res = svc.check(args.case, limits, args.evidence)
 
     def human() -> None:
         marks = {"fired": "!!", "clear": "ok", "skipped": "--"}
         for c in res["checks"]:
             print(f"{marks[c['status']]}  {c['title']}: {c['summary']}")
+        if args.issue:
+            print(_("Issued {number}.").format(number=out["number"] or out["document_id"]))
+            if out["finding_id"]:
+                print(_("The suspicion is recorded as a finding of the inspection."))
 
-    emit(args, res, human)
+    emit(args, out, human)
     return EXIT_OK
 
 
@@ -145,6 +161,13 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--limit", action="append", metavar="CODE=VALUE",
                    help=_("an emission limit, e.g. a21026=35 (repeatable)"))
     a.add_argument("--evidence", metavar="ID", help=_("the logger record to check (default: the case's latest)"))
+    a.add_argument("--issue", action="store_true",
+                   help=_("issue the cross-check record (在线监控数据比对记录); a suspicion becomes a finding"))
+    a.add_argument("--officer", metavar="ID_OR_CERT_NO", help=_("the officer issuing the record (with --issue)"))
+    a.add_argument("--with-officer", action="append", metavar="ID_OR_CERT_NO",
+                   help=_("another officer present (repeatable)"))
+    a.add_argument("--place", help=_("the monitoring point, as printed (with --issue)"))
+    a.add_argument("--conditions", help=_("how the plant and its treatment ran meanwhile"))
     json_flag(a)
 
 

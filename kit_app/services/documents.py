@@ -264,6 +264,7 @@ class DocumentService:
         # an item the officer excluded stays in custody but is not listed or printed as evidence
         items = [i for i in self.evidence.list_for_case(case.id) if not (i.get("disposition") or {}).get("excluded")]
         reading = next((i for i in reversed(items) if i["kind"] == media.READING
+                        and i["media_type"] != media.LOGGER_EXCHANGE  # a logger's record has its own form
                         and (evidence_id is None or i["id"] == evidence_id)), None)
         values: dict[str, Any] = {
             "case.agency_name": case.agency_name, "case.number": case.number, "case.title": case.title,
@@ -472,6 +473,8 @@ def _evidence_source(i: dict[str, Any]) -> str:
     device = f"（{i['device']}）" if i.get("device") else ""
     if i["kind"] == media.DOCUMENT:
         return "本机关制作"
+    if i["media_type"] == media.LOGGER_EXCHANGE:
+        return "现场读取企业数采仪数据（HJ 212）"
     if i["kind"] == media.READING:
         return ("便携式仪器现场监测" + device)[:60]
     if i["kind"] in (media.PHOTO, media.VIDEO, media.AUDIO):

@@ -13,16 +13,38 @@ from __future__ import annotations
 import json
 import statistics
 from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from forms.monitoring import CheckDef, LoggerChecks, logger_checks
+from kit_app import i18n
+from kit_app.dto import OfficerInfo
 from kit_app.errors import NotFound, ValidationError
 from kit_app.evidence import media
-from kit_app.i18n import _
 from kit_app.timeutil import LOCAL_TZ
+
+# the language the checks speak in: the reader's, or Chinese for a printed record
+_SPEAKING: ContextVar[Callable[[str], str] | None] = ContextVar("monitoring_language", default=None)
+
+
+def _(message: str) -> str:
+    speak = _SPEAKING.get()
+    return speak(message) if speak is not None else i18n._(message)
+
+
+@contextmanager
+def printed() -> Iterator[None]:
+    """What the checks say inside is in Chinese, as on an official record."""
+    token = _SPEAKING.set(i18n.catalogue("zh_CN").gettext)
+    try:
+        yield
+    finally:
+        _SPEAKING.reset(token)
 
 FIRED, CLEAR, SKIPPED = "fired", "clear", "skipped"
 # a Modbus instrument's quantities under their HJ 212 codes
@@ -379,8 +401,13 @@ def run_checks(logger: LoggerData, analyzer: dict[str, dict[datetime, float]] | 
     ]
 
 
+SYSTEMS = {"31": "废气", "32": "废水"}
+RESULT_ZH = {FIRED: "异常", CLEAR: "未见异常", SKIPPED: "未比对"}
+
+
 class MonitoringService:
-    """The cross-check of a case: its latest logger record against its analyzer sessions."""
+    """The cross-check of a case: its latest logger record against its analyzer sessions; the
+    record of it (在线监控数据比对记录) issued, and a suspicion made a finding of the inspection."""
 
     def __init__(self, store: Any) -> None:
         from kit_app.evidence.service import EvidenceService
@@ -388,9 +415,7 @@ class MonitoringService:
         self.store = store
         self.evidence = EvidenceService(store)
 
-    def check(self, case_ref: str, limits: dict[str, float] | None = None,
-              logger_item: str | None = None) -> dict[str, Any]:
-        """Run every check on the case's (id or number) latest logger record, or ``logger_item``."""
+    def _case_id(self, case_ref: str) -> str:
         from sqlalchemy import select
 
         from kit_app.db.models import Case
@@ -399,7 +424,14 @@ class MonitoringService:
             case_id = s.scalar(select(Case.id).where((Case.id == case_ref) | (Case.number == case_ref)))
         if case_id is None:
             raise NotFound(_("No case with id or number {id}.").format(id=case_ref))
-        items = self.evidence.list_for_case(case_id)
+        return str(case_id)
+
+    def check(self, case_ref: str, limits: dict[str, float] | None = None,
+              logger_item: str | None = None) -> dict[str, Any]:
+        """Run every check on the case's (id or number) latest logger record, or ``logger_item``."""
+        case_id = self._case_id(case_ref)
+        items = [i for i in self.evidence.list_for_case(case_id)
+                 if not (i.get("disposition") or {}).get("excluded")]
         records = [i for i in items if i["media_type"] == media.LOGGER_EXCHANGE and i.get("sha256")]
         if logger_item:
             records = [i for i in records if i["id"] == logger_item]
@@ -414,8 +446,9 @@ class MonitoringService:
                 continue
             got = analyzer_minutes(self.evidence.readable(i)["stored_path"])
             if got:
-                sessions.append({"evidence_id": i["id"], "pollutants": sorted(got),
-                                 "minutes": max(len(v) for v in got.values())})
+                inst = (i.get("metadata") or {}).get("instrument") or {}
+                sessions.append({"evidence_id": i["id"], "sha256": i["sha256"], "pollutants": sorted(got),
+                                 "minutes": max(len(v) for v in got.values()), "instrument": inst})
                 for code, minutes in got.items():
                     analyzer.setdefault(code, {}).update(minutes)
         defs = logger_checks()
@@ -423,8 +456,132 @@ class MonitoringService:
         st = str(logger.header.get("st") or "")
         suspicious = [r.id for r in results if r.status == FIRED]
         return {"case_id": case_id, "checks_version": defs.ref, "logger_evidence_id": item["id"],
-                "mn": logger.header.get("mn"), "st": st, "clock": logger.header.get("clock"),
+                "logger_sha256": item["sha256"], "mn": logger.header.get("mn"), "st": st,
+                "clock": logger.header.get("clock"), "period": logger.header.get("period"),
                 "records": {k: len(v) for k, v in logger.records.items() if isinstance(v, list) and k != "clock"},
                 "analyzer_sessions": sessions, "limits": limits or {},
                 "checks": [r.as_dict() for r in results], "suspicious": suspicious,
-                "violation": defs.violations.get(st) if suspicious else None}
+                "violation": defs.violations.get(st) if suspicious else None,
+                "comparison": _comparison(logger, analyzer, limits or {})}
+
+    def record_values(self, res: dict[str, Any]) -> dict[str, Any]:
+        """What a cross-check record's ``logger.*`` fields are filled with (in Chinese: it is printed)."""
+        from devices.hj212 import POLLUTANTS
+        from forms.inspection import catalogue
+
+        clock = res.get("clock") or {}
+        clock_text = None
+        if clock:
+            theirs = datetime.fromisoformat(clock["logger_time"]).astimezone(LOCAL_TZ)
+            ours = datetime.fromisoformat(clock["kit_time"]).astimezone(LOCAL_TZ)
+            clock_text = (f"数采仪 {theirs:%Y-%m-%d %H:%M:%S}，本机 {ours:%Y-%m-%d %H:%M:%S}，相差 "
+                          f"{float(clock['offset_s']):+.1f} 秒（± {float(clock['uncertainty_s']):.1f} 秒）")
+        sessions = res.get("analyzer_sessions") or []
+        analyzer = "；".join(" ".join(x for x in (
+            str(s["instrument"].get("model") or "便携式仪器"),
+            f"#{s['instrument']['serial']}" if s["instrument"].get("serial") else "",
+            f"（校准日期 {s['instrument']['calibrated']}）" if s["instrument"].get("calibrated") else "") if x)
+            for s in sessions) or None
+        limits = "；".join(f"{POLLUTANTS.get(c, (c,))[0]}（{c}）{v:g} {POLLUTANTS.get(c, ('', '', ''))[2]}".rstrip()
+                          for c, v in (res.get("limits") or {}).items()) or "未给出"
+        fired = [c for c in res["checks"] if c["status"] == FIRED]
+        if fired:
+            v = catalogue().violations.get(res.get("violation") or "")
+            conclusion = "经比对，发现以下异常：" + "；".join(c["title"] for c in fired) + "。"
+            if v is not None:
+                conclusion += f"涉嫌{v.title}（{v.breaches}），建议依法立案调查。"
+        else:
+            conclusion = "经比对，未发现数采仪数据异常。"
+        comparison = res.get("comparison") or []
+        times = [r["time"] for r in comparison if r["series"] == "数采仪"]
+        period = res.get("period") or {}
+        start = min(times) if times else _form_time(period.get("begin"))
+        end = max(times) if times else _form_time(period.get("end"))
+        records = f"数采仪通讯记录 SHA-256 {res['logger_sha256']}" + "".join(
+            f"；便携式仪器记录 SHA-256 {s['sha256']}" for s in sessions)
+        return {
+            "logger.mn": res.get("mn"),
+            "logger.system": f"{SYSTEMS.get(res.get('st') or '', '')}（ST={res.get('st')}）",
+            "logger.clock": clock_text, "logger.start": start, "logger.end": end, "logger.analyzer": analyzer,
+            "logger.limits": limits, "logger.conclusion": conclusion, "logger.records": records,
+            "logger.checks": [{"item": c["title"], "result": RESULT_ZH[c["status"]], "detail": c["summary"][:300],
+                               "basis": c["basis"][:120]} for c in res["checks"]],
+            "logger.comparison": comparison,
+        }
+
+    def issue_record(self, case_ref: str, officer: OfficerInfo, *, limits: dict[str, float] | None = None,
+                     place: str, conditions: str | None = None, logger_item: str | None = None,
+                     others: list[OfficerInfo] | None = None) -> dict[str, Any]:
+        """Issue the cross-check record of the case; when a check fired, the suspicion becomes a
+        finding of the case's inspection (while it is under way) with the violation it points to,
+        citing the logger's record, the analyzer's sessions and the issued record."""
+        import forms
+        from kit_app.services.documents import DocumentService
+
+        with printed():
+            res = self.check(case_ref, limits, logger_item)
+        docs = DocumentService(self.store, self.evidence)
+        payload = docs.prefill(res["case_id"], "monitoring_crosscheck", officer)
+        values = self.record_values(res)
+        for f in forms.get("monitoring_crosscheck").fields:
+            if f.source and f.source.startswith("logger.") and values.get(f.source) not in (None, "", []):
+                payload[f.name] = values[f.source]
+        payload["place"] = place
+        if conditions:
+            payload["conditions"] = conditions
+        issued = docs.issue(res["case_id"], officer, "monitoring_crosscheck", payload, others=others)
+        out = {"check": res, "document_id": issued.id, "number": issued.number,
+               "document_evidence_id": issued.evidence_id, "finding_id": None}
+        if res["suspicious"]:
+            out["finding_id"] = self._finding(res, officer, issued.evidence_id)
+        return out
+
+    def _finding(self, res: dict[str, Any], officer: OfficerInfo, record_evidence: str) -> str | None:
+        from kit_app.errors import PermissionDenied
+        from kit_app.services.inspections import InspectionService
+
+        fired = [c for c in res["checks"] if c["status"] == FIRED]
+        with printed():
+            text = f"数采仪（MN {res['mn']}）数据经比对异常：" + "；".join(
+                f"{c['title']}——{c['summary']}" for c in fired)
+        evidence = [res["logger_evidence_id"], *[s["evidence_id"] for s in res["analyzer_sessions"]], record_evidence]
+        svc = InspectionService(self.store)
+        try:
+            status = svc.status(res["case_id"])
+        except NotFound:
+            return None  # a case without an inspection: the record stands on its own
+        item = "om_consistency" if any(i.item.id == "om_consistency" for i in status.items) else None
+        try:
+            return svc.add_finding(res["case_id"], officer, text[:2000], item_id=item,
+                                   violation_id=res.get("violation"), evidence_ids=evidence)
+        except PermissionDenied:
+            return None  # the inspection has ended: the record is issued, the finding is for the officer
+
+
+def _form_time(iso: str | None) -> str | None:
+    return datetime.fromisoformat(iso).astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M") if iso else None
+
+
+def _comparison(logger: LoggerData, analyzer: dict[str, dict[datetime, float]],
+                limits: dict[str, float]) -> list[dict[str, Any]]:
+    """Minute by minute over the analyzer's minutes: its values, the logger's, and the limit."""
+    from devices.hj212 import POLLUTANTS
+
+    series = logger.minute_series()
+    rows: list[dict[str, Any]] = []
+    for code, minutes in analyzer.items():
+        reported = {t.astimezone(LOCAL_TZ): v for t, v, _f in series.get(code, [])}
+        shared = sorted(m for m in minutes if m in reported)
+        if not shared:
+            continue
+        name, _en, unit = POLLUTANTS.get(code, (code, code, ""))
+        for m in shared:
+            at = m.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+            rows.append({"time": at, "quantity": name, "series": "便携式仪器", "value": round(minutes[m], 3),
+                         "unit": unit})
+            rows.append({"time": at, "quantity": name, "series": "数采仪", "value": reported[m], "unit": unit})
+        if code in limits:
+            for m in (shared[0], shared[-1]):
+                rows.append({"time": m.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M"), "quantity": name,
+                             "series": "排放限值", "value": limits[code], "unit": unit})
+    return rows[:2000]

@@ -37,7 +37,7 @@ def water_source(store: Store) -> Any:
             "SELECT id, cat_air, cat_waste, cat_noise FROM sources WHERE cat_water = 1 AND key_monitored = 1 "
             "ORDER BY cat_air, name LIMIT 1").one()
     expected = ["eia@1", "permit@1", "wastewater@1"] + ["waste_gas@1"] * air + ["solid_waste@1"] * waste \
-        + ["noise@1"] * noise + ["online_monitoring@1", "risk@1"]
+        + ["noise@1"] * noise + ["online_monitoring@2", "risk@1"]
     return SourceService(store).get(sid), tuple(expected)
 
 
@@ -68,7 +68,7 @@ def test_an_inspection_guided_to_a_proposal_to_file(t: dict[str, Any], tmp_path:
     cid = case.id
     st = svc.status(cid)
     assert life.status(cid).state == "inspecting" and case.status == "inspecting"
-    assert st.checklists == lists and "wastewater@1" in lists and "online_monitoring@1" in lists
+    assert st.checklists == lists and "wastewater@1" in lists and "online_monitoring@2" in lists
     assert st.required >= 25 and st.answered == 0 and [m["confirmed"] for m in st.team] == [True, False]
     assert st.next_step.startswith("Team: 韦芳 confirm being present")
     # no deadline runs before something is found

@@ -28,15 +28,16 @@ def case(tmp_path: Path) -> tuple[Path, str]:
     """A demo store with a case and the analyzer's last 15 minutes at the stack (the plant over its limit)."""
     from kit_app.db import open_store
     from kit_app.evidence.service import EvidenceService
-    from kit_app.services.cases import CaseService
     from kit_app.services.demo import DemoGenerator
+    from kit_app.services.inspections import InspectionService
     from kit_app.services.officers import OfficerService
 
     data = tmp_path / "data"
     store = open_store(data)
     DemoGenerator(store, seed=1).generate(20, 0)
     li = OfficerService(store).login("45010320231", "demo1234")
-    c = CaseService(store).create(party="某热电厂", title="烟气在线监测数据比对", actor=li)
+    c = InspectionService(store).start(actor=li, party="某热电厂", origin="alarm", team=["45010320232"],
+                                       origin_ref="二氧化硫在线数据长期贴近限值")
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     readings = []
     for k in range(15 * 6):
@@ -92,6 +93,26 @@ def test_read_keeps_the_exchange_as_evidence_and_check_finds_the_cap(case: tuple
     assert limit["numbers"]["pollutants"]["a21026"]["masked_minutes"] >= 10 and "50.0" in limit["summary"]
     p = kit(data, "logger", "check", "--case", case_id)  # for a person: one line a check
     assert p.returncode == 0 and p.stdout.count("\n") == 7 and "!!" in p.stdout
+
+    # the record issued, and the suspicion a finding of the inspection citing what proves it
+    p = kit(data, "logger", "check", "--case", case_id, "--limit", "a21026=50", "--issue", "--officer", "45010320231",
+            "--place", "1#锅炉废气排放口", "--conditions", "锅炉负荷约 80%", "--json")
+    assert p.returncode == 0, p.stderr
+    issued = json.loads(p.stdout)
+    assert issued["document_id"] and issued["number"] is None and issued["finding_id"]  # a record has no number
+    from kit_app.services.inspections import InspectionService
+
+    store = open_store(data)
+    finding = next(f for f in InspectionService(store).status(case_id).findings if f["id"] == issued["finding_id"])
+    assert finding["violation_id"] == "air_monitoring_falsified" and "便携式仪器超标而数采仪数据未超标" in finding["description"]
+    assert {res["evidence_id"], issued["document_evidence_id"]} <= set(finding["evidence_ids"])
+    ev = EvidenceService(store)
+    pdf = Path(ev.readable(ev.show(issued["document_evidence_id"]))["stored_path"])
+    store.close()
+    text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
+    for words in ("在线监控数据比对记录", "45010300000000000000A001", "1#锅炉废气排放口", "异常", "未见异常",
+                  "大气污染防治法", "数采仪通讯记录SHA-256", "便携式仪器", "排放限值"):
+        assert words in text, words
 
 
 def test_mistakes_are_named(case: tuple[Path, str]) -> None:

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from devices import hj212
 from devices.logger import Link, LoggerError, LoggerRefused, decode, endpoint_url, read_logger
-from devices.sim.logger import History, Logger, Settings, fd_reader, paced_writer, true_value
+from devices.sim.logger import History, Line, Logger, Settings, true_value
 from kit_app.services.monitoring import FIRED, LoggerData, run_checks
 
 MN = "45010300000000000000A001"
@@ -127,17 +127,17 @@ def test_a_lost_request_is_sent_again() -> None:
     master, slave = os.openpty()
     tty.setraw(master)
     tty.setraw(slave)
-    read = fd_reader(master)
+    line = Line(master, None)
     deaf = {"left": 1}
 
     def reader(timeout: float) -> bytes | None:
-        data = read(timeout)
+        data = line.read(timeout)
         if data and b"CN=1011" in data and deaf["left"]:
             deaf["left"] -= 1
             return b""
         return data
 
-    sim = Logger(Settings(mn=MN), paced_writer(master, None), reader)
+    sim = Logger(Settings(mn=MN), line.write, reader)
     t = threading.Thread(target=lambda: _serve(sim), daemon=True)
     t.start()
     try:
