@@ -235,7 +235,8 @@ def annex(title: str, photos: list[dict[str, Any]], readings: list[dict[str, Any
         for label, unit, pts in r.get("series") or []:
             if not pts:
                 continue
-            story += [p(f"{label}（{unit or '—'}），{len(pts)} 个读数", "label"), _line_chart([("", pts)], width, 55 * mm)]
+            story += [p(f"{label}（{unit or '—'}），{len(pts)} 个读数", "label"),
+                      _line_chart([("", pts)], width, 55 * mm)]
             shown = pts[:READING_ROWS]
             rows = [[p("时间", "label"), p("读数", "label")]] + [
                 [p(datetime.fromtimestamp(t, LOCAL).strftime("%Y-%m-%d %H:%M:%S")), p(f"{v:g}")] for t, v in shown]
