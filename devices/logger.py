@@ -201,7 +201,7 @@ class Link:
             if time.monotonic() >= until:
                 return
             if self.stop and self.stop():
-                raise LoggerError(_("stopped"))
+                raise LoggerError(_("stopped by the officer"))
             try:
                 chunk = self._port.read(max(1, self._port.in_waiting))
             except (serial.SerialException, OSError) as exc:
@@ -380,12 +380,13 @@ def _shown(url: str) -> str:
 def read_logger(url: str, kinds: list[str], begin: datetime, end: datetime, *, baud: int = 9600,
                 mn: str | None = None, pw: str = DEFAULT_PW, st: str | None = None, listen: float = 65.0,
                 overtime: float = OVERTIME, recount: int = RECOUNT,
-                progress: Callable[[str], None] | None = None) -> tuple[Exchange, dict[str, Any]]:
+                progress: Callable[[str], None] | None = None,
+                stop: Callable[[], bool] | None = None) -> tuple[Exchange, dict[str, Any]]:
     """Ask the logger its time and the history of ``kinds`` for ``[begin, end]``. Returns the
     verbatim exchange and a summary (MN, clock, what each request ended with); the records are
     :func:`decode`\\ d from the exchange. A failure after some data came keeps that data: the
     summary says what was not read."""
-    link = Link(url, baud=baud, mn=mn, pw=pw, st=st, overtime=overtime, recount=recount)
+    link = Link(url, baud=baud, mn=mn, pw=pw, st=st, overtime=overtime, recount=recount, stop=stop)
     summary: dict[str, Any] = {"requests": []}
     try:
         if not link.mn:
@@ -462,8 +463,14 @@ def decode(entries: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
     return result
 
 
-def minutes_between(begin: datetime, end: datetime) -> Iterator[datetime]:
-    t = begin.replace(second=0, microsecond=0)
-    while t <= end:
-        yield t
-        t += timedelta(minutes=1)
+def estimate_seconds(kinds: list[str], begin: datetime, end: datetime, baud: int | None,
+                     pollutants: int = 5) -> float | None:
+    """How long reading ``kinds`` for the period takes on a serial line at ``baud`` (None over TCP):
+    a minute record with its answer is about 90 bytes a pollutant and 110 more, both ways."""
+    if not baud:
+        return None
+    minutes = max(0.0, (end - begin).total_seconds() / 60)
+    count = {"minute": minutes, "hour": minutes / 60, "day": minutes / 1440, "state": minutes / 60,
+             "runtime": minutes / 1440}
+    records = sum(count[k] for k in kinds)
+    return records * (110 + 90 * pollutants) * 10 / baud

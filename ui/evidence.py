@@ -343,6 +343,7 @@ class EvidencePanel(QWidget):
         self.officer = officer
         self.officers_list = officers_list
         self.case_id: str | None = None
+        self.case_label = ""
         self.model = EvidenceModel(runner, ev.blobs.thumb_bytes, self)
         self.view = QListView()
         self.view.setObjectName("evidence_grid")
@@ -363,6 +364,10 @@ class EvidencePanel(QWidget):
         self.import_files_btn.setObjectName("import_files")
         self.import_folder_btn = QPushButton(_("Import folder…"))
         self.physical_btn = QPushButton(_("Physical item…"))
+        self.logger_btn = QPushButton(_("Data logger…"))
+        self.logger_btn.setObjectName("read_logger")
+        self.logger_btn.setToolTip(_("Read the enterprise's online-monitoring data logger (HJ 212) and compare it "
+                                     "with the portable analyzer"))
         self.transfer_btn = QPushButton(_("Transfer custody…"))
         self.verify_btn = QPushButton(_("Verify…"))
         self.open_btn = QPushButton(_("Open original"))
@@ -395,17 +400,18 @@ class EvidencePanel(QWidget):
             item_row.addWidget(b)
         item_row.addStretch(1)
         self.item_bar.setVisible(False)
-        for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn):
+        for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.logger_btn, self.transfer_btn):
             b.setVisible(collect)
         self.import_files_btn.clicked.connect(self._pick_files)
         self.import_folder_btn.clicked.connect(self._pick_folder)
         self.physical_btn.clicked.connect(self._physical)
+        self.logger_btn.clicked.connect(self._logger)
         self.transfer_btn.clicked.connect(self._transfer)
         self.verify_btn.clicked.connect(self.verify)
         bar = QHBoxLayout()
         bar.addWidget(self.title, 1)
         for b in (self.open_btn, self.import_files_btn, self.import_folder_btn, self.physical_btn,
-                  self.transfer_btn, self.verify_btn):
+                  self.logger_btn, self.transfer_btn, self.verify_btn):
             bar.addWidget(b)
         # a recorded measurement session: its series, plotted
         self.series_box = QWidget()
@@ -442,9 +448,10 @@ class EvidencePanel(QWidget):
         self.case_id = case_id
         self.case_changed.emit(case_id)
         self.title.setText(_("Evidence of {case}").format(case=label) if case_id else _("Select a case"))
-        for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.transfer_btn,
-                  self.verify_btn):
+        for b in (self.import_files_btn, self.import_folder_btn, self.physical_btn, self.logger_btn,
+                  self.transfer_btn, self.verify_btn):
             b.setEnabled(case_id is not None)
+        self.case_label = label
         self.transfer_btn.setEnabled(False)
         self.open_btn.setEnabled(False)
         self.item_bar.setVisible(False)
@@ -640,6 +647,14 @@ class EvidencePanel(QWidget):
         assert self.case_id is not None
         dlg = PhysicalItemDialog(self.ev, self.runner, self.officer, self.case_id, self)
         dlg.recorded.connect(lambda _id: self.refresh())
+        dlg.open()
+
+    def _logger(self) -> None:
+        from ui.logger_dialog import LoggerDialog
+
+        assert self.case_id is not None
+        dlg = LoggerDialog(self.ev, self.runner, self.officer, self.case_id, self.case_label, self)
+        dlg.finished.connect(lambda _code: self.refresh())
         dlg.open()
 
     def _transfer(self) -> None:

@@ -283,7 +283,8 @@ def check_flags(d: CheckDef, logger: LoggerData) -> CheckResult:
                          "share": round(sum(counts.values()) / len(rows), 3),
                          "longest": {f: {"minutes": n, "from": _local(rows[s][0]), "to": _local(rows[s + n - 1][0])}
                                      for f, (n, s) in longest.items()}}
-    fired = {c: v for c, v in out.items() if v["share"] >= p["share"]
+    # a share counts over a day or more of records (a calibration's half hour is a big share of three)
+    fired = {c: v for c, v in out.items() if (v["share"] >= p["share"] and v["records"] >= p["share_over_minutes"])
              or any(x["minutes"] >= p["run_minutes"] for x in v["longest"].values())}
     if fired:
         code = max(fired, key=lambda c: fired[c]["share"])

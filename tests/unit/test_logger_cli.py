@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from devices import hj212
-from devices.sim.logger import true_value
-from tests.unit.devices.test_logger import logger_sim
+from tests.helpers.logger import analyzer_readings, logger_sim
 
 EXE = Path(sys.executable).with_name("kit-app")
 
@@ -38,16 +36,8 @@ def case(tmp_path: Path) -> tuple[Path, str]:
     li = OfficerService(store).login("45010320231", "demo1234")
     c = InspectionService(store).start(actor=li, party="某热电厂", origin="alarm", team=["45010320232"],
                                        origin_ref="二氧化硫在线数据长期贴近限值")
-    now = datetime.now(UTC).replace(second=0, microsecond=0)
-    readings = []
-    for k in range(15 * 6):
-        t = now - timedelta(minutes=16) + timedelta(seconds=10 * k)
-        cp = f"DataTime={t.astimezone(hj212.LOCAL).strftime('%Y%m%d%H%M%S')};" + ";".join(
-            f"{code}-Rtd={true_value(code, t, seed=3, caps={'a21026': 50.0}):.2f},{code}-Flag=N"
-            for code in ("a21026", "a21002"))
-        p = hj212.parse(hj212.encode(st="31", cn="2011", mn="ANALYZER0000000000000001", cp=cp))
-        readings.append({"valid": True, **p.as_dict(), "received_at": t.isoformat(), "raw": p.raw.hex()})
-    EvidenceService(store).add_readings(c.id, li, readings, protocol="hj212", port="/dev/ttyUSB1",
+    EvidenceService(store).add_readings(c.id, li, analyzer_readings(15, {"a21026": 50.0}), protocol="hj212",
+                                        port="/dev/ttyUSB1",
                                         instrument={"model": "崂应 3012H", "serial": "A1", "calibrated": "2026-10-01"})
     store.close()
     return data, c.id

@@ -4,11 +4,7 @@ the shipped logger simulator; and every cross-check firing on its falsification,
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,25 +15,7 @@ from devices import hj212
 from devices.logger import Link, LoggerError, LoggerRefused, decode, endpoint_url, read_logger
 from devices.sim.logger import History, Line, Logger, Settings, true_value
 from kit_app.services.monitoring import FIRED, LoggerData, run_checks
-
-MN = "45010300000000000000A001"
-
-
-@contextmanager
-def logger_sim(*args: str, tcp: bool = False) -> Iterator[str]:
-    """``python -m devices.sim logger ARGS --pty|--tcp 0``; yields the pyserial URL."""
-    where = ["--tcp", "0"] if tcp else ["--pty"]
-    p = subprocess.Popen([sys.executable, "-m", "devices.sim", "logger", "--seed", "3", *args, *where],
-                         stdout=subprocess.PIPE, text=True)
-    try:
-        assert p.stdout is not None
-        first = p.stdout.readline().strip()
-        yield endpoint_url(tcp=first) if tcp else first
-    finally:
-        p.kill()
-        p.wait()
-        if p.stdout is not None:
-            p.stdout.close()
+from tests.helpers.logger import MN, logger_sim
 
 
 def period(hours: float = 3) -> tuple[datetime, datetime]:
@@ -173,7 +151,7 @@ CASES = [
 @pytest.mark.parametrize("switches, fired", CASES, ids=["honest", "capped", "flat", "flags", "clock", "gap",
                                                          "aggregates"])
 def test_each_check_fires_on_its_falsification_only(switches: tuple[str, ...], fired: set[str]) -> None:
-    begin, end = period(3)
+    begin, end = period(6)
     with logger_sim(*switches) as url:
         exchange, summary = read_logger(url, ["minute", "hour"], begin, end, mn=MN, overtime=2)
     header = {"type": "logger-exchange", "clock": summary["clock"], "st": summary["st"],
@@ -223,3 +201,25 @@ def test_endpoint_is_checked() -> None:
     for bad in ("10.0.0.5", "host:99999", ":5000"):
         with pytest.raises(LoggerError):
             endpoint_url(tcp=bad)
+
+
+def _minutes(n: int, flag_of) -> LoggerData:  # type: ignore[no-untyped-def]
+    start = datetime(2026, 11, 30, 0, 0, tzinfo=hj212.LOCAL)
+    rows = [{"time": (start + timedelta(minutes=i)).isoformat(),
+             "values": {"a21026": {"Avg": 30.0 + (i % 7), "Flag": flag_of(i)}}} for i in range(n)]
+    return LoggerData({"type": "logger-exchange"}, {"minute": rows})
+
+
+def test_flags_weigh_share_over_a_day_and_long_stretches() -> None:
+    from forms.monitoring import logger_checks
+    from kit_app.services.monitoring import check_flags
+
+    d = logger_checks().get("flags")
+    # half an hour of calibration in three hours: a routine calibration, not a finding
+    assert check_flags(d, _minutes(180, lambda i: "C" if 100 <= i < 130 else "N")).status == "clear"
+    # a minute in five flagged for maintenance all day long
+    r = check_flags(d, _minutes(1440, lambda i: "M" if i % 5 == 0 else "N"))
+    assert r.status == FIRED and r.numbers["pollutants"]["a21026"]["share"] == 0.2
+    # five hours of "fault" in one stretch, whatever the share
+    r = check_flags(d, _minutes(600, lambda i: "D" if i >= 300 else "N"))
+    assert r.status == FIRED and r.numbers["pollutants"]["a21026"]["longest"]["D"]["minutes"] == 300

@@ -1,0 +1,458 @@
+"""Reading an enterprise's data logger (数采仪) into a case, and cross-checking it on the spot.
+
+The officer names the logger's port (or TCP address) and the period; the kit reads it in a worker
+(progress, cancel), keeps the whole exchange as evidence, shows the records, runs the checks
+against the case's analyzer sessions and issues the cross-check record. Nothing here waits on the
+GUI thread: the line in ``devices.logger``, the store in ``kit_app.services.monitoring``.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimeZone
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateTimeEdit,
+    QDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QInputDialog,
+    QLabel,
+    QLineEdit,
+    QProgressBar,
+    QPushButton,
+    QRadioButton,
+    QTableView,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kit_app.dto import OfficerInfo
+from kit_app.evidence.service import EvidenceService
+from kit_app.i18n import N_, _, language
+from kit_app.timeutil import LOCAL_TZ
+from ui.tasks import IO, TaskContext, TaskHandle, TaskRunner, describe_error
+
+KINDS = (("minute", N_("Minute data")), ("hour", N_("Hourly data")), ("day", N_("Daily data")),
+         ("state", N_("Running state")))
+STATUS = {"fired": (N_("Suspicious"), "#b3261e"), "clear": (N_("Nothing found"), "#2e7d32"),
+          "skipped": (N_("Not compared"), "#757575")}
+
+
+class RecordsModel(QAbstractTableModel):
+    """The logger's records as rows: time, pollutant, average, minimum, maximum, amount, flag."""
+
+    HEADERS = (N_("Time"), N_("Pollutant"), N_("Average"), N_("Minimum"), N_("Maximum"), N_("Amount"), N_("Flag"))
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.rows: list[tuple[Any, ...]] = []
+
+    def set_rows(self, rows: list[tuple[Any, ...]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
+        return len(self.HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
+                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return _(self.HEADERS[section])
+        return None
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        value = self.rows[index.row()][index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return "" if value is None else str(value)
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 6 and value not in (None, "N"):
+            return QColor("#b3261e")
+        return None
+
+
+def table_rows(decoded: dict[str, Any], kind: str) -> list[tuple[Any, ...]]:
+    """One row per record and pollutant, in the officer's time zone."""
+    from devices.hj212 import POLLUTANTS
+
+    out = []
+    for row in decoded.get(kind, []):
+        when = datetime.fromisoformat(row["time"]).astimezone(LOCAL_TZ).strftime("%Y-%m-%d %H:%M")
+        for code, f in row["values"].items():
+            name = POLLUTANTS.get(code, (code,))[0]
+            out.append((when, f"{name}（{code}）", f.get("Avg", f.get("Rtd")), f.get("Min"), f.get("Max"),
+                        f.get("Cou"), f.get("Flag")))
+    return out
+
+
+def _qt(t: datetime) -> QDateTime:
+    return QDateTime.fromSecsSinceEpoch(int(t.timestamp()), QTimeZone(b"Asia/Shanghai"))
+
+
+def _py(q: QDateTime) -> datetime:
+    return datetime.fromtimestamp(q.toSecsSinceEpoch(), UTC)
+
+
+class LoggerDialog(QDialog):
+    """Read the data logger of the case's party, keep the exchange, compare, issue the record."""
+
+    def __init__(self, ev: EvidenceService, runner: TaskRunner, officer: OfficerInfo, case_id: str,
+                 case_label: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("logger_dialog")
+        self.setWindowTitle(_("Data logger — {case}").format(case=case_label))
+        self.ev, self.runner, self.officer, self.case_id = ev, runner, officer, case_id
+        self.task: TaskHandle | None = None
+        self.decoded: dict[str, Any] = {}
+        self.resize(900, 680)
+
+        # where the logger is
+        self.serial = QRadioButton(_("Serial port"))
+        self.tcp = QRadioButton(_("TCP"))
+        self.serial.setChecked(True)
+        self.port = QComboBox()
+        self.port.setEditable(True)
+        self.port.setObjectName("logger_port")
+        self.address = QLineEdit()
+        self.address.setObjectName("logger_tcp")
+        self.address.setPlaceholderText("192.168.1.10:5000")
+        self.baud = QComboBox()
+        for b in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+            self.baud.addItem(str(b), b)
+        self.baud.setCurrentText("9600")
+        self.mn = QLineEdit()
+        self.mn.setObjectName("logger_mn")
+        self.mn.setPlaceholderText(_("on the logger's label or screen; empty: learnt from its uploads"))
+        self.pw = QLineEdit("123456")
+        self.pw.setObjectName("logger_pw")
+        self.st = QComboBox()
+        for label, code in ((_("Find out"), None), (_("31 flue gas"), "31"), (_("32 waste water"), "32")):
+            self.st.addItem(label, code)
+        conn = QFormLayout()
+        conn.addRow(self.serial, self.port)
+        conn.addRow(self.tcp, self.address)
+        conn.addRow(_("Baud rate"), self.baud)
+        conn.addRow(_("MN"), self.mn)
+        conn.addRow(_("Password (PW)"), self.pw)
+        conn.addRow(_("System"), self.st)
+        box1 = QGroupBox(_("The logger"))
+        box1.setLayout(conn)
+
+        # what to read
+        now = datetime.now(UTC)
+        self.begin = QDateTimeEdit(_qt(now - timedelta(hours=24)))
+        self.end = QDateTimeEdit(_qt(now))
+        for w in (self.begin, self.end):
+            w.setDisplayFormat("yyyy-MM-dd HH:mm")
+            w.setCalendarPopup(True)
+            w.dateTimeChanged.connect(self._estimate)
+        self.kinds = {k: QCheckBox(_(label)) for k, label in KINDS}
+        for k, cb in self.kinds.items():
+            cb.setChecked(k in ("minute", "hour"))
+            cb.toggled.connect(self._estimate)
+        kinds_row = QHBoxLayout()
+        for cb in self.kinds.values():
+            kinds_row.addWidget(cb)
+        kinds_row.addStretch(1)
+        self.estimate = QLabel()
+        self.estimate.setObjectName("logger_estimate")
+        self.estimate.setWordWrap(True)
+        period = QFormLayout()
+        period.addRow(_("Data from"), self.begin)
+        period.addRow(_("Data until"), self.end)
+        period.addRow(_("Read"), kinds_row)
+        period.addRow("", self.estimate)
+        box2 = QGroupBox(_("Period"))
+        box2.setLayout(period)
+        for radio in (self.serial, self.tcp):
+            radio.toggled.connect(self._estimate)
+        self.baud.currentIndexChanged.connect(self._estimate)
+
+        self.read_btn = QPushButton(_("Read the logger"))
+        self.read_btn.setObjectName("logger_read")
+        self.read_btn.clicked.connect(self.read)
+        self.cancel_btn = QPushButton(_("Stop"))
+        self.cancel_btn.setEnabled(False)
+        self.cancel_btn.clicked.connect(self._cancel)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.hide()
+        self.status = QLabel()
+        self.status.setObjectName("logger_status")
+        self.status.setWordWrap(True)
+        run_row = QHBoxLayout()
+        run_row.addWidget(self.read_btn)
+        run_row.addWidget(self.cancel_btn)
+        run_row.addWidget(self.progress, 1)
+
+        # what came: the records, and the checks
+        self.kind = QComboBox()
+        for k, label in KINDS:
+            self.kind.addItem(_(label), k)
+        self.kind.currentIndexChanged.connect(self._show_records)
+        self.records = RecordsModel(self)
+        self.table = QTableView()
+        self.table.setObjectName("logger_records")
+        self.table.setModel(self.records)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        records_page = QWidget()
+        rl = QVBoxLayout(records_page)
+        rl.addWidget(self.kind)
+        rl.addWidget(self.table, 1)
+
+        self.limits = QLineEdit()
+        self.limits.setObjectName("logger_limits")
+        self.limits.setPlaceholderText(_("the permit's limits, e.g. a21026=50; a21002=100"))
+        self.check_btn = QPushButton(_("Compare"))
+        self.check_btn.setObjectName("logger_check")
+        self.check_btn.clicked.connect(self.check)
+        self.issue_btn = QPushButton(_("Issue the cross-check record…"))
+        self.issue_btn.setObjectName("logger_issue")
+        self.issue_btn.clicked.connect(self.issue)
+        self.issue_btn.setEnabled(False)
+        self.results = QTableWidget(0, 3)  # seven checks: a row each
+        self.results.setObjectName("logger_checks")
+        self.results.setHorizontalHeaderLabels([_("Check"), _("Result"), _("What the data show")])
+        self.results.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        self.results.setColumnWidth(0, 260)
+        self.results.setColumnWidth(1, 110)
+        self.results.setWordWrap(True)
+        self.verdict = QLabel()
+        self.verdict.setObjectName("logger_verdict")
+        self.verdict.setWordWrap(True)
+        check_row = QHBoxLayout()
+        check_row.addWidget(QLabel(_("Limits")))
+        check_row.addWidget(self.limits, 1)
+        check_row.addWidget(self.check_btn)
+        check_row.addWidget(self.issue_btn)
+        checks_page = QWidget()
+        cl = QVBoxLayout(checks_page)
+        cl.addLayout(check_row)
+        cl.addWidget(self.results, 1)
+        cl.addWidget(self.verdict)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(records_page, _("Records"))
+        self.tabs.addTab(checks_page, _("Cross-check"))
+
+        lay = QVBoxLayout(self)
+        top = QHBoxLayout()
+        top.addWidget(box1, 3)
+        top.addWidget(box2, 2)
+        lay.addLayout(top)
+        lay.addLayout(run_row)
+        lay.addWidget(self.status)
+        lay.addWidget(self.tabs, 1)
+        self._estimate()
+        self._discover()
+
+    # ---------------------------------------------------------------- reading
+    def _discover(self) -> None:
+        def work() -> list[str]:
+            from serial.tools import list_ports
+
+            return [p.device for p in list_ports.comports()]
+
+        def done(ports: list[str]) -> None:
+            for p in ports:
+                if self.port.findText(p) < 0:
+                    self.port.addItem(p)
+
+        self.runner.run(work, done, lambda _exc: None, lane=IO)
+
+    def _chosen(self) -> list[str]:
+        return [k for k, cb in self.kinds.items() if cb.isChecked()]
+
+    def _estimate(self) -> None:
+        from devices.logger import estimate_seconds
+
+        secs = estimate_seconds(self._chosen(), _py(self.begin.dateTime()), _py(self.end.dateTime()),
+                                None if self.tcp.isChecked() else int(self.baud.currentData()))
+        if secs is None:
+            self.estimate.setText(_("Over TCP: seconds."))
+        else:
+            self.estimate.setText(_("At {baud} baud this takes about {minutes} min: the line's own speed.").format(
+                baud=self.baud.currentData(), minutes=max(1, round(secs / 60))))
+
+    def read(self) -> None:
+        from devices.logger import LoggerError, endpoint_url, read_logger
+
+        kinds = self._chosen()
+        begin, end = _py(self.begin.dateTime()), _py(self.end.dateTime())
+        try:
+            if begin >= end:
+                raise LoggerError(_("The period's start must come before its end."))
+            if not kinds:
+                raise LoggerError(_("Choose what to read."))
+            url = endpoint_url(None if self.tcp.isChecked() else self.port.currentText().strip(),
+                               self.address.text().strip() if self.tcp.isChecked() else None)
+        except LoggerError as exc:
+            self.status.setText(str(exc))
+            return
+        baud = int(self.baud.currentData())
+        steps = ["listen", "clock", *kinds]
+        mn, pw, st = self.mn.text().strip() or None, self.pw.text().strip() or "123456", self.st.currentData()
+
+        def work(ctx: TaskContext) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+            from devices.logger import decode
+
+            state = {"step": 0}
+
+            def progress(_text: str) -> None:
+                state["step"] += 1
+                ctx.report(state["step"], len(steps))
+
+            exchange, summary = read_logger(url, kinds, begin, end, baud=baud, mn=mn, pw=pw, st=st,
+                                            progress=progress, stop=lambda: ctx.cancelled)
+            entries = [e.record() for e in exchange.entries]
+            return entries, summary, decode(entries)
+
+        self._busy(True, _("Reading the logger…"))
+        self.task = self.runner.run(work, lambda got: self._read(got, url, baud, begin, end), self._failed,
+                                    on_progress=self._progress, with_context=True, lane=IO)
+
+    def _progress(self, done: int, total: int) -> None:
+        self.progress.setRange(0, total)
+        self.progress.setValue(done)
+
+    def _cancel(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+        self.status.setText(_("Stopping… what was read so far is kept."))
+
+    def _busy(self, busy: bool, text: str = "") -> None:
+        for w in (self.read_btn, self.check_btn):
+            w.setEnabled(not busy)
+        self.cancel_btn.setEnabled(busy)
+        self.progress.setVisible(busy)
+        if busy:
+            self.progress.setRange(0, 0)
+        if text:
+            self.status.setText(text)
+
+    def _failed(self, exc: BaseException) -> None:
+        self._busy(False)
+        self.status.setText(describe_error(exc))
+
+    def _read(self, got: tuple[list[dict[str, Any]], dict[str, Any], dict[str, Any]], url: str, baud: int,
+              begin: datetime, end: datetime) -> None:
+        entries, summary, decoded = got
+        self.decoded = decoded
+        self._show_records()
+        if not any(e["type"] == "rx" for e in entries):
+            self._busy(False)
+            self.status.setText(summary.get("error") or _("The logger sent nothing."))
+            return
+        tcp = url.startswith("socket://")
+
+        def keep() -> Any:
+            return self.ev.add_logger_exchange(self.case_id, self.officer, entries, summary,
+                                               endpoint=url.removeprefix("socket://"), baud=None if tcp else baud,
+                                               period=(begin, end))
+
+        def kept(res: Any) -> None:
+            self._busy(False)
+            clock = summary.get("clock") or {}
+            counts = ", ".join(f"{_(label)} {len(decoded.get(k, []))}" for k, label in KINDS if decoded.get(k))
+            text = _("Logger {mn}: {counts}; its clock {off:+.1f} s against the kit's. Kept as evidence.").format(
+                mn=summary.get("mn") or "?", counts=counts or _("no records"), off=float(clock.get("offset_s") or 0))
+            if summary.get("error"):
+                text += " " + _("The reading ended early: {error}").format(error=summary["error"])
+            self.status.setText(text)
+            self.tabs.setCurrentIndex(0)
+
+        self.runner.run(keep, kept, self._failed)
+
+    def _show_records(self) -> None:
+        self.records.set_rows(table_rows(self.decoded, self.kind.currentData()) if self.decoded else [])
+
+    # ---------------------------------------------------------------- comparing
+    def _limits(self) -> dict[str, float]:
+        out = {}
+        for part in self.limits.text().replace("；", ";").replace(",", ";").split(";"):
+            code, eq, value = part.partition("=")
+            if not part.strip():
+                continue
+            try:
+                out[code.strip()] = float(value)
+            except ValueError:
+                raise ValueError(_("Write each limit as code=value, e.g. a21026=50 ({part}).").format(
+                    part=part.strip())) from None
+            if not eq:
+                raise ValueError(_("Write each limit as code=value, e.g. a21026=50 ({part}).").format(part=part))
+        return out
+
+    def check(self) -> None:
+        from kit_app.services.monitoring import MonitoringService
+
+        try:
+            limits = self._limits()
+        except ValueError as exc:
+            self.verdict.setText(str(exc))
+            return
+        store = self.ev.store
+        self._busy(True, _("Comparing…"))
+        self.runner.run(lambda: MonitoringService(store).check(self.case_id, limits), self._checked, self._failed)
+
+    def _checked(self, res: dict[str, Any]) -> None:
+        from forms.inspection import catalogue
+
+        self._busy(False, _("Compared the logger's record with {n} analyzer sessions of the case.").format(
+            n=len(res["analyzer_sessions"])))
+        self.results.setRowCount(len(res["checks"]))
+        for row, c in enumerate(res["checks"]):
+            label, colour = STATUS[c["status"]]
+            self.results.setItem(row, 0, QTableWidgetItem(c["title"] if language() == "zh_CN" else c["title_en"]))
+            status = QTableWidgetItem(_(label))
+            status.setForeground(QColor(colour))
+            self.results.setItem(row, 1, status)
+            self.results.setItem(row, 2, QTableWidgetItem(c["summary"]))
+        self.results.resizeRowsToContents()
+        v = catalogue().violations.get(res.get("violation") or "")
+        if v is not None:
+            title = v.title if language() == "zh_CN" else v.title_en
+            self.verdict.setText(_("Suspected: {title} ({breaches}).").format(title=title, breaches=v.breaches))
+            self.verdict.setStyleSheet("color: #b3261e; font-weight: bold;")
+        else:
+            self.verdict.setText(_("Nothing suspicious in the logger's data."))
+            self.verdict.setStyleSheet("color: #2e7d32;")
+        self.issue_btn.setEnabled(True)
+        self.tabs.setCurrentIndex(1)
+
+    def issue(self) -> None:
+        from kit_app.services.monitoring import MonitoringService
+
+        place, ok = QInputDialog.getText(self, _("Cross-check record"),
+                                         _("The monitoring point (as printed), e.g. 1# boiler flue gas outlet:"))
+        if not ok or not place.strip():
+            return
+        try:
+            limits = self._limits()
+        except ValueError as exc:
+            self.verdict.setText(str(exc))
+            return
+        store, officer = self.ev.store, self.officer
+        self._busy(True, _("Issuing the record…"))
+
+        def done(out: dict[str, Any]) -> None:
+            self._busy(False)
+            text = _("The cross-check record is issued and kept with the case's documents.")
+            if out.get("finding_id"):
+                text += " " + _("The suspicion is recorded as a finding of the inspection.")
+            self.status.setText(text)
+
+        self.runner.run(lambda: MonitoringService(store).issue_record(self.case_id, officer, limits=limits,
+                                                                      place=place.strip()), done, self._failed)
