@@ -2,11 +2,17 @@
 analyser speaking HJ 212, a water quality probe on Modbus RTU, a sound level meter sending ASCII
 lines) and the simulated camera, configured on the demo data dir and started with the app.
 
+Beside them, an enterprise's data logger to read (not one of the kit's devices: its port and MN are
+written to ``demo/logger.json`` for the data logger dialog). Its plant's sulphur dioxide runs over a
+limit of 50 mg/m³ that the logger reports just under; the demo analyser measures the same plant —
+the falsification the cross-check is there to find, for training.
+
 Pseudo-terminals exist on Linux and macOS; elsewhere only the simulated camera is set up.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import subprocess
@@ -18,6 +24,9 @@ from kit_app.i18n import _
 
 log = logging.getLogger(__name__)
 
+DEMO_PLANT = ["--seed", "1", "--cap", "a21026=50"]
+DEMO_LOGGER_MN = "45010300000000000000D001"
+
 
 def _demo_devices() -> list[tuple[DeviceConfig, list[str]]]:
     """(configuration, simulator arguments) — the port is filled in when the simulator runs."""
@@ -28,7 +37,7 @@ def _demo_devices() -> list[tuple[DeviceConfig, list[str]]]:
         (DeviceConfig(name=_("Flue gas analyser (simulated)"), driver="serial", port="", protocol="hj212",
                       baud=9600, model="Laoying 3012H", serial="SIM-FG-3012", calibrated="2026-10-15",
                       options={"demo": True, "autostart": True}),
-         ["hj212", "--rate", "0.5", "--garbage", "0.02", "--bad-crc", "0.02"]),
+         ["hj212", "--rate", "0.5", "--garbage", "0.02", "--bad-crc", "0.02", "--plant", *DEMO_PLANT]),
         (DeviceConfig(name=_("Water quality probe (simulated)"), driver="serial", port="", protocol="modbus",
                       baud=9600, model="generic-ph", unit=1, serial="SIM-PH-07", calibrated="2026-11-02",
                       options={"demo": True, "interval": 2.0}),
@@ -44,6 +53,7 @@ class DemoRig:
     """Starts the simulators, writes their ports into the kit's device configuration, stops them."""
 
     def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
         self.configs = DeviceConfigs(data_dir)
         self.procs: list[subprocess.Popen[str]] = []
 
@@ -57,6 +67,13 @@ class DemoRig:
                     log.warning("demo simulator %s did not start: %s", args[0], exc)
                     continue
                 made.append(cfg)
+            try:
+                port = self._spawn(["logger", "--mn", DEMO_LOGGER_MN, "--days", "2", "--upload", "30", *DEMO_PLANT])
+                where = self.data_dir / "demo"
+                where.mkdir(parents=True, exist_ok=True)
+                (where / "logger.json").write_text(json.dumps({"port": port, "mn": DEMO_LOGGER_MN}), encoding="utf-8")
+            except (OSError, RuntimeError) as exc:
+                log.warning("demo data logger did not start: %s", exc)
         made.append(DeviceConfig(name=_("Camera (simulated)"), driver="camera", port="sim:1280x720@25",
                                  model="KIT-CAM SIM", serial="SIM-CAM-01", options={"demo": True, "autostart": True}))
         try:
@@ -87,3 +104,13 @@ class DemoRig:
                 if pipe is not None:
                     pipe.close()
         self.procs.clear()
+
+
+def demo_logger(data_dir: Path) -> dict[str, str] | None:
+    """The demo data logger's port and MN, while the demo runs (None otherwise)."""
+    try:
+        got = json.loads((data_dir / "demo" / "logger.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return got if isinstance(got, dict) and Path(str(got.get("port"))).exists() else None
+

@@ -380,22 +380,25 @@ def _shown(url: str) -> str:
 def read_logger(url: str, kinds: list[str], begin: datetime, end: datetime, *, baud: int = 9600,
                 mn: str | None = None, pw: str = DEFAULT_PW, st: str | None = None, listen: float = 65.0,
                 overtime: float = OVERTIME, recount: int = RECOUNT,
-                progress: Callable[[str], None] | None = None,
-                stop: Callable[[], bool] | None = None) -> tuple[Exchange, dict[str, Any]]:
+                progress: Callable[[str], None] | None = None, stop: Callable[[], bool] | None = None,
+                candidates: tuple[str, ...] | list[str] = ()) -> tuple[Exchange, dict[str, Any]]:
     """Ask the logger its time and the history of ``kinds`` for ``[begin, end]``. Returns the
     verbatim exchange and a summary (MN, clock, what each request ended with); the records are
     :func:`decode`\\ d from the exchange. A failure after some data came keeps that data: the
-    summary says what was not read."""
+    summary says what was not read. Without ``mn``, the MNs of ``candidates`` (the base data's for
+    the source) are tried in turn; with none, the logger's MN is learnt from its uploads."""
     link = Link(url, baud=baud, mn=mn, pw=pw, st=st, overtime=overtime, recount=recount, stop=stop)
     summary: dict[str, Any] = {"requests": []}
     try:
-        if not link.mn:
+        if not link.mn and not candidates:
             if progress:
                 progress(_("listening for the logger's MN…"))
             link.listen(listen)
+        elif progress:
+            progress(_("connected to {port}").format(port=_shown(url)))
         if progress:
             progress(_("asking the logger's time…"))
-        clock = link.clock()
+        clock = link.clock() if link.mn else _try_each(link, candidates)
         summary["clock"] = clock.as_dict()
         if abs(clock.offset) > CLOCK_SHIFT:
             # the logger files its records by its own clock: ask for the period as it counts it
@@ -419,6 +422,20 @@ def read_logger(url: str, kinds: list[str], begin: datetime, end: datetime, *, b
     summary |= {"mn": link.mn, "st": link.st, "damaged": link.damaged, "uploads": len(link.uploads),
                 "bytes_sent": link.exchange.bytes_sent, "bytes_received": link.exchange.bytes_received}
     return link.exchange, summary
+
+
+def _try_each(link: Link, candidates: tuple[str, ...] | list[str]) -> Clock:
+    """The first of the MNs the logger takes (asking its time), or why none was."""
+    for mn in candidates:
+        link.mn = mn
+        try:
+            return link.clock()
+        except LoggerRefused as exc:
+            if exc.code != "4":
+                raise
+    link.mn = None
+    raise LoggerError(_("the logger took none of the MNs the base data has for this source ({mns}): type the one "
+                        "on its label").format(mns=", ".join(candidates)))
 
 
 KIND_LABELS = {"minute": N_("minute"), "hour": N_("hourly"), "day": N_("daily"), "state": N_("running state"),

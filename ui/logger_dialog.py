@@ -256,22 +256,44 @@ class LoggerDialog(QDialog):
         lay.addLayout(run_row)
         lay.addWidget(self.status)
         lay.addWidget(self.tabs, 1)
+        self.candidates: list[str] = []
         self._estimate()
         self._discover()
+        self._base_data_mns()
 
     # ---------------------------------------------------------------- reading
     def _discover(self) -> None:
-        def work() -> list[str]:
+        data_dir = self.ev.store.data_dir
+
+        def work() -> tuple[list[str], dict[str, str] | None]:
             from serial.tools import list_ports
 
-            return [p.device for p in list_ports.comports()]
+            from devices.demo import demo_logger
 
-        def done(ports: list[str]) -> None:
+            return [p.device for p in list_ports.comports()], demo_logger(data_dir)
+
+        def done(got: tuple[list[str], dict[str, str] | None]) -> None:
+            ports, demo = got
             for p in ports:
                 if self.port.findText(p) < 0:
                     self.port.addItem(p)
+            if demo is not None:  # the demo's simulated logger, for training
+                self.port.setEditText(demo["port"])
+                self.mn.setText(demo["mn"])
 
         self.runner.run(work, done, lambda _exc: None, lane=IO)
+
+    def _base_data_mns(self) -> None:
+        from kit_app.services.monitoring import MonitoringService
+
+        store, case_id = self.ev.store, self.case_id
+
+        def done(mns: list[str]) -> None:
+            self.candidates = mns
+            if mns:
+                self.mn.setPlaceholderText(_("from the base data: {mns}").format(mns=", ".join(mns)))
+
+        self.runner.run(lambda: MonitoringService(store).logger_mns(case_id), done, lambda _exc: None)
 
     def _chosen(self) -> list[str]:
         return [k for k, cb in self.kinds.items() if cb.isChecked()]
@@ -305,6 +327,7 @@ class LoggerDialog(QDialog):
         baud = int(self.baud.currentData())
         steps = ["listen", "clock", *kinds]
         mn, pw, st = self.mn.text().strip() or None, self.pw.text().strip() or "123456", self.st.currentData()
+        candidates = [] if mn else list(self.candidates)
 
         def work(ctx: TaskContext) -> tuple[Any, dict[str, Any], dict[str, Any]]:
             from devices.logger import decode
@@ -316,7 +339,7 @@ class LoggerDialog(QDialog):
                 ctx.report(state["step"], len(steps))
 
             exchange, summary = read_logger(url, kinds, begin, end, baud=baud, mn=mn, pw=pw, st=st,
-                                            progress=progress, stop=lambda: ctx.cancelled)
+                                            progress=progress, stop=lambda: ctx.cancelled, candidates=candidates)
             entries = [e.record() for e in exchange.entries]
             return entries, summary, decode(entries)
 

@@ -43,12 +43,26 @@ class Signal:
         return max(v, 0.0)
 
 
-def hj212_messages(rng: random.Random, mn: str, bad_crc: float):  # type: ignore[no-untyped-def]
-    so2 = Signal(rng, 35, 8, 1.5, drift=0.5)
-    nox = Signal(rng, 80, 15, 3)
-    dust = Signal(rng, 8, 2, 0.4)
-    o2 = Signal(rng, 9.5, 0.8, 0.1)
-    flow = Signal(rng, 42, 6, 1)
+class PlantSignal:
+    """What the simulated data logger's plant truly emits (``devices.sim.logger.true_value``): an
+    analyser at its stack measures what the logger should have reported."""
+
+    def __init__(self, code: str, seed: int, caps: dict[str, float]) -> None:
+        self.code, self.seed, self.caps = code, seed, caps
+
+    def value(self) -> float:
+        from devices.sim.logger import true_value
+
+        return true_value(self.code, datetime.now(UTC), seed=self.seed, caps=self.caps)
+
+
+def hj212_messages(rng: random.Random, mn: str, bad_crc: float,  # type: ignore[no-untyped-def]
+                   plant: tuple[int, dict[str, float]] | None = None):
+    so2, nox, dust, o2, flow = (Signal(rng, 35, 8, 1.5, drift=0.5), Signal(rng, 80, 15, 3), Signal(rng, 8, 2, 0.4),
+                                Signal(rng, 9.5, 0.8, 0.1), Signal(rng, 42, 6, 1))
+    if plant is not None:
+        so2, nox, dust, o2, flow = (PlantSignal(c, *plant) for c in  # type: ignore[assignment]
+                                    ("a21026", "a21002", "a34013", "a19001", "a00000"))
     while True:
         now = datetime.now(LOCAL)
         qn = now.strftime("%Y%m%d%H%M%S") + f"{now.microsecond // 1000:03d}"
@@ -148,6 +162,8 @@ def main() -> int:
     ap.add_argument("--count", type=int, help="stop after this many messages")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--mn", default="45010300000000000000A001")
+    ap.add_argument("--plant", action="store_true",
+                    help="(hj212) measure what the simulated logger's plant emits (same --seed and --cap)")
     ap.add_argument("--model", default="generic-ph", help="Modbus register map")
     ap.add_argument("--unit", type=int, default=1, help="Modbus unit address")
     ap.add_argument("--garbage", type=float, default=0.0)
@@ -179,7 +195,8 @@ def main() -> int:
             serve_modbus(master, args.model, args.unit, rng, args)
             return 0
         time.sleep(args.wait)  # let the reader open the port (pyserial flushes on open)
-        source = {"hj212": lambda: hj212_messages(rng, args.mn, args.bad_crc),
+        plant = (args.seed, logger.settings_from(args).caps) if args.plant else None
+        source = {"hj212": lambda: hj212_messages(rng, args.mn, args.bad_crc, plant),
                   "nmea": lambda: nmea_messages(rng), "ascii": lambda: ascii_messages(rng)}[args.protocol]()
         sent = sent_bytes = 0
         period = 1.0 / args.rate if args.rate > 0 else 0.0

@@ -34,7 +34,8 @@ def _period(args: argparse.Namespace) -> tuple[datetime, datetime]:
     return begin.astimezone(UTC), end.astimezone(UTC)
 
 
-def _read(args: argparse.Namespace) -> tuple[Any, dict[str, Any], tuple[datetime, datetime], str, int | None]:
+def _read(args: argparse.Namespace, candidates: list[str] | None = None,
+          ) -> tuple[Any, dict[str, Any], tuple[datetime, datetime], str, int | None]:
     from devices.logger import endpoint_url, read_logger
 
     if bool(args.port) == bool(args.tcp):
@@ -52,7 +53,7 @@ def _read(args: argparse.Namespace) -> tuple[Any, dict[str, Any], tuple[datetime
 
     exchange, summary = read_logger(url, kinds, *period, baud=args.baud, mn=args.mn, pw=args.pw, st=args.st,
                                     listen=args.listen, overtime=args.overtime, recount=args.recount,
-                                    progress=progress)
+                                    progress=progress, candidates=candidates or [])
     return exchange, summary, period, url.removeprefix("socket://"), None if args.tcp else args.baud
 
 
@@ -60,7 +61,12 @@ def cmd_logger_read(args: argparse.Namespace, store: Store | None = None) -> int
     """Read the logger; with --case, keep the whole conversation as an evidence item of the case."""
     from devices.logger import decode
 
-    exchange, summary, period, endpoint, baud = _read(args)
+    candidates = None
+    if store is not None and not args.mn:  # the base data's MNs for the case's source, tried in turn
+        from kit_app.services.monitoring import MonitoringService
+
+        candidates = MonitoringService(store).logger_mns(args.case)
+    exchange, summary, period, endpoint, baud = _read(args, candidates)
     entries = [e.record() for e in exchange.entries]
     decoded = decode(entries)
     payload: dict[str, Any] = summary | {"period": {"begin": period[0].isoformat(), "end": period[1].isoformat()},
@@ -140,7 +146,8 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--port", help=_("the logger's serial port (COM3, /dev/ttyUSB0)"))
     a.add_argument("--tcp", metavar="HOST:PORT", help=_("the logger's TCP address"))
     a.add_argument("--baud", type=int, default=9600)
-    a.add_argument("--mn", help=_("the logger's MN (else learnt from its uploads)"))
+    a.add_argument("--mn", help=_("the logger's MN (else the base data's for the case's source, else learnt from "
+                                  "its uploads)"))
     a.add_argument("--pw", default="123456", help=_("the logger's password (PW)"))
     a.add_argument("--st", choices=("31", "32"), help=_("system code: 31 flue gas, 32 waste water (else tried)"))
     a.add_argument("--from", dest="from_", type=when, metavar="TIME", help=_("start of the period (default: 24 h ago)"))

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from forms import inspection as F
@@ -24,6 +24,7 @@ from kit_app.db import Store
 from kit_app.db.models import (
     Agency,
     Case,
+    Document,
     EvidenceItem,
     Finding,
     Inspection,
@@ -35,6 +36,7 @@ from kit_app.db.models import (
 )
 from kit_app.dto import CaseDetail, OfficerInfo
 from kit_app.errors import NotFound, PermissionDenied, ValidationError
+from kit_app.evidence.media import LOGGER_EXCHANGE
 from kit_app.i18n import N_, _, language
 from kit_app.timeutil import LOCAL_TZ, utcnow
 
@@ -389,7 +391,11 @@ class InspectionService:
             if insp is None:
                 return {}
             st = self._status(s, insp)
-            kinds = [e.kind for e in s.scalars(select(EvidenceItem).where(EvidenceItem.case_id == insp.case_id))]
+            items = list(s.scalars(select(EvidenceItem).where(EvidenceItem.case_id == insp.case_id)))
+            kinds = [e.kind for e in items if e.media_type != LOGGER_EXCHANGE]
+            loggers = sum(1 for e in items if e.media_type == LOGGER_EXCHANGE)
+            crosschecks = s.scalar(select(func.count()).select_from(Document).where(
+                Document.case_id == insp.case_id, Document.doc_type == "monitoring_crosscheck")) or 0
         rep: dict[str, Any] = next((x["details"] for x in st.steps if x["step"] == "representative_identified"), {})
         day = st.started_at.astimezone(LOCAL_TZ)
         out: dict[str, Any] = {
@@ -413,6 +419,10 @@ class InspectionService:
             proofs.append(f"现场照片（视频）{photos}份")
         if readings:
             proofs.append(f"现场监测记录{readings}份")
+        if loggers:
+            proofs.append(f"数采仪数据记录{loggers}份")
+        if crosschecks:
+            proofs.append(f"在线监控数据比对记录{crosschecks}份")
         date_zh = f"{day.year}年{day.month}月{day.day}日"
         out["inspection.facts"] = (f"{date_zh}，我局执法人员对你单位进行现场检查，发现：{found}。\n"
                                    f"以上事实有{'、'.join(proofs)}等证据为证。")
@@ -443,6 +453,8 @@ class InspectionService:
             assert case is not None
             agency = s.get(Agency, case.agency_id) if case.agency_id else None
             evidence = {e.id: e for e in s.scalars(select(EvidenceItem).where(EvidenceItem.case_id == case.id))}
+            crosschecks = [d.issued_at for d in s.scalars(select(Document).where(
+                Document.case_id == case.id, Document.doc_type == "monitoring_crosscheck"))]
             legal_rep = s.scalar(select(Source.legal_rep).where(Source.id == case.source_id)) if case.source_id \
                 else None
         lines: list[str] = []
@@ -482,6 +494,7 @@ class InspectionService:
                     text += f"，现场监测记录{len(readings)}份"
                 parts.append(text)
             lines.append(f"{cl.title}：" + "；".join(parts) + "。")
+        lines += _logger_lines(evidence.values(), crosschecks)
         for i, f in enumerate(st.findings, start=1):
             lines.append(f"发现问题{i}：{f['description'].rstrip('。')}。")  # facts only: no legal conclusion here
         photos = sum(1 for e in evidence.values() if e.kind in ("photo", "video"))
@@ -570,3 +583,23 @@ _STEP_FIELD_LABELS = {
 }
 
 __all__ = ["ANSWERS", "ORIGINS", "STEPS", "InspectionService", "InspectionStatus", "ItemState", "step_field_label"]
+
+
+def _logger_lines(items: Any, crosschecks: list[datetime]) -> list[str]:
+    """What the record says of each data logger read on site, and of the cross-check records issued."""
+    out = []
+    for e in sorted((e for e in items if e.media_type == LOGGER_EXCHANGE), key=lambda e: e.imported_at):
+        meta = json.loads(e.metadata_json or "{}")
+        logger, period = meta.get("logger") or {}, meta.get("period") or {}
+        clock = logger.get("clock") or {}
+        when = ""
+        if period.get("begin") and period.get("end"):
+            when = "至".join(_zh_time(datetime.fromisoformat(period[k])) for k in ("begin", "end"))
+        text = (f"执法人员以上位机方式读取了当事人数采仪（MN：{logger.get('mn') or '未知'}）的时钟和{when}的监测数据，"
+                "通讯全过程已原样记录")
+        if clock.get("offset_s") is not None:
+            text += f"，数采仪时钟与执法终端相差{float(clock['offset_s']):+.1f}秒"
+        out.append(text + "。")
+    if crosschecks:
+        out.append(f"执法人员将数采仪数据与便携式仪器同期监测结果进行了比对，制作《在线监控数据比对记录》{len(crosschecks)}份（附后）。")
+    return out

@@ -427,6 +427,18 @@ class MonitoringService:
             raise NotFound(_("No case with id or number {id}.").format(id=case_ref))
         return str(case_id)
 
+    def logger_mns(self, case_ref: str) -> list[str]:
+        """The MNs the base data has for the case's source (its data loggers), in order."""
+        from sqlalchemy import select
+
+        from kit_app.db.models import Case, Source
+
+        case_id = self._case_id(case_ref)
+        with self.store.session() as s:
+            codes = s.scalar(select(Source.mn_codes).join(Case, Case.source_id == Source.id)
+                             .where(Case.id == case_id))
+        return [c.strip() for c in (codes or "").replace("，", ",").split(",") if c.strip()]
+
     def check(self, case_ref: str, limits: dict[str, float] | None = None,
               logger_item: str | None = None) -> dict[str, Any]:
         """Run every check on the case's (id or number) latest logger record, or ``logger_item``."""

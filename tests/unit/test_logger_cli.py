@@ -22,9 +22,12 @@ def kit(data: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 
 @pytest.fixture
-def case(tmp_path: Path) -> tuple[Path, str]:
+def case(tmp_path: Path) -> tuple[Path, str, str]:
     """A demo store with a case and the analyzer's last 15 minutes at the stack (the plant over its limit)."""
+    from sqlalchemy import select
+
     from kit_app.db import open_store
+    from kit_app.db.models import Source
     from kit_app.evidence.service import EvidenceService
     from kit_app.services.demo import DemoGenerator
     from kit_app.services.inspections import InspectionService
@@ -34,27 +37,32 @@ def case(tmp_path: Path) -> tuple[Path, str]:
     store = open_store(data)
     DemoGenerator(store, seed=1).generate(20, 0)
     li = OfficerService(store).login("45010320231", "demo1234")
-    c = InspectionService(store).start(actor=li, party="某热电厂", origin="alarm", team=["45010320232"],
-                                       origin_ref="二氧化硫在线数据长期贴近限值")
+    with store.session() as s:  # a key monitored air source with its loggers' MNs in the base data
+        src = s.scalars(select(Source).where(Source.key_monitored, Source.cat_air, Source.mn_codes.is_not(None))
+                        .order_by(Source.name)).first()
+        assert src is not None
+        src_id, src_name, mns = src.id, src.name, (src.mn_codes or "").split(",")
+    c = InspectionService(store).start(actor=li, party=src_name, source_id=src_id, origin="alarm",
+                                       team=["45010320232"], origin_ref="二氧化硫在线数据长期贴近限值")
     EvidenceService(store).add_readings(c.id, li, analyzer_readings(15, {"a21026": 50.0}), protocol="hj212",
                                         port="/dev/ttyUSB1",
                                         instrument={"model": "崂应 3012H", "serial": "A1", "calibrated": "2026-10-01"})
     store.close()
-    return data, c.id
+    return data, c.id, mns[-1]
 
 
-def test_read_keeps_the_exchange_as_evidence_and_check_finds_the_cap(case: tuple[Path, str]) -> None:
+def test_read_keeps_the_exchange_as_evidence_and_check_finds_the_cap(case: tuple[Path, str, str]) -> None:
     from kit_app.db import open_store
     from kit_app.evidence.service import EvidenceService
 
-    data, case_id = case
+    data, case_id, mn = case
     begin = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
-    with logger_sim("--cap", "a21026=50", "--upload", "1") as port:
+    with logger_sim("--cap", "a21026=50", "--mn", mn) as port:  # no --mn: the base data's are tried in turn
         p = kit(data, "logger", "read", "--port", port, "--from", begin, "--case", case_id,
                 "--officer", "45010320231", "--with-officer", "45010320232", "--json")
     assert p.returncode == 0, p.stderr
     res = json.loads(p.stdout)
-    assert res["mn"] == "45010300000000000000A001" and len(res["records"]["minute"]) >= 115
+    assert res["mn"] == mn and len(res["records"]["minute"]) >= 115
     store = open_store(data)
     ev = EvidenceService(store)
     item = ev.show(res["evidence_id"])
@@ -94,19 +102,28 @@ def test_read_keeps_the_exchange_as_evidence_and_check_finds_the_cap(case: tuple
 
     store = open_store(data)
     finding = next(f for f in InspectionService(store).status(case_id).findings if f["id"] == issued["finding_id"])
+    assert finding["item_id"] == "om_consistency"  # the checklist item on online data against measurement
     assert finding["violation_id"] == "air_monitoring_falsified" and "便携式仪器超标而数采仪数据未超标" in finding["description"]
     assert {res["evidence_id"], issued["document_evidence_id"]} <= set(finding["evidence_ids"])
     ev = EvidenceService(store)
     pdf = Path(ev.readable(ev.show(issued["document_evidence_id"]))["stored_path"])
     store.close()
     text = "".join(subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout.split())
-    for words in ("在线监控数据比对记录", "45010300000000000000A001", "1#锅炉废气排放口", "异常", "未见异常",
+    for words in ("在线监控数据比对记录", mn, "1#锅炉废气排放口", "异常", "未见异常",
                   "大气污染防治法", "数采仪通讯记录SHA-256", "便携式仪器", "排放限值"):
         assert words in text, words
+    # the inspection record (笔录) and the case's facts cite the reading and the record
+    store = open_store(data)
+    draft = InspectionService(store).draft_record(case_id)["findings"]
+    facts = InspectionService(store).prefill_values(case_id)["inspection.facts"]
+    store.close()
+    assert f"以上位机方式读取了当事人数采仪（MN：{mn}）" in draft
+    assert "《在线监控数据比对记录》1份（附后）" in draft and "便携式仪器超标而数采仪数据未超标" in draft
+    assert "数采仪数据记录1份" in facts and "在线监控数据比对记录1份" in facts
 
 
-def test_mistakes_are_named(case: tuple[Path, str]) -> None:
-    data, case_id = case
+def test_mistakes_are_named(case: tuple[Path, str, str]) -> None:
+    data, case_id, _mn = case
     p = kit(data, "logger", "read", "--tcp", "127.0.0.1:1", "--mn", "X")
     assert p.returncode == 1 and "cannot open 127.0.0.1:1" in p.stderr and "Traceback" not in p.stderr
     p = kit(data, "logger", "read", "--tcp", "somewhere", "--mn", "X")

@@ -37,12 +37,27 @@ def gone(pid: int) -> bool:
 
 
 def test_stop_ends_every_simulator(tmp_path: Path) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from devices.demo import demo_logger
+    from devices.logger import decode, read_logger
+
     rig = DemoRig(tmp_path)
     configs = rig.start()
     procs = list(rig.procs)
-    assert len(procs) == 4 and all(Path(c.port).exists() for c in configs if c.driver == "serial")
+    assert len(procs) == 5 and all(Path(c.port).exists() for c in configs if c.driver == "serial")
+    # the enterprise's logger to read, for training: it reports sulphur dioxide just under its limit
+    found = demo_logger(tmp_path)
+    assert found is not None
+    now = datetime.now(UTC)
+    exchange, summary = read_logger(found["port"], ["minute"], now - timedelta(minutes=30), now, mn=found["mn"],
+                                    overtime=3)
+    rows = decode([e.record() for e in exchange.entries])["minute"]
+    assert "error" not in summary and len(rows) >= 28
+    assert all(r["values"]["a21026"]["Avg"] < 50 for r in rows)
     rig.stop()
     assert all(p.poll() is not None for p in procs) and rig.procs == []
+    assert demo_logger(tmp_path) is None
 
 
 def test_simulators_end_when_the_application_is_killed(tmp_path: Path) -> None:
@@ -50,7 +65,7 @@ def test_simulators_end_when_the_application_is_killed(tmp_path: Path) -> None:
                              cwd=Path(__file__).resolve().parents[3])
     assert child.stdout is not None
     pids = json.loads(child.stdout.readline())
-    assert len(pids) == 4 and not any(gone(p) for p in pids)
+    assert len(pids) == 5 and not any(gone(p) for p in pids)
     child.send_signal(signal.SIGKILL)  # a crash: nothing of the application runs any more
     child.wait()
     child.stdout.close()

@@ -223,3 +223,31 @@ def test_flags_weigh_share_over_a_day_and_long_stretches() -> None:
     # five hours of "fault" in one stretch, whatever the share
     r = check_flags(d, _minutes(600, lambda i: "D" if i >= 300 else "N"))
     assert r.status == FIRED and r.numbers["pollutants"]["a21026"]["longest"]["D"]["minutes"] == 300
+
+
+def test_the_base_data_mns_are_tried_in_turn() -> None:
+    wrong = "45010300000000000000B999"
+    with logger_sim() as url:
+        exchange, summary = read_logger(url, ["hour"], *period(2), candidates=[wrong, MN], overtime=2)
+        assert summary["mn"] == MN and "error" not in summary
+        asked = [p.mn for p in packets([e.record() for e in exchange.entries], "tx") if p.cn == "1011"]
+        assert asked == [wrong, MN]
+        _exchange, summary = read_logger(url, ["hour"], *period(2), candidates=[wrong], overtime=2)
+    assert "took none of the MNs" in summary["error"] and wrong in summary["error"]
+
+
+def test_the_demo_analyser_measures_the_loggers_plant() -> None:
+    """With --plant, the shipped HJ 212 analyser simulator measures what the logger's plant emits."""
+    from devices.items import Reading
+    from devices.reader import readings
+    from tests.helpers.sim import simulator
+
+    with simulator("hj212", "--plant", "--seed", "1", "--cap", "a21026=50", "--rate", "20", "--count", "10",
+                   "--wait", "0.3") as port:
+        got = []
+        for r in readings(port, "hj212", timeout=5):
+            if isinstance(r, Reading) and r.valid:
+                got.append(r.get("pollutants")["a21026"]["Rtd"])
+            if len(got) == 5:
+                break
+    assert all(65 < v < 85 for v in got), got  # about 1.5 × the limit the logger keeps under
