@@ -11,7 +11,8 @@ HERE = Path(__file__).resolve().parent
 SCRIPTS = ("bench_search.py", "bench_import.py", "bench_startup.py", "bench_ingest.py", "bench_verify.py",
            "bench_gui_stall.py", "bench_protocols.py", "bench_serial_stream.py", "bench_camera.py",
            "bench_render.py", "bench_sync_kits.py", "bench_upload.py", "bench_full_sync.py",
-           "bench_inspection_inputs.py", "bench_casefile.py", "bench_soak.py", "bench_console.py")
+           "bench_inspection_inputs.py", "bench_casefile.py", "bench_soak.py", "bench_console.py",
+           "bench_logger.py")
 
 
 def main() -> int:
