@@ -192,6 +192,15 @@ def describe_item(it: dict[str, Any]) -> str:
         rows.append((_("Location"), it["place"]))
     if it["device"]:
         rows.append((_("Device"), it["device"]))
+    logger = (it.get("metadata") or {}).get("logger")
+    if logger:  # a data logger read on site: its clock, and what each request brought
+        clock = logger.get("clock") or {}
+        if clock:
+            rows.append((_("Logger's clock"), _("{off:+.1f} s against the kit's (± {unc:.1f} s)").format(
+                off=float(clock["offset_s"]), unc=float(clock["uncertainty_s"]))))
+        for r in logger.get("requests") or []:
+            rows.append((f"HJ 212 CN={r.get('cn')}", r.get("error") or _("{n} packets, ended {code}").format(
+                n=r.get("packets", 0), code=r.get("exe_rtn") or _("without an end"))))
     rows.append((_("Collected by"), "、".join(f"{o['name']}（{o['cert_no']}）" for o in it["officers"])))
     rows.append((_("Imported"), format_local(datetime.fromisoformat(it["imported_at"]))))
     table = "".join(f"<tr><td style='color:#666;padding-right:10px;white-space:nowrap'>{_e(k)}</td>"
