@@ -176,6 +176,9 @@ class LoggerDialog(QDialog):
         period.addRow(_("Data until"), self.end)
         period.addRow(_("Read"), kinds_row)
         period.addRow("", self.estimate)
+        self.present_row = QHBoxLayout()
+        self.present_row.addWidget(QLabel(f"{officer.name}（{officer.cert_no}）"))
+        period.addRow(_("Officers present"), self.present_row)
         box2 = QGroupBox(_("Period"))
         box2.setLayout(period)
         for radio in (self.serial, self.tcp):
@@ -257,9 +260,11 @@ class LoggerDialog(QDialog):
         lay.addWidget(self.status)
         lay.addWidget(self.tabs, 1)
         self.candidates: list[str] = []
+        self.present: dict[str, tuple[QCheckBox, OfficerInfo]] = {}
         self._estimate()
         self._discover()
         self._base_data_mns()
+        self._case_officers()
 
     # ---------------------------------------------------------------- reading
     def _discover(self) -> None:
@@ -294,6 +299,27 @@ class LoggerDialog(QDialog):
                 self.mn.setPlaceholderText(_("from the base data: {mns}").format(mns=", ".join(mns)))
 
         self.runner.run(lambda: MonitoringService(store).logger_mns(case_id), done, lambda _exc: None)
+
+    def _case_officers(self) -> None:
+        """The case's other officers, present by default (two officers at least gather evidence)."""
+        from kit_app.services.cases import CaseService
+        from kit_app.services.officers import OfficerService
+
+        store, case_id, me = self.ev.store, self.case_id, self.officer.id
+
+        def work() -> list[OfficerInfo]:
+            officers = OfficerService(store)
+            return [officers.get(o.cert_no) for o in CaseService(store).get(case_id).officers if o.id != me]
+
+        def done(others: list[OfficerInfo]) -> None:
+            for o in others:
+                cb = QCheckBox(f"{o.name}（{o.cert_no}）")
+                cb.setChecked(True)
+                self.present_row.addWidget(cb)
+                self.present[o.id] = (cb, o)
+            self.present_row.addStretch(1)
+
+        self.runner.run(work, done, lambda _exc: None)
 
     def _chosen(self) -> list[str]:
         return [k for k, cb in self.kinds.items() if cb.isChecked()]
@@ -381,10 +407,12 @@ class LoggerDialog(QDialog):
             return
         tcp = url.startswith("socket://")
 
+        others = [o for cb, o in self.present.values() if cb.isChecked()]
+
         def keep() -> Any:
             return self.ev.add_logger_exchange(self.case_id, self.officer, entries, summary,
                                                endpoint=url.removeprefix("socket://"), baud=None if tcp else baud,
-                                               period=(begin, end))
+                                               period=(begin, end), others=others)
 
         def kept(res: Any) -> None:
             self._busy(False)

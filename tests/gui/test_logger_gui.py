@@ -35,6 +35,7 @@ def test_read_compare_and_issue(qtbot: QtBot, services: Services, runner: TaskRu
     dlg = LoggerDialog(services.evidence, runner, officer, case.id, case.number)
     qtbot.addWidget(dlg)
     dlg.show()
+    qtbot.waitUntil(lambda: len(dlg.present) == 1, timeout=5000)  # the case's other officer, present by default
     assert "min" in dlg.estimate.text()  # at 9,600 baud a day of minute data is a matter of minutes
     with logger_sim("--cap", "a21026=50", tcp=True) as url:
         dlg.tcp.setChecked(True)
@@ -46,7 +47,8 @@ def test_read_compare_and_issue(qtbot: QtBot, services: Services, runner: TaskRu
     assert MN in dlg.status.text() and dlg.read_btn.isEnabled()
     assert dlg.records.rowCount() >= 115 * 5  # a row per minute and pollutant
     items = services.evidence.list_for_case(case.id)
-    assert any(i["media_type"] == "application/x-kit-hj212-exchange+jsonl" for i in items)
+    [kept] = [i for i in items if i["media_type"] == "application/x-kit-hj212-exchange+jsonl"]
+    assert {o["cert_no"] for o in kept["officers"]} == {"45010320231", "45010320232"}  # both officers present
 
     dlg.limits.setText("a21026=50")
     dlg.check_btn.click()
