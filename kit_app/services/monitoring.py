@@ -159,8 +159,8 @@ def check_analyzer(d: CheckDef, logger: LoggerData, analyzer: dict[str, dict[dat
                           "relative_deviation": round(rel, 3)}
     if not compared:
         return _result(d, SKIPPED, _("No analyzer readings over the same minutes as the logger's records "
-                                     "(at least {n} minutes of the same pollutant are needed).").format(
-            n=p["min_minutes"]))
+                                     "(at least {n} minutes of the same pollutant are needed): measure longer, or "
+                                     "read the logger again once its minutes are filed.").format(n=p["min_minutes"]))
     low = {c: v for c, v in compared.items() if abs(v["relative_deviation"]) > p["relative"]
            and abs(v["analyzer_mean"] - v["logger_mean"]) > p["absolute"]}
     if low:
@@ -187,7 +187,8 @@ def check_limit(d: CheckDef, logger: LoggerData, analyzer: dict[str, dict[dateti
         masked = [m for m in sorted(measured) if measured[m] > limit and m in reported and reported[m] <= limit]
         values = [v for _t, v, _f in series.get(code, [])]
         near = [v for v in values if p["near_limit"] * limit <= v <= limit]
-        out[code] = {"limit": limit, "analyzer_minutes_over": sum(1 for v in measured.values() if v > limit),
+        out[code] = {"limit": limit, "minutes_compared": sum(1 for m in measured if m in reported),
+                     "analyzer_minutes_over": sum(1 for v in measured.values() if v > limit),
                      "masked_minutes": len(masked), "logger_max": max(values) if values else None,
                      "logger_over": sum(1 for v in values if v > limit),
                      "share_near_limit": round(len(near) / len(values), 3) if values else None,
@@ -201,6 +202,10 @@ def check_limit(d: CheckDef, logger: LoggerData, analyzer: dict[str, dict[dateti
             code=code, n=v["masked_minutes"], limit=v["limit"], top=v["logger_max"]), pollutants=out)
     if not any(analyzer.get(c) for c in limits):
         return _result(d, SKIPPED, _("No analyzer readings of the pollutants with a limit."), pollutants=out)
+    if max(v["minutes_compared"] for v in out.values()) < p["min_minutes"]:
+        return _result(d, SKIPPED, _("The analyzer's readings and the logger's records share fewer than {n} minutes: "
+                                     "measure longer, or read the logger again once its minutes are filed.").format(
+            n=p["min_minutes"]), pollutants=out)
     return _result(d, CLEAR, _("No minute with the analyzer above the limit and the logger within it."),
                    pollutants=out)
 

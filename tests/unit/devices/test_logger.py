@@ -251,3 +251,13 @@ def test_the_demo_analyser_measures_the_loggers_plant() -> None:
             if len(got) == 5:
                 break
     assert all(65 < v < 85 for v in got), got  # about 1.5 × the limit the logger keeps under
+
+
+def test_no_shared_minutes_is_said_not_taken_for_clear() -> None:
+    """Two minutes at the stack, before the logger has filed them: nothing is compared, and it says so."""
+    logger = _minutes(60, lambda i: "N")
+    last = datetime.fromisoformat(logger.records["minute"][-1]["time"])
+    analyzer = {"a21026": {last + timedelta(minutes=k): 80.0 for k in (1, 2)}}
+    results = {r.id: r for r in run_checks(logger, analyzer, {"a21026": 50.0})}
+    assert results["analyzer"].status == "skipped" and results["limit"].status == "skipped"
+    assert "measure longer" in results["limit"].summary
