@@ -484,7 +484,7 @@ class LoggerDialog(QDialog):
         self.tabs.setCurrentIndex(1)
 
     def issue(self) -> None:
-        from kit_app.services.monitoring import MonitoringService
+        from kit_app.services.crosscheck import CrossCheckService
 
         place, ok = QInputDialog.getText(self, _("Cross-check record"),
                                          _("The monitoring point (as printed), e.g. 1# boiler flue gas outlet:"))
@@ -505,5 +505,5 @@ class LoggerDialog(QDialog):
                 text += " " + _("The suspicion is recorded as a finding of the inspection.")
             self.status.setText(text)
 
-        self.runner.run(lambda: MonitoringService(store).issue_record(self.case_id, officer, limits=limits,
+        self.runner.run(lambda: CrossCheckService(store).issue_record(self.case_id, officer, limits=limits,
                                                                       place=place.strip()), done, self._failed)

@@ -115,17 +115,19 @@ def cmd_logger(store: Store, args: argparse.Namespace) -> int:
             raise UsageError(_("--limit {value}: write it as CODE=VALUE, e.g. a21026=35").format(value=item))
     svc = MonitoringService(store)
     if args.issue:
+        from kit_app.services.crosscheck import CrossCheckService
         from kit_app.services.officers import OfficerService
 
         if not (args.officer and args.place):
             raise UsageError(_("--issue needs --officer (who issues the record) and --place (the monitoring point)"))
         officers = OfficerService(store)
-        out = svc.issue_record(args.case, officers.get(args.officer), limits=limits, place=args.place,
-                               conditions=args.conditions, logger_item=args.evidence,
-                               others=[officers.get(o) for o in args.with_officer or []])
+        out = CrossCheckService(store).issue_record(
+            args.case, officers.get(args.officer), limits=limits, place=args.place, conditions=args.conditions,
+            logger_item=args.evidence, others=[officers.get(o) for o in args.with_officer or []],
+            sessions=args.analyzer)
         res = out["check"]
     else:
-        out = res = svc.check(args.case, limits, args.evidence)
+        out = res = svc.check(args.case, limits, args.evidence, args.analyzer)
 
     def human() -> None:
         marks = {"fired": "!!", "clear": "ok", "skipped": "--"}
@@ -168,6 +170,9 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--limit", action="append", metavar="CODE=VALUE",
                    help=_("an emission limit, e.g. a21026=35 (repeatable)"))
     a.add_argument("--evidence", metavar="ID", help=_("the logger record to check (default: the case's latest)"))
+    a.add_argument("--analyzer", action="append", metavar="ID",
+                   help=_("an analyzer session to compare with, measured at the logger's point (repeatable; "
+                          "default: every session of the case)"))
     a.add_argument("--issue", action="store_true",
                    help=_("issue the cross-check record (在线监控数据比对记录); a suspicion becomes a finding"))
     a.add_argument("--officer", metavar="ID_OR_CERT_NO", help=_("the officer issuing the record (with --issue)"))

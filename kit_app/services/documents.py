@@ -247,9 +247,12 @@ class DocumentService:
 
     # ------------------------------------------------------------ auto-fill from the case
     def prefill(self, case_id: str, doc_type: str, officer: OfficerInfo | None,
-                evidence_id: str | None = None) -> dict[str, Any]:
+                evidence_id: str | None = None, *, logger_item: str | None = None,
+                limits: dict[str, float] | None = None, sessions: list[str] | None = None) -> dict[str, Any]:
         """A payload for ``doc_type`` filled from the case, its evidence and the officer, following
-        each field's ``source``; fields without one get their default. Editors start from it."""
+        each field's ``source``; fields without one get their default. Editors start from it. The
+        ``logger.*`` sources are the cross-check of the case's (latest, or ``logger_item``) data
+        logger record against its analyzer sessions, with the emission ``limits`` given."""
         import forms
         from kit_app.services.cases import CaseService
 
@@ -280,6 +283,13 @@ class DocumentService:
         }
         if reading is not None:
             values |= _reading_values(self.evidence.readable(reading))
+        if any(f.source and f.source.startswith("logger.") for f in defn.fields):
+            from kit_app.services.monitoring import MonitoringService
+
+            try:
+                values |= MonitoringService(self.store).record_payload_values(case.id, limits, logger_item, sessions)
+            except NotFound:
+                pass  # no logger read in this case: the officer fills the record in by hand
         from kit_app.services.inspections import InspectionService
 
         values |= InspectionService(self.store).prefill_values(case.id)  # nothing for a case without one

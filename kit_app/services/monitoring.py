@@ -23,7 +23,6 @@ from typing import Any
 
 from forms.monitoring import CheckDef, LoggerChecks, logger_checks
 from kit_app import i18n
-from kit_app.dto import OfficerInfo
 from kit_app.errors import NotFound, ValidationError
 from kit_app.evidence import media
 from kit_app.timeutil import LOCAL_TZ
@@ -412,8 +411,8 @@ RESULT_ZH = {FIRED: "异常", CLEAR: "未见异常", SKIPPED: "未比对"}
 
 
 class MonitoringService:
-    """The cross-check of a case: its latest logger record against its analyzer sessions; the
-    record of it (在线监控数据比对记录) issued, and a suspicion made a finding of the inspection."""
+    """The cross-check of a case: its latest logger record against its analyzer sessions, and what
+    the record of it (在线监控数据比对记录) prints (issued by ``kit_app.services.crosscheck``)."""
 
     def __init__(self, store: Any) -> None:
         from kit_app.evidence.service import EvidenceService
@@ -445,8 +444,9 @@ class MonitoringService:
         return [c.strip() for c in (codes or "").replace("，", ",").split(",") if c.strip()]
 
     def check(self, case_ref: str, limits: dict[str, float] | None = None,
-              logger_item: str | None = None) -> dict[str, Any]:
-        """Run every check on the case's (id or number) latest logger record, or ``logger_item``."""
+              logger_item: str | None = None, sessions: list[str] | None = None) -> dict[str, Any]:
+        """Run every check on the case's (id or number) latest logger record, or ``logger_item``,
+        against its analyzer sessions (``sessions``: only these, measured at the logger's point)."""
         case_id = self._case_id(case_ref)
         items = [i for i in self.evidence.list_for_case(case_id)
                  if not (i.get("disposition") or {}).get("excluded")]
@@ -455,17 +455,22 @@ class MonitoringService:
             records = [i for i in records if i["id"] == logger_item]
         if not records:
             raise NotFound(_("This case has no data logger record: read the logger first."))
+        known = {i["id"] for i in items if i["media_type"] == media.READINGS_SESSION}
+        if sessions and (unknown := set(sessions) - known):
+            raise NotFound(_("No analyzer session {ids} in this case.").format(ids=", ".join(sorted(unknown))))
         item = self.evidence.readable(records[-1])
         logger = load_exchange(item["stored_path"], item["id"])
         analyzer: dict[str, dict[datetime, float]] = {}
-        sessions = []
+        used = []
         for i in items:
             if i["media_type"] != media.READINGS_SESSION or not i.get("sha256"):
+                continue
+            if sessions and i["id"] not in sessions:
                 continue
             got = analyzer_minutes(self.evidence.readable(i)["stored_path"])
             if got:
                 inst = (i.get("metadata") or {}).get("instrument") or {}
-                sessions.append({"evidence_id": i["id"], "sha256": i["sha256"], "pollutants": sorted(got),
+                used.append({"evidence_id": i["id"], "sha256": i["sha256"], "pollutants": sorted(got),
                                  "minutes": max(len(v) for v in got.values()), "instrument": inst})
                 for code, minutes in got.items():
                     analyzer.setdefault(code, {}).update(minutes)
@@ -477,7 +482,7 @@ class MonitoringService:
                 "logger_sha256": item["sha256"], "mn": logger.header.get("mn"), "st": st,
                 "clock": logger.header.get("clock"), "period": logger.header.get("period"),
                 "records": {k: len(v) for k, v in logger.records.items() if isinstance(v, list) and k != "clock"},
-                "analyzer_sessions": sessions, "limits": limits or {},
+                "analyzer_sessions": used, "limits": limits or {},
                 "checks": [r.as_dict() for r in results], "suspicious": suspicious,
                 "violation": defs.violations.get(st) if suspicious else None,
                 "comparison": _comparison(logger, analyzer, limits or {})}
@@ -527,53 +532,11 @@ class MonitoringService:
             "logger.comparison": comparison,
         }
 
-    def issue_record(self, case_ref: str, officer: OfficerInfo, *, limits: dict[str, float] | None = None,
-                     place: str, conditions: str | None = None, logger_item: str | None = None,
-                     others: list[OfficerInfo] | None = None) -> dict[str, Any]:
-        """Issue the cross-check record of the case; when a check fired, the suspicion becomes a
-        finding of the case's inspection (while it is under way) with the violation it points to,
-        citing the logger's record, the analyzer's sessions and the issued record."""
-        import forms
-        from kit_app.services.documents import DocumentService
-
+    def record_payload_values(self, case_ref: str, limits: dict[str, float] | None = None,
+                              logger_item: str | None = None, sessions: list[str] | None = None) -> dict[str, Any]:
+        """The ``logger.*`` values of the case's cross-check record, the checks run in Chinese."""
         with printed():
-            res = self.check(case_ref, limits, logger_item)
-        docs = DocumentService(self.store, self.evidence)
-        payload = docs.prefill(res["case_id"], "monitoring_crosscheck", officer)
-        values = self.record_values(res)
-        for f in forms.get("monitoring_crosscheck").fields:
-            if f.source and f.source.startswith("logger.") and values.get(f.source) not in (None, "", []):
-                payload[f.name] = values[f.source]
-        payload["place"] = place
-        if conditions:
-            payload["conditions"] = conditions
-        issued = docs.issue(res["case_id"], officer, "monitoring_crosscheck", payload, others=others)
-        out = {"check": res, "document_id": issued.id, "number": issued.number,
-               "document_evidence_id": issued.evidence_id, "finding_id": None}
-        if res["suspicious"]:
-            out["finding_id"] = self._finding(res, officer, issued.evidence_id)
-        return out
-
-    def _finding(self, res: dict[str, Any], officer: OfficerInfo, record_evidence: str) -> str | None:
-        from kit_app.errors import PermissionDenied
-        from kit_app.services.inspections import InspectionService
-
-        fired = [c for c in res["checks"] if c["status"] == FIRED]
-        with printed():
-            text = f"数采仪（MN {res['mn']}）数据经比对异常：" + "；".join(
-                f"{c['title']}——{c['summary']}" for c in fired)
-        evidence = [res["logger_evidence_id"], *[s["evidence_id"] for s in res["analyzer_sessions"]], record_evidence]
-        svc = InspectionService(self.store)
-        try:
-            status = svc.status(res["case_id"])
-        except NotFound:
-            return None  # a case without an inspection: the record stands on its own
-        item = "om_consistency" if any(i.item.id == "om_consistency" for i in status.items) else None
-        try:
-            return svc.add_finding(res["case_id"], officer, text[:2000], item_id=item,
-                                   violation_id=res.get("violation"), evidence_ids=evidence)
-        except PermissionDenied:
-            return None  # the inspection has ended: the record is issued, the finding is for the officer
+            return self.record_values(self.check(case_ref, limits, logger_item, sessions))
 
 
 def _form_time(iso: str | None) -> str | None:

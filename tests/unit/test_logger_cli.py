@@ -91,6 +91,20 @@ def test_read_keeps_the_exchange_as_evidence_and_check_finds_the_cap(case: tuple
     assert limit["numbers"]["pollutants"]["a21026"]["masked_minutes"] >= 10 and "50.0" in limit["summary"]
     p = kit(data, "logger", "check", "--case", case_id)  # for a person: one line a check
     assert p.returncode == 0 and p.stdout.count("\n") == 7 and "!!" in p.stdout
+    # compared with one session only (measured at the logger's point), or a session that is not there
+    [session] = out["analyzer_sessions"]
+    p = kit(data, "logger", "check", "--case", case_id, "--analyzer", session["evidence_id"], "--json")
+    assert p.returncode == 0 and json.loads(p.stdout)["suspicious"] == ["analyzer"]  # no limit given: no limit check
+    p = kit(data, "logger", "check", "--case", case_id, "--analyzer", "01a2304d-0000-7000-8000-000000000000")
+    assert p.returncode == 1 and "No analyzer session" in p.stderr
+    # the documents' own auto-fill knows the record too (the editor starts from it)
+    from kit_app.services.documents import DocumentService
+
+    store = open_store(data)
+    filled = DocumentService(store).prefill(case_id, "monitoring_crosscheck", None)
+    store.close()
+    assert filled["mn"] == mn and len(filled["checks"]) == 7 and filled["checks"][1]["result"] == "未比对"
+    assert "便携式仪器" in {r["series"] for r in filled["comparison"]}
 
     # the record issued, and the suspicion a finding of the inspection citing what proves it
     p = kit(data, "logger", "check", "--case", case_id, "--limit", "a21026=50", "--issue", "--officer", "45010320231",
