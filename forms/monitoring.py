@@ -1,4 +1,4 @@
-"""What the kit checks in an enterprise's data logger records (``forms/monitoring/logger_checks.json``):
+"""What the kit checks in an enterprise's data logger records (``forms/monitoring_checks/logger_checks.json``):
 each check's name, its thresholds and the provisions it rests on, and the violation a suspicion
 points to for a flue-gas (ST 31) or waste-water (ST 32) source — versioned data, like the
 checklists."""
@@ -11,7 +11,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-PATH = Path(__file__).parent / "monitoring" / "logger_checks.json"
+PATH = Path(__file__).parent / "monitoring_checks" / "logger_checks.json"
 KNOWN = ("analyzer", "limit", "flat", "flags", "gaps", "clock", "aggregates")
 
 

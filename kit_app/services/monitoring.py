@@ -2,7 +2,7 @@
 
 Inputs are evidence items of the case, read from their originals: the data logger's conversation
 (``devices.logger`` decodes what it reported from the recorded bytes) and the portable analyzer's
-sessions. Each check of ``forms/monitoring/logger_checks.json`` is run and says, with its numbers,
+sessions. Each check of ``forms/monitoring_checks/logger_checks.json`` is run and says, with its numbers,
 whether it fired, stayed clear or could not run (and why). The logger files its records by its own
 clock: when that clock is off, its records are set back by the measured offset before they are
 compared with the analyzer's minutes (the kit's clock).
