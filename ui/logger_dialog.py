@@ -117,7 +117,7 @@ class LoggerDialog(QDialog):
         self.setWindowTitle(_("Data logger — {case}").format(case=case_label))
         self.ev, self.runner, self.officer, self.case_id = ev, runner, officer, case_id
         self.task: TaskHandle | None = None
-        self.decoded: dict[str, Any] = {}
+        self.decoded: dict[str, Any] = {}  # kind → the table's rows; "counts": kind → records
         self.resize(900, 680)
 
         # where the logger is
@@ -367,7 +367,9 @@ class LoggerDialog(QDialog):
             exchange, summary = read_logger(url, kinds, begin, end, baud=baud, mn=mn, pw=pw, st=st,
                                             progress=progress, stop=lambda: ctx.cancelled, candidates=candidates)
             entries = [e.record() for e in exchange.entries]
-            return entries, summary, decode(entries)
+            decoded = decode(entries)  # and the table's rows, here: a month of minutes is 200,000 rows
+            return entries, summary, {k: table_rows(decoded, k) for k, _label in KINDS} | {
+                "counts": {k: len(decoded.get(k, [])) for k, _label in KINDS}}
 
         self._busy(True, _("Reading the logger…"))
         self.task = self.runner.run(work, lambda got: self._read(got, url, baud, begin, end), self._failed,
@@ -417,7 +419,7 @@ class LoggerDialog(QDialog):
         def kept(res: Any) -> None:
             self._busy(False)
             clock = summary.get("clock") or {}
-            counts = ", ".join(f"{_(label)} {len(decoded.get(k, []))}" for k, label in KINDS if decoded.get(k))
+            counts = ", ".join(f"{_(label)} {decoded['counts'][k]}" for k, label in KINDS if decoded["counts"][k])
             text = _("Logger {mn}: {counts}; its clock {off:+.1f} s against the kit's. Kept as evidence.").format(
                 mn=summary.get("mn") or "?", counts=counts or _("no records"), off=float(clock.get("offset_s") or 0))
             if summary.get("error"):
@@ -428,7 +430,7 @@ class LoggerDialog(QDialog):
         self.runner.run(keep, kept, self._failed)
 
     def _show_records(self) -> None:
-        self.records.set_rows(table_rows(self.decoded, self.kind.currentData()) if self.decoded else [])
+        self.records.set_rows(self.decoded.get(self.kind.currentData(), []))
 
     # ---------------------------------------------------------------- comparing
     def _limits(self) -> dict[str, float]:

@@ -84,3 +84,28 @@ def test_mistakes_stay_in_the_dialog(qtbot: QtBot, services: Services, runner: T
     dlg.limits.setText("a21026")
     dlg.check_btn.click()
     assert "code=value" in dlg.verdict.text()
+
+
+def test_stopping_a_long_read_keeps_what_came(qtbot: QtBot, services: Services, runner: TaskRunner,
+                                              officer: OfficerInfo) -> None:
+    """A day of minute data at 9,600 baud takes a quarter of an hour: the officer stops it; the
+    records read so far are kept as evidence, and the record says the reading ended early."""
+    case = services.cases.create(party="某热电厂", title="数采仪", actor=officer)
+    dlg = LoggerDialog(services.evidence, runner, officer, case.id, case.number)
+    qtbot.addWidget(dlg)
+    dlg.show()
+    assert "14 min" in dlg.estimate.text()  # 24 h of minute data at 9,600 baud
+    with logger_sim("--baud", "9600") as port:
+        dlg.port.setEditText(port)
+        dlg.mn.setText(MN)
+        dlg.kinds["hour"].setChecked(False)
+        dlg.read_btn.click()
+        qtbot.waitUntil(lambda: dlg.records.rowCount() == 0 and dlg.cancel_btn.isEnabled(), timeout=5000)
+        qtbot.wait(2500)  # some minutes arrive
+        dlg.cancel_btn.click()
+        qtbot.waitUntil(lambda: "evidence" in dlg.status.text(), timeout=15000)
+    assert "ended early" in dlg.status.text() and "stopped" in dlg.status.text()
+    assert 0 < dlg.records.rowCount() < 1440 * 5
+    [kept] = [i for i in services.evidence.list_for_case(case.id)
+              if i["media_type"] == "application/x-kit-hj212-exchange+jsonl"]
+    assert any("ended early" in w for w in kept["warnings"])
