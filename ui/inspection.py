@@ -317,8 +317,15 @@ class InspectionWorkspace(QDialog):
         self.import_btn.setToolTip(_("Photos and videos from a camera's card or a folder, imported into this "
                                      "inspection and ticked here for this item."))
         self.import_btn.clicked.connect(self.import_files)
+        self.logger_btn = QPushButton(_("Data logger…"))
+        self.logger_btn.setObjectName("logger_here")
+        self.logger_btn.setToolTip(_("Read the enterprise's data logger and compare it with the portable analyzer; "
+                                     "the record read is ticked here for this item."))
+        self.logger_btn.clicked.connect(self.read_logger)
+        self.logger_btn.hide()
         head = QHBoxLayout()
         head.addWidget(QLabel(_("Evidence for this item")), 1)
+        head.addWidget(self.logger_btn)
         head.addWidget(self.import_btn)
         head.addWidget(self.capture_btn)
         v.addLayout(head)
@@ -356,8 +363,12 @@ class InspectionWorkspace(QDialog):
         current = self.tree.currentItem()
         key = current.data(0, Qt.ItemDataRole.UserRole) if current else None
         self._fill_tree(st)
-        # after each thing recorded, on to the next thing to do (or stay, when all is done)
-        self._select(self._first_open(st) or key or ("team", ""))
+        # after each thing recorded, on to the next thing to do (or stay, when all is done); while
+        # evidence is being taken for an item, back to that item, the new evidence ticked
+        if self._capture_for is not None:
+            self._select(("item", self._capture_for))
+        else:
+            self._select(self._first_open(st) or key or ("team", ""))
 
     @staticmethod
     def _first_open(st: InspectionStatus) -> tuple[str, str] | None:
@@ -475,6 +486,7 @@ class InspectionWorkspace(QDialog):
             f"<p><b>{escape(how)}:</b> {escape(_text(it.how, it.how_en))}</p>"
             f"<p><b>{escape(basis)}:</b> {escape(it.basis)}</p>"
             f"<p><b>{escape(shots)}:</b> {escape(photos)}</p>{reading}")
+        self.logger_btn.setVisible(x.checklist == "online_monitoring" and it.reading)  # online data against site
         self.answers.setExclusive(False)
         for key, b in self.answer_buttons.items():
             b.setChecked(key == x.answer)
@@ -545,6 +557,17 @@ class InspectionWorkspace(QDialog):
         self._seen = {e["id"] for e in self.evidence}
         self.message.setText(_("Take the photo or reading in the Devices pane; it is ticked here for this item."))
         self.capture_requested.emit(self.case_id)
+
+    def read_logger(self) -> None:
+        """The data logger dialog for this inspection: what it keeps is ticked for the item shown."""
+        from ui.logger_dialog import LoggerDialog
+
+        self._capture_for = self.current_item.item.id
+        self._seen = {e["id"] for e in self.evidence}
+        dlg = LoggerDialog(self.services.evidence, self.runner, self.officer, self.case_id,
+                           self.windowTitle(), self)
+        dlg.finished.connect(lambda _code: (self.refresh(), self.changed.emit()))
+        dlg.open()
 
     def import_files(self, paths: list[Path] | None = None) -> None:
         """Import files for the item shown (a file dialog unless ``paths``): imported, ticked for it."""

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QInputDialog
 from pytestqt.qtbot import QtBot
 
@@ -109,3 +110,41 @@ def test_stopping_a_long_read_keeps_what_came(qtbot: QtBot, services: Services, 
     [kept] = [i for i in services.evidence.list_for_case(case.id)
               if i["media_type"] == "application/x-kit-hj212-exchange+jsonl"]
     assert any("ended early" in w for w in kept["warnings"])
+
+
+def test_the_inspection_item_on_online_data_reads_the_logger(qtbot: QtBot, services: Services, runner: TaskRunner,
+                                                              officer: OfficerInfo) -> None:
+    """The checklist item 自动监测数据与现场监测、生产工况相符 offers the data logger; what it keeps is ticked
+    for the item. Other items do not offer it."""
+    from sqlalchemy import select
+
+    from kit_app.db.models import Source
+    from ui.inspection import InspectionWorkspace
+
+    with services.store.session() as s:
+        src = s.scalars(select(Source).where(Source.key_monitored, Source.cat_air).order_by(Source.name)).first()
+        assert src is not None
+        src_id, src_name = src.id, src.name
+    case = services.inspections.start(actor=officer, party=src_name, source_id=src_id, origin="alarm",
+                                      team=["45010320232"], origin_ref="在线监控报警")
+    ws = InspectionWorkspace(services, runner, officer, case.id)
+    qtbot.addWidget(ws)
+    ws.show()
+    qtbot.waitUntil(lambda: ws.status is not None, timeout=5000)
+    ws._select(("item", "om_installed"))
+    assert not ws.logger_btn.isVisible()
+    ws._select(("item", "om_consistency"))
+    assert ws.logger_btn.isVisible()
+    ws.logger_btn.click()
+    qtbot.waitUntil(lambda: any(isinstance(c, LoggerDialog) and c.isVisible() for c in ws.children()), timeout=5000)
+    dlg = next(c for c in ws.children() if isinstance(c, LoggerDialog))
+    with logger_sim(tcp=True) as url:
+        dlg.tcp.setChecked(True)
+        dlg.address.setText(url.removeprefix("socket://"))
+        dlg.mn.setText(MN)
+        dlg.kinds["minute"].setChecked(False)
+        dlg.read_btn.click()
+        qtbot.waitUntil(lambda: "evidence" in dlg.status.text(), timeout=30000)
+    dlg.close()
+    item = ws.item_evidence
+    qtbot.waitUntil(lambda: item.count() == 1 and item.item(0).checkState() == Qt.CheckState.Checked, timeout=5000)
