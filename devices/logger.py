@@ -150,7 +150,8 @@ class Link:
     def __init__(self, url: str, *, baud: int = 9600, mn: str | None = None, pw: str = DEFAULT_PW,
                  st: str | None = None, overtime: float = OVERTIME, recount: int = RECOUNT,
                  stop: Callable[[], bool] | None = None) -> None:
-        self.url, self.mn, self.pw, self.st = url, mn, pw, st
+        self.url, self.mn, self.st = url, _token(mn, "MN"), st
+        self.pw: str = _token(pw, "PW") or DEFAULT_PW
         self.overtime, self.recount, self.stop = overtime, recount, stop
         self.exchange = Exchange(endpoint=url, baud=None if url.startswith("socket://") else baud)
         self._decoder = hj212.StreamDecoder()
@@ -367,6 +368,17 @@ class _Tcp:
         self.sock.close()
 
 
+def _token(value: str | None, what: str) -> str | None:
+    """An MN or password as a packet may carry it: letters and digits (``;``, ``=``, ``&`` and ``,``
+    frame the packet — one inside a value would change the request)."""
+    if value is None:
+        return None
+    if not (0 < len(value) <= 32 and value.isascii() and value.isalnum()):
+        raise LoggerError(_("the logger's {what} {value!r} is not 1-32 letters or digits").format(what=what,
+                                                                                               value=value))
+    return value
+
+
 def _hint(code: str) -> str:
     return {"3": " " + _("Type the logger's password (PW)."),
             "4": " " + _("Check the logger's MN (on its label or screen).")}.get(code, "")
@@ -427,7 +439,7 @@ def read_logger(url: str, kinds: list[str], begin: datetime, end: datetime, *, b
 def _try_each(link: Link, candidates: tuple[str, ...] | list[str]) -> Clock:
     """The first of the MNs the logger takes (asking its time), or why none was."""
     for mn in candidates:
-        link.mn = mn
+        link.mn = _token(mn, "MN")
         try:
             return link.clock()
         except LoggerRefused as exc:

@@ -293,12 +293,15 @@ class LoggerDialog(QDialog):
 
         store, case_id = self.ev.store, self.case_id
 
-        def done(mns: list[str]) -> None:
+        def done(got: tuple[list[str], str | None]) -> None:
+            mns, pw = got
             self.candidates = mns
             if mns:
                 self.mn.setPlaceholderText(_("from the base data: {mns}").format(mns=", ".join(mns)))
+            if pw and self.pw.text() == "123456":
+                self.pw.setText(pw)
 
-        self.runner.run(lambda: MonitoringService(store).logger_mns(case_id), done, lambda _exc: None)
+        self.runner.run(lambda: MonitoringService(store).logger_access(case_id), done, lambda _exc: None)
 
     def _case_officers(self) -> None:
         """The case's other officers, present by default (two officers at least gather evidence)."""

@@ -36,7 +36,7 @@ def _period(args: argparse.Namespace) -> tuple[datetime, datetime]:
 
 def _read(args: argparse.Namespace, candidates: list[str] | None = None,
           ) -> tuple[Any, dict[str, Any], tuple[datetime, datetime], str, int | None]:
-    from devices.logger import endpoint_url, read_logger
+    from devices.logger import DEFAULT_PW, endpoint_url, read_logger
 
     if bool(args.port) == bool(args.tcp):
         raise UsageError(_("give the logger's serial port (--port) or its TCP address (--tcp), one of them"))
@@ -51,8 +51,8 @@ def _read(args: argparse.Namespace, candidates: list[str] | None = None,
         if not args.json:
             print(text, file=sys.stderr, flush=True)
 
-    exchange, summary = read_logger(url, kinds, *period, baud=args.baud, mn=args.mn, pw=args.pw, st=args.st,
-                                    listen=args.listen, overtime=args.overtime, recount=args.recount,
+    exchange, summary = read_logger(url, kinds, *period, baud=args.baud, mn=args.mn, pw=args.pw or DEFAULT_PW,
+                                    st=args.st, listen=args.listen, overtime=args.overtime, recount=args.recount,
                                     progress=progress, candidates=candidates or [])
     return exchange, summary, period, url.removeprefix("socket://"), None if args.tcp else args.baud
 
@@ -62,10 +62,13 @@ def cmd_logger_read(args: argparse.Namespace, store: Store | None = None) -> int
     from devices.logger import decode
 
     candidates = None
-    if store is not None and not args.mn:  # the base data's MNs for the case's source, tried in turn
+    if store is not None:  # the base data's MNs for the case's source, tried in turn, and its password
         from kit_app.services.monitoring import MonitoringService
 
-        candidates = MonitoringService(store).logger_mns(args.case)
+        mns, pw = MonitoringService(store).logger_access(args.case)
+        candidates = None if args.mn else mns
+        if args.pw is None and pw:
+            args.pw = pw
     exchange, summary, period, endpoint, baud = _read(args, candidates)
     entries = [e.record() for e in exchange.entries]
     decoded = decode(entries)
@@ -150,7 +153,7 @@ def add_parsers(sub: Any) -> None:
     a.add_argument("--baud", type=int, default=9600)
     a.add_argument("--mn", help=_("the logger's MN (else the base data's for the case's source, else learnt from "
                                   "its uploads)"))
-    a.add_argument("--pw", default="123456", help=_("the logger's password (PW)"))
+    a.add_argument("--pw", help=_("the logger's password (PW; else the base data's, else 123456)"))
     a.add_argument("--st", choices=("31", "32"), help=_("system code: 31 flue gas, 32 waste water (else tried)"))
     a.add_argument("--from", dest="from_", type=when, metavar="TIME", help=_("start of the period (default: 24 h ago)"))
     a.add_argument("--to", type=when, metavar="TIME", help=_("end of the period (default: now)"))

@@ -20,7 +20,7 @@ FTS_COLUMNS = ("name", "address", "name_abbr")
 SOURCE_COLUMNS = (
     "id", "name", "credit_code", "address", "county_id", "industry", "longitude", "latitude",
     "permit_no", "legal_rep", "contact_phone", "cat_water", "cat_air", "cat_waste", "cat_noise",
-    "key_monitored", "mn_codes", "origin_project_id", "name_py", "name_abbr", "created_at",
+    "key_monitored", "mn_codes", "logger_pw", "origin_project_id", "name_py", "name_abbr", "created_at",
     "updated_at", "origin_kit", "row_version",
 )
 

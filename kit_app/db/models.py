@@ -118,6 +118,7 @@ class Source(SyncMixin, Base):
     cat_noise: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     key_monitored: Mapped[bool] = mapped_column(Boolean, nullable=False, default=False)
     mn_codes: Mapped[str | None] = mapped_column(Text)  # comma-separated HJ 212 MN codes
+    logger_pw: Mapped[str | None] = mapped_column(String(32))  # its data loggers' HJ 212 password (PW)
     origin_project_id: Mapped[str | None] = mapped_column(String(36))
     name_py: Mapped[str] = mapped_column(String(600), nullable=False, default="", index=True)
     name_abbr: Mapped[str] = mapped_column(String(200), nullable=False, default="", index=True)

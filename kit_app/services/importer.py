@@ -57,6 +57,7 @@ SOURCE_COLUMNS = (
     Column("categories", ("污染类别", "排污类别", "类别", "categories")),
     Column("key_monitored", ("重点监控", "是否重点监控", "重点排污单位", "key_monitored")),
     Column("mn_codes", ("在线监测MN号", "在线监测MN", "MN号", "MN", "mn_codes")),
+    Column("logger_pw", ("数采仪密码", "数采仪访问密码", "访问密码", "PW", "logger_pw")),
 )
 
 PROJECT_COLUMNS = (
@@ -97,7 +98,7 @@ PROJECT_STATUSES = {
 _SOURCE_FIELDS = (
     "name", "credit_code", "address", "county_id", "industry", "longitude", "latitude", "permit_no",
     "legal_rep", "contact_phone", "cat_water", "cat_air", "cat_waste", "cat_noise", "key_monitored",
-    "mn_codes", "name_py", "name_abbr",
+    "mn_codes", "logger_pw", "name_py", "name_abbr",
 )
 
 _TRUE = {"是", "y", "yes", "true", "1", "√", "重点"}
@@ -251,7 +252,7 @@ class ImportService:
         # cell appended to each row
         idx = {c.key: mapping.get(c.key, width) for c in SOURCE_COLUMNS}
         (i_name, i_credit_code, i_address, i_county, i_industry, i_longitude, i_latitude, i_permit_no,
-         i_legal_rep, i_contact_phone, i_categories, i_key_monitored, i_mn_codes) = (
+         i_legal_rep, i_contact_phone, i_categories, i_key_monitored, i_mn_codes, i_logger_pw) = (
             idx[c.key] for c in SOURCE_COLUMNS)
         for rowno, cells in table.rows:
             if not any(cells):
@@ -315,6 +316,9 @@ class ImportService:
             for m in mn:
                 if not re.fullmatch(r"[0-9A-Za-z]{1,32}", m):
                     reject("mn_codes", _("MN code {mn!r} is not 1-32 letters or digits").format(mn=m))
+            pw = cells[i_logger_pw]
+            if pw and not re.fullmatch(r"[0-9A-Za-z]{1,32}", pw):  # no ; = & , — they frame an HJ 212 packet
+                reject("logger_pw", _("the data logger password is not 1-32 letters or digits"))
             if problems:
                 result.rejected.extend(problems)
                 continue
@@ -339,6 +343,7 @@ class ImportService:
                         "cat_noise": "noise" in cats,
                         "key_monitored": key_monitored,
                         "mn_codes": ",".join(mn) or None,
+                        "logger_pw": pw or None,
                         "name_py": py,
                         "name_abbr": abbr,
                     },

@@ -433,15 +433,21 @@ class MonitoringService:
 
     def logger_mns(self, case_ref: str) -> list[str]:
         """The MNs the base data has for the case's source (its data loggers), in order."""
+        return self.logger_access(case_ref)[0]
+
+    def logger_access(self, case_ref: str) -> tuple[list[str], str | None]:
+        """What the base data has for reading the case's source's data loggers: their MNs, in
+        order, and their password (None: not recorded)."""
         from sqlalchemy import select
 
         from kit_app.db.models import Case, Source
 
         case_id = self._case_id(case_ref)
         with self.store.session() as s:
-            codes = s.scalar(select(Source.mn_codes).join(Case, Case.source_id == Source.id)
-                             .where(Case.id == case_id))
-        return [c.strip() for c in (codes or "").replace("，", ",").split(",") if c.strip()]
+            row = s.execute(select(Source.mn_codes, Source.logger_pw).join(Case, Case.source_id == Source.id)
+                            .where(Case.id == case_id)).first()
+        codes, pw = (row[0], row[1]) if row is not None else (None, None)
+        return [c.strip() for c in (codes or "").replace("，", ",").split(",") if c.strip()], pw or None
 
     def check(self, case_ref: str, limits: dict[str, float] | None = None,
               logger_item: str | None = None, sessions: list[str] | None = None) -> dict[str, Any]:

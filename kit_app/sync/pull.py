@@ -39,7 +39,8 @@ from kit_app.i18n import _
 from kit_app.timeutil import utcnow
 
 SOURCE_FIELDS = ("name", "credit_code", "address", "industry", "longitude", "latitude", "permit_no", "legal_rep",
-                 "contact_phone", "cat_water", "cat_air", "cat_waste", "cat_noise", "key_monitored", "mn_codes")
+                 "contact_phone", "cat_water", "cat_air", "cat_waste", "cat_noise", "key_monitored", "mn_codes",
+                 "logger_pw")
 PROJECT_FIELDS = ("name", "developer", "developer_credit_code", "address", "industry", "longitude", "latitude",
                   "eia_approval_no", "eia_approval_date", "status", "acceptance_date")
 

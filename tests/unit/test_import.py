@@ -163,3 +163,23 @@ def test_fuzz_arbitrary_cells(store: Store, tmp_path: Path, rows: list[list[str]
     except KitError:
         return
     assert res.imported + res.updated + res.unchanged + len({r.row for r in res.rejected}) <= len(rows)
+
+
+def test_the_loggers_password_is_imported_and_checked(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """数采仪密码: letters and digits (an HJ 212 packet is framed by ; = & ,), kept with the MNs."""
+    from sqlalchemy import select
+
+    from kit_app.db import open_store
+    from kit_app.db.models import Source
+    from kit_app.services.importer import ImportService
+
+    csv = tmp_path / "sources.csv"
+    csv.write_text("单位名称,在线监测MN号,数采仪密码\n"
+                   "南宁某热电有限公司,45010300000000000000A001,Gx2026\n"
+                   "南宁某纸业有限公司,45010300000000000000A002,ab;cd\n", encoding="utf-8")
+    store = open_store(tmp_path / "data")
+    res = ImportService(store).import_sources(csv)
+    assert res.imported == 1 and [(r.row, r.column) for r in res.rejected] == [(3, "数采仪密码")]
+    with store.session() as s:
+        assert s.scalar(select(Source.logger_pw).where(Source.name == "南宁某热电有限公司")) == "Gx2026"
+    store.close()

@@ -42,6 +42,8 @@ def case(tmp_path: Path) -> tuple[Path, str, str]:
                         .order_by(Source.name)).first()
         assert src is not None
         src_id, src_name, mns = src.id, src.name, (src.mn_codes or "").split(",")
+    with store.write_session() as s:  # its loggers' password is in the base data too
+        s.scalars(select(Source).where(Source.id == src_id)).one().logger_pw = "Gx2026"
     c = InspectionService(store).start(actor=li, party=src_name, source_id=src_id, origin="alarm",
                                        team=["45010320232"], origin_ref="二氧化硫在线数据长期贴近限值")
     EvidenceService(store).add_readings(c.id, li, analyzer_readings(15, {"a21026": 50.0}), protocol="hj212",
@@ -57,7 +59,7 @@ def test_read_keeps_the_exchange_as_evidence_and_check_finds_the_cap(case: tuple
 
     data, case_id, mn = case
     begin = (datetime.now(UTC) - timedelta(hours=2)).isoformat()
-    with logger_sim("--cap", "a21026=50", "--mn", mn) as port:  # no --mn: the base data's are tried in turn
+    with logger_sim("--cap", "a21026=50", "--mn", mn, "--pw", "Gx2026") as port:  # the base data's MN and PW
         p = kit(data, "logger", "read", "--port", port, "--from", begin, "--case", case_id,
                 "--officer", "45010320231", "--with-officer", "45010320232", "--json")
     assert p.returncode == 0, p.stderr

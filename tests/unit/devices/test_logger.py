@@ -261,3 +261,16 @@ def test_no_shared_minutes_is_said_not_taken_for_clear() -> None:
     results = {r.id: r for r in run_checks(logger, analyzer, {"a21026": 50.0})}
     assert results["analyzer"].status == "skipped" and results["limit"].status == "skipped"
     assert "measure longer" in results["limit"].summary
+
+
+@pytest.mark.parametrize("mn, pw", [("4501;CN=3011", "123456"), (MN, "12&34"), (MN, ""), ("M" * 33, "123456")])
+def test_what_would_change_the_request_is_refused(mn: str, pw: str) -> None:
+    """An MN or password (typed, or from pulled base data) carrying a packet's separators is refused
+    before anything is sent."""
+    master, slave = os.openpty()
+    try:
+        with pytest.raises(LoggerError, match="letters or digits"):
+            Link(os.ttyname(slave), mn=mn, pw=pw)
+    finally:
+        os.close(master)
+        os.close(slave)
