@@ -88,7 +88,8 @@ def main() -> int:
     out["tcp"]["vs_9600_baud_line"] = round(out["tcp"]["seconds"] / (s["line_limit_30_days_h"] * 3600 * args.days / 30),
                                             4)
     emit(out)
-    ok = out["tcp"]["records"] == len(made) and s["vs_line_limit"] <= 1.1
+    # the simulator's last whole minute may have turned since the baseline was made: one more record
+    ok = abs(out["tcp"]["records"] - len(made)) <= 1 and s["vs_line_limit"] <= 1.1
     return 0 if ok else 1
 
 
