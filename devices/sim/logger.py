@@ -18,6 +18,9 @@ are honest):
   --gap HOURS        HOURS of minute data missing (ending an hour before now)
   --hourly-off P     hourly averages P % above what the minutes give
 
+Line faults (the shared --garbage P and --bad-crc P): noise before data packets, data packets damaged
+on the line — the host does not answer those, and the logger sends them again after --overtime.
+
 What the plant truly emits at a moment — what a portable analyzer at the stack measures — is
 :func:`true_value` (the same seed gives the same plant).
 """
@@ -84,6 +87,8 @@ class Settings:
     recount: int = 3
     max_data: int = 1000  # a packet's data segment above this is split (PNUM/PNO)
     upload: float = 0.0  # real-time uploads every so many seconds (0: none)
+    garbage: float = 0.0  # chance of line noise before a data packet
+    bad_crc: float = 0.0  # chance of a data packet damaged on the line (the host does not answer it)
 
 
 class History:
@@ -190,6 +195,7 @@ class Logger:
         self.history = history or History(s)
         self.decoder = hj212.StreamDecoder()
         self.inbox: list[hj212.Packet] = []
+        self.rng = random.Random(f"line:{s.seed}")
         self.served = 0
         self.resent = 0
 
@@ -231,7 +237,12 @@ class Logger:
             pkt = self.packet(cn, part, qn=qn, flag=flag | (2 if split else 0), pnum=len(parts) if split else None,
                               pno=i if split else None)
             for _try in range(self.s.recount + 1):
-                self.write(pkt)
+                if self.rng.random() < self.s.garbage:  # line noise between packets
+                    self.write(bytes(self.rng.randrange(256) for _ in range(self.rng.randint(1, 30))))
+                if self.rng.random() < self.s.bad_crc:  # damaged on the line: the host cannot answer it
+                    self.write(pkt[:-6] + (b"0000" if pkt[-6:-2] != b"0000" else b"FFFF") + b"\r\n")
+                else:
+                    self.write(pkt)
                 if not self.s.ack:
                     break
                 if self._wait_ack():
@@ -400,7 +411,8 @@ def settings_from(args: argparse.Namespace) -> Settings:
         flags = (f, float(hours or 6))
     return Settings(mn=args.mn, pw=args.pw, st=args.st, seed=args.seed, days=args.days, caps=caps,
                     flat_hours=args.flat, flags=flags, clock_hours=args.clock, gap_hours=args.gap,
-                    hourly_off=args.hourly_off, ack=not args.no_ack, upload=args.upload, max_data=args.max_data)
+                    hourly_off=args.hourly_off, ack=not args.no_ack, upload=args.upload, max_data=args.max_data,
+                    garbage=args.garbage, bad_crc=args.bad_crc, overtime=args.overtime)
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
@@ -416,6 +428,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--no-ack", action="store_true", help="data packets ask for no 9014")
     ap.add_argument("--upload", type=float, default=0.0, metavar="SECONDS", help="real-time uploads this often")
     ap.add_argument("--max-data", type=int, default=1000, help="split packets with a longer data segment")
+    ap.add_argument("--overtime", type=float, default=5.0, help="seconds the logger waits for a 9014 before sending "
+                                                                "a data packet again (with --garbage, --bad-crc)")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -274,3 +274,14 @@ def test_what_would_change_the_request_is_refused(mn: str, pw: str) -> None:
     finally:
         os.close(master)
         os.close(slave)
+
+
+def test_noise_and_damaged_packets_cost_time_not_records() -> None:
+    """Line noise and packets damaged on the line: the kit does not answer a damaged packet, the
+    logger sends it again, and every minute arrives once; what was damaged stays in the record."""
+    with logger_sim("--garbage", "0.2", "--bad-crc", "0.2", "--overtime", "0.3") as url:
+        exchange, summary = read_logger(url, ["minute"], *period(1), mn=MN, overtime=2)
+    assert "error" not in summary and summary["requests"][0]["complete"] and summary["damaged"] >= 3
+    got = decode([e.record() for e in exchange.entries])
+    times = [r["time"] for r in got["minute"]]
+    assert len(times) >= 58 and len(times) == len(set(times)) and got["damaged"] == summary["damaged"]
