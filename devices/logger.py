@@ -132,6 +132,7 @@ class Answer:
     arrived: list[datetime]  # when each packet's last byte came (UTC)
     exe_rtn: str | None
     complete: bool  # 9012 arrived
+    overflow: bool = False  # more data than the period can hold: the kit stopped taking it
 
 
 def qn_now(now: datetime | None = None) -> str:
@@ -247,8 +248,9 @@ class Link:
                 break
         return got
 
-    def request(self, cn: str, cp: str = "") -> Answer:
-        """Send a request and collect its answer (retried ``recount`` times when unanswered)."""
+    def request(self, cn: str, cp: str = "", limit: int | None = None) -> Answer:
+        """Send a request and collect its answer (retried ``recount`` times when unanswered); more
+        than ``limit`` data packets end the reading of it (a logger that would never stop)."""
         if not self.mn:
             raise LoggerError(_("the logger's MN is not known: type it, or let the kit listen for the logger's "
                                 "uploads first"))
@@ -256,7 +258,7 @@ class Link:
         refused: LoggerRefused | None = None
         for st in systems:
             try:
-                answer = self._request(st, cn, cp)
+                answer = self._request(st, cn, cp, limit)
             except LoggerRefused as exc:
                 if exc.code != "5":  # a wrong system code: try the next one
                     raise
@@ -267,7 +269,7 @@ class Link:
         assert refused is not None
         raise refused
 
-    def _request(self, st: str, cn: str, cp: str) -> Answer:
+    def _request(self, st: str, cn: str, cp: str, limit: int | None = None) -> Answer:
         qn = qn_now()
         while qn <= self._last_qn:  # two requests in one millisecond still get two numbers
             time.sleep(0.001)
@@ -313,6 +315,8 @@ class Link:
                     continue  # a repeated answer to a request sent again
                 packets.append(p)
                 arrived.append(self.last_at)
+                if limit is not None and len(packets) > limit:
+                    return Answer(qn, cn, packets, arrived, None, False, overflow=True)
                 break
             if not got_any:  # the logger fell silent before saying it was done: keep what came
                 return Answer(qn, cn, packets, arrived, None, False)
@@ -335,8 +339,12 @@ class Link:
         raise LoggerError(_("the logger did not tell its time"))
 
     def history(self, kind: str, begin: datetime, end: datetime) -> Answer:
-        """Minute, hourly or daily data, running state or running time for a period."""
-        return self.request(KINDS[kind], f"BeginTime={logger_time(begin)};EndTime={logger_time(end)}")
+        """Minute, hourly or daily data, running state or running time for a period (at most twice
+        the records the period holds, and ten more: a record sent again is one more packet)."""
+        minutes = max(0, int((end - begin).total_seconds() // 60)) + 1
+        holds = {"minute": minutes, "hour": minutes // 60 + 1, "day": minutes // 1440 + 1}.get(kind, minutes)
+        return self.request(KINDS[kind], f"BeginTime={logger_time(begin)};EndTime={logger_time(end)}",
+                            limit=2 * holds + 10)
 
 
 class _Tcp:
@@ -427,6 +435,10 @@ def read_logger(url: str, kinds: list[str], begin: datetime, end: datetime, *, b
                 continue
             summary["requests"].append({"kind": kind, "cn": KINDS[kind], "packets": len(a.packets),
                                         "exe_rtn": a.exe_rtn, "complete": a.complete})
+            if a.overflow:
+                summary["requests"][-1]["error"] = _(
+                    "the logger sent more records than the period holds ({n}): the kit stopped taking them").format(
+                    n=len(a.packets))
     except LoggerError as exc:
         summary["error"] = str(exc)
     finally:

@@ -285,3 +285,32 @@ def test_noise_and_damaged_packets_cost_time_not_records() -> None:
     got = decode([e.record() for e in exchange.entries])
     times = [r["time"] for r in got["minute"]]
     assert len(times) >= 58 and len(times) == len(set(times)) and got["damaged"] == summary["damaged"]
+
+
+def test_a_logger_that_would_never_stop_is_cut_off() -> None:
+    """Asked for ten minutes, a (broken or hostile) logger sends without end: the kit stops taking its
+    packets past twice what the period holds, keeps what came and says so."""
+    import tty
+
+    class Endless(History):
+        def records(self, cn: str, begin: datetime, end: datetime) -> list[str]:
+            t0 = self.now - timedelta(days=1)
+            return [f"DataTime={(t0 + timedelta(minutes=i)).astimezone(hj212.LOCAL):%Y%m%d%H%M%S};a21026-Avg=30.0"
+                    for i in range(400)]
+
+    master, slave = os.openpty()
+    tty.setraw(master)
+    tty.setraw(slave)
+    line = Line(master, None)
+    sim = Logger(Settings(mn=MN, ack=False), line.write, line.read, Endless(Settings(mn=MN)))
+    t = threading.Thread(target=lambda: _serve(sim), daemon=True)
+    t.start()
+    try:
+        _exchange, summary = read_logger(os.ttyname(slave), ["minute"], *period(10 / 60), mn=MN, overtime=2)
+        [req] = summary["requests"]
+        assert req["packets"] == 2 * 11 + 10 + 1 and not req["complete"]
+        assert "more records than the period holds" in req["error"]
+    finally:
+        os.close(slave)
+        os.close(master)  # the simulator's next write fails: its thread ends
+        t.join(5)
