@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 PATH = Path(__file__).parent / "monitoring_checks" / "logger_checks.json"
-KNOWN = ("analyzer", "limit", "flat", "flags", "gaps", "clock", "aggregates")
+KNOWN = ("analyzer", "limit", "flat", "flags", "gaps", "clock", "state", "aggregates")
 
 
 @dataclass(frozen=True)

@@ -162,7 +162,7 @@ class LoggerDialog(QDialog):
             w.dateTimeChanged.connect(self._estimate)
         self.kinds = {k: QCheckBox(_(label)) for k, label in KINDS}
         for k, cb in self.kinds.items():
-            cb.setChecked(k in ("minute", "hour"))
+            cb.setChecked(k in ("minute", "hour", "state"))
             cb.toggled.connect(self._estimate)
         kinds_row = QHBoxLayout()
         for cb in self.kinds.values():

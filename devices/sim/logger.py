@@ -17,6 +17,7 @@ are honest):
   --clock HOURS      the logger's clock runs HOURS off
   --gap HOURS        HOURS of minute data missing (ending an hour before now)
   --hourly-off P     hourly averages P % above what the minutes give
+  --stopped HOURS    the analyser stopped (running state 0) while minute data go on, flagged valid
 
 Line faults (the shared --garbage P and --bad-crc P): noise before data packets, data packets damaged
 on the line — the host does not answer those, and the logger sends them again after --overtime.
@@ -87,6 +88,7 @@ class Settings:
     recount: int = 3
     max_data: int = 1000  # a packet's data segment above this is split (PNUM/PNO)
     upload: float = 0.0  # real-time uploads every so many seconds (0: none)
+    stopped_hours: float = 0.0  # the analyser stopped these last hours, while the minutes go on as valid
     garbage: float = 0.0  # chance of line noise before a data packet
     bad_crc: float = 0.0  # chance of a data packet damaged on the line (the host does not answer it)
 
@@ -130,6 +132,10 @@ class History:
                 out[code]["Cou"] = f"{avg * 60:.1f}"
         return out
 
+    def stopped(self, t: datetime) -> bool:
+        """Whether the analyser was stopped in the hour from ``t`` (--stopped: its last hours)."""
+        return bool(self.s.stopped_hours) and t + timedelta(hours=1) > self.now - timedelta(hours=self.s.stopped_hours)
+
     def span(self, begin: datetime, end: datetime, step: timedelta) -> list[datetime]:
         t = max(begin, self.start)
         t = t.replace(second=0, microsecond=0)
@@ -171,10 +177,11 @@ class History:
             made = ((t, self.aggregate(t, timedelta(hours=1))) for t in self.span(begin, end, timedelta(hours=1)))
         elif cn == "2031":
             made = ((t, self.aggregate(t, timedelta(days=1))) for t in self.span(begin, end, timedelta(days=1)))
-        elif cn in ("2021", "2041"):
-            step = timedelta(hours=1) if cn == "2021" else timedelta(days=1)
-            made = ((t, {"SB1": {"RS": "1"} if cn == "2021" else {"RT": "24.0" if step.days else "1.0"}})
-                    for t in self.span(begin, end, step))
+        elif cn == "2021":  # the analyser's running state each hour: 1 running, 0 stopped
+            made = ((t, {"SB1": {"RS": "0" if self.stopped(t) else "1"}})
+                    for t in self.span(begin, end, timedelta(hours=1)))
+        elif cn == "2041":  # hours run each day
+            made = ((t, {"SB1": {"RT": "24.0"}}) for t in self.span(begin, end, timedelta(days=1)))
         else:
             return out
         for t, rec in made:
@@ -412,7 +419,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
     return Settings(mn=args.mn, pw=args.pw, st=args.st, seed=args.seed, days=args.days, caps=caps,
                     flat_hours=args.flat, flags=flags, clock_hours=args.clock, gap_hours=args.gap,
                     hourly_off=args.hourly_off, ack=not args.no_ack, upload=args.upload, max_data=args.max_data,
-                    garbage=args.garbage, bad_crc=args.bad_crc, overtime=args.overtime)
+                    garbage=args.garbage, bad_crc=args.bad_crc, overtime=args.overtime, stopped_hours=args.stopped)
 
 
 def add_arguments(ap: argparse.ArgumentParser) -> None:
@@ -425,6 +432,8 @@ def add_arguments(ap: argparse.ArgumentParser) -> None:
     ap.add_argument("--clock", type=float, default=0.0, metavar="HOURS")
     ap.add_argument("--gap", type=float, default=0.0, metavar="HOURS")
     ap.add_argument("--hourly-off", type=float, default=0.0, metavar="PERCENT")
+    ap.add_argument("--stopped", type=float, default=0.0, metavar="HOURS",
+                    help="the analyser stopped these last hours (running state 0) while its minutes go on, valid")
     ap.add_argument("--no-ack", action="store_true", help="data packets ask for no 9014")
     ap.add_argument("--upload", type=float, default=0.0, metavar="SECONDS", help="real-time uploads this often")
     ap.add_argument("--max-data", type=int, default=1000, help="split packets with a longer data segment")

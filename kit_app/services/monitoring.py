@@ -25,6 +25,7 @@ from forms.monitoring import CheckDef, LoggerChecks, logger_checks
 from kit_app import i18n
 from kit_app.errors import NotFound, ValidationError
 from kit_app.evidence import media
+from kit_app.i18n import N_
 from kit_app.timeutil import LOCAL_TZ
 
 # the language the checks speak in: the reader's, or Chinese for a printed record
@@ -46,6 +47,8 @@ def printed() -> Iterator[None]:
         _SPEAKING.reset(token)
 
 FIRED, CLEAR, SKIPPED = "fired", "clear", "skipped"
+# HJ 212 running states (CN=2021 ``-RS``) under which an analyser measures nothing valid
+RUNNING_STATES = {"0": N_("out of service"), "2": N_("calibrating"), "3": N_("in maintenance")}
 # a Modbus instrument's quantities under their HJ 212 codes
 MODBUS_CODES = {"pH": "w01001", "dissolved_oxygen": "w01009", "conductivity": "w01014", "turbidity": "w01003",
                 "temperature": "w01010"}
@@ -353,6 +356,41 @@ def _duration(seconds: float) -> str:
     return f"{sign}{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
+def check_state(d: CheckDef, logger: LoggerData) -> CheckResult:
+    """Hours the logger's own running state says its analyser was stopped, calibrating or in
+    maintenance, while its minutes went on flagged N (valid): data it cannot have measured."""
+    p = d.params
+    states = logger.records.get("state", [])
+    minutes = logger.records.get("minute", [])
+    if not states or not minutes:
+        return _result(d, SKIPPED, _("Both running state and minute data are needed."))
+    by_hour: dict[datetime, list[dict[str, Any]]] = defaultdict(list)
+    for r in minutes:
+        by_hour[datetime.fromisoformat(r["time"]).replace(minute=0)].append(r)
+    out = []
+    for row in states:
+        t = datetime.fromisoformat(row["time"])
+        for equipment, f in row["values"].items():
+            rs = f.get("RS")
+            code = str(int(rs)) if isinstance(rs, (int, float)) else str(rs)
+            if code not in p["states"]:
+                continue
+            valid = sum(1 for m in by_hour.get(t, []) if m["values"] and all(
+                str(v.get("Flag") or "N") == "N" for v in m["values"].values()))
+            if valid:
+                out.append({"hour": _local(t), "equipment": equipment, "state": code, "valid_minutes": valid})
+    numbers = {"hours_with_state": len(states), "hours": out[:24]}
+    bad = [h for h in out if h["valid_minutes"] >= p["minutes"]]
+    if bad:
+        total = sum(h["valid_minutes"] for h in bad)
+        state = _(RUNNING_STATES[bad[0]["state"]])
+        return _result(d, FIRED, _("In {n} hours the logger's running state says {state}, yet it filed {total} minutes "
+                                   "flagged valid (from {start}).").format(n=len(bad), state=state, total=total,
+                                                                             start=bad[0]["hour"]), **numbers)
+    return _result(d, CLEAR, _("The running state agrees with the data flags over {n} hours.").format(n=len(states)),
+                   **numbers)
+
+
 def check_aggregates(d: CheckDef, logger: LoggerData) -> CheckResult:
     p = d.params
     hours = logger.records.get("hour", [])
@@ -402,6 +440,7 @@ def run_checks(logger: LoggerData, analyzer: dict[str, dict[datetime, float]] | 
         check_flags(defs.get("flags"), logger),
         check_gaps(defs.get("gaps"), logger),
         check_clock(defs.get("clock"), logger),
+        check_state(defs.get("state"), logger),
         check_aggregates(defs.get("aggregates"), logger),
     ]
 

@@ -14,8 +14,9 @@ from forms.monitoring import PATH, logger_checks, parse
 
 def test_the_shipped_checks() -> None:
     c = logger_checks()
-    assert c.ref == "logger_checks@1" and "HJ 212-2017" in c.basis
-    assert [x.id for x in c.checks] == ["analyzer", "limit", "flat", "flags", "gaps", "clock", "aggregates"]
+    assert c.ref == "logger_checks@2" and "HJ 212-2017" in c.basis
+    assert [x.id for x in c.checks] == ["analyzer", "limit", "flat", "flags", "gaps", "clock", "state",
+                                          "aggregates"]
     assert all(x.title and x.title_en and x.basis and x.params for x in c.checks)
     for st, vid in c.violations.items():
         v = catalogue().violations[vid]

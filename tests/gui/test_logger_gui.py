@@ -53,8 +53,8 @@ def test_read_compare_and_issue(qtbot: QtBot, services: Services, runner: TaskRu
 
     dlg.limits.setText("a21026=50")
     dlg.check_btn.click()
-    qtbot.waitUntil(lambda: dlg.results.rowCount() == 7, timeout=20000)
-    results = {dlg.results.item(r, 0).text(): dlg.results.item(r, 1).text() for r in range(7)}
+    qtbot.waitUntil(lambda: dlg.results.rowCount() == 8, timeout=20000)
+    results = {dlg.results.item(r, 0).text(): dlg.results.item(r, 1).text() for r in range(8)}
     assert sum(1 for v in results.values() if v == "Suspicious") == 2, results
     assert "Suspected" in dlg.verdict.text() and dlg.issue_btn.isEnabled()
     if os.environ.get("KIT_SCREENSHOTS"):

@@ -87,12 +87,12 @@ def test_read_keeps_the_exchange_as_evidence_and_check_finds_the_cap(case: tuple
     out = json.loads(p.stdout)
     status = {c["id"]: c["status"] for c in out["checks"]}
     assert status == {"analyzer": "fired", "limit": "fired", "flat": "clear", "flags": "clear", "gaps": "clear",
-                      "clock": "clear", "aggregates": "clear"}, out["checks"]
-    assert out["violation"] == "air_monitoring_falsified" and out["checks_version"] == "logger_checks@1"
+                      "clock": "clear", "state": "clear", "aggregates": "clear"}, out["checks"]
+    assert out["violation"] == "air_monitoring_falsified" and out["checks_version"] == "logger_checks@2"
     limit = next(c for c in out["checks"] if c["id"] == "limit")
     assert limit["numbers"]["pollutants"]["a21026"]["masked_minutes"] >= 10 and "50.0" in limit["summary"]
     p = kit(data, "logger", "check", "--case", case_id)  # for a person: one line a check
-    assert p.returncode == 0 and p.stdout.count("\n") == 7 and "!!" in p.stdout
+    assert p.returncode == 0 and p.stdout.count("\n") == 8 and "!!" in p.stdout
     # compared with one session only (measured at the logger's point), or a session that is not there
     [session] = out["analyzer_sessions"]
     p = kit(data, "logger", "check", "--case", case_id, "--analyzer", session["evidence_id"], "--json")
@@ -105,7 +105,7 @@ def test_read_keeps_the_exchange_as_evidence_and_check_finds_the_cap(case: tuple
     store = open_store(data)
     filled = DocumentService(store).prefill(case_id, "monitoring_crosscheck", None)
     store.close()
-    assert filled["mn"] == mn and len(filled["checks"]) == 7 and filled["checks"][1]["result"] == "未比对"
+    assert filled["mn"] == mn and len(filled["checks"]) == 8 and filled["checks"][1]["result"] == "未比对"
     assert "便携式仪器" in {r["series"] for r in filled["comparison"]}
 
     # the record issued, and the suspicion a finding of the inspection citing what proves it

@@ -145,15 +145,16 @@ CASES = [
     (("--clock", "3"), {"clock"}),
     (("--gap", "2"), {"gaps"}),
     (("--hourly-off", "10"), {"aggregates"}),
+    (("--stopped", "2"), {"state"}),
 ]
 
 
 @pytest.mark.parametrize("switches, fired", CASES, ids=["honest", "capped", "flat", "flags", "clock", "gap",
-                                                         "aggregates"])
+                                                         "aggregates", "stopped"])
 def test_each_check_fires_on_its_falsification_only(switches: tuple[str, ...], fired: set[str]) -> None:
     begin, end = period(6)
     with logger_sim(*switches) as url:
-        exchange, summary = read_logger(url, ["minute", "hour"], begin, end, mn=MN, overtime=2)
+        exchange, summary = read_logger(url, ["minute", "hour", "state"], begin, end, mn=MN, overtime=2)
     header = {"type": "logger-exchange", "clock": summary["clock"], "st": summary["st"],
               "period": {"begin": begin.isoformat(), "end": end.isoformat()},
               "asked_by_logger_clock": summary.get("asked_by_logger_clock"), "recorded_at": end.isoformat()}
