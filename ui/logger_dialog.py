@@ -38,7 +38,7 @@ from PySide6.QtWidgets import (
 
 from kit_app.dto import OfficerInfo
 from kit_app.evidence.service import EvidenceService
-from kit_app.i18n import N_, _, language
+from kit_app.i18n import N_, _, language, ngettext
 from kit_app.timeutil import LOCAL_TZ
 from ui.tasks import IO, TaskContext, TaskHandle, TaskRunner, describe_error
 
@@ -466,8 +466,10 @@ class LoggerDialog(QDialog):
     def _checked(self, res: dict[str, Any]) -> None:
         from forms.inspection import catalogue
 
-        self._busy(False, _("Compared the logger's record with {n} analyzer sessions of the case.").format(
-            n=len(res["analyzer_sessions"])))
+        n = len(res["analyzer_sessions"])
+        said = ngettext("Compared the logger's record with {n} analyzer session of the case.",
+                        "Compared the logger's record with {n} analyzer sessions of the case.", n)
+        self._busy(False, said.format(n=n))
         self.results.setRowCount(len(res["checks"]))
         for row, c in enumerate(res["checks"]):
             label, colour = STATUS[c["status"]]
