@@ -370,7 +370,7 @@ class _Tcp:
         self.sock.sendall(data)
 
     def flush(self) -> None:
-        pass
+        """Nothing waits in a buffer here: ``sendall`` returned once the kernel had every byte."""
 
     def close(self) -> None:
         self.sock.close()

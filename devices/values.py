@@ -8,9 +8,13 @@ per line; NMEA none (a fix is not a measurement).
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
+from kit_app.errors import ProtocolError
+from kit_app.i18n import _
 
 HJ212_KINDS = ("Rtd", "Avg", "Min", "Max", "Cou")
 
@@ -43,29 +47,38 @@ def load_series(path: str | Path) -> tuple[dict[str, Any], dict[str, tuple[str, 
     header: dict[str, Any] = {}
     series: dict[str, tuple[str, str, list[tuple[float, float]]]] = {}
     entries: list[dict[str, Any]] = []
+    for rec in read_records(path):
+        if rec.get("type") in ("session", "logger-exchange"):
+            header = rec
+            continue
+        if header.get("type") == "logger-exchange":
+            entries.append(rec)
+            continue
+        when = rec.get("received_at")
+        if not when:
+            continue
+        t = datetime.fromisoformat(when).timestamp()
+        for key, (label, value, unit) in numeric_values(rec).items():
+            series.setdefault(key, (label, unit, []))[2].append((t, value))
+    if entries:
+        series = logger_series(entries)
+    return header, series
+
+
+def read_records(path: str | Path) -> Iterator[dict[str, Any]]:
+    """The JSON objects of an original the kit wrote as JSON Lines (a measurement session, a data
+    logger's conversation), blank lines skipped; a line that is not one is named by file and line."""
     with open(path, encoding="utf-8") as fh:
         for n, line in enumerate(fh, 1):
             if not line.strip():
                 continue
             try:
                 rec = json.loads(line)
-            except ValueError as exc:
-                raise ValueError(f"{path}: line {n}: {exc}") from exc
-            if rec.get("type") in ("session", "logger-exchange"):
-                header = rec
-                continue
-            if header.get("type") == "logger-exchange":
-                entries.append(rec)
-                continue
-            when = rec.get("received_at")
-            if not when:
-                continue
-            t = datetime.fromisoformat(when).timestamp()
-            for key, (label, value, unit) in numeric_values(rec).items():
-                series.setdefault(key, (label, unit, []))[2].append((t, value))
-    if entries:
-        series = logger_series(entries)
-    return header, series
+            except ValueError:
+                rec = None
+            if not isinstance(rec, dict):
+                raise ProtocolError(_("{file}: line {n} is not a JSON object").format(file=Path(path).name, n=n))
+            yield rec
 
 
 # a data logger's records: kind → (its command, what its averages are called in a printed record)

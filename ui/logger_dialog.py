@@ -9,9 +9,10 @@ GUI thread: the line in ``devices.logger``, the store in ``kit_app.services.moni
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from operator import itemgetter
 from typing import Any
 
-from PySide6.QtCore import QAbstractTableModel, QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimeZone
+from PySide6.QtCore import QDateTime, QModelIndex, QPersistentModelIndex, Qt, QTimeZone
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -40,6 +41,7 @@ from kit_app.dto import OfficerInfo
 from kit_app.evidence.service import EvidenceService
 from kit_app.i18n import N_, _, language, ngettext
 from kit_app.timeutil import LOCAL_TZ
+from ui.models import RowsModel
 from ui.tasks import IO, TaskContext, TaskHandle, TaskRunner, describe_error
 
 KINDS = (("minute", N_("Minute data")), ("hour", N_("Hourly data")), ("day", N_("Daily data")),
@@ -48,41 +50,18 @@ STATUS = {"fired": (N_("Suspicious"), "#b3261e"), "clear": (N_("Nothing found"),
           "skipped": (N_("Not compared"), "#757575")}
 
 
-class RecordsModel(QAbstractTableModel):
-    """The logger's records as rows: time, pollutant, average, minimum, maximum, amount, flag."""
+class RecordsModel(RowsModel):
+    """The logger's records as rows: time, pollutant, average, minimum, maximum, amount, flag (any
+    flag but N in red)."""
 
-    HEADERS = (N_("Time"), N_("Pollutant"), N_("Average"), N_("Minimum"), N_("Maximum"), N_("Amount"), N_("Flag"))
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.rows: list[tuple[Any, ...]] = []
-
-    def set_rows(self, rows: list[tuple[Any, ...]]) -> None:
-        self.beginResetModel()
-        self.rows = rows
-        self.endResetModel()
-
-    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return 0 if parent.isValid() else len(self.rows)
-
-    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: N802, B008
-        return len(self.HEADERS)
-
-    def headerData(self, section: int, orientation: Qt.Orientation,  # noqa: N802
-                   role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
-            return _(self.HEADERS[section])
-        return None
+    columns = tuple((label, itemgetter(i)) for i, label in enumerate(
+        (N_("Time"), N_("Pollutant"), N_("Average"), N_("Minimum"), N_("Maximum"), N_("Amount"), N_("Flag"))))
 
     def data(self, index: QModelIndex | QPersistentModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
-        if not index.isValid():
-            return None
-        value = self.rows[index.row()][index.column()]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return "" if value is None else str(value)
-        if role == Qt.ItemDataRole.ForegroundRole and index.column() == 6 and value not in (None, "N"):
+        if role == Qt.ItemDataRole.ForegroundRole and index.isValid() and index.column() == 6 \
+                and self.rows[index.row()][6] not in (None, "N"):
             return QColor("#b3261e")
-        return None
+        return super().data(index, role)
 
 
 def table_rows(decoded: dict[str, Any], kind: str) -> list[tuple[Any, ...]]:

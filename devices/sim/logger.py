@@ -29,6 +29,7 @@ What the plant truly emits at a moment — what a portable analyzer at the stack
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import random
@@ -445,11 +446,10 @@ def run(args: argparse.Namespace) -> int:
     s = settings_from(args)
     if args.exit_with_parent:
         threading.Thread(target=exit_at_eof, name="parent-watch", daemon=True).start()
-    try:
+    # stopped (Ctrl+C), or the host went away mid-answer: the simulator ends quietly either way
+    with contextlib.suppress(KeyboardInterrupt, BrokenPipeError):
         if args.tcp is not None:
             serve_tcp(s, args.tcp)
         else:
             serve_pty(s, args.baud)
-    except (KeyboardInterrupt, BrokenPipeError):
-        pass
     return 0

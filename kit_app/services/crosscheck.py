@@ -29,8 +29,7 @@ class CrossCheckService:
         with printed():
             res = self.monitoring.check(case_ref, limits, logger_item, sessions)
         docs = DocumentService(self.store, self.monitoring.evidence)
-        payload = docs.prefill(res["case_id"], RECORD, officer, logger_item=res["logger_evidence_id"], limits=limits,
-                               sessions=sessions)
+        payload = docs.prefill(res["case_id"], RECORD, officer, crosscheck=res)  # the check is not run again
         payload["place"] = place
         if conditions:
             payload["conditions"] = conditions

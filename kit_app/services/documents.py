@@ -15,6 +15,7 @@ deleted. A correction is a new document that names the one it corrects.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -248,11 +249,13 @@ class DocumentService:
     # ------------------------------------------------------------ auto-fill from the case
     def prefill(self, case_id: str, doc_type: str, officer: OfficerInfo | None,
                 evidence_id: str | None = None, *, logger_item: str | None = None,
-                limits: dict[str, float] | None = None, sessions: list[str] | None = None) -> dict[str, Any]:
+                limits: dict[str, float] | None = None, sessions: list[str] | None = None,
+                crosscheck: dict[str, Any] | None = None) -> dict[str, Any]:
         """A payload for ``doc_type`` filled from the case, its evidence and the officer, following
         each field's ``source``; fields without one get their default. Editors start from it. The
         ``logger.*`` sources are the cross-check of the case's (latest, or ``logger_item``) data
-        logger record against its analyzer sessions, with the emission ``limits`` given."""
+        logger record against its analyzer sessions, with the emission ``limits`` given — or
+        ``crosscheck``, one already run (``MonitoringService.check``, in Chinese)."""
         import forms
         from kit_app.services.cases import CaseService
 
@@ -286,10 +289,10 @@ class DocumentService:
         if any(f.source and f.source.startswith("logger.") for f in defn.fields):
             from kit_app.services.monitoring import MonitoringService
 
-            try:
-                values |= MonitoringService(self.store).record_payload_values(case.id, limits, logger_item, sessions)
-            except NotFound:
-                pass  # no logger read in this case: the officer fills the record in by hand
+            monitoring = MonitoringService(self.store)
+            with contextlib.suppress(NotFound):  # no logger read in this case: the officer fills it in by hand
+                values |= (monitoring.record_values(crosscheck) if crosscheck is not None
+                           else monitoring.record_payload_values(case.id, limits, logger_item, sessions))
         from kit_app.services.inspections import InspectionService
 
         values |= InspectionService(self.store).prefill_values(case.id)  # nothing for a case without one

@@ -10,7 +10,6 @@ compared with the analyzer's minutes (the kit's clock).
 
 from __future__ import annotations
 
-import json
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterator
@@ -95,25 +94,13 @@ class LoggerData:
 
 def load_exchange(path: str | Path, evidence_id: str | None = None) -> LoggerData:
     from devices.logger import decode
+    from devices.values import read_records
 
-    header: dict[str, Any] = {}
-    entries: list[dict[str, Any]] = []
-    with open(path, encoding="utf-8") as fh:
-        for n, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            try:
-                rec = json.loads(line)
-            except ValueError:
-                raise ValidationError(_("{file}: line {n} is not JSON").format(file=Path(path).name, n=n),
-                                      "exchange") from None
-            if rec.get("type") == "logger-exchange":
-                header = rec
-            else:
-                entries.append(rec)
+    records = read_records(path)
+    header = next(records, {})
     if header.get("type") != "logger-exchange":
         raise ValidationError(_("{file} is not a data logger's record").format(file=Path(path).name), "exchange")
-    return LoggerData(header, decode(entries), evidence_id)
+    return LoggerData(header, decode(list(records)), evidence_id)
 
 
 def analyzer_minutes(path: str | Path) -> dict[str, dict[datetime, float]]:
@@ -134,6 +121,16 @@ def analyzer_minutes(path: str | Path) -> dict[str, dict[datetime, float]]:
             minute = datetime.fromtimestamp(t, LOCAL_TZ).replace(second=0, microsecond=0)
             out[code][minute].append(v)
     return {code: {m: sum(vs) / len(vs) for m, vs in minutes.items()} for code, minutes in out.items()}
+
+
+def _pollutant(code: str) -> str:
+    """A pollutant as a reader names it, its HJ 212 code after: 二氧化硫（a21026）, or SO2 (a21026)."""
+    from devices.hj212 import POLLUTANTS
+
+    zh, en, _unit = POLLUTANTS.get(code, (code, code, ""))
+    if _SPEAKING.get() is not None or i18n.language() == "zh_CN":
+        return code if zh == code else f"{zh}（{code}）"
+    return code if en == code else f"{en} ({code})"
 
 
 def _local(t: datetime) -> str:
@@ -170,7 +167,8 @@ def check_analyzer(d: CheckDef, logger: LoggerData, analyzer: dict[str, dict[dat
         w = low[worst]
         return _result(d, FIRED, _("{code}: the analyzer measured {a} on average over {n} minutes, the logger "
                                    "reported {g} ({pct:+.0%} against the analyzer).").format(
-            code=worst, a=w["analyzer_mean"], n=w["minutes"], g=w["logger_mean"], pct=-w["relative_deviation"]),
+            code=_pollutant(worst), a=w["analyzer_mean"], n=w["minutes"], g=w["logger_mean"],
+            pct=-w["relative_deviation"]),
             pollutants=compared, deviating=sorted(low))
     return _result(d, CLEAR, _("The logger agrees with the analyzer within {pct:.0%} over {n} minutes.").format(
         pct=p["relative"], n=max(v["minutes"] for v in compared.values())), pollutants=compared)
@@ -201,7 +199,7 @@ def check_limit(d: CheckDef, logger: LoggerData, analyzer: dict[str, dict[dateti
         v = fired[code]
         return _result(d, FIRED, _("{code}: in {n} minutes the analyzer measured above the limit {limit} while the "
                                    "logger reported within it (its highest value {top}).").format(
-            code=code, n=v["masked_minutes"], limit=v["limit"], top=v["logger_max"]), pollutants=out)
+            code=_pollutant(code), n=v["masked_minutes"], limit=v["limit"], top=v["logger_max"]), pollutants=out)
     if not any(analyzer.get(c) for c in limits):
         return _result(d, SKIPPED, _("No analyzer readings of the pollutants with a limit."), pollutants=out)
     if max(v["minutes_compared"] for v in out.values()) < p["min_minutes"]:
@@ -238,13 +236,14 @@ def check_flat(d: CheckDef, logger: LoggerData) -> CheckResult:
         code = max(flat, key=lambda c: flat[c]["longest_run_minutes"])
         v = flat[code]
         return _result(d, FIRED, _("{code}: the same value {value} for {n} minutes ({start} to {end}).").format(
-            code=code, value=v["run_value"], n=v["longest_run_minutes"], start=v["run_from"], end=v["run_to"]),
+            code=_pollutant(code), value=v["run_value"], n=v["longest_run_minutes"], start=v["run_from"],
+            end=v["run_to"]),
             pollutants=out)
     if repeated:
         code, v = next(iter(repeated.items()))
         r = v["repeated"]
         return _result(d, FIRED, _("{code}: the {n} values from {first} repeat from {second}.").format(
-            code=code, n=p["window_minutes"], first=r["first"], second=r["second"]), pollutants=out)
+            code=_pollutant(code), n=p["window_minutes"], first=r["first"], second=r["second"]), pollutants=out)
     return _result(d, CLEAR, _("No value held for {n} minutes or more, no repeated stretch.").format(
         n=p["run_minutes"]), pollutants=out)
 
@@ -298,7 +297,7 @@ def check_flags(d: CheckDef, logger: LoggerData) -> CheckResult:
         v = fired[code]
         flag, run = max(v["longest"].items(), key=lambda kv: kv[1]["minutes"])
         return _result(d, FIRED, _("{code}: {share:.0%} of the minutes flagged; {flag} ({meaning}) for {n} minutes "
-                                   "from {start}.").format(code=code, share=v["share"], flag=flag,
+                                   "from {start}.").format(code=_pollutant(code), share=v["share"], flag=flag,
                                                            meaning=_(DATA_FLAGS.get(flag, "?")), n=run["minutes"],
                                                            start=run["from"]), pollutants=out)
     return _result(d, CLEAR, _("Flags other than N are rare and short."), pollutants=out)
@@ -424,7 +423,7 @@ def check_aggregates(d: CheckDef, logger: LoggerData) -> CheckResult:
         b = bad[0]
         return _result(d, FIRED, _("{n} hourly averages differ from their minutes by more than {pct:.0%} (e.g. "
                                    "{code} at {hour}: {got} reported, {want} from the minutes).").format(
-            n=len(bad), pct=p["relative"], code=b["code"], hour=b["hour"], got=b["hourly_avg"],
+            n=len(bad), pct=p["relative"], code=_pollutant(b["code"]), hour=b["hour"], got=b["hourly_avg"],
             want=b["from_minutes"]), **numbers)
     return _result(d, CLEAR, _("{n} hours agree with their minutes.").format(n=compared), **numbers)
 
