@@ -469,10 +469,6 @@ class MonitoringService:
             raise NotFound(_("No case with id or number {id}.").format(id=case_ref))
         return str(case_id)
 
-    def logger_mns(self, case_ref: str) -> list[str]:
-        """The MNs the base data has for the case's source (its data loggers), in order."""
-        return self.logger_access(case_ref)[0]
-
     def logger_access(self, case_ref: str) -> tuple[list[str], str | None]:
         """What the base data has for reading the case's source's data loggers: their MNs, in
         order, and their password (None: not recorded)."""
