@@ -550,7 +550,7 @@ class MonitoringService:
         fired = [c for c in res["checks"] if c["status"] == FIRED]
         if fired:
             v = catalogue().violations.get(res.get("violation") or "")
-            conclusion = "经比对，发现以下异常：" + "；".join(c["title"] for c in fired) + "。"
+            conclusion = f"经比对，{len(fired)}项异常（情况见上表）：" + "；".join(c["title"] for c in fired) + "。"
             if v is not None:
                 conclusion += f"涉嫌{v.title}（{v.breaches}），建议依法立案调查。"
         else:
